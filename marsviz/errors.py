@@ -1,0 +1,42 @@
+"""The one exception tree of marsviz.
+
+Pages and the command line catch :class:`MarsvizError` (or a child) and show its message;
+anything else is a bug.
+"""
+
+
+class MarsvizError(Exception):
+    """Base class of every error marsviz raises on purpose."""
+
+
+class ImageRejected(MarsvizError):
+    """A file is not an image marsviz accepts (format, size, corruption, bomb).
+
+    Parameters
+    ----------
+    name : str
+        The file's name as the user knows it (never used as a path).
+    reason : str
+        Why the file was refused, in words a user understands.
+    """
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+class CatalogError(MarsvizError):
+    """The catalog cannot be read or written (disk full, read-only folder, corrupt file)."""
+
+
+class SourceError(MarsvizError):
+    """A NASA service could not be reached or answered something unusable."""
+
+
+class FetchError(SourceError):
+    """A download failed (network, status, size cap, not an image)."""
+
+
+class ModelError(MarsvizError):
+    """A trained model file is missing, corrupt or incompatible."""

@@ -1,0 +1,90 @@
+"""The contract every feature follows, and input checks shared by all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+class FeatureResult(NamedTuple):
+    """What a feature function returns.
+
+    Attributes
+    ----------
+    value : float
+        The feature's value, in [0, 1].
+    map : ndarray
+        A 2-D array with the image's height and width: a boolean pixel mask, or a float map in [0, 1],
+        showing where in the image the value comes from.
+    """
+
+    value: float
+    map: np.ndarray
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A registered feature: the function and everything the catalog, the UI and the Method page say of it.
+
+    Attributes
+    ----------
+    name : str
+        Column name in the catalog and key in JSON output (snake_case).
+    label : str
+        Short human name for axes and tables.
+    function : callable
+        ``function(image) -> FeatureResult`` with `image` as given by :func:`marsviz.decode.load_image`.
+    version : str
+        Bumped whenever the function's output changes; stored values of an older version are recomputed.
+    measures, method, why, limits : str
+        The Method page's text: what it measures, how (thresholds, resolution), why it hints at water,
+        ice or unusual terrain, and where it is weak.
+    overlay_colour : tuple of int
+        RGB colour of the overlay drawn in the viewer.
+    default_weight : float
+        Weight in the composite score before a user changes it.
+    """
+
+    name: str
+    label: str
+    function: Callable[[np.ndarray], FeatureResult]
+    version: str
+    measures: str
+    method: str
+    why: str
+    limits: str
+    overlay_colour: tuple[int, int, int] = (255, 0, 0)
+    default_weight: float = 1.0
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """Validate a feature input and return it unchanged.
+
+    Parameters
+    ----------
+    image : ndarray
+        Float image in [0, 1]: shape (H, W) for grayscale or (H, W, 3) for RGB.
+
+    Raises
+    ------
+    ValueError
+        If the shape, dtype or range is wrong.
+    """
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise ValueError(f"image too small for features: {image.shape[:2]}")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(f"expected a float image in [0, 1], got dtype {image.dtype}")
+    return image
+
+
+def luminance(image: np.ndarray) -> np.ndarray:
+    """Luminance in [0, 1] (Rec. 709 weights for RGB; grayscale returned as is), as float32."""
+    if image.ndim == 2:
+        return image.astype(np.float32, copy=False)
+    weights = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    return image.astype(np.float32, copy=False) @ weights
