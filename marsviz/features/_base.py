@@ -45,6 +45,9 @@ class Feature:
         RGB colour of the overlay drawn in the viewer.
     default_weight : float
         Weight in the composite score before a user changes it.
+    group : callable or None
+        ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
+        :func:`marsviz.features.compute_all` calls it once for all features naming it.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Feature:
     limits: str
     overlay_colour: tuple[int, int, int] = (255, 0, 0)
     default_weight: float = 1.0
+    group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
