@@ -39,6 +39,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("http_rate", 4.0, "Requests per second, at most, to any one host."),
         Setting("http_concurrency", 4, "Downloads running at once, at most, per host."),
         Setting("max_download_bytes", 60 * 1024 * 1024, "Largest image file downloaded, in bytes."),
+        Setting("http_backoff", 0.5, "Seconds before the first retry; doubled on each further retry."),
+        Setting("nasa_hosts", "images-api.nasa.gov,images-assets.nasa.gov,mars.nasa.gov,mars.jpl.nasa.gov,"
+                "pds-imaging.jpl.nasa.gov,planetarydata.jpl.nasa.gov",
+                "Comma-separated hosts a scrape may contact (besides an explicit --api-root)."),
+        Setting("scrape_page_size", 100, "Results asked for per page when listing a NASA service."),
         Setting("workers", 0, "Processes used to analyse a batch. 0: one per CPU core."),
     ]
 }
