@@ -25,6 +25,9 @@ class ImageRejected(MarsvizError):
         self.reason = reason
         super().__init__(f"{name}: {reason}")
 
+    def __reduce__(self):
+        return type(self), (self.name, self.reason)
+
 
 class CatalogError(MarsvizError):
     """The catalog cannot be read or written (disk full, read-only folder, corrupt file)."""

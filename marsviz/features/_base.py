@@ -45,6 +45,9 @@ class Feature:
         RGB colour of the overlay drawn in the viewer.
     default_weight : float
         Weight in the composite score before a user changes it.
+    colour_only : bool
+        True when the feature says nothing about grayscale images; scoring then treats a grayscale
+        image's value as missing rather than as 0.
     group : callable or None
         ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
         :func:`marsviz.features.compute_all` calls it once for all features naming it.
@@ -60,6 +63,7 @@ class Feature:
     limits: str
     overlay_colour: tuple[int, int, int] = (255, 0, 0)
     default_weight: float = 1.0
+    colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
 
 

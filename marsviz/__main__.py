@@ -1,0 +1,5 @@
+import sys
+
+from marsviz.cli import main
+
+sys.exit(main())

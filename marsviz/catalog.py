@@ -1,0 +1,230 @@
+"""The catalog: one SQLite file (WAL mode) plus content-addressed image and thumbnail folders.
+
+All SQLite access goes through :class:`Catalog`.  Each call opens a short-lived connection, so the
+object is safe to share between threads and processes; every write runs inside ``BEGIN IMMEDIATE``
+so concurrent writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from marsviz import config
+from marsviz.errors import CatalogError
+from marsviz.features import REGISTRY
+from marsviz.provenance import PROVENANCE_FIELDS, Provenance
+from marsviz.store import ContentStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    extension TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    is_color INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source_id TEXT NOT NULL DEFAULT '',
+    page_url TEXT NOT NULL DEFAULT '',
+    file_url TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    mission TEXT NOT NULL DEFAULT '',
+    instrument TEXT NOT NULL DEFAULT '',
+    sol INTEGER,
+    date_taken TEXT NOT NULL DEFAULT '',
+    credit TEXT NOT NULL DEFAULT '',
+    synthetic INTEGER NOT NULL DEFAULT 0,
+    added_at TEXT NOT NULL,
+    feature_version TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS images_source_id ON images (source, source_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', '0');
+"""
+
+CATALOG_FILE = "catalog.sqlite"
+
+
+class Catalog:
+    """The image catalog in a data folder.
+
+    Parameters
+    ----------
+    home : Path, optional
+        Data folder; default :func:`marsviz.config.home` (``MARSVIZ_HOME`` or the per-user data directory).
+        Created if missing.
+
+    Raises
+    ------
+    CatalogError
+        If the folder or database cannot be created or opened.
+    """
+
+    def __init__(self, home: Path | str | None = None):
+        self.home = Path(home) if home else config.home()
+        self.path = self.home / CATALOG_FILE
+        self.images = ContentStore(self.home / "images")
+        self.thumbnails = ContentStore(self.home / "thumbnails")
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+                present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
+            missing = [name for name in REGISTRY if name not in present]
+            if missing:
+                with self._write() as conn:
+                    present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
+                    for name in missing:
+                        if name not in present:
+                            conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" REAL')
+        except sqlite3.Error as error:
+            raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
+        except OSError as error:
+            raise CatalogError(f"cannot create the data folder {self.home} ({error.strerror or error})") from None
+
+    # -- connections ---------------------------------------------------------------------------
+    def _connect(self) -> contextlib.closing:
+        try:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except sqlite3.Error as error:
+            raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 60000")
+        return contextlib.closing(conn)
+
+    @contextlib.contextmanager
+    def _write(self):
+        """A write transaction; bumps the catalog revision so caches keyed by it go stale."""
+        with self._connect() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise CatalogError(f"cannot write the catalog {self.path} ({error})") from None
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._connect() as conn:
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise CatalogError(f"cannot read the catalog {self.path} ({error})") from None
+
+    # -- writes ----------------------------------------------------------------------------------
+    def insert(self, *, sha256: str, extension: str, width: int, height: int, is_color: bool,
+               provenance: Provenance, features: dict[str, float], feature_version: str) -> int | None:
+        """Add one image row; return its id, or None if an image with this content is already there."""
+        row = {"sha256": sha256, "extension": extension, "width": width, "height": height,
+               "is_color": int(is_color), **provenance.as_dict(), "synthetic": int(provenance.synthetic),
+               "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "feature_version": feature_version, **{k: features[k] for k in REGISTRY if k in features}}
+        columns = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
+        with self._write() as conn:
+            cursor = conn.execute(f"INSERT OR IGNORE INTO images ({columns}) VALUES ({marks})", tuple(row.values()))
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def insert_many(self, rows: list[dict]) -> int:
+        """Insert prepared rows (keys as in :meth:`insert`, provenance flattened) in one transaction.
+
+        Returns the number of rows added (rows whose content is already there are skipped).
+        """
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        sql = (f"INSERT OR IGNORE INTO images ({', '.join(f'{c!r}'.replace(chr(39), chr(34)) for c in columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+            return conn.total_changes - before
+
+    def update_features(self, updates: list[tuple[int, dict[str, float]]], feature_version: str) -> None:
+        """Store recomputed feature values for existing images, in one transaction."""
+        names = list(REGISTRY)
+        sql = (f"UPDATE images SET {', '.join(f'{chr(34)}{n}{chr(34)} = ?' for n in names)}, feature_version = ? "
+               "WHERE id = ?")
+        with self._write() as conn:
+            conn.executemany(sql, [(*[values.get(n) for n in names], feature_version, image_id)
+                                   for image_id, values in updates])
+
+    # -- reads -----------------------------------------------------------------------------------
+    def revision(self) -> int:
+        """A number that grows with every write: key caches on it."""
+        return int(self._read("SELECT value FROM meta WHERE key = 'revision'")[0][0])
+
+    def count(self, include_synthetic: bool = True) -> int:
+        """Number of images."""
+        where = "" if include_synthetic else " WHERE synthetic = 0"
+        return int(self._read(f"SELECT count(*) FROM images{where}")[0][0])
+
+    def find_by_sha(self, sha256: str) -> int | None:
+        """Id of the image with this content hash, or None."""
+        rows = self._read("SELECT id FROM images WHERE sha256 = ?", (sha256,))
+        return rows[0][0] if rows else None
+
+    def find_by_source_id(self, source: str, source_id: str) -> int | None:
+        """Id of the image with this id at this source, or None."""
+        rows = self._read("SELECT id FROM images WHERE source = ? AND source_id = ?", (source, source_id))
+        return rows[0][0] if rows else None
+
+    def get(self, image_id: int) -> dict | None:
+        """One image's row as a dict, or None."""
+        rows = self._read("SELECT * FROM images WHERE id = ?", (int(image_id),))
+        return dict(rows[0]) if rows else None
+
+    def frame(self, include_synthetic: bool = True) -> pd.DataFrame:
+        """Every image as one row: id, provenance, size, colour flag and feature values.
+
+        The long description text is left out (fetch it per image with :meth:`get`).
+        """
+        columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
+                   *[c for c in PROVENANCE_FIELDS if c != "description"], *REGISTRY]
+        where = "" if include_synthetic else " WHERE synthetic = 0"
+        sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
+        with self._connect() as conn:
+            try:
+                frame = pd.read_sql_query(sql, conn)
+            except (sqlite3.Error, pd.errors.DatabaseError) as error:
+                raise CatalogError(f"cannot read the catalog {self.path} ({error})") from None
+        frame["is_color"] = frame["is_color"].astype(bool)
+        frame["synthetic"] = frame["synthetic"].astype(bool)
+        frame["sol"] = frame["sol"].astype("Int64")
+        return frame
+
+    def stale(self, feature_version: str) -> list[dict]:
+        """Images whose stored features were computed by another feature-set version."""
+        rows = self._read("SELECT id, sha256, extension, name FROM images WHERE feature_version != ?",
+                          (feature_version,))
+        return [dict(r) for r in rows]
+
+    # -- files -----------------------------------------------------------------------------------
+    def image_path(self, row: dict) -> Path:
+        """Path of the stored original image of a catalog row."""
+        return self.images.path_for(row["sha256"], row["extension"])
+
+    def thumbnail_path(self, row: dict) -> Path:
+        """Path of the stored JPEG thumbnail of a catalog row."""
+        return self.thumbnails.path_for(row["sha256"], ".jpg")
+
+    @property
+    def tmp_dir(self) -> Path:
+        """A folder for partial downloads, on the same filesystem as the store."""
+        path = self.home / "tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

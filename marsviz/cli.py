@@ -1,0 +1,196 @@
+"""Command line: ``python -m marsviz COMMAND ...`` (also installed as ``marsviz``).
+
+A thin layer over the library: each command is ``cmd_<name>(args) -> exit status`` and its parser
+``_add_<name>_parser(subparsers)``.  Errors of the library are printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from marsviz.errors import MarsvizError
+
+
+def _catalog(args):
+    from marsviz.catalog import Catalog
+
+    return Catalog(args.home)
+
+
+# -- add ---------------------------------------------------------------------------------------------
+def _add_add_parser(subparsers):
+    parser = subparsers.add_parser("add", help="add image files or folders of images to the catalog")
+    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
+    parser.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core)")
+    parser.set_defaults(func=cmd_add)
+
+
+def cmd_add(args) -> int:
+    """Add files; one line per file; exit 1 if any file was rejected."""
+    from marsviz.pipeline import add_paths
+
+    catalog = _catalog(args)
+    rejected = 0
+    for result in add_paths(catalog, args.paths, workers=args.workers):
+        name = _printable(result.name)
+        if result.status == "rejected":
+            rejected += 1
+            print(f"rejected  {name}: {result.reason}")
+        else:
+            print(f"{result.status:<9} {name} (id {result.image_id})")
+    return 1 if rejected else 0
+
+
+# -- samples -----------------------------------------------------------------------------------------
+def _add_samples_parser(subparsers):
+    parser = subparsers.add_parser("samples", help="load the bundled sample images into the catalog")
+    parser.set_defaults(func=cmd_samples)
+
+
+def cmd_samples(args) -> int:
+    """Load the bundled samples, with a progress bar."""
+    from marsviz.samples import load_samples
+
+    catalog = _catalog(args)
+    with tqdm(total=None, unit="image", desc="samples", file=sys.stderr) as bar:
+        def progress(done, total, _result):
+            bar.total = total
+            bar.update(1)
+        results = load_samples(catalog, progress)
+    added = sum(r.status == "added" for r in results)
+    print(f"{added} added, {len(results) - added} already there; catalog holds {catalog.count()} images")
+    return 0
+
+
+# -- rank --------------------------------------------------------------------------------------------
+def _add_rank_parser(subparsers):
+    parser = subparsers.add_parser("rank", help="print the ranking (best composite score first)")
+    parser.add_argument("--top", type=int, default=10, help="how many images (0: all)")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    parser.set_defaults(func=cmd_rank)
+
+
+def ranking_records(catalog, top: int = 0) -> list[dict]:
+    """The ranking as plain records: id, name, source, mission, instrument, score, outlier, features."""
+    from marsviz.features import REGISTRY
+    from marsviz.scoring import ranked
+
+    table = ranked(catalog.frame(include_synthetic=True))
+    if top:
+        table = table.head(top)
+    columns = ["rank", "id", "name", "source", "mission", "instrument", "score", "outlier", "outlier_score",
+               *REGISTRY]
+    records = []
+    for row in table[columns].to_dict(orient="records"):
+        row["outlier"] = bool(row["outlier"])
+        row["id"], row["rank"] = int(row["id"]), int(row["rank"])
+        records.append({k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()})
+    return records
+
+
+def cmd_rank(args) -> int:
+    """Print the top of the ranking as a table, CSV or JSON."""
+    from marsviz.features import REGISTRY
+
+    records = ranking_records(_catalog(args), args.top)
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    elif args.format == "csv":
+        import pandas as pd
+
+        print(pd.DataFrame(records).to_csv(index=False), end="")
+    else:
+        print("Top Scoring Images")
+        header = f"{'rank':>4}  {'score':>6}  {'outlier':<7}  {'name':<44} " + " ".join(
+            f"{REGISTRY[n].label[:12]:>12}" for n in REGISTRY)
+        print(header)
+        for r in records:
+            values = " ".join(f"{r[n]:>12.3f}" if r[n] is not None else f"{'-':>12}" for n in REGISTRY)
+            score = f"{r['score']:.3f}" if r["score"] is not None else "-"
+            print(f"{r['rank']:>4}  {score:>6}  {'yes' if r['outlier'] else '':<7}  "
+                  f"{_printable(r['name'])[:44]:<44} {values}")
+    return 0
+
+
+# -- export ------------------------------------------------------------------------------------------
+def _add_export_parser(subparsers):
+    parser = subparsers.add_parser("export", help="write the ranked catalog to CSV or Parquet")
+    parser.add_argument("file", type=Path, help="FILE.csv or FILE.parquet")
+    parser.set_defaults(func=cmd_export)
+
+
+def cmd_export(args) -> int:
+    """Write the whole ranked catalog to CSV or Parquet (chosen by the file extension)."""
+    from marsviz.scoring import ranked
+
+    suffix = args.file.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise MarsvizError(f"cannot export to {args.file.name}: use a .csv or .parquet file name")
+    table = ranked(_catalog(args).frame())
+    try:
+        if suffix == ".csv":
+            table.to_csv(args.file, index=False)
+        else:
+            table.to_parquet(args.file, index=False)
+    except OSError as error:
+        raise MarsvizError(f"cannot write {args.file} ({error.strerror or error})") from None
+    print(f"wrote {len(table)} images to {args.file}")
+    return 0
+
+
+# -- analyze -----------------------------------------------------------------------------------------
+def _add_analyze_parser(subparsers):
+    parser = subparsers.add_parser("analyze", help="(re)compute features of images analysed by an older version")
+    parser.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core)")
+    parser.set_defaults(func=cmd_analyze)
+
+
+def cmd_analyze(args) -> int:
+    """Recompute stale feature values, with a progress bar."""
+    from marsviz.pipeline import reanalyse
+
+    with tqdm(unit="image", desc="analyse", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+        count = reanalyse(_catalog(args), args.workers, progress)
+    print(f"{count} images re-analysed")
+    return 0
+
+
+# -- plumbing ----------------------------------------------------------------------------------------
+def _printable(text: str) -> str:
+    """`text` with control characters escaped, so a hostile file name cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="marsviz", description="Triage Mars images by features that hint at "
+                                     "water, ice or unusual terrain.")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="data folder (default: $MARSVIZ_HOME or the per-user data directory)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
+                       _add_analyze_parser):
+        add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MarsvizError as error:
+        print(f"marsviz: {_printable(str(error))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("marsviz: interrupted; everything finished before the interruption is kept", file=sys.stderr)
+        return 130

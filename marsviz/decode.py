@@ -1,0 +1,196 @@
+"""Decode an image file into the array the features work on, refusing what is not a safe, supported image.
+
+This is the only place where untrusted image bytes meet Pillow.  Everything it refuses raises
+:class:`marsviz.errors.ImageRejected` with a reason a user can act on.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from marsviz import config
+from marsviz.errors import ImageRejected
+
+#: Pillow format names accepted, and the file extension each is stored under.
+ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp"}
+#: Smallest side, in pixels, that the features can say anything about.
+MIN_SIDE = 16
+#: Mean absolute channel difference (0-1 scale) below which an RGB image is treated as grayscale.
+GRAY_TOLERANCE = 1.5 / 255
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An image ready for the features.
+
+    Attributes
+    ----------
+    pixels : ndarray
+        float32 in [0, 1]; (H, W) for grayscale, (H, W, 3) for colour; longest side at most the
+        analysis resolution, upright (EXIF orientation applied).
+    is_color : bool
+        False when the file is grayscale, or RGB with (nearly) identical channels.
+    width, height : int
+        Size of the original file, in pixels, after EXIF orientation.
+    format : str
+        Pillow's format name (one of :data:`ALLOWED_FORMATS`).
+    """
+
+    pixels: np.ndarray
+    is_color: bool
+    width: int
+    height: int
+    format: str
+
+    @property
+    def extension(self) -> str:
+        return ALLOWED_FORMATS[self.format]
+
+
+def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
+               max_side: int | None = None) -> DecodedImage:
+    """Decode `source` at a bounded analysis resolution.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file
+        The encoded image.
+    name : str, optional
+        How the user knows the file, used in error messages only (never as a path).
+    max_side : int, optional
+        Longest side of the returned pixels; default setting ``analysis_max_side``.  JPEGs are decoded
+        at a reduced scale by the codec itself (Pillow's ``draft``), so a large frame costs little.
+
+    Returns
+    -------
+    DecodedImage
+
+    Raises
+    ------
+    ImageRejected
+        If the file is empty, too large, not an allowed format, a decompression bomb, truncated or
+        corrupt, or too small to analyse.
+    """
+    max_side = max_side or int(config.get("analysis_max_side"))
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
+    data = _read_bounded(source, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _decode(data, name, max_side)
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageRejected(name, "image is too large (decompression bomb protection)") from None
+    except UnidentifiedImageError:
+        raise ImageRejected(name, "not an image in an accepted format "
+                                  f"({', '.join(sorted(ALLOWED_FORMATS))})") from None
+    except MemoryError:
+        raise ImageRejected(name, "image needs too much memory to decode") from None
+    except Exception as error:  # Pillow raises many types for corrupt data; all mean "not a usable image".
+        raise ImageRejected(name, f"not a readable image ({_describe(error)})") from None
+
+
+def _read_bounded(source, name: str) -> bytes:
+    limit = int(config.get("max_upload_bytes"))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                raise ImageRejected(name, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit")
+            data = path.read_bytes()
+        except OSError as error:
+            raise ImageRejected(name, f"cannot read file ({error.strerror or error})") from None
+    else:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise ImageRejected(name, f"file is over the {limit / 1e6:.0f} MB limit")
+    if not data:
+        raise ImageRejected(name, "file is empty")
+    return data
+
+
+def _decode(data: bytes, name: str, max_side: int) -> DecodedImage:
+    max_pixels = int(config.get("max_image_pixels"))
+    with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as image:
+        fmt = image.format
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageRejected(name, f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit")
+        if min(width, height) < MIN_SIDE:
+            raise ImageRejected(name, f"image is {width}x{height} pixels; each side must be at least {MIN_SIDE}")
+        if fmt == "JPEG":
+            scale = max_side / max(width, height)
+            if scale < 1:
+                image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
+                            (math.ceil(width * scale), math.ceil(height * scale)))
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+        pixels = _to_float(upright)
+    width, height = _oriented_size(width, height, upright.size, image.size)
+    pixels = _fit(pixels, max_side)
+    is_color = pixels.ndim == 3 and float(np.mean(np.abs(np.diff(pixels, axis=2)))) > GRAY_TOLERANCE
+    if pixels.ndim == 3 and not is_color:
+        pixels = np.ascontiguousarray(pixels.mean(axis=2, dtype=np.float32))
+    if min(pixels.shape[:2]) < 2:
+        raise ImageRejected(name, f"image is {width}x{height} pixels, too elongated to analyse")
+    return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt)
+
+
+def _oriented_size(width, height, upright_size, decoded_size):
+    # draft() shrinks the decoded size; EXIF rotation may swap axes. Report the original, upright.
+    swapped = upright_size != decoded_size and upright_size == decoded_size[::-1]
+    return (height, width) if swapped else (width, height)
+
+
+def _to_float(image: Image.Image) -> np.ndarray:
+    """Convert any Pillow mode to float32 in [0, 1]: (H, W) or (H, W, 3)."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(image, dtype=np.float32) / 65535.0
+    if mode in ("I", "F"):
+        array = np.asarray(image, dtype=np.float32)
+        low, high = float(array.min()), float(array.max())
+        if mode == "I" and low >= 0 and high <= 65535:
+            return array / (255.0 if high <= 255 else 65535.0)
+        return (array - low) / (high - low) if high > low else np.zeros_like(array)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        # Transparent areas carry no data: flatten onto black, like space around a planet.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, rgba).convert("RGB")
+    elif mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def _fit(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink so the longest side is at most `max_side`, by box averaging (cheap, alias-free)."""
+    height, width = pixels.shape[:2]
+    longest = max(height, width)
+    if longest <= max_side:
+        return np.ascontiguousarray(pixels, dtype=np.float32)
+    image = Image.fromarray(pixels) if pixels.ndim == 2 else None
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if image is not None:
+        return np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32)
+    channels = [np.asarray(Image.fromarray(pixels[..., c]).resize(size, Image.Resampling.BOX))
+                for c in range(pixels.shape[2])]
+    return np.ascontiguousarray(np.stack(channels, axis=2), dtype=np.float32)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:200]

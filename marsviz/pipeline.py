@@ -1,0 +1,266 @@
+"""Turning files into catalog rows: validate, analyse, store, record.
+
+The expensive step, :func:`analyse`, is a pure function of the file's bytes, so batches run it in a
+process pool while this process alone writes the catalog.  A file is stored and recorded only after
+it has been fully decoded and analysed, so a rejected file changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Literal
+
+import numpy as np
+from PIL import Image
+
+from marsviz import config
+from marsviz.catalog import Catalog
+from marsviz.decode import load_image
+from marsviz.errors import ImageRejected, MarsvizError
+from marsviz.features import compute_values, feature_set_version
+from marsviz.provenance import Provenance
+from marsviz.store import sha256_bytes, sha256_file
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the catalog needs from one image file (no pixels, so it is cheap to pass around)."""
+
+    sha256: str
+    extension: str
+    width: int
+    height: int
+    is_color: bool
+    features: dict[str, float]
+    thumbnail_jpeg: bytes
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What happened to one file.
+
+    Attributes
+    ----------
+    status : {"added", "duplicate", "rejected"}
+    name : str
+        The file's name as the user knows it.
+    image_id : int or None
+        Catalog id (of the existing image, for a duplicate).
+    reason : str
+        Why it was rejected; empty otherwise.
+    """
+
+    status: Literal["added", "duplicate", "rejected"]
+    name: str
+    image_id: int | None = None
+    reason: str = ""
+
+
+def analyse(data: bytes, name: str) -> Analysis:
+    """Decode and analyse encoded image bytes.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    name : str
+        The file's name, for messages.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    ImageRejected
+        If the bytes are not an acceptable image.
+    """
+    decoded = load_image(data, name=name)
+    return Analysis(sha256=sha256_bytes(data), extension=decoded.extension, width=decoded.width,
+                    height=decoded.height, is_color=decoded.is_color, features=compute_values(decoded.pixels),
+                    thumbnail_jpeg=make_thumbnail(decoded.pixels))
+
+
+def make_thumbnail(pixels: np.ndarray, side: int | None = None) -> bytes:
+    """JPEG bytes of `pixels` (float in [0, 1]) shrunk to at most `side` px (default setting ``thumbnail_side``)."""
+    side = side or int(config.get("thumbnail_side"))
+    image = Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+    image.thumbnail((side, side), Image.Resampling.BOX)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, provenance: Provenance,
+           *, move: bool = False) -> AddResult:
+    """Store an analysed file and its thumbnail and add its catalog row."""
+    existing = catalog.find_by_sha(analysis.sha256)
+    if existing is not None:
+        if move and isinstance(data_or_path, Path):
+            data_or_path.unlink(missing_ok=True)
+        return AddResult("duplicate", provenance.name, existing)
+    if isinstance(data_or_path, Path):
+        catalog.images.put_file(data_or_path, analysis.sha256, analysis.extension, move=move)
+    else:
+        catalog.images.put_bytes(data_or_path, analysis.sha256, analysis.extension)
+    catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg")
+    image_id = catalog.insert(sha256=analysis.sha256, extension=analysis.extension, width=analysis.width,
+                              height=analysis.height, is_color=analysis.is_color, provenance=provenance,
+                              features=analysis.features, feature_version=feature_set_version())
+    if image_id is None:  # another writer added the same content in the meantime
+        return AddResult("duplicate", provenance.name, catalog.find_by_sha(analysis.sha256))
+    return AddResult("added", provenance.name, image_id)
+
+
+def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResult:
+    """Validate, analyse and add one image given as bytes (an upload).
+
+    Returns
+    -------
+    AddResult
+        ``rejected`` (with the reason) for a file that is not an acceptable image; the catalog is then
+        unchanged.  ``duplicate`` when the same content is already there.
+    """
+    existing = catalog.find_by_sha(sha256_bytes(data))
+    if existing is not None:
+        return AddResult("duplicate", provenance.name, existing)
+    try:
+        analysis = analyse(data, provenance.name)
+    except ImageRejected as error:
+        return AddResult("rejected", provenance.name, reason=error.reason)
+    return record(catalog, analysis, data, provenance)
+
+
+def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool = False) -> AddResult:
+    """Like :func:`add_bytes` for a file on disk; with `move`, the file is moved into the store."""
+    path = Path(path)
+    try:
+        data = load_bounded_bytes(path, provenance.name)
+        analysis = analyse(data, provenance.name)
+    except ImageRejected as error:
+        if move:
+            path.unlink(missing_ok=True)
+        return AddResult("rejected", provenance.name, reason=error.reason)
+    return record(catalog, analysis, path, provenance, move=move)
+
+
+def load_bounded_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing unreadable files and files over the size limit."""
+    limit = int(config.get("max_upload_bytes"))
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ImageRejected(name, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit")
+        return path.read_bytes()
+    except OSError as error:
+        raise ImageRejected(name, f"cannot read file ({error.strerror or error})") from None
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named and image files inside folders named (recursively, sorted)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            files.append(path)
+    return files
+
+
+def _analyse_path(path: str) -> Analysis | ImageRejected:
+    """Pool worker: analyse one file, returning the rejection rather than raising it across processes."""
+    name = Path(path).name
+    try:
+        return analyse(load_bounded_bytes(Path(path), name), name)
+    except ImageRejected as error:
+        return error
+
+
+def worker_count(requested: int | None = None) -> int:
+    """Processes to use: `requested`, else setting ``workers``, else one per core."""
+    count = requested or int(config.get("workers")) or (os.cpu_count() or 1)
+    return max(1, count)
+
+
+def analyse_many(paths: list[Path], workers: int | None = None) -> Iterator[tuple[Path, Analysis | ImageRejected]]:
+    """Analyse files in a process pool (in-process for one worker), yielding results in input order."""
+    workers = min(worker_count(workers), max(1, len(paths)))
+    if workers == 1:
+        for path in paths:
+            yield path, _analyse_path(str(path))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from zip(paths, pool.map(_analyse_path, [str(p) for p in paths], chunksize=4))
+
+
+def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[[Path], Provenance] | None = None,
+              workers: int | None = None) -> Iterator[AddResult]:
+    """Add files and folders of images; yields one :class:`AddResult` per file, in order.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    paths : iterable of Path
+        Files, or folders searched recursively for image files.
+    provenance_for : callable, optional
+        ``provenance_for(path) -> Provenance``; default: source ``file``, named after the file.
+    workers : int, optional
+        Analysis processes; see :func:`worker_count`.
+    """
+    provenance_for = provenance_for or (lambda p: Provenance(source="file", name=p.name))
+    plan: list[tuple[Path, str | None, ImageRejected | None]] = []  # (path, sha, unreadable)
+    first_of: dict[str, Path] = {}
+    for path in expand_paths(paths):
+        try:
+            sha = sha256_file(path)
+        except OSError as error:
+            plan.append((path, None, ImageRejected(path.name, f"cannot read file ({error.strerror or error})")))
+            continue
+        plan.append((path, sha, None))
+        if sha not in first_of and catalog.find_by_sha(sha) is None:
+            first_of[sha] = path
+    analysed = analyse_many(list(first_of.values()), workers)
+    rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
+    for path, sha, unreadable in plan:
+        if unreadable is not None:
+            yield AddResult("rejected", path.name, reason=unreadable.reason)
+        elif sha in rejected:
+            yield AddResult("rejected", path.name, reason=rejected[sha])
+        elif first_of.get(sha) != path:
+            yield AddResult("duplicate", path.name, catalog.find_by_sha(sha))
+        else:
+            _, outcome = next(analysed)
+            if isinstance(outcome, ImageRejected):
+                rejected[sha] = outcome.reason
+                yield AddResult("rejected", path.name, reason=outcome.reason)
+            else:
+                yield record(catalog, outcome, path, provenance_for(path))
+
+
+def reanalyse(catalog: Catalog, workers: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute features of images analysed by another feature-set version; return how many.
+
+    Images already at the current version cost one catalog query and nothing else.
+    """
+    version = feature_set_version()
+    stale = catalog.stale(version)
+    paths = [catalog.image_path(row) for row in stale]
+    updates = []
+    for done, (row, (_, outcome)) in enumerate(zip(stale, analyse_many(paths, workers)), start=1):
+        if isinstance(outcome, MarsvizError):
+            continue
+        updates.append((row["id"], outcome.features))
+        if len(updates) >= 200:
+            catalog.update_features(updates, version)
+            updates = []
+        if progress:
+            progress(done, len(stale))
+    catalog.update_features(updates, version)
+    return len(stale)

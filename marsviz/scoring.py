@@ -1,0 +1,176 @@
+"""Composite score, robust outlier score, 2-D projection and nearest neighbours over feature vectors.
+
+All functions take a plain (n_images, n_features) array or a catalog frame and return new arrays;
+nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from marsviz.features import REGISTRY
+
+#: Modified z-score above which an image is called an outlier (Iglewicz and Hoaglin, 1993).
+OUTLIER_THRESHOLD = 3.5
+#: Scale turning a median absolute deviation into a standard deviation for normal data.
+MAD_TO_SD = 1.4826
+#: Scale turning a mean absolute deviation into a standard deviation.
+MEAN_AD_TO_SD = 1.2533
+
+
+def default_weights() -> dict[str, float]:
+    """Each registered feature's default weight in the composite score."""
+    return {name: feature.default_weight for name, feature in REGISTRY.items()}
+
+
+def composite_score(values: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """Weighted mean of the feature columns, in [0, 1].
+
+    Parameters
+    ----------
+    values : DataFrame
+        One column per feature named in `weights`, values in [0, 1].
+    weights : dict of str to float
+        Non-negative weights; features with weight 0 (or missing) do not count.  A missing feature
+        value (NaN) drops out of that image's mean instead of counting as 0.
+
+    Returns
+    -------
+    Series
+        The score per row; NaN where no weighted feature has a value, or all weights are 0.
+    """
+    names = [n for n, w in weights.items() if w > 0 and n in values]
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must not be negative")
+    if not names:
+        return pd.Series(np.nan, index=values.index)
+    matrix = values[names].to_numpy(dtype=float)
+    w = np.array([weights[n] for n in names], dtype=float)
+    present = ~np.isnan(matrix)
+    total = (np.where(present, matrix, 0.0) * w).sum(axis=1)
+    norm = (present * w).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(np.where(norm > 0, total / norm, np.nan), index=values.index)
+
+
+def contributions(row: pd.Series, weights: dict[str, float]) -> dict[str, float]:
+    """How many score points each feature adds to one image's composite score (they sum to the score)."""
+    names = [n for n, w in weights.items() if w > 0 and pd.notna(row.get(n))]
+    norm = sum(weights[n] for n in names)
+    return {n: (weights[n] * float(row[n]) / norm if norm else 0.0) for n in names}
+
+
+def robust_z(matrix: np.ndarray) -> np.ndarray:
+    """Robust z-scores per column: (x - median) / scale.
+
+    The scale is the larger of 1.4826 x the median absolute deviation and 1.2533 x the mean absolute
+    deviation (each equals the standard deviation for normal data).  The MAD alone collapses for
+    features where most images score (nearly) the same, such as zero water/ice candidates, and would
+    then call every image with any candidates an outlier.  A column with no spread gets z = 0.  NaN
+    values (not applicable) stay NaN.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.size == 0:
+        return matrix.copy()
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        median = np.nanmedian(matrix, axis=0)
+        deviation = np.abs(matrix - median)
+        scale = np.fmax(np.nanmedian(deviation, axis=0) * MAD_TO_SD, np.nanmean(deviation, axis=0) * MEAN_AD_TO_SD)
+    scale = np.nan_to_num(scale, nan=0.0)
+    z = (matrix - median) / np.where(scale > 0, scale, 1.0)
+    return np.where(scale > 0, z, np.where(np.isnan(matrix), np.nan, 0.0))
+
+
+def outlier_scores(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Robust outlier score per image: the largest absolute modified z-score over its features.
+
+    Returns
+    -------
+    score : ndarray
+        (n,) scores; an image is an outlier when its score exceeds :data:`OUTLIER_THRESHOLD`.
+    z : ndarray
+        (n, k) modified z-scores, telling which features make an image an outlier.
+    """
+    z = robust_z(matrix)
+    if z.size == 0:
+        return np.zeros(len(z)), z
+    with np.errstate(invalid="ignore"):
+        score = np.nanmax(np.abs(np.nan_to_num(z, nan=0.0)), axis=1)
+    return score, z
+
+
+def outlier_reasons(z_row: np.ndarray, names: list[str]) -> list[str]:
+    """Feature names whose |z| exceeds the threshold, strongest first."""
+    order = np.argsort(-np.abs(np.nan_to_num(z_row)))
+    return [names[i] for i in order if abs(np.nan_to_num(z_row[i])) > OUTLIER_THRESHOLD]
+
+
+def projection_2d(matrix: np.ndarray) -> np.ndarray:
+    """First two principal components of the robust z-scores (clipped to +-10), as an (n, 2) array."""
+    z = np.clip(np.nan_to_num(robust_z(matrix)), -10, 10)
+    if len(z) < 2:
+        return np.zeros((len(z), 2))
+    centred = z - z.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    projected = centred @ components[:2].T
+    if projected.shape[1] < 2:
+        projected = np.column_stack([projected, np.zeros(len(projected))])
+    # SVD signs are arbitrary; fix them so the layout does not flip between runs.
+    signs = np.sign(projected[np.abs(projected).argmax(axis=0), range(2)])
+    return projected * np.where(signs == 0, 1, signs)
+
+
+def nearest_neighbours(matrix: np.ndarray, index: int, count: int = 5) -> list[tuple[int, float]]:
+    """Rows nearest to row `index` in robust-standardised feature space.
+
+    Returns
+    -------
+    list of (row, distance)
+        Closest first, excluding `index` itself.
+    """
+    z = np.clip(np.nan_to_num(robust_z(matrix)), -10, 10)
+    distance = np.sqrt(((z - z[index]) ** 2).sum(axis=1))
+    distance[index] = np.inf
+    order = np.argsort(distance, kind="stable")[:count]
+    return [(int(i), float(distance[i])) for i in order if np.isfinite(distance[i])]
+
+
+def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns of a catalog frame, with colour-only features set to NaN for grayscale images.
+
+    A grayscale image has no colour variation to measure; counting its 0 as a measurement would rank
+    every grayscale image below every colour one and flag every colour image as an outlier.
+    """
+    names = [n for n in REGISTRY if n in frame]
+    values = frame[names].astype(float)
+    if "is_color" in frame:
+        for name in names:
+            if REGISTRY[name].colour_only:
+                values.loc[~frame["is_color"].astype(bool), name] = np.nan
+    return values
+
+
+def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """The catalog frame with `score`, `outlier_score`, `outlier`, `rank` columns, best score first.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        As :meth:`marsviz.catalog.Catalog.frame` returns it.
+    weights : dict, optional
+        Composite weights; default :func:`default_weights`.
+    """
+    weights = weights or default_weights()
+    out = frame.copy()
+    values = applicable_values(out)
+    out["score"] = composite_score(values, weights)
+    score, _ = outlier_scores(values.to_numpy(dtype=float))
+    out["outlier_score"] = score
+    out["outlier"] = score > OUTLIER_THRESHOLD
+    out = out.sort_values(["score", "id"], ascending=[False, True], na_position="last", kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
