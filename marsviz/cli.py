@@ -194,3 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("marsviz: interrupted; everything finished before the interruption is kept", file=sys.stderr)
         return 130
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())
