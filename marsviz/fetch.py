@@ -352,7 +352,12 @@ def _content_length(response: requests.Response) -> int | None:
 
 def _describe(exc: requests.RequestException, url: str, timeout: float) -> str:
     host = _host(url)
-    if isinstance(exc, requests.Timeout):
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    # urllib3's NewConnectionError (refused, no route) subclasses its timeout error; it is not one.
+    refused = isinstance(cause, urllib3.exceptions.NewConnectionError)
+    if not refused and (isinstance(exc, requests.Timeout) or isinstance(cause, urllib3.exceptions.TimeoutError)):
         return f"{host} did not answer within {timeout:g} s ({url})"
     if isinstance(exc, requests.TooManyRedirects):
         return f"{host}: too many redirects ({url})"

@@ -45,6 +45,7 @@ class NasaServer:
         self.routes: dict[str, object] = {}
         self.faults: dict[str, deque] = defaultdict(deque)
         self.log: list[tuple[str, dict]] = []
+        self.user_agents: set[str] = set()
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.redirect_to = "http://10.0.0.1/elsewhere.jpg"
@@ -57,7 +58,8 @@ class NasaServer:
         self._server.daemon_threads = True
         self._server.nasa = self
         self.root = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def __enter__(self) -> "NasaServer":
         self._thread.start()
@@ -132,6 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         nasa = self.nasa
         with nasa._lock:
             nasa.log.append((path, query))
+            nasa.user_agents.add(self.headers.get("User-Agent", ""))
             fault = nasa.faults[path].popleft() if nasa.faults[path] else None
         if fault:
             return self._fault(fault, path)
