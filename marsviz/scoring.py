@@ -124,15 +124,25 @@ def projection_2d(matrix: np.ndarray) -> np.ndarray:
     return projected * np.where(signs == 0, 1, signs)
 
 
-def nearest_neighbours(matrix: np.ndarray, index: int, count: int = 5) -> list[tuple[int, float]]:
+def nearest_neighbours(z: np.ndarray, index: int, count: int = 5) -> list[tuple[int, float]]:
     """Rows nearest to row `index` in robust-standardised feature space.
+
+    Parameters
+    ----------
+    z : ndarray
+        (n, k) robust z-scores, as :func:`robust_z` returns them; NaN (not applicable) counts as
+        typical (0) and values are clipped to +-10 so one extreme feature does not swamp the rest.
+    index : int
+        The row whose neighbours are wanted.
+    count : int, optional
+        How many neighbours.
 
     Returns
     -------
     list of (row, distance)
         Closest first, excluding `index` itself.
     """
-    z = np.clip(np.nan_to_num(robust_z(matrix)), -10, 10)
+    z = np.clip(np.nan_to_num(np.asarray(z, dtype=float)), -10, 10)
     distance = np.sqrt(((z - z[index]) ** 2).sum(axis=1))
     distance[index] = np.inf
     order = np.argsort(distance, kind="stable")[:count]

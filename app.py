@@ -1,0 +1,25 @@
+"""marsviz: the Streamlit app. Run with ``streamlit run app.py``."""
+
+import streamlit as st
+
+from marsviz.errors import MarsvizError
+from ui import data, sidebar
+
+st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
+
+PAGES = [
+    st.Page("pages/ranking.py", title="Ranking", icon=":material/leaderboard:", url_path="ranking", default=True),
+    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", url_path="explore"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+    st.Page("pages/method.py", title="Method", icon=":material/menu_book:", url_path="method"),
+]
+
+page = st.navigation(PAGES)
+try:
+    data.ensure_samples()
+except MarsvizError as error:
+    st.error(f"The catalog cannot be opened: {error}")
+    st.stop()
+st.sidebar.caption("marsviz ranks Mars images by features that hint at water, ice or unusual terrain.")
+sidebar.weights()
+page.run()

@@ -1,0 +1,65 @@
+"""Plotly figures of the catalog (built here, rendered by the app)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+#: Above this many points the scatter uses WebGL, which stays smooth with 100,000 points.
+WEBGL_THRESHOLD = 2000
+
+
+def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
+            selected_id: int | None = None) -> go.Figure:
+    """Scatter of the catalog with outliers marked and the selected image highlighted.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Needs columns ``id``, ``name``, ``outlier``, `x`, `y` and `colour`.
+    x, y, colour : str
+        Column names for the axes and the colour scale.
+    labels : dict of str to str
+        Human labels for column names.
+    selected_id : int, optional
+        Image to highlight.
+
+    Returns
+    -------
+    Figure
+        Every point carries its catalog id as ``customdata`` (Plotly point numbers restart per trace).
+    """
+    trace = go.Scattergl if len(table) > WEBGL_THRESHOLD else go.Scatter
+    figure = go.Figure()
+    regular = table[~table["outlier"]]
+    outliers = table[table["outlier"]]
+    colour_range = _range(table[colour])
+    for part, name, symbol, size, line in [(regular, "images", "circle", 8, 0),
+                                           (outliers, "outliers", "diamond", 12, 2)]:
+        figure.add_trace(trace(
+            x=part[x], y=part[y], mode="markers", name=f"{name} ({len(part)})",
+            customdata=part["id"].to_numpy(), text=part["name"],
+            hovertemplate=f"%{{text}}<br>{labels.get(x, x)}=%{{x:.3f}}<br>{labels.get(y, y)}=%{{y:.3f}}"
+                          "<extra></extra>",
+            marker=dict(symbol=symbol, size=size, color=part[colour], colorscale="Viridis",
+                        cmin=colour_range[0], cmax=colour_range[1], line=dict(width=line, color="#ff4b4b"),
+                        showscale=name == "images", colorbar=dict(title=dict(text=labels.get(colour, colour)))),
+        ))
+    if selected_id is not None and (table["id"] == selected_id).any():
+        chosen = table[table["id"] == selected_id]
+        figure.add_trace(trace(x=chosen[x], y=chosen[y], mode="markers", name="selected",
+                               customdata=chosen["id"].to_numpy(), text=chosen["name"], hoverinfo="skip",
+                               marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="white"))))
+    figure.update_layout(xaxis_title=labels.get(x, x), yaxis_title=labels.get(y, y), height=560,
+                         margin=dict(l=10, r=10, t=30, b=10), dragmode="select", clickmode="event+select",
+                         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), uirevision="keep")
+    return figure
+
+
+def _range(values: pd.Series) -> tuple[float, float]:
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    return float(finite.min()), float(max(finite.max(), finite.min() + 1e-9))

@@ -1,0 +1,53 @@
+"""Explore: the catalog as a scatter plot, with the image viewer beside it."""
+
+import streamlit as st
+
+from marsviz import plots
+from marsviz.scoring import OUTLIER_THRESHOLD
+from ui import data, sidebar, viewer
+
+st.title("Explore")
+weights = sidebar.current_weights()
+table = data.ranked_table(data.revision(), sidebar.weights_key(weights))
+if table.empty:
+    st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
+    st.stop()
+
+labels = data.column_labels()
+axes = ["score", "outlier_score", "projection_1", "projection_2", *[n for n in labels if n in table
+                                                                       and n not in ("score", "outlier_score",
+                                                                                     "projection_1", "projection_2")]]
+left, right = st.columns([3, 2], gap="large")
+with left:
+    pick_x, pick_y, pick_colour = st.columns(3)
+    x = pick_x.selectbox("x axis", axes, index=axes.index("projection_1"), format_func=labels.get, key="explore_x")
+    y = pick_y.selectbox("y axis", axes, index=axes.index("projection_2"), format_func=labels.get, key="explore_y")
+    colour = pick_colour.selectbox("Colour", axes, index=0, format_func=labels.get, key="explore_colour")
+    selected = viewer.selected_image_id()
+    event = st.plotly_chart(plots.scatter(table, x, y, colour, labels, selected), on_select="rerun",
+                            selection_mode=("points", "box", "lasso"), key="explore_scatter",
+                            config={"displaylogo": False})
+    points = event.selection.points if event else []
+    picked = sorted({int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
+                     for p in points if p.get("customdata") is not None})
+    # A selection stays in the chart's state across reruns; act on it only when it changes, so that
+    # opening a neighbour is not undone by the old selection.
+    if picked != st.session_state.get("explore_last_pick"):
+        st.session_state["explore_last_pick"] = picked
+        if picked:
+            best = table[table["id"].isin(picked)].iloc[0]  # the table is ranked: best score first
+            viewer.open_image(int(best["id"]))
+            selected = int(best["id"])
+    if len(picked) > 1:
+        chosen = table[table["id"].isin(picked)][["rank", "name", "score", "outlier"]]
+        st.caption(f"{len(picked)} images selected; the best-scoring one is open. Pick another:")
+        pick = st.dataframe(chosen, hide_index=True, on_select="rerun", selection_mode="single-row",
+                            key="explore_selection_table", height=min(250, 38 + 35 * len(chosen)))
+        rows = pick.selection.rows if pick else []
+        if rows:
+            selected = int(table[table["id"].isin(picked)].iloc[rows[0]]["id"])
+            viewer.open_image(selected)
+    st.caption(f"{len(table)} images · {int(table['outlier'].sum())} outliers (diamonds: robust outlier score "
+               f"above {OUTLIER_THRESHOLD}). Click a point, or drag a box or lasso, to open it.")
+with right:
+    viewer.show(selected, table, weights, key="explore_viewer")

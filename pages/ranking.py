@@ -1,0 +1,63 @@
+"""Ranking: every image by composite score, filterable, with the viewer beside the table."""
+
+import base64
+
+import pandas as pd
+import streamlit as st
+
+from marsviz.features import REGISTRY
+from ui import data, sidebar, viewer
+
+PAGE_SIZE = 25
+
+st.title("Ranking")
+weights = sidebar.current_weights()
+table = data.ranked_table(data.revision(), sidebar.weights_key(weights))
+if table.empty:
+    st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
+    st.stop()
+
+filters = st.columns(4)
+chosen = {
+    column: filters[i].multiselect(label, sorted(v for v in table[column].dropna().unique() if v != ""),
+                                   key=f"ranking_filter_{column}", placeholder="all")
+    for i, (column, label) in enumerate([("source", "Source"), ("mission", "Mission"),
+                                         ("instrument", "Instrument / camera")])
+}
+kind = filters[3].segmented_control("Kind", ["colour", "grayscale"], key="ranking_filter_kind")
+shown = table
+for column, values in chosen.items():
+    if values:
+        shown = shown[shown[column].isin(values)]
+if kind:
+    shown = shown[shown["is_color"] == (kind == "colour")]
+
+pages = max(1, -(-len(shown) // PAGE_SIZE))
+left, right = st.columns([3, 2], gap="large")
+with left:
+    page_number = st.number_input(f"Page (of {pages}; {len(shown)} images)", 1, pages, 1, key="ranking_page")
+    window = shown.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE].copy()
+    catalog = data.get_catalog()
+
+    def thumbnail_uri(row) -> str | None:
+        path = catalog.thumbnail_path(row)
+        return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode() if path.exists() else None
+
+    window["thumbnail"] = [thumbnail_uri(row) for row in window.to_dict(orient="records")]
+    columns = ["rank", "thumbnail", "name", "source", "mission", "instrument", "score", "outlier", *REGISTRY]
+    config = {
+        "thumbnail": st.column_config.ImageColumn("Image", width="small"),
+        "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.3f"),
+        "outlier": st.column_config.CheckboxColumn("Outlier"),
+        **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
+    }
+    event = st.dataframe(window[columns], column_config=config, hide_index=True, on_select="rerun",
+                         selection_mode="single-row", key=f"ranking_table_{page_number}", row_height=60,
+                         height=38 + 60 * len(window))
+    rows = event.selection.rows if event else []
+    picked = int(window.iloc[rows[0]]["id"]) if rows else None
+    if picked is not None and picked != st.session_state.get("ranking_last_pick"):
+        st.session_state["ranking_last_pick"] = picked
+        viewer.open_image(picked)
+with right:
+    viewer.show(viewer.selected_image_id(), table, weights, key="ranking_viewer")

@@ -1,0 +1,59 @@
+"""Upload: add your own images and see where they rank."""
+
+import pandas as pd
+import streamlit as st
+
+from marsviz.decode import ALLOWED_FORMATS
+from marsviz.errors import MarsvizError
+from marsviz.pipeline import add_bytes
+from marsviz.provenance import Provenance
+from ui import data, sidebar
+from ui.text import escape_markdown
+
+st.title("Upload")
+st.write("Add JPEG, PNG or TIFF images. Each is checked, analysed with the same features as the catalog and "
+         "ranked against it. The same file uploaded twice is recognised and kept once.")
+
+files = st.file_uploader("Images", type=["jpg", "jpeg", "png", "tif", "tiff", "webp"], accept_multiple_files=True,
+                         key="upload_files")
+results = st.session_state.setdefault("upload_results", {})
+catalog = data.get_catalog()
+for upload in files or []:
+    if upload.file_id in results:
+        continue
+    try:
+        outcome = add_bytes(catalog, upload.getvalue(), Provenance(source="upload", name=upload.name))
+        results[upload.file_id] = outcome
+    except MarsvizError as error:  # the catalog itself failed (disk full, read-only folder)
+        st.error(f"{escape_markdown(upload.name)} could not be stored: {escape_markdown(error)}")
+
+current = [results[u.file_id] for u in files or [] if u.file_id in results]
+if current:
+    table = data.ranked_table(data.revision(), sidebar.weights_key(sidebar.current_weights()))
+    for outcome in current:
+        if outcome.status == "rejected":
+            st.error(f"**{escape_markdown(outcome.name)}** was not added: {escape_markdown(outcome.reason)}")
+    rows = []
+    for outcome in current:
+        if outcome.status == "rejected":
+            continue
+        match = table[table["id"] == outcome.image_id]
+        if match.empty:
+            continue
+        ranked = match.iloc[0]
+        rows.append({"file": outcome.name,
+                     "status": "added" if outcome.status == "added" else "already in the catalog",
+                     "rank": f"{int(ranked['rank'])} of {len(table)}",
+                     "percentile": float(ranked["percentile"]),
+                     "score": ranked["score"], "outlier": bool(ranked["outlier"]),
+                     "open": f"/explore?image={int(outcome.image_id)}"})
+    if rows:
+        st.subheader("Where your images rank")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+            "percentile": st.column_config.NumberColumn("Percentile", format="%.0f",
+                                                        help="Share of the catalog at or below this score"),
+            "score": st.column_config.NumberColumn("Score", format="%.3f"),
+            "open": st.column_config.LinkColumn("Viewer", display_text="open in viewer"),
+        })
+st.caption(f"Accepted formats: {', '.join(sorted(ALLOWED_FORMATS))}. Files are stored under their content hash; "
+           "the name you uploaded is kept as metadata only.")

@@ -1,0 +1,79 @@
+"""Cached access to the catalog for the pages.
+
+`st.cache_resource` holds the one Catalog object; `st.cache_data` holds pure results keyed by the
+catalog revision (which grows with every write) and the weights, so nothing is recomputed until
+the catalog or the weights change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from marsviz import scoring
+from marsviz.catalog import Catalog
+from marsviz.decode import load_image
+from marsviz.features import REGISTRY, compute_all
+from marsviz.samples import load_samples
+
+
+@st.cache_resource
+def get_catalog() -> Catalog:
+    """The catalog in the data folder (``MARSVIZ_HOME`` or the per-user data directory)."""
+    return Catalog()
+
+
+def revision() -> int:
+    """The catalog revision; cache keys include it."""
+    return get_catalog().revision()
+
+
+def ensure_samples() -> None:
+    """On the very first start (empty catalog), load the bundled samples with a progress bar."""
+    catalog = get_catalog()
+    if catalog.count() > 0 or st.session_state.get("samples_attempted"):
+        return
+    st.session_state["samples_attempted"] = True
+    bar = st.progress(0.0, text="First start: analysing the bundled sample images...")
+    load_samples(catalog, lambda done, total, _: bar.progress(done / total,
+                                                              text=f"First start: analysed {done} of {total}"),
+                 workers=1)
+    bar.empty()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _frame(revision_: int) -> pd.DataFrame:
+    return get_catalog().frame(include_synthetic=True)
+
+
+@st.cache_data(max_entries=8, show_spinner="Ranking...")
+def ranked_table(revision_: int, weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """The ranked catalog (score, outlier score, rank) plus a 2-D projection of all features."""
+    table = scoring.ranked(_frame(revision_), dict(weights))
+    values = scoring.applicable_values(table).to_numpy(dtype=float)
+    projected = scoring.projection_2d(values)
+    table["projection_1"], table["projection_2"] = projected[:, 0], projected[:, 1]
+    table["percentile"] = 100.0 * (1 - (table["rank"] - 1) / max(len(table), 1))
+    return table
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def robust_z_table(revision_: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, robust z-scores) of every image, in catalog order, for outlier reasons and neighbours."""
+    frame = _frame(revision_)
+    return frame["id"].to_numpy(), scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing feature maps...")
+def feature_maps(sha256: str, path: str) -> tuple[np.ndarray, dict]:
+    """Decoded pixels and every feature's result for one stored image (keyed by its content hash)."""
+    pixels = load_image(path).pixels
+    return pixels, compute_all(pixels)
+
+
+def column_labels() -> dict[str, str]:
+    """Human labels for the columns the pages show."""
+    return {**{name: f.label for name, f in REGISTRY.items()}, "score": "Composite score",
+            "outlier_score": "Outlier score", "projection_1": "Projection 1 (all features)",
+            "projection_2": "Projection 2 (all features)"}

@@ -1,0 +1,149 @@
+"""The image viewer: the image with toggleable feature overlays, values, provenance and neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from marsviz import scoring
+from marsviz.errors import MarsvizError
+from marsviz.features import REGISTRY
+from marsviz.overlays import render_overlays
+from marsviz.provenance import PROVENANCE_FIELDS
+from ui import data
+from ui.text import escape_markdown
+
+NEIGHBOURS = 6
+
+
+def selected_image_id() -> int | None:
+    """The image named in the URL (``?image=<id>``), or None."""
+    raw = st.query_params.get("image")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def open_image(image_id: int) -> None:
+    """Show `image_id` in the viewer and put it in the URL, so the link opens it again."""
+    st.query_params["image"] = str(int(image_id))
+
+
+def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], key: str) -> None:
+    """Draw the viewer for `image_id`.
+
+    Parameters
+    ----------
+    image_id : int or None
+        The image to show; None shows a hint.
+    table : DataFrame
+        The ranked table (:func:`ui.data.ranked_table`), for rank, score and neighbours.
+    weights : dict
+        Current composite weights.
+    key : str
+        Prefix for widget keys, unique per page.
+    """
+    if image_id is None:
+        st.info("Click a point in the plot (or choose a row in the ranking) to open an image here.")
+        return
+    catalog = data.get_catalog()
+    row = catalog.get(image_id)
+    if row is None:
+        st.warning(f"There is no image with id {int(image_id)} in this catalog.")
+        return
+    ranked_row = table.loc[table["id"] == image_id]
+    ranked_row = ranked_row.iloc[0] if len(ranked_row) else None
+
+    st.markdown(f"#### {escape_markdown(row['name'])}")
+    if ranked_row is not None:
+        badges = f"Rank **{int(ranked_row['rank'])}** of {len(table)}"
+        if pd.notna(ranked_row["score"]):
+            badges += f" · score **{ranked_row['score']:.3f}**"
+        if ranked_row["outlier"]:
+            badges += f" · :red[**outlier**] (outlier score {ranked_row['outlier_score']:.1f})"
+        st.markdown(badges)
+
+    try:
+        pixels, results = data.feature_maps(row["sha256"], str(catalog.image_path(row)))
+    except MarsvizError as error:
+        st.error(f"This image cannot be shown: {error}")
+        return
+    except FileNotFoundError:
+        st.error("The stored file of this image is missing from the data folder.")
+        return
+    labels = {name: feature.label for name, feature in REGISTRY.items()}
+    chosen = st.pills("Overlays", list(REGISTRY), format_func=labels.get, selection_mode="multi",
+                      key=f"{key}_overlays", help="Draw where in the image each feature's value comes from.")
+    st.image(render_overlays(pixels, results, list(chosen or [])), width="stretch",
+             caption=f"{row['width']} x {row['height']} px original · shown at {pixels.shape[1]} x "
+                     f"{pixels.shape[0]} px (analysis resolution) · {'colour' if row['is_color'] else 'grayscale'}")
+    if chosen:
+        st.caption(" · ".join(f"{labels[n]}: rgb{REGISTRY[n].overlay_colour}" for n in chosen))
+
+    st.markdown("**Features**")
+    st.dataframe(_feature_table(row, ranked_row, weights), hide_index=True, width="stretch")
+    reasons = _outlier_reasons(image_id)
+    if reasons:
+        st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
+
+    with st.expander("Metadata and provenance", expanded=False):
+        st.dataframe(_provenance_table(row), hide_index=True, width="stretch")
+        if row.get("description"):
+            st.text(row["description"])
+    _neighbours(image_id, table, key)
+
+
+def _feature_table(row: dict, ranked_row, weights: dict[str, float]) -> pd.DataFrame:
+    values = pd.Series({name: row.get(name) for name in REGISTRY})
+    applicable = {name: not (REGISTRY[name].colour_only and not row["is_color"]) for name in REGISTRY}
+    usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
+    share = scoring.contributions(usable, weights)
+    return pd.DataFrame({
+        "feature": [REGISTRY[n].label for n in REGISTRY],
+        "value": [values[n] if applicable[n] else None for n in REGISTRY],
+        "weight": [weights.get(n, 0.0) for n in REGISTRY],
+        "adds to score": [share.get(n) for n in REGISTRY],
+        "note": ["" if applicable[n] else "grayscale image: not applicable" for n in REGISTRY],
+    })
+
+
+def _provenance_table(row: dict) -> pd.DataFrame:
+    fields = [f for f in PROVENANCE_FIELDS if f not in ("description", "synthetic")]
+    extra = ["sha256", "added_at"]
+    return pd.DataFrame({"field": fields + extra,
+                         "value": ["" if row.get(f) is None else str(row.get(f)) for f in fields + extra]})
+
+
+def _outlier_reasons(image_id: int) -> list[tuple[str, float]]:
+    ids, z = data.robust_z_table(data.revision())
+    index = np.flatnonzero(ids == image_id)
+    if not len(index):
+        return []
+    z_row = z[index[0]]
+    names = list(REGISTRY)
+    return [(n, float(z_row[names.index(n)])) for n in scoring.outlier_reasons(z_row, names)]
+
+
+def _neighbours(image_id: int, table: pd.DataFrame, key: str) -> None:
+    ids, z = data.robust_z_table(data.revision())
+    index = np.flatnonzero(ids == image_id)
+    if not len(index) or len(ids) < 2:
+        return
+    st.markdown("**Nearest neighbours in feature space**")
+    neighbours = scoring.nearest_neighbours(z, int(index[0]), NEIGHBOURS)
+    catalog = data.get_catalog()
+    columns = st.columns(3)
+    for slot, (row_index, distance) in enumerate(neighbours):
+        neighbour = catalog.get(int(ids[row_index]))
+        if neighbour is None:
+            continue
+        with columns[slot % 3]:
+            thumbnail = catalog.thumbnail_path(neighbour)
+            if thumbnail.exists():
+                st.image(str(thumbnail), width="stretch")
+            st.caption(f"{escape_markdown(neighbour['name'][:40])} (distance {distance:.2f})")
+            if st.button("Open", key=f"{key}_neighbour_{neighbour['id']}"):
+                open_image(neighbour["id"])
+                st.rerun()
