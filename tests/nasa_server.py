@@ -144,9 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
             fault = nasa.faults[path].popleft() if nasa.faults[path] else None
         if fault:
             return self._fault(fault, path)
-        if path.lower().endswith(IMAGE_SUFFIXES):
-            return self._image(path)
         route = nasa.routes.get(path)
+        if route is None and path.lower().endswith(IMAGE_SUFFIXES):
+            return self._image(path)
         if route is None:
             prefixes = [key for key in nasa.routes if key.endswith("*") and path.startswith(key[:-1])]
             route = nasa.routes[max(prefixes, key=len)] if prefixes else None

@@ -1,0 +1,269 @@
+"""A scrape run: list a source, download what is new in a bounded pool, add each file to the catalog.
+
+Items already in the catalog (by source and source id) are skipped without downloading.  Each file
+streams to a temporary file in the catalog's ``tmp`` folder, then :func:`marsviz.pipeline.add_file`
+verifies and analyses it and moves it into the content-addressed store (or drops it as a duplicate
+by content hash).  Every image is recorded as soon as it is added, so a stopped, cancelled or killed
+run keeps what it fetched and a re-run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from marsviz import config
+from marsviz.catalog import Catalog
+from marsviz.errors import FetchError, MarsvizError, SourceError
+from marsviz.pipeline import add_file
+from marsviz.sources import SourceItem
+
+#: Partial downloads older than this (seconds) are leftovers of a killed run, not of a running one.
+STALE_PART_AGE = 3600.0
+ALIASES_FILE = "scrape-duplicates.jsonl"
+
+
+@dataclass
+class ScrapeReport:
+    """What a run did.  Also the progress snapshot passed to the callback while it runs.
+
+    Attributes
+    ----------
+    source : str
+    considered : int
+        Items listed by the source and looked at.
+    total : int or None
+        How many items the run expects to look at (the source's count, capped by the limit), if known.
+    skipped : int
+        Already in the catalog (by source id, or known duplicates by content), not downloaded.
+    added : list of (int, str)
+        Catalog id and name of each image added.
+    duplicates : list of (int, str)
+        Downloaded, but the same content was already in the catalog (its id, and the item's name).
+    rejected, failed : list of (str, str)
+        Name and reason: not an acceptable image / download failed.
+    error : str
+        Why the run stopped early (service unreachable, garbage answers); empty if it did not.
+    cancelled : bool
+        The cancel flag stopped the run.
+    last : str
+        What happened to the most recent item, for a progress line.
+    """
+
+    source: str
+    considered: int = 0
+    total: int | None = None
+    skipped: int = 0
+    added: list = field(default_factory=list)
+    duplicates: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    error: str = ""
+    cancelled: bool = False
+    last: str = ""
+
+    @property
+    def done(self) -> int:
+        """Items finished (skipped, added, duplicate, rejected or failed)."""
+        return self.skipped + len(self.added) + len(self.duplicates) + len(self.rejected) + len(self.failed)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run went through without stopping early or losing an item."""
+        return not self.error and not self.cancelled and not self.failed
+
+    def summary(self) -> str:
+        """One line for people."""
+        line = (f"{self.source}: {len(self.added)} added, {self.skipped} already there, "
+                f"{len(self.duplicates)} duplicates, {len(self.rejected)} rejected, {len(self.failed)} failed")
+        if self.cancelled:
+            line += "; cancelled"
+        if self.error:
+            line += f"; stopped: {self.error}"
+        return line
+
+
+def run_scrape(catalog: Catalog, source, session, *, limit: int | None = None, workers: int | None = None,
+               progress: Callable[[ScrapeReport], None] | None = None,
+               cancel: threading.Event | None = None) -> ScrapeReport:
+    """Scrape `source` into `catalog`.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    source : marsviz.sources.Source
+        Lists the items (see :func:`marsviz.sources.make_source`).
+    session : marsviz.fetch.NasaSession
+        The session the source uses; downloads go through it too.
+    limit : int, optional
+        Look at no more than this many items of the source (new or not), so the same command is
+        idempotent and a re-run after an interruption finishes the same set.
+    workers : int, optional
+        Downloads at once; default the ``http_concurrency`` setting.  The session's per-host limit
+        applies on top.
+    progress : callable, optional
+        Called with the report after each item.
+    cancel : threading.Event, optional
+        When set, no new download starts; those in flight finish and are kept.
+
+    Returns
+    -------
+    ScrapeReport
+        Also when the run stopped early: then ``error`` says why, and everything added before stays.
+    """
+    return _Run(catalog, source, session, limit, workers, progress, cancel).run()
+
+
+class _Run:
+    def __init__(self, catalog, source, session, limit, workers, progress, cancel):
+        self.catalog = catalog
+        self.source = source
+        self.session = session
+        self.limit = limit if limit and limit > 0 else None
+        self.workers = max(1, workers or int(config.get("http_concurrency")))
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+        self.report = ScrapeReport(source.name)
+        self.tmp_dir = catalog.tmp_dir
+        self.aliases_path = Path(catalog.home) / ALIASES_FILE
+        self.known = self._load_aliases()
+        self.pending: dict[Future, SourceItem] = {}
+        self.stopped = False
+
+    def run(self) -> ScrapeReport:
+        _remove_stale_parts(self.tmp_dir)
+        executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="marsviz-download")
+        try:
+            self._list_and_submit(executor)
+            while self.pending:
+                if self.cancel.is_set() or self.stopped:
+                    for future in self.pending:
+                        future.cancel()
+                self._collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+            for future in self.pending:  # only left over when an exception escaped
+                _discard(future)
+        if self.cancel.is_set() and not self.report.error:
+            self.report.cancelled = True
+        return self.report
+
+    def _list_and_submit(self, executor: ThreadPoolExecutor) -> None:
+        items = self.source.items()
+        seen: set[str] = set()
+        while not self.stopped and not self.cancel.is_set():
+            if self.limit is not None and self.report.considered >= self.limit:
+                return
+            while len(self.pending) >= 2 * self.workers:
+                self._collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+                if self.stopped or self.cancel.is_set():
+                    return
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except SourceError as error:
+                self._stop(str(error))
+                return
+            self.report.considered += 1
+            self._update_total()
+            key = item.provenance.source_id
+            if key in seen or key in self.known or self.catalog.find_by_source_id(self.source.name, key) is not None:
+                self.report.skipped += 1
+                self._notify(f"already there: {item.provenance.name}")
+                continue
+            seen.add(key)
+            self.pending[executor.submit(self.session.download, item.image_url, self.tmp_dir)] = item
+
+    def _collect(self, finished) -> None:
+        for future in finished:
+            item = self.pending.pop(future)
+            if future.cancelled():
+                continue
+            name = item.provenance.name
+            try:
+                path = future.result()
+            except FetchError as error:
+                self.report.failed.append((name, str(error)))
+                self._notify(f"failed: {name}")
+                continue
+            except MarsvizError as error:  # e.g. a Retry-After longer than allowed: the service says stop
+                self._stop(str(error))
+                continue
+            try:
+                result = add_file(self.catalog, path, item.provenance, move=True)
+            except MarsvizError as error:
+                self._stop(str(error))
+                continue
+            finally:
+                path.unlink(missing_ok=True)
+            if result.status == "added":
+                self.report.added.append((result.image_id, name))
+            elif result.status == "duplicate":
+                self.report.duplicates.append((result.image_id, name))
+                self._remember_duplicate(item, result.image_id)
+            else:
+                self.report.rejected.append((name, result.reason))
+            self._notify(f"{result.status}: {name}")
+
+    def _stop(self, message: str) -> None:
+        if not self.report.error:
+            self.report.error = message
+        self.stopped = True
+
+    def _update_total(self) -> None:
+        total = getattr(self.source, "total", None)
+        if self.limit is not None:
+            total = self.limit if total is None else min(total, self.limit)
+        self.report.total = total
+
+    def _notify(self, message: str) -> None:
+        self.report.last = message
+        if self.progress is not None:
+            self.progress(self.report)
+
+    def _load_aliases(self) -> set[str]:
+        """Source ids of this source found earlier to duplicate an image already in the catalog."""
+        known = set()
+        try:
+            lines = self.aliases_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return known
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a killed run
+            if isinstance(entry, dict) and entry.get("source") == self.source.name:
+                known.add(str(entry.get("source_id")))
+        return known
+
+    def _remember_duplicate(self, item: SourceItem, image_id: int | None) -> None:
+        # The catalog keeps one row per content; this ledger remembers the other ids of that content so
+        # a re-run does not download them again.
+        entry = {"source": self.source.name, "source_id": item.provenance.source_id, "image_id": image_id}
+        try:
+            with self.aliases_path.open("a", encoding="utf-8") as ledger:
+                ledger.write(json.dumps(entry) + "\n")
+        except OSError:
+            pass  # only costs a repeated download next time
+
+
+def _discard(future: Future) -> None:
+    if future.done() and not future.cancelled() and future.exception() is None:
+        Path(future.result()).unlink(missing_ok=True)
+
+
+def _remove_stale_parts(tmp_dir: Path) -> None:
+    cutoff = time.time() - STALE_PART_AGE
+    for part in tmp_dir.glob("download-*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass

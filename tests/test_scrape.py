@@ -1,0 +1,199 @@
+"""Scrape runs end to end: local NASA server -> real HTTP -> downloads -> pipeline -> real catalog."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+
+import pytest
+
+from marsviz.catalog import Catalog
+from marsviz.fetch import make_session
+from marsviz.scrape import run_scrape
+from marsviz.sources import Query, make_source
+from nasa_server import FIXTURES, NasaServer
+
+M20 = "/rss/api/"
+MSL = "/api/v1/raw_image_items/"
+M20_PAGES = {0: "raw-feeds-mars2020-page0-RECONSTRUCTED.json", 1: "raw-feeds-mars2020-page1-RECONSTRUCTED.json"}
+MSL_PAGES = {0: "raw-feeds-msl-page0-RECONSTRUCTED.json", 1: "raw-feeds-msl-page1-RECONSTRUCTED.json"}
+M20_IDS = {"ZL6_1484_0798697293_098ECM_N0730000ZCAM01022_034080J",
+           "NLF_1484_0798690000_123ECM_N0730000NCAM00500_01_295J",
+           "FLF_1483_0798600000_456ECM_N0730000FHAZ00200_01_295J"}
+
+
+@pytest.fixture
+def server():
+    with NasaServer(slow_seconds=1.5) as running:
+        running.routes[M20] = NasaServer.pages("page", M20_PAGES)
+        running.routes[MSL] = NasaServer.pages("page", MSL_PAGES)
+        yield running
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    return Catalog(tmp_path / "home")
+
+
+def scrape(server, catalog, name="mars2020", retries=1, query=None, **options):
+    session = make_session(server.root, timeout=1.0, retries=retries, backoff=0.0, rate=0, max_retry_after=5)
+    source = make_source(name, session, query or Query(), api_root=server.root)
+    return run_scrape(catalog, source, session, **options)
+
+
+def assert_consistent(catalog):
+    """One row per (source, source id), one stored file per row, no partial files anywhere."""
+    frame = catalog.frame()
+    assert not frame.duplicated(["source", "source_id"]).any()
+    assert not frame["sha256"].duplicated().any()
+    stored = [p for p in (catalog.home / "images").rglob("*") if p.is_file()]
+    assert sorted(p.stem for p in stored) == sorted(frame["sha256"])
+    assert not [p for p in catalog.home.rglob("*.part")]
+    assert not list(catalog.tmp_dir.iterdir())
+
+
+def test_scrape_adds_every_full_frame_with_provenance(server, catalog):
+    report = scrape(server, catalog)
+    assert report.ok and report.error == ""
+    assert len(report.added) == 3 and report.considered == 3
+    frame = catalog.frame()
+    assert set(frame["source_id"]) == M20_IDS
+    assert set(frame["source"]) == {"mars2020"}
+    assert set(frame["instrument"]) == {"MCZ_LEFT", "NAVCAM_LEFT", "FRONT_HAZCAM_LEFT_A"}
+    row = catalog.get(int(frame.loc[frame["instrument"] == "MCZ_LEFT", "id"].iloc[0]))
+    assert row["sol"] == 1484 and row["credit"] == "NASA/JPL-Caltech/ASU"
+    assert row["description"].startswith("NASA's Mars Perseverance rover acquired")
+    assert_consistent(catalog)
+
+
+def test_rerun_downloads_nothing(server, catalog):
+    scrape(server, catalog)
+    downloads = len(server.image_requests())
+    report = scrape(server, catalog)
+    assert len(server.image_requests()) == downloads == 3
+    assert report.skipped == 3 and not report.added and report.ok
+    assert catalog.count() == 3
+
+
+def test_progress_reports_every_item(server, catalog):
+    seen = []
+    scrape(server, catalog, progress=lambda r: seen.append((r.done, r.considered, r.last)))
+    assert [done for done, _, _ in seen] == [1, 2, 3]
+    assert all(done <= considered for done, considered, _ in seen)
+    assert all(last.startswith("added: ") for _, _, last in seen)
+
+
+def test_limit_bounds_the_items_looked_at(server, catalog):
+    report = scrape(server, catalog, limit=2)
+    assert report.considered == 2 and len(report.added) == 2 and report.total == 2
+    report = scrape(server, catalog, limit=2)
+    assert report.skipped == 2 and not report.added
+    assert len(server.image_requests()) == 2
+
+
+def test_garbage_page_stops_the_run_and_keeps_what_was_fetched(server, catalog):
+    # Page 0 is the feed's; page 1 answers JSON of another shape.
+    server.routes[MSL] = NasaServer.pages("page", {0: MSL_PAGES[0]}, default="images-api-4-search-error-400.json")
+    report = scrape(server, catalog, name="msl")
+    assert "'items'" in report.error and not report.ok
+    assert [name for _, name in report.added] == ["0001MR0000000010100001C00_DXXX"]
+    assert_consistent(catalog)
+
+    server.routes[MSL] = NasaServer.pages("page", MSL_PAGES)
+    before = len(server.image_requests())
+    report = scrape(server, catalog, name="msl")
+    assert report.ok and [name for _, name in report.added] == ["FLA_397502188EDR_F0010000AUT_04096M_"]
+    assert len(server.image_requests()) == before + 1
+    assert_consistent(catalog)
+
+
+def test_unreachable_service_is_a_clear_error(catalog):
+    with NasaServer() as gone:
+        root = gone.root
+    session = make_session(root, retries=0, timeout=1.0)
+    report = run_scrape(catalog, make_source("msl", session, Query(), api_root=root), session)
+    assert "could not reach" in report.error
+    assert catalog.count() == 0
+
+
+@pytest.mark.parametrize("fault", ["truncate", "reset", "slow", "html"])
+def test_failed_download_is_reported_and_retried_next_run(server, catalog, fault):
+    target = "/mars2020-raw-images/pub/ods/surface/sol/01484/ids/edr/browse/ncam/" \
+             "NLF_1484_0798690000_123ECM_N0730000NCAM00500_01_295J_1200.jpg"
+    server.fail_next(target, fault)
+    report = scrape(server, catalog, retries=0)
+    assert [name for name, _ in report.failed] == ["NLF_1484_0798690000_123ECM_N0730000NCAM00500_01_295J"]
+    assert len(report.added) == 2 and not report.ok and not report.error
+    assert_consistent(catalog)
+
+    report = scrape(server, catalog, retries=0)
+    assert report.ok and len(report.added) == 1 and report.skipped == 2
+    assert server.image_requests().count(target) == 2
+    assert_consistent(catalog)
+
+
+def test_transient_download_faults_are_retried_within_the_run(server, catalog):
+    target = "/mars2020-raw-images/.../1200.jpg"
+    server.fail_next(target, "500", "reset")
+    report = scrape(server, catalog, retries=2)
+    assert report.ok and len(report.added) == 3
+
+
+def test_retry_after_too_long_stops_the_run(server, catalog):
+    server.retry_after = 3600
+    server.fail_next("/mars2020-raw-images/.../1200.jpg", "429")
+    report = scrape(server, catalog, workers=1)
+    assert "Retry-After" in report.error
+    assert_consistent(catalog)
+
+
+def test_cancel_keeps_what_finished_and_a_rerun_resumes(server, catalog):
+    cancel = threading.Event()
+
+    def stop_after_first(report):
+        if report.added:
+            cancel.set()
+
+    report = scrape(server, catalog, cancel=cancel, progress=stop_after_first, workers=1)
+    assert report.cancelled and not report.ok
+    assert 1 <= len(report.added) < 3
+    assert_consistent(catalog)
+    first = len(report.added)
+
+    report = scrape(server, catalog)
+    assert len(report.added) == 3 - first and report.skipped == first
+    assert set(catalog.frame()["source_id"]) == M20_IDS
+    assert_consistent(catalog)
+
+
+def test_not_an_image_is_rejected_and_leaves_nothing(server, catalog):
+    server.routes["/mars2020-raw-images/.../1200.jpg"] = {"this": "is not an image"}
+    report = scrape(server, catalog)
+    assert [name for name, _ in report.rejected] == ["ZL6_1484_0798697293_098ECM_N0730000ZCAM01022_034080J"]
+    assert len(report.added) == 2
+    assert_consistent(catalog)
+
+
+def test_same_content_under_two_ids_is_stored_once_and_not_fetched_again(server, catalog):
+    page = json.loads((FIXTURES / M20_PAGES[1]).read_text())
+    twin = copy.deepcopy(page["images"][0])
+    twin["imageid"] = "FLF_1483_TWIN"
+    page["images"].append(twin)  # same image_files: same bytes
+    page["total_results"] = 2
+    server.routes[M20] = page
+    report = scrape(server, catalog)
+    assert len(report.added) == 1 and len(report.duplicates) == 1
+    assert report.duplicates[0][0] == report.added[0][0]
+    assert_consistent(catalog)
+
+    downloads = len(server.image_requests())
+    report = scrape(server, catalog)
+    assert report.skipped == 2 and len(server.image_requests()) == downloads
+
+
+def test_downloads_run_concurrently_within_the_bound(server, catalog):
+    server.image_delay = 0.3
+    report = scrape(server, catalog, name="mars2020", workers=3)
+    assert report.ok
+    assert 1 <= server.max_inflight <= 3
