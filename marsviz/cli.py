@@ -164,6 +164,89 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+# -- scrape ------------------------------------------------------------------------------------------
+def _add_scrape_parser(subparsers):
+    from marsviz.sources import SOURCE_NAMES
+
+    parser = subparsers.add_parser(
+        "scrape", help="fetch images from NASA's public services into the catalog",
+        description="Fetch images from a NASA service, analyse them and add them to the catalog. Images "
+                    "already in the catalog are skipped without downloading, so a re-run resumes.")
+    parser.add_argument("source", choices=SOURCE_NAMES, help="nasa-images: NASA Image and Video Library; "
+                        "mars2020 / msl: Perseverance / Curiosity raw images; pds-atlas: PDS Imaging Atlas")
+    parser.add_argument("--query", "-q", default="", help="search text (nasa-images; default: mars)")
+    parser.add_argument("--sol", type=int, default=None, help="one sol (mars2020, msl, pds-atlas)")
+    parser.add_argument("--sol-min", type=int, default=None, help="first sol of a range")
+    parser.add_argument("--sol-max", type=int, default=None, help="last sol of a range")
+    parser.add_argument("--camera", action="append", default=[], metavar="C",
+                        help="camera code as the service names it (repeat or comma-separate), e.g. NAVCAM_LEFT")
+    parser.add_argument("--year-start", type=int, default=None, help="first year (nasa-images)")
+    parser.add_argument("--year-end", type=int, default=None, help="last year (nasa-images)")
+    parser.add_argument("--size", choices=["small", "medium", "large", "full"], default="",
+                        help="rendition to download (nasa-images, mars2020); 'full' can be very large")
+    parser.add_argument("--include-partial", action="store_true",
+                        help="also take thumbnails and subframes (mars2020, msl)")
+    parser.add_argument("--target", default="", help="target (pds-atlas; default: mars)")
+    parser.add_argument("--mission", default="", help="mission (pds-atlas)")
+    parser.add_argument("--instrument", default="", help="instrument (pds-atlas)")
+    parser.add_argument("--spacecraft", default="",
+                        help="spacecraft (pds-atlas; default: carl sagan memorial station, the Mars Pathfinder lander)")
+    parser.add_argument("--limit", type=int, default=None, help="look at no more than N items of the source")
+    parser.add_argument("--api-root", default=None, metavar="URL",
+                        help="another server for the source (a mirror; the tests use a local one)")
+    parser.set_defaults(func=cmd_scrape)
+
+
+def scrape_query(args):
+    """The :class:`marsviz.sources.Query` of parsed ``scrape`` arguments."""
+    from marsviz.sources import Query
+
+    if args.sol is not None and (args.sol_min is not None or args.sol_max is not None):
+        raise MarsvizError("give either --sol or --sol-min/--sol-max, not both")
+    low = args.sol if args.sol is not None else args.sol_min
+    high = args.sol if args.sol is not None else args.sol_max
+    cameras = tuple(c.strip() for value in args.camera for c in value.split(",") if c.strip())
+    return Query(text=args.query, sol_min=low, sol_max=high, cameras=cameras, year_start=args.year_start,
+                 year_end=args.year_end, size=args.size, target=args.target, mission=args.mission,
+                 instrument=args.instrument, spacecraft=args.spacecraft, include_partial=args.include_partial)
+
+
+def cmd_scrape(args) -> int:
+    """Scrape one source with a progress bar; exit 1 if the run stopped early or an item failed."""
+    import threading
+
+    from marsviz.fetch import make_session
+    from marsviz.scrape import run_scrape
+    from marsviz.sources import make_source
+
+    query = scrape_query(args)
+    catalog = _catalog(args)
+    session = make_session(args.api_root)
+    source = make_source(args.source, session, query, api_root=args.api_root)
+    cancel = threading.Event()
+    with tqdm(total=None, unit="image", desc=args.source, file=sys.stderr) as bar:
+        def progress(report):
+            bar.total = report.total
+            bar.n = report.done
+            bar.set_postfix_str(_printable(report.last)[:60], refresh=False)
+            bar.refresh()
+        try:
+            report = run_scrape(catalog, source, session, limit=args.limit, progress=progress, cancel=cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+    for name, reason in report.failed:
+        print(f"failed    {_printable(name)}: {_printable(reason)}", file=sys.stderr)
+    for name, reason in report.rejected:
+        print(f"rejected  {_printable(name)}: {_printable(reason)}", file=sys.stderr)
+    for image_id, name in report.added:
+        print(f"added     {_printable(name)} (id {image_id})")
+    print(_printable(report.summary()))
+    if report.error:
+        print(f"marsviz: {_printable(report.error)}; everything fetched before that is kept", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 # -- plumbing ----------------------------------------------------------------------------------------
 def _printable(text: str) -> str:
     """`text` with control characters escaped, so a hostile file name cannot drive the terminal."""
@@ -178,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data folder (default: $MARSVIZ_HOME or the per-user data directory)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
-                       _add_analyze_parser):
+                       _add_analyze_parser, _add_scrape_parser):
         add_parser(subparsers)
     return parser
 
