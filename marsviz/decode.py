@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +27,7 @@ ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp
 MIN_SIDE = 16
 #: Mean absolute channel difference (0-1 scale) below which an RGB image is treated as grayscale.
 GRAY_TOLERANCE = 1.5 / 255
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     max_side = max_side or int(config.get("analysis_max_side"))
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
     data = _read_bounded(source, name)
+    _check_png_chunks(data, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -97,6 +101,33 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
         raise ImageRejected(name, "image needs too much memory to decode") from None
     except Exception as error:  # Pillow raises many types for corrupt data; all mean "not a usable image".
         raise ImageRejected(name, f"not a readable image ({_describe(error)})") from None
+
+
+def _check_png_chunks(data: bytes, name: str) -> None:
+    """Refuse a PNG whose chunks fail their CRC or that holds no image data.
+
+    Pillow checks the CRC of the chunks before the image data but not of IDAT itself, so a
+    corrupted image would otherwise decode into wrong pixels without complaint.
+    """
+    if not data.startswith(PNG_SIGNATURE):
+        return
+    view = memoryview(data)
+    position, seen_data = len(PNG_SIGNATURE), False
+    while position + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        end = position + 12 + length
+        if end > len(data):
+            break  # truncated: Pillow says so, with its own wording
+        (expected,) = struct.unpack_from(">I", data, end - 4)
+        if zlib.crc32(view[position + 4:end - 4]) != expected:
+            raise ImageRejected(name, f"not a readable image (PNG {kind.decode('latin-1')!r} chunk fails "
+                                      "its checksum: the file is corrupt)")
+        seen_data = seen_data or kind == b"IDAT"
+        if kind == b"IEND":
+            break
+        position = end
+    if not seen_data:
+        raise ImageRejected(name, "not a readable image (PNG file holds no image data: truncated or corrupt)")
 
 
 def _read_bounded(source, name: str) -> bytes:

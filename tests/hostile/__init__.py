@@ -1,0 +1,1 @@
+"""Hostile and awkward files, generated at test time (nothing binary is committed)."""
