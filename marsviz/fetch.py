@@ -276,7 +276,7 @@ class NasaSession(requests.Session):
         Returns
         -------
         Path
-            The downloaded file, named ``download-*.part``.
+            The downloaded file, named ``download-<pid>-*.part``.
 
         Raises
         ------
@@ -305,7 +305,8 @@ def _save(response: requests.Response, url: str, dest_dir: Path, cap: int, timeo
     declared = _content_length(response)
     if declared is not None and declared > cap:
         raise FetchError(f"{url}: {declared} bytes is over the {cap}-byte download limit")
-    fd, name = tempfile.mkstemp(dir=dest_dir, prefix="download-", suffix=".part")
+    # The process id in the name lets a later run tell a killed run's leftovers from live downloads.
+    fd, name = tempfile.mkstemp(dir=dest_dir, prefix=f"download-{os.getpid()}-", suffix=".part")
     path = Path(name)
     try:
         written = 0

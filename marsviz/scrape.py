@@ -10,6 +10,7 @@ run keeps what it fetched and a re-run resumes where it stopped.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -260,10 +261,24 @@ def _discard(future: Future) -> None:
 
 
 def _remove_stale_parts(tmp_dir: Path) -> None:
+    """Delete partial downloads of runs that were killed: their process is gone, or they are old."""
     cutoff = time.time() - STALE_PART_AGE
     for part in tmp_dir.glob("download-*.part"):
+        pid = part.name.split("-")[1]
         try:
-            if part.stat().st_mtime < cutoff:
+            if not _alive(int(pid)) or part.stat().st_mtime < cutoff:
                 part.unlink()
-        except OSError:
+        except (OSError, ValueError):
             pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True

@@ -197,3 +197,112 @@ def test_downloads_run_concurrently_within_the_bound(server, catalog):
     report = scrape(server, catalog, name="mars2020", workers=3)
     assert report.ok
     assert 1 <= server.max_inflight <= 3
+
+
+# -- command line --------------------------------------------------------------------------------------
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from marsviz.cli import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+FAST = {"MARSVIZ_HTTP_RATE": "0", "MARSVIZ_HTTP_BACKOFF": "0", "MARSVIZ_HTTP_TIMEOUT": "2",
+        "MARSVIZ_HTTP_RETRIES": "1"}
+
+
+@pytest.fixture
+def fast_http(monkeypatch):
+    for key, value in FAST.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.mark.parametrize("source, expected", [("mars2020", 3), ("msl", 2), ("pds-atlas", 5)])
+def test_cli_scrapes_each_rover_and_atlas_source(server, tmp_path, fast_http, capsys, source, expected):
+    server.routes["/solr/pds_archives/search"] = NasaServer.pages(
+        "start", {0: "pds-atlas3-solr-search-page0-RECONSTRUCTED.json",
+                  3: "pds-atlas3-solr-search-page1-RECONSTRUCTED.json"})
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "scrape", source, "--api-root", server.root]) == 0
+    out = capsys.readouterr().out
+    assert f"{expected} added" in out
+    assert Catalog(home).count() == expected
+    assert main(["--home", str(home), "scrape", source, "--api-root", server.root]) == 0
+    assert f"0 added, {expected} already there" in capsys.readouterr().out
+
+
+def test_cli_nasa_images_with_query_and_limit(server, tmp_path, fast_http, capsys):
+    server.routes["/search"] = "images-api-11-search-v1.1-links-with-sizes.json"
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "scrape", "nasa-images", "--query", "iss026-s-001", "--limit", "1",
+                 "--api-root", server.root]) == 0
+    assert server.log[0][1]["q"] == ["iss026-s-001"]
+    assert Catalog(home).frame()["source_id"].tolist() == ["iss026-s-001"]
+
+
+def test_cli_sol_and_camera_options_reach_the_service(server, tmp_path, fast_http):
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "scrape", "msl", "--sol-min", "1", "--sol-max", "2", "--camera",
+                 "FHAZ_LEFT_A,MAST_RIGHT", "--api-root", server.root]) == 0
+    query = server.log[0][1]
+    assert query["condition_2"] == ["1:sol:gte"] and query["condition_3"] == ["2:sol:lte"]
+    assert query["condition_4"] == ["FHAZ_LEFT_A,MAST_RIGHT:instrument:in"]
+
+
+def test_cli_garbage_is_a_message_and_nonzero_exit(server, tmp_path, fast_http, capsys):
+    server.fail_next(M20, "malformed")
+    assert main(["--home", str(tmp_path / "home"), "scrape", "mars2020", "--api-root", server.root]) == 1
+    err = capsys.readouterr().err
+    assert "malformed JSON" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, words", [(["nasa-images", "--sol", "3"], "no sol"),
+                                         (["msl", "--sol", "3", "--sol-min", "1"], "not both"),
+                                         (["msl", "--sol-min", "9", "--sol-max", "2"], "empty"),
+                                         (["msl", "--api-root", "ftp://x"], "not an http")])
+def test_cli_bad_options_are_messages(tmp_path, capsys, argv, words):
+    assert main(["--home", str(tmp_path / "home"), "scrape", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_killed_cli_run_resumes(server, tmp_path):
+    """SIGKILL a real ``python -m marsviz scrape`` mid-run; the re-run finishes without re-fetching."""
+    server.image_delay = 0.4
+    home = tmp_path / "home"
+    env = {**os.environ, **FAST, "MARSVIZ_HTTP_CONCURRENCY": "1", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "marsviz", "--home", str(home), "scrape", "mars2020",
+               "--api-root", server.root]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        catalog = Catalog(home)
+        deadline = time.monotonic() + 60
+        while catalog.count() == 0 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    kept = catalog.count()
+    assert 1 <= kept <= 3
+    fetched = len(server.image_requests())
+
+    server.image_delay = 0.0
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert set(catalog.frame()["source_id"]) == M20_IDS
+    # Only images not recorded before the kill are fetched again (an in-flight one may be repeated).
+    assert len(server.image_requests()) - fetched == 3 - kept
+    assert not list(home.rglob("*.part"))
+
+
+def test_leftovers_of_a_dead_run_are_removed(server, catalog):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftover = catalog.tmp_dir / f"download-{dead.pid}-abc.part"
+    leftover.write_bytes(b"half an image")
+    live = catalog.tmp_dir / f"download-{os.getpid()}-xyz.part"
+    live.write_bytes(b"being written")
+    scrape(server, catalog)
+    assert not leftover.exists() and live.exists()
