@@ -8,10 +8,10 @@ from ui import data, sidebar
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
 
 PAGES = [
-    st.Page("pages/ranking.py", title="Ranking", icon=":material/leaderboard:", url_path="ranking", default=True),
-    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", url_path="explore"),
-    st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
-    st.Page("pages/method.py", title="Method", icon=":material/menu_book:", url_path="method"),
+    st.Page("app_pages/ranking.py", title="Ranking", icon=":material/leaderboard:", url_path="ranking", default=True),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/scatter_plot:", url_path="explore"),
+    st.Page("app_pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+    st.Page("app_pages/method.py", title="Method", icon=":material/menu_book:", url_path="method"),
 ]
 
 page = st.navigation(PAGES)

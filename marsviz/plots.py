@@ -50,7 +50,7 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
         chosen = table[table["id"] == selected_id]
         figure.add_trace(trace(x=chosen[x], y=chosen[y], mode="markers", name="selected",
                                customdata=chosen["id"].to_numpy(), text=chosen["name"], hoverinfo="skip",
-                               marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=3, color="white"))))
+                               marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(width=3, color="#111111"))))
     figure.update_layout(xaxis_title=labels.get(x, x), yaxis_title=labels.get(y, y), height=560,
                          margin=dict(l=10, r=10, t=30, b=10), dragmode="select", clickmode="event+select",
                          legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), uirevision="keep")

@@ -102,11 +102,14 @@ def _feature_table(row: dict, ranked_row, weights: dict[str, float]) -> pd.DataF
     share = scoring.contributions(usable, weights)
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
-        "value": [values[n] if applicable[n] else None for n in REGISTRY],
-        "weight": [weights.get(n, 0.0) for n in REGISTRY],
-        "adds to score": [share.get(n) for n in REGISTRY],
-        "note": ["" if applicable[n] else "grayscale image: not applicable" for n in REGISTRY],
+        "value": [_number(values[n]) if applicable[n] else "n/a (grayscale)" for n in REGISTRY],
+        "weight": [f"{weights.get(n, 0.0):.1f}" for n in REGISTRY],
+        "adds to score": [_number(share[n]) if n in share else "-" for n in REGISTRY],
     })
+
+
+def _number(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"{float(value):.3f}"
 
 
 def _provenance_table(row: dict) -> pd.DataFrame:
