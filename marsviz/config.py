@@ -29,7 +29,8 @@ SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
         Setting("home", "", "Data folder (catalog, images, thumbnails). Empty: the per-user data directory."),
-        Setting("analysis_max_side", 1024, "Longest side, in pixels, at which features are computed."),
+        Setting("analysis_max_side", 512, "Longest side, in pixels, at which features are computed "
+                "(JPEGs are decoded directly at about this size, so large frames cost little)."),
         Setting("thumbnail_side", 256, "Longest side, in pixels, of the thumbnails shown in the app."),
         Setting("max_upload_bytes", 50 * 1024 * 1024, "Largest image file accepted, in bytes."),
         Setting("max_image_pixels", 100_000_000, "Largest image accepted, in pixels (width x height)."),

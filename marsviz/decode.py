@@ -27,6 +27,8 @@ ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp
 MIN_SIDE = 16
 #: Mean absolute channel difference (0-1 scale) below which an RGB image is treated as grayscale.
 GRAY_TOLERANCE = 1.5 / 255
+#: EXIF tag holding the camera orientation (1: upright).
+ORIENTATION_TAG = 0x0112
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -167,13 +169,17 @@ def _decode(data: bytes, name: str, max_side: int) -> DecodedImage:
                 image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
                             (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
-        upright = ImageOps.exif_transpose(image)
-        pixels = _to_float(upright)
-    width, height = _oriented_size(width, height, upright.size, image.size)
-    pixels = _fit(pixels, max_side)
-    is_color = pixels.ndim == 3 and float(np.mean(np.abs(np.diff(pixels, axis=2)))) > GRAY_TOLERANCE
-    if pixels.ndim == 3 and not is_color:
-        pixels = np.ascontiguousarray(pixels.mean(axis=2, dtype=np.float32))
+        decoded_size = image.size
+        if image.getexif().get(ORIENTATION_TAG, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+        eight_bit = _to_8bit(image)
+        if eight_bit is not None:
+            # Shrinking and the grayscale test run on 8-bit pixels in Pillow's C code: a float copy of
+            # the full-size frame would cost more than decoding it.
+            pixels, is_color = _from_8bit(_fit_8bit(eight_bit, max_side))
+        else:
+            pixels, is_color = _from_float(_fit(_to_float(image), max_side))
+    width, height = _oriented_size(width, height, image.size, decoded_size)
     if min(pixels.shape[:2]) < 2:
         raise ImageRejected(name, f"image is {width}x{height} pixels, too elongated to analyse")
     return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt)
@@ -183,6 +189,55 @@ def _oriented_size(width, height, upright_size, decoded_size):
     # draft() shrinks the decoded size; EXIF rotation may swap axes. Report the original, upright.
     swapped = upright_size != decoded_size and upright_size == decoded_size[::-1]
     return (height, width) if swapped else (width, height)
+
+
+def _to_8bit(image: Image.Image) -> Image.Image | None:
+    """The image as Pillow mode L or RGB when it holds 8-bit samples; None for 16-bit and float modes."""
+    mode = image.mode
+    if mode in ("L", "RGB"):
+        return image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return None
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        return _flatten_alpha(image)
+    return image.convert("RGB")
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    # Transparent areas carry no data: flatten onto black, like space around a planet.
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def _fit_8bit(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink an L or RGB image so its longest side is at most `max_side`, by box averaging."""
+    longest = max(image.size)
+    if longest <= max_side:
+        return image
+    scale = max_side / longest
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def _from_8bit(image: Image.Image) -> tuple[np.ndarray, bool]:
+    """float32 pixels in [0, 1] and the colour flag of an L or RGB image."""
+    array = np.asarray(image)
+    if array.ndim == 3:
+        # Channel planes as int16 views: reductions over a trailing axis of 3 are slow in numpy.
+        red, green, blue = (array[..., c].astype(np.int16) for c in range(3))
+        spread = (np.abs(green - red).mean() + np.abs(blue - green).mean()) / (2 * 255.0)
+        if spread <= GRAY_TOLERANCE:
+            return np.divide(red + green + blue, 3 * 255.0, dtype=np.float32), False
+    return np.divide(array, 255.0, dtype=np.float32), array.ndim == 3
+
+
+def _from_float(pixels: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Pixels and colour flag of a float image from a 16-bit or float file."""
+    is_color = pixels.ndim == 3 and float(np.mean(np.abs(np.diff(pixels, axis=2)))) > GRAY_TOLERANCE
+    if pixels.ndim == 3 and not is_color:
+        pixels = np.ascontiguousarray(pixels.mean(axis=2, dtype=np.float32))
+    return pixels, is_color
 
 
 def _to_float(image: Image.Image) -> np.ndarray:
@@ -196,13 +251,7 @@ def _to_float(image: Image.Image) -> np.ndarray:
         if mode == "I" and low >= 0 and high <= 65535:
             return array / (255.0 if high <= 255 else 65535.0)
         return (array - low) / (high - low) if high > low else np.zeros_like(array)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
-        # Transparent areas carry no data: flatten onto black, like space around a planet.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        image = Image.alpha_composite(background, rgba).convert("RGB")
-    elif mode not in ("L", "RGB"):
-        image = image.convert("RGB")
+    image = _to_8bit(image)
     return np.asarray(image, dtype=np.float32) / 255.0
 
 

@@ -14,30 +14,32 @@ from marsviz.features._base import Feature, FeatureResult, check_image, luminanc
 from marsviz.features.colour import colour_variation
 from marsviz.features.dark_spots import dark_spot_ratio
 from marsviz.features.edges import edge_ratio
+from marsviz.features.seed_group import seed_features
 from marsviz.features.water_ice import water_ice_ratio
 
 _FEATURES = [
     Feature(
-        name="dark_spot_ratio", label="Dark spots", function=dark_spot_ratio, version="1",
+        name="dark_spot_ratio", label="Dark spots", function=dark_spot_ratio, version="2",
         measures="The fraction of the frame that is markedly darker than the frame itself.",
-        method="Luminance (Rec. 709) below 0.5 x the frame's median luminance, at the analysis resolution.",
+        method="Luminance (Rec. 709) below 0.5 x the frame's median luminance (taken over every other pixel), "
+               "at the analysis resolution.",
         why="Dark dunes, recurring slope lineae, slope streaks and defrosting spots are dark against brighter "
             "ground; some are linked to volatiles (water or CO2 ice).",
         limits="Shadows, black space around a planet and no-data borders count as dark too. Relative to the "
                "frame, so a uniformly dark frame scores low.",
-        overlay_colour=(40, 120, 255), default_weight=1.0),
+        overlay_colour=(40, 120, 255), default_weight=1.0, group=seed_features),
     Feature(
-        name="edge_ratio", label="Edges", function=edge_ratio, version="1",
+        name="edge_ratio", label="Edges", function=edge_ratio, version="2",
         measures="The fraction of the frame lying on sharp intensity boundaries.",
-        method="Canny edge detector (Gaussian sigma 2 px, hysteresis 0.05/0.1 on the 0-1 luminance "
-               "gradient) at the analysis resolution.",
+        method="Canny edge detector (Gaussian sigma 2 px, hysteresis 0.05/0.1 on the Sobel gradient of the "
+               "0-1 luminance, per pixel of the analysis resolution), traced at half the analysis resolution.",
         why="Layering, fractures, crater rims, channels and polygonal ground produce dense edges; smooth dust "
             "plains produce few.",
         limits="Depends on resolution and noise: rover close-ups and stretched or noisy frames score high for "
                "reasons unrelated to geology; compression blocks add edges.",
-        overlay_colour=(255, 230, 0), default_weight=1.0),
+        overlay_colour=(255, 230, 0), default_weight=1.0, group=seed_features),
     Feature(
-        name="colour_variation", label="Colour variation", function=colour_variation, version="1",
+        name="colour_variation", label="Colour variation", function=colour_variation, version="2",
         measures="The fraction of a colour frame whose colour departs from the frame's dominant colour.",
         method="Opponent-colour chroma (R-G, (R+G)/2-B) distance from the frame's median chroma above 0.08. "
                "Grayscale frames (or RGB files with identical channels) score exactly 0.",
@@ -45,16 +47,16 @@ _FEATURES = [
             "hydrated minerals in enhanced colour) are worth a look.",
         limits="Only meaningful in colour; false-colour and enhanced-colour products exaggerate it; a grayscale "
                "frame scores 0 by construction, not because it is uniform.",
-        overlay_colour=(255, 0, 200), default_weight=1.0, colour_only=True),
+        overlay_colour=(255, 0, 200), default_weight=1.0, colour_only=True, group=seed_features),
     Feature(
-        name="water_ice_ratio", label="Potential water/ice", function=water_ice_ratio, version="1",
+        name="water_ice_ratio", label="Potential water/ice", function=water_ice_ratio, version="2",
         measures="The fraction of the frame that is bright, brighter than the frame, and not red.",
         method="Luminance at least 0.6 and at least 1.3 x the frame's median; in colour, red minus blue at "
                "most 0.02 (white to bluish). Grayscale frames are judged on brightness alone.",
         why="Frost, polar ice and freshly exposed ice in craters are bright and white to bluish against red dust.",
         limits="Bright rock, clouds, sky and overexposed areas qualify too; in grayscale it is a brightness "
                "test only. A candidate, never a detection.",
-        overlay_colour=(0, 255, 255), default_weight=1.0),
+        overlay_colour=(0, 255, 255), default_weight=1.0, group=seed_features),
 ]
 
 #: Registered features by name, in display order.

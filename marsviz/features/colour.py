@@ -3,21 +3,29 @@
 import numpy as np
 
 from marsviz.features._base import FeatureResult, check_image
+from marsviz.features._stats import frame_median
 
 
 def chroma_deviation(image: np.ndarray) -> np.ndarray:
     """Per-pixel distance from the frame's median chromaticity, as a float32 (H, W) map.
 
     Chromaticity is taken in an opponent space (red-green, yellow-blue) on the 0-1 scale,
-    so a pure red on pure green is about 1.1 apart.  A grayscale image has no chromaticity: its map is 0.
+    so a pure red on pure green is about 1.1 apart.  The frame's median chromaticity is taken over a
+    regular sample of its pixels (:func:`marsviz.features._stats.frame_median`).  A grayscale image has
+    no chromaticity: its map is 0.
     """
     image = check_image(image)
     if image.ndim == 2:
         return np.zeros(image.shape, dtype=np.float32)
     rgb = image.astype(np.float32, copy=False)
-    red_green = rgb[..., 0] - rgb[..., 1]
-    yellow_blue = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
-    return np.hypot(red_green - np.median(red_green), yellow_blue - np.median(yellow_blue))
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    red_green = red - green
+    yellow_blue = red + green
+    yellow_blue *= np.float32(0.5)
+    yellow_blue -= blue
+    red_green -= np.float32(frame_median(red_green))
+    yellow_blue -= np.float32(frame_median(yellow_blue))
+    return np.hypot(red_green, yellow_blue, out=red_green)
 
 
 def colour_variation(image: np.ndarray, chroma_threshold: float = 0.08) -> FeatureResult:
@@ -44,5 +52,6 @@ def colour_variation(image: np.ndarray, chroma_threshold: float = 0.08) -> Featu
     if chroma_threshold <= 0:
         raise ValueError("chroma_threshold must be positive")
     deviation = chroma_deviation(image)
-    heat = np.clip(deviation / (2 * chroma_threshold), 0, 1)
-    return FeatureResult(float((deviation > chroma_threshold).mean()), heat)
+    value = float(np.count_nonzero(deviation > chroma_threshold)) / deviation.size
+    heat = np.multiply(deviation, np.float32(1 / (2 * chroma_threshold)), out=deviation)
+    return FeatureResult(value, np.minimum(heat, np.float32(1), out=heat))

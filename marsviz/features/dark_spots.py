@@ -1,8 +1,9 @@
-"""Dark-spot ratio: how much of the frame is markedly darker than the frame itself."""
+"""Dark spot ratio: how much of the frame is markedly darker than the frame itself."""
 
 import numpy as np
 
 from marsviz.features._base import FeatureResult, check_image, luminance
+from marsviz.features._stats import frame_median
 
 
 def dark_spot_ratio(image: np.ndarray, relative_threshold: float = 0.5) -> FeatureResult:
@@ -35,5 +36,10 @@ def dark_spot_ratio(image: np.ndarray, relative_threshold: float = 0.5) -> Featu
     if not 0 < relative_threshold <= 1:
         raise ValueError("relative_threshold must be in (0, 1]")
     gray = luminance(check_image(image))
-    mask = gray < relative_threshold * float(np.median(gray))
-    return FeatureResult(float(mask.mean()), mask)
+    return dark_spots_of_luminance(gray, frame_median(gray), relative_threshold)
+
+
+def dark_spots_of_luminance(gray: np.ndarray, median: float, relative_threshold: float = 0.5) -> FeatureResult:
+    """:func:`dark_spot_ratio` from a luminance map and its median computed once for several features."""
+    mask = gray < relative_threshold * median
+    return FeatureResult(float(np.count_nonzero(mask)) / mask.size, mask)

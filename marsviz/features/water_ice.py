@@ -3,6 +3,7 @@
 import numpy as np
 
 from marsviz.features._base import FeatureResult, check_image, luminance
+from marsviz.features._stats import frame_median
 
 
 def water_ice_ratio(image: np.ndarray, brightness_threshold: float = 0.6, relative_brightness: float = 1.3,
@@ -36,8 +37,14 @@ def water_ice_ratio(image: np.ndarray, brightness_threshold: float = 0.6, relati
     """
     image = check_image(image)
     gray = luminance(image)
-    threshold = max(brightness_threshold, relative_brightness * float(np.median(gray)))
-    mask = gray >= threshold
+    return water_ice_of_luminance(image, gray, frame_median(gray), brightness_threshold, relative_brightness,
+                                  max_redness)
+
+
+def water_ice_of_luminance(image: np.ndarray, gray: np.ndarray, median: float, brightness_threshold: float = 0.6,
+                           relative_brightness: float = 1.3, max_redness: float = 0.02) -> FeatureResult:
+    """:func:`water_ice_ratio` from a luminance map and its median computed once for several features."""
+    mask = gray >= max(brightness_threshold, relative_brightness * median)
     if image.ndim == 3:
         mask &= (image[..., 0] - image[..., 2]) <= max_redness
-    return FeatureResult(float(mask.mean()), mask)
+    return FeatureResult(float(np.count_nonzero(mask)) / mask.size, mask)
