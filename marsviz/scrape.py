@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -118,6 +118,86 @@ def run_scrape(catalog: Catalog, source, session, *, limit: int | None = None, w
         Also when the run stopped early: then ``error`` says why, and everything added before stays.
     """
     return _Run(catalog, source, session, limit, workers, progress, cancel).run()
+
+
+class ScrapeJob:
+    """A scrape run in a background thread, for callers that must stay responsive (the app).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    source_name : str
+        One of :data:`marsviz.sources.SOURCE_NAMES`.
+    query : marsviz.sources.Query
+    api_root : str, optional
+        Another server for the source.
+    limit : int, optional
+        As in :func:`run_scrape`.
+
+    Examples
+    --------
+    ``job = ScrapeJob(catalog, "msl", Query(sol_min=100, sol_max=100)); job.start()``, then poll
+    :meth:`snapshot` until :attr:`running` is False; :meth:`cancel` asks it to stop.
+    """
+
+    def __init__(self, catalog: Catalog, source_name: str, query, *, api_root: str | None = None,
+                 limit: int | None = None):
+        from marsviz.fetch import make_session
+        from marsviz.sources import make_source
+
+        # Built here, not in the thread, so a bad option is an error for the caller right away.
+        self.session = make_session(api_root)
+        self.source = make_source(source_name, self.session, query, api_root=api_root)
+        self.catalog = catalog
+        self.limit = limit
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._report = ScrapeReport(source_name)
+        self._thread = threading.Thread(target=self._run, name="marsviz-scrape", daemon=True)
+
+    def start(self) -> "ScrapeJob":
+        """Start the run; returns self."""
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the run to stop: no new download starts; those in flight finish and are kept."""
+        self._cancel.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the run to end; True if it has."""
+        self._thread.join(timeout)
+        return not self.running
+
+    def snapshot(self) -> ScrapeReport:
+        """A copy of the report as it stands."""
+        with self._lock:
+            return _copy(self._report)
+
+    def _publish(self, report: ScrapeReport) -> None:
+        with self._lock:
+            self._report = _copy(report)
+
+    def _run(self) -> None:
+        try:
+            report = run_scrape(self.catalog, self.source, self.session, limit=self.limit,
+                                progress=self._publish, cancel=self._cancel)
+        except MarsvizError as error:
+            report = self.snapshot()
+            report.error = report.error or str(error)
+        except Exception as error:  # noqa: BLE001 - a thread has no caller to raise to; say what happened
+            report = self.snapshot()
+            report.error = f"unexpected failure: {type(error).__name__}: {error}"
+        self._publish(report)
+
+
+def _copy(report: ScrapeReport) -> ScrapeReport:
+    return replace(report, added=list(report.added), duplicates=list(report.duplicates),
+                   rejected=list(report.rejected), failed=list(report.failed))
 
 
 class _Run:

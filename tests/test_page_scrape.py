@@ -1,0 +1,112 @@
+"""The Scrape page (Streamlit AppTest) against the local NASA server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from marsviz.catalog import Catalog
+from nasa_server import NasaServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "app_pages" / "scrape.py"
+M20_PAGES = {0: "raw-feeds-mars2020-page0-RECONSTRUCTED.json", 1: "raw-feeds-mars2020-page1-RECONSTRUCTED.json"}
+
+
+@pytest.fixture
+def server():
+    with NasaServer() as running:
+        running.routes["/rss/api/"] = NasaServer.pages("page", M20_PAGES)
+        yield running
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MARSVIZ_HOME", str(home))
+    for key, value in {"MARSVIZ_HTTP_RATE": "0", "MARSVIZ_HTTP_BACKOFF": "0", "MARSVIZ_HTTP_TIMEOUT": "2",
+                       "MARSVIZ_HTTP_RETRIES": "0"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+    st.cache_resource.clear()  # the page's Catalog is cached per process; this test has its own folder
+    app = AppTest.from_file(str(PAGE), default_timeout=60)
+    app.run()
+    assert not app.exception
+    yield app, home
+    job = app.session_state["scrape_job"] if "scrape_job" in app.session_state else None
+    if job is not None:
+        job.cancel()
+        job.wait(30)
+    st.cache_resource.clear()
+
+
+def start(app, source, api_root, **fields):
+    app.selectbox(key="scrape_source").set_value(source)
+    app.text_input(key="scrape_api_root").set_value(api_root)
+    for key, value in fields.items():
+        widget = app.number_input(key=key) if key in ("scrape_sol_min", "scrape_sol_max", "scrape_limit") \
+            else app.text_input(key=key)
+        widget.set_value(value)
+    app.button[0].click()  # the form's submit button
+    app.run()
+    assert not app.exception
+
+
+def finish(app):
+    job = app.session_state["scrape_job"]
+    assert job.wait(60)
+    app.run()
+    app.run()
+    assert not app.exception
+    return job.snapshot()
+
+
+def texts(app):
+    return [t.value for t in app.text]
+
+
+def test_scrape_from_the_page_adds_images_and_links_them(page, server):
+    app, home = page
+    start(app, "mars2020", server.root, scrape_cameras="MCZ_LEFT, NAVCAM_LEFT")
+    report = finish(app)
+    assert len(report.added) == 2 and report.ok
+    assert any(text.startswith("mars2020: 2 added") for text in texts(app))
+    (table,) = app.dataframe
+    assert sorted(table.value["open"]) == sorted(f"/ranking?image={i}" for i, _ in report.added)
+    assert Catalog(home).count() == 2
+    assert server.log[0][1]["search"] == ["|MCZ_LEFT|NAVCAM_LEFT"]
+
+
+def test_service_garbage_is_shown_as_text(page, server):
+    app, _ = page
+    server.fail_next("/rss/api/", "html")
+    start(app, "mars2020", server.root)
+    report = finish(app)
+    assert "HTML page" in report.error
+    assert any("HTML page" in text for text in texts(app))
+    assert app.error
+
+
+def test_bad_option_is_an_error_not_a_traceback(page, server):
+    app, _ = page
+    start(app, "nasa-images", server.root, scrape_sol_min=3)
+    assert app.error and any("no sol" in text for text in texts(app))
+    assert "scrape_job" not in app.session_state
+
+
+def test_cancel_from_the_page(page, server):
+    app, home = page
+    server.image_delay = 0.5
+    start(app, "mars2020", server.root)
+    assert app.session_state["scrape_job"].running
+    app.button(key="scrape_cancel").click()
+    app.run()
+    report = finish(app)
+    assert report.cancelled and len(report.added) < 3
+    assert Catalog(home).count() == len(report.added)
