@@ -235,6 +235,9 @@ def cmd_scrape(args) -> int:
         except KeyboardInterrupt:
             cancel.set()
             raise
+        # The service's count includes items the filters drop client-side (thumbnails, subframes).
+        bar.total = bar.n = report.done
+        bar.refresh()
     for name, reason in report.failed:
         print(f"failed    {_printable(name)}: {_printable(reason)}", file=sys.stderr)
     for name, reason in report.rejected:
