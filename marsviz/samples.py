@@ -59,8 +59,15 @@ def load_samples(catalog: Catalog, progress: Callable[[int, int, AddResult], Non
     workers : int, optional
         Analysis processes.
     """
+    return load_samples_subset(catalog, list(manifest()), progress, workers)
+
+
+def load_samples_subset(catalog: Catalog, names: list[str],
+                        progress: Callable[[int, int, AddResult], None] | None = None,
+                        workers: int | None = None) -> list[AddResult]:
+    """Like :func:`load_samples` for the named sample files only."""
     rows = manifest()
-    files = [SAMPLES_DIR / name for name in rows]
+    files = [SAMPLES_DIR / name for name in names]
     results = []
     for done, result in enumerate(add_paths(catalog, files, lambda p: provenance_of(rows[p.name]), workers), 1):
         results.append(result)

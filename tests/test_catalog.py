@@ -1,0 +1,90 @@
+"""The SQLite catalog on real temporary data folders."""
+
+import sqlite3
+
+import pytest
+
+from marsviz.catalog import Catalog
+from marsviz.errors import CatalogError
+from marsviz.features import REGISTRY, feature_set_version
+from marsviz.provenance import Provenance
+
+SHA = "ab" * 32
+
+
+def insert(catalog, sha=SHA, **provenance):
+    return catalog.insert(sha256=sha, extension=".png", width=10, height=20, is_color=True,
+                          provenance=Provenance(**{"source": "file", "name": "x.png", **provenance}),
+                          features={n: 0.5 for n in REGISTRY}, feature_version=feature_set_version())
+
+
+def test_uses_marsviz_home_and_wal_mode(home):
+    catalog = Catalog()
+    assert catalog.path == home / "catalog.sqlite" and catalog.path.exists()
+    with sqlite3.connect(catalog.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_insert_get_and_find(home):
+    catalog = Catalog()
+    image_id = insert(catalog, source="nasa-images", source_id="PIA02818", mission="MGS", sol=12)
+    row = catalog.get(image_id)
+    assert row["mission"] == "MGS" and row["sol"] == 12 and row["dark_spot_ratio"] == 0.5
+    assert catalog.find_by_sha(SHA) == image_id
+    assert catalog.find_by_source_id("nasa-images", "PIA02818") == image_id
+    assert catalog.find_by_source_id("msl", "PIA02818") is None
+
+
+def test_same_content_is_not_added_twice(home):
+    catalog = Catalog()
+    assert insert(catalog) is not None
+    assert insert(catalog, name="renamed.png") is None
+    assert catalog.count() == 1
+
+
+def test_revision_grows_with_every_write_only(home):
+    catalog = Catalog()
+    first = catalog.revision()
+    catalog.frame()
+    assert catalog.revision() == first
+    insert(catalog)
+    assert catalog.revision() > first
+
+
+def test_frame_has_provenance_and_every_feature_column(home):
+    catalog = Catalog()
+    insert(catalog)
+    frame = catalog.frame()
+    assert {"id", "name", "source", "mission", "instrument", "credit", *REGISTRY} <= set(frame.columns)
+    assert len(frame) == 1 and bool(frame.loc[0, "is_color"])
+
+
+def test_synthetic_rows_can_be_left_out(home):
+    catalog = Catalog()
+    insert(catalog)
+    insert(catalog, sha="cd" * 32, synthetic=True)
+    assert catalog.count() == 2 and catalog.count(include_synthetic=False) == 1
+    assert len(catalog.frame(include_synthetic=False)) == 1
+
+
+def test_stale_rows_follow_the_feature_set_version(home):
+    catalog = Catalog()
+    image_id = insert(catalog)
+    assert catalog.stale(feature_set_version()) == []
+    assert [r["id"] for r in catalog.stale("older")] == [image_id]
+
+
+def test_new_registry_features_get_columns_in_an_old_catalog(home, monkeypatch):
+    Catalog()
+    import dataclasses
+
+    extra = dataclasses.replace(next(iter(REGISTRY.values())), name="brand_new_feature")
+    monkeypatch.setitem(REGISTRY, "brand_new_feature", extra)
+    assert "brand_new_feature" in Catalog().frame().columns
+
+
+def test_an_unusable_data_folder_is_a_catalog_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CatalogError):
+        Catalog(blocker / "home")

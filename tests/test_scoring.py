@@ -1,0 +1,79 @@
+"""Composite score, robust outliers, projection and neighbours."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marsviz import scoring
+
+
+def test_composite_is_the_weighted_mean():
+    values = pd.DataFrame({"a": [0.2, 1.0], "b": [0.8, 0.0]})
+    score = scoring.composite_score(values, {"a": 3, "b": 1})
+    assert score.tolist() == pytest.approx([(0.6 + 0.8) / 4, 0.75])
+
+
+def test_missing_values_drop_out_instead_of_counting_as_zero():
+    values = pd.DataFrame({"a": [0.4], "b": [np.nan]})
+    assert scoring.composite_score(values, {"a": 1, "b": 1}).iloc[0] == pytest.approx(0.4)
+
+
+def test_zero_weights_are_ignored_and_all_zero_gives_no_score():
+    values = pd.DataFrame({"a": [0.4], "b": [0.9]})
+    assert scoring.composite_score(values, {"a": 1, "b": 0}).iloc[0] == pytest.approx(0.4)
+    assert scoring.composite_score(values, {"a": 0, "b": 0}).isna().all()
+    with pytest.raises(ValueError):
+        scoring.composite_score(values, {"a": -1, "b": 1})
+
+
+def test_contributions_sum_to_the_score():
+    row = pd.Series({"a": 0.2, "b": 0.8})
+    weights = {"a": 3.0, "b": 1.0}
+    parts = scoring.contributions(row, weights)
+    assert sum(parts.values()) == pytest.approx(scoring.composite_score(row.to_frame().T, weights).iloc[0])
+
+
+def test_an_injected_extreme_is_the_only_outlier_and_its_feature_is_named():
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(0.3, 0.02, size=(200, 3))
+    matrix[17, 1] = 0.9
+    score, z = scoring.outlier_scores(matrix)
+    assert np.flatnonzero(score > scoring.OUTLIER_THRESHOLD).tolist() == [17]
+    assert scoring.outlier_reasons(z[17], ["a", "b", "c"]) == ["b"]
+
+
+def test_a_mostly_zero_feature_does_not_make_every_nonzero_image_an_outlier():
+    column = np.zeros(100)
+    column[:30] = np.linspace(0.001, 0.05, 30)
+    flagged = scoring.outlier_scores(column[:, None])[0] > scoring.OUTLIER_THRESHOLD
+    # with the MAD alone (0 here) all 30 non-zero images would be outliers
+    assert 0 < flagged.sum() < 15 and flagged[29]
+
+
+def test_constant_columns_and_nan_are_handled():
+    matrix = np.array([[0.5, np.nan], [0.5, 0.2], [0.5, 0.3]])
+    z = scoring.robust_z(matrix)
+    assert (z[:, 0] == 0).all() and np.isnan(z[0, 1])
+
+
+def test_projection_is_deterministic_and_two_dimensional():
+    matrix = np.random.default_rng(0).random((50, 4))
+    first, second = scoring.projection_2d(matrix), scoring.projection_2d(matrix.copy())
+    assert first.shape == (50, 2)
+    np.testing.assert_allclose(first, second)
+
+
+def test_nearest_neighbours_exclude_self_and_are_sorted():
+    z = np.array([[0.0], [0.1], [5.0], [0.3]])
+    result = scoring.nearest_neighbours(z, 0, count=2)
+    assert [i for i, _ in result] == [1, 3]
+    assert result[0][1] <= result[1][1]
+
+
+def test_ranked_orders_by_score_and_treats_colour_of_grayscale_as_missing():
+    frame = pd.DataFrame({"id": [1, 2], "is_color": [False, True], "dark_spot_ratio": [0.5, 0.5],
+                          "edge_ratio": [0.5, 0.5], "colour_variation": [0.0, 0.1], "water_ice_ratio": [0.5, 0.5]})
+    table = scoring.ranked(frame)
+    # the grayscale image is not penalised for having "no colour": its mean is over three features
+    assert table.iloc[0]["id"] == 1 and table.iloc[0]["score"] == pytest.approx(0.5)
+    assert table["rank"].tolist() == [1, 2]
