@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
@@ -26,6 +29,8 @@ from marsviz.provenance import Provenance
 from marsviz.store import sha256_bytes, sha256_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
+#: Re-analysed rows written to the catalog per transaction.
+REANALYSE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -182,21 +187,81 @@ def _analyse_path(path: str) -> Analysis | ImageRejected:
         return error
 
 
+def analyse_features(data: bytes, name: str) -> dict[str, float]:
+    """Feature values of encoded image bytes: :func:`analyse` without hashing or a thumbnail.
+
+    Raises
+    ------
+    ImageRejected
+        If the bytes are not an acceptable image.
+    """
+    return compute_values(load_image(data, name=name).pixels)
+
+
+def _features_of_path(path: str) -> dict[str, float] | ImageRejected:
+    """Pool worker: feature values of one file, or its rejection."""
+    name = Path(path).name
+    try:
+        return analyse_features(load_bounded_bytes(Path(path), name), name)
+    except ImageRejected as error:
+        return error
+
+
 def worker_count(requested: int | None = None) -> int:
     """Processes to use: `requested`, else setting ``workers``, else one per core."""
     count = requested or int(config.get("workers")) or (os.cpu_count() or 1)
     return max(1, count)
 
 
-def analyse_many(paths: list[Path], workers: int | None = None) -> Iterator[tuple[Path, Analysis | ImageRejected]]:
-    """Analyse files in a process pool (in-process for one worker), yielding results in input order."""
+#: Files handed to the pool ahead of the one being yielded, per worker: enough to keep every worker
+#: busy, few enough that memory does not grow with the batch (results wait in order to be yielded).
+IN_FLIGHT_PER_WORKER = 4
+
+
+def analyse_many(paths: list[Path], workers: int | None = None,
+                 task: Callable[[str], object] = _analyse_path) -> Iterator[tuple[Path, object]]:
+    """Analyse files in a process pool (in-process for one worker), yielding results in input order.
+
+    Parameters
+    ----------
+    paths : list of Path
+    workers : int, optional
+        See :func:`worker_count`.
+    task : callable, optional
+        ``task(path_string)`` run per file in the workers: a picklable module-level function returning
+        the result or the :class:`ImageRejected` (default: the full :class:`Analysis`).
+
+    Yields
+    ------
+    (Path, result)
+        At most ``IN_FLIGHT_PER_WORKER`` files per worker are in flight, so memory stays flat however
+        long the batch.
+
+    Raises
+    ------
+    MarsvizError
+        If a worker process dies (for instance killed for lack of memory).
+    """
     workers = min(worker_count(workers), max(1, len(paths)))
     if workers == 1:
         for path in paths:
-            yield path, _analyse_path(str(path))
+            yield path, task(str(path))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from zip(paths, pool.map(_analyse_path, [str(p) for p in paths], chunksize=4))
+    pending: deque = deque()
+    remaining = iter(paths)
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for path in islice(remaining, workers * IN_FLIGHT_PER_WORKER):
+                pending.append((path, pool.submit(task, str(path))))
+            while pending:
+                path, future = pending.popleft()
+                outcome = future.result()
+                for following in islice(remaining, 1):
+                    pending.append((following, pool.submit(task, str(following))))
+                yield path, outcome
+    except BrokenProcessPool:
+        raise MarsvizError("an analysis process stopped unexpectedly (out of memory?); "
+                           "everything finished before it is kept") from None
 
 
 def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[[Path], Provenance] | None = None,
@@ -215,24 +280,24 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
     """
     provenance_for = provenance_for or (lambda p: Provenance(source="file", name=p.name))
     plan: list[tuple[Path, str | None, ImageRejected | None]] = []  # (path, sha, unreadable)
-    first_of: dict[str, Path] = {}
+    first_of: dict[str, int] = {}  # sha -> position in plan of the one file that gets analysed
     for path in expand_paths(paths):
         try:
             sha = sha256_file(path)
         except OSError as error:
             plan.append((path, None, ImageRejected(path.name, f"cannot read file ({error.strerror or error})")))
             continue
-        plan.append((path, sha, None))
         if sha not in first_of and catalog.find_by_sha(sha) is None:
-            first_of[sha] = path
-    analysed = analyse_many(list(first_of.values()), workers)
+            first_of[sha] = len(plan)
+        plan.append((path, sha, None))
+    analysed = analyse_many([plan[i][0] for i in first_of.values()], workers)
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
-    for path, sha, unreadable in plan:
+    for position, (path, sha, unreadable) in enumerate(plan):
         if unreadable is not None:
             yield AddResult("rejected", path.name, reason=unreadable.reason)
         elif sha in rejected:
             yield AddResult("rejected", path.name, reason=rejected[sha])
-        elif first_of.get(sha) != path:
+        elif first_of.get(sha) != position:
             yield AddResult("duplicate", path.name, catalog.find_by_sha(sha))
         else:
             _, outcome = next(analysed)
@@ -244,20 +309,38 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
 
 
 def reanalyse(catalog: Catalog, workers: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> int:
+              progress: Callable[[int, int], None] | None = None,
+              runner: Callable[[list[Path]], Iterable[tuple[Path, object]]] | None = None) -> int:
     """Recompute features of images analysed by another feature-set version; return how many.
 
-    Images already at the current version cost one catalog query and nothing else.
+    Images already at the current version cost one catalog query and nothing else; stale images are
+    decoded and measured again (no hashing, no new thumbnail), and their values written in batches.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    workers : int, optional
+        Local analysis processes (see :func:`worker_count`); ignored with `runner`.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each image.
+    runner : callable, optional
+        ``runner(paths)`` yielding ``(path, feature values or ImageRejected)`` in order, such as
+        :func:`marsviz.distributed.dask_runner`; default: the local process pool.
+
+    Returns
+    -------
+    int
+        Number of stale images found (rejected files among them are left stale).
     """
     version = feature_set_version()
     stale = catalog.stale(version)
     paths = [catalog.image_path(row) for row in stale]
+    outcomes = runner(paths) if runner else analyse_many(paths, workers, task=_features_of_path)
     updates = []
-    for done, (row, (_, outcome)) in enumerate(zip(stale, analyse_many(paths, workers)), start=1):
-        if isinstance(outcome, MarsvizError):
-            continue
-        updates.append((row["id"], outcome.features))
-        if len(updates) >= 200:
+    for done, (row, (_, outcome)) in enumerate(zip(stale, outcomes), start=1):
+        if not isinstance(outcome, MarsvizError):
+            updates.append((row["id"], outcome))
+        if len(updates) >= REANALYSE_BATCH:
             catalog.update_features(updates, version)
             updates = []
         if progress:
