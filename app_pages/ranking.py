@@ -12,7 +12,7 @@ PAGE_SIZE = 25
 
 st.title("Ranking")
 weights = sidebar.current_weights()
-table = data.ranked_table(data.revision(), sidebar.weights_key(weights))
+table = data.ranked_table(data.version(), sidebar.weights_key(weights))
 if table.empty:
     st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
     st.stop()

@@ -29,7 +29,7 @@ for upload in files or []:
 
 current = [results[u.file_id] for u in files or [] if u.file_id in results]
 if current:
-    table = data.ranked_table(data.revision(), sidebar.weights_key(sidebar.current_weights()))
+    table = data.ranked_table(data.version(), sidebar.weights_key(sidebar.current_weights()))
     for outcome in current:
         if outcome.status == "rejected":
             st.error(f"**{escape_markdown(outcome.name)}** was not added: {escape_markdown(outcome.reason)}")

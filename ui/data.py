@@ -11,22 +11,27 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from marsviz import scoring
+from marsviz import config, scoring
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
 from marsviz.features import REGISTRY, compute_all
 from marsviz.samples import load_samples
 
 
-@st.cache_resource
 def get_catalog() -> Catalog:
     """The catalog in the data folder (``MARSVIZ_HOME`` or the per-user data directory)."""
-    return Catalog()
+    return _catalog_at(str(config.home()))
 
 
-def revision() -> int:
-    """The catalog revision; cache keys include it."""
-    return get_catalog().revision()
+@st.cache_resource
+def _catalog_at(home: str) -> Catalog:
+    return Catalog(home)
+
+
+def version() -> tuple[str, int]:
+    """(data folder, catalog revision): the key of every cached result derived from the catalog."""
+    catalog = get_catalog()
+    return str(catalog.home), catalog.revision()
 
 
 def ensure_samples() -> None:
@@ -43,14 +48,14 @@ def ensure_samples() -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _frame(revision_: int) -> pd.DataFrame:
-    return get_catalog().frame(include_synthetic=True)
+def _frame(version_: tuple[str, int]) -> pd.DataFrame:
+    return _catalog_at(version_[0]).frame(include_synthetic=True)
 
 
 @st.cache_data(max_entries=8, show_spinner="Ranking...")
-def ranked_table(revision_: int, weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     """The ranked catalog (score, outlier score, rank) plus a 2-D projection of all features."""
-    table = scoring.ranked(_frame(revision_), dict(weights))
+    table = scoring.ranked(_frame(version_), dict(weights))
     values = scoring.applicable_values(table).to_numpy(dtype=float)
     projected = scoring.projection_2d(values)
     table["projection_1"], table["projection_2"] = projected[:, 0], projected[:, 1]
@@ -59,9 +64,9 @@ def ranked_table(revision_: int, weights: tuple[tuple[str, float], ...]) -> pd.D
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def robust_z_table(revision_: int) -> tuple[np.ndarray, np.ndarray]:
+def robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(ids, robust z-scores) of every image, in catalog order, for outlier reasons and neighbours."""
-    frame = _frame(revision_)
+    frame = _frame(version_)
     return frame["id"].to_numpy(), scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
 
 

@@ -120,7 +120,7 @@ def _provenance_table(row: dict) -> pd.DataFrame:
 
 
 def _outlier_reasons(image_id: int) -> list[tuple[str, float]]:
-    ids, z = data.robust_z_table(data.revision())
+    ids, z = data.robust_z_table(data.version())
     index = np.flatnonzero(ids == image_id)
     if not len(index):
         return []
@@ -130,7 +130,7 @@ def _outlier_reasons(image_id: int) -> list[tuple[str, float]]:
 
 
 def _neighbours(image_id: int, table: pd.DataFrame, key: str) -> None:
-    ids, z = data.robust_z_table(data.revision())
+    ids, z = data.robust_z_table(data.version())
     index = np.flatnonzero(ids == image_id)
     if not len(index) or len(ids) < 2:
         return

@@ -1,0 +1,75 @@
+"""Every page through streamlit.testing.v1.AppTest: no exception, and the widgets do what they say."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
+
+
+def run_app(page=None, **query):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(small_catalog_home, page):
+    app = run_app(page)
+    assert not app.exception
+    assert app.title[0].value == Path(page).stem.capitalize()
+
+
+def test_first_start_loads_the_bundled_samples(home):
+    app = run_app()
+    assert not app.exception
+    from marsviz.catalog import Catalog
+
+    assert Catalog().count() == 71
+
+
+def test_deep_link_opens_the_viewer_with_that_image(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    row = Catalog().frame().iloc[3]
+    app = run_app("app_pages/explore.py", image=str(row["id"]))
+    assert not app.exception
+    headings = [m.value for m in app.markdown if m.value.startswith("####")]
+    assert headings and row["name"].split(".")[0].split("_")[0] in headings[0]
+
+
+def test_unknown_image_id_is_a_clear_message(small_catalog_home):
+    app = run_app("app_pages/explore.py", image="999999")
+    assert not app.exception
+    assert any("no image with id 999999" in w.value for w in app.warning)
+
+
+def test_weights_change_the_ranking(small_catalog_home):
+    from marsviz.catalog import Catalog
+    from marsviz.scoring import ranked
+
+    frame = Catalog().frame()
+    app = run_app("app_pages/ranking.py")
+    for slider in app.sidebar.slider:
+        slider.set_value(0.0)
+    app.slider(key="weight_edge_ratio").set_value(1.0).run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    expected = frame.sort_values(["edge_ratio", "id"], ascending=[False, True])["name"].head(len(shown)).tolist()
+    assert shown["name"].tolist() == expected
+    assert ranked(frame, {"edge_ratio": 1.0}).iloc[0]["name"] == shown["name"].iloc[0]
+
+
+def test_ranking_filters(small_catalog_home):
+    app = run_app("app_pages/ranking.py")
+    app.multiselect(key="ranking_filter_mission").select("MRO").run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert len(shown) == 2 and set(shown["mission"]) == {"MRO"}
