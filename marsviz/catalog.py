@@ -89,6 +89,9 @@ class Catalog:
             raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
         except OSError as error:
             raise CatalogError(f"cannot create the data folder {self.home} ({error.strerror or error})") from None
+        # A writer killed mid-copy leaves a temporary file beside the store's final names; sweep them.
+        self.images.remove_stale_parts()
+        self.thumbnails.remove_stale_parts()
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:

@@ -1,7 +1,9 @@
 """Content-addressed file storage: a file's name is the SHA-256 of its bytes.
 
 Writes go to a temporary file in the same folder and are renamed into place, so a crash never
-leaves a partial file under a final name, and writing the same content twice is harmless.
+leaves a partial file under a final name, and writing the same content twice is harmless.  The
+temporary name carries the writer's process id, so the leftovers of a killed writer can be told from
+files being written right now and removed (:meth:`ContentStore.remove_stale_parts`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from marsviz.errors import CatalogError
+
+#: Temporary files older than this (seconds) are leftovers even if their process id is in use again.
+STALE_PART_AGE = 3600.0
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -47,6 +53,40 @@ class ContentStore:
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}{extension}"
 
+    def remove_stale_parts(self) -> int:
+        """Delete temporary files left by writers that were killed; return how many.
+
+        A temporary file is stale when the process that wrote it is gone, or when it is older than
+        :data:`STALE_PART_AGE`.  Files of live writers are kept.
+        """
+        removed = 0
+        cutoff = time.time() - STALE_PART_AGE
+        for part in self._parts():
+            try:
+                pid = int(part.name.split("-")[1])
+            except (IndexError, ValueError):
+                pid = None
+            try:
+                if pid is None or not _process_alive(pid) or part.stat().st_mtime < cutoff:
+                    part.unlink()
+                    removed += 1
+            except OSError:
+                pass  # gone already, or a read-only store: nothing to clean up now
+        return removed
+
+    def _parts(self) -> list[Path]:
+        parts = []
+        try:
+            folders = [entry.path for entry in os.scandir(self.root) if entry.is_dir()]
+        except OSError:
+            return parts
+        for folder in folders:
+            try:
+                parts.extend(Path(e.path) for e in os.scandir(folder) if e.name.startswith(".part-"))
+            except OSError:
+                continue
+        return parts
+
     def put_bytes(self, data: bytes, sha256: str, extension: str) -> Path:
         """Store `data` under its hash atomically; return its path."""
         target = self.path_for(sha256, extension)
@@ -54,7 +94,7 @@ class ContentStore:
             return target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".part-{os.getpid()}-")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -83,7 +123,7 @@ class ContentStore:
                     return target
                 except OSError:
                     pass  # another filesystem: fall back to copy, then remove
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".part-{os.getpid()}-")
             os.close(fd)
             try:
                 shutil.copyfile(source, temp)
@@ -96,3 +136,15 @@ class ContentStore:
         except OSError as error:
             raise CatalogError(f"cannot write to {self.root} ({error.strerror or error})") from None
         return target
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
