@@ -246,11 +246,17 @@ def _to_float(image: Image.Image) -> np.ndarray:
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(image, dtype=np.float32) / 65535.0
     if mode in ("I", "F"):
-        array = np.asarray(image, dtype=np.float32)
-        low, high = float(array.min()), float(array.max())
+        # float64: the span of extreme float32 samples overflows float32; NaN and inf samples carry no data.
+        array = np.asarray(image, dtype=np.float64)
+        finite = np.isfinite(array)
+        if not finite.any():
+            return np.zeros(array.shape, dtype=np.float32)
+        low, high = float(array[finite].min()), float(array[finite].max())
+        array = np.where(finite, array, low)
         if mode == "I" and low >= 0 and high <= 65535:
-            return array / (255.0 if high <= 255 else 65535.0)
-        return (array - low) / (high - low) if high > low else np.zeros_like(array)
+            return (array / (255.0 if high <= 255 else 65535.0)).astype(np.float32)
+        scaled = (array - low) / (high - low) if high > low else np.zeros_like(array)
+        return scaled.astype(np.float32)
     image = _to_8bit(image)
     return np.asarray(image, dtype=np.float32) / 255.0
 
