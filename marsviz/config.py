@@ -45,6 +45,7 @@ SETTINGS: dict[str, Setting] = {
                 "pds-imaging.jpl.nasa.gov,planetarydata.jpl.nasa.gov",
                 "Comma-separated hosts a scrape may contact (besides an explicit --api-root)."),
         Setting("scrape_page_size", 100, "Results asked for per page when listing a NASA service."),
+        Setting("scrape_max_failures", 10, "Downloads failing in a row after which a scrape stops."),
         Setting("workers", 0, "Processes used to analyse a batch. 0: one per CPU core."),
     ]
 }

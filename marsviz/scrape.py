@@ -215,6 +215,8 @@ class _Run:
         self.known = self._load_aliases()
         self.pending: dict[Future, SourceItem] = {}
         self.stopped = False
+        self.failures_in_a_row = 0
+        self.max_failures = max(1, int(config.get("scrape_max_failures")))
 
     def run(self) -> ScrapeReport:
         _remove_stale_parts(self.tmp_dir)
@@ -271,11 +273,15 @@ class _Run:
                 path = future.result()
             except FetchError as error:
                 self.report.failed.append((name, str(error)))
+                self.failures_in_a_row += 1
+                if self.failures_in_a_row >= self.max_failures:
+                    self._stop(f"{self.failures_in_a_row} downloads failed in a row; the last: {error}")
                 self._notify(f"failed: {name}")
                 continue
             except MarsvizError as error:  # e.g. a Retry-After longer than allowed: the service says stop
                 self._stop(str(error))
                 continue
+            self.failures_in_a_row = 0
             try:
                 result = add_file(self.catalog, path, item.provenance, move=True)
             except MarsvizError as error:

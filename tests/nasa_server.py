@@ -145,11 +145,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault:
             return self._fault(fault, path)
         route = nasa.routes.get(path)
-        if route is None and path.lower().endswith(IMAGE_SUFFIXES):
-            return self._image(path)
         if route is None:
             prefixes = [key for key in nasa.routes if key.endswith("*") and path.startswith(key[:-1])]
             route = nasa.routes[max(prefixes, key=len)] if prefixes else None
+        if route is None and path.lower().endswith(IMAGE_SUFFIXES):
+            return self._image(path)
         answer = route(query, path) if callable(route) else route
         if answer is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")

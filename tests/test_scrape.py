@@ -140,6 +140,17 @@ def test_transient_download_faults_are_retried_within_the_run(server, catalog):
     assert report.ok and len(report.added) == 3
 
 
+def test_downloads_failing_in_a_row_stop_the_run(server, catalog, monkeypatch):
+    monkeypatch.setenv("MARSVIZ_SCRAPE_MAX_FAILURES", "2")
+    server.routes["/mars2020-raw-images/*"] = (404, {"reason": "gone"})
+    server.routes["/rss/api/"] = NasaServer.pages("page", M20_PAGES)
+    report = scrape(server, catalog, workers=1)
+    assert "2 downloads failed in a row" in report.error
+    assert len(report.failed) == 2 and not report.added
+    assert len(server.image_requests()) <= 3
+    assert_consistent(catalog)
+
+
 def test_retry_after_too_long_stops_the_run(server, catalog):
     server.retry_after = 3600
     server.fail_next("/mars2020-raw-images/.../1200.jpg", "429")
