@@ -8,7 +8,7 @@ from ui import data, sidebar
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/ranking.py", title="Ranking", icon=":material/leaderboard:", url_path="ranking", default=True),
+    st.Page("app_pages/ranking.py", title="Ranking", icon=":material/leaderboard:", default=True),
     st.Page("app_pages/explore.py", title="Explore", icon=":material/scatter_plot:", url_path="explore"),
     st.Page("app_pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
     st.Page("app_pages/scrape.py", title="Scrape NASA", icon=":material/cloud_download:", url_path="scrape"),

@@ -30,30 +30,27 @@ for upload in files or []:
 current = [results[u.file_id] for u in files or [] if u.file_id in results]
 if current:
     table = data.ranked_table(data.version(), sidebar.weights_key(sidebar.current_weights()))
+    st.subheader("Your images")
     for outcome in current:
+        name = escape_markdown(outcome.name)
         if outcome.status == "rejected":
-            st.error(f"**{escape_markdown(outcome.name)}** was not added: {escape_markdown(outcome.reason)}")
-    rows = []
-    for outcome in current:
-        if outcome.status == "rejected":
+            st.error(f"**{name}** was not added: {escape_markdown(outcome.reason)}")
             continue
         match = table[table["id"] == outcome.image_id]
         if match.empty:
             continue
         ranked = match.iloc[0]
-        rows.append({"file": outcome.name,
-                     "status": "added" if outcome.status == "added" else "already in the catalog",
-                     "rank": f"{int(ranked['rank'])} of {len(table)}",
-                     "percentile": float(ranked["percentile"]),
-                     "score": ranked["score"], "outlier": bool(ranked["outlier"]),
-                     "open": f"/explore?image={int(outcome.image_id)}"})
-    if rows:
-        st.subheader("Where your images rank")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-            "percentile": st.column_config.NumberColumn("Percentile", format="%.0f",
-                                                        help="Share of the catalog at or below this score"),
-            "score": st.column_config.NumberColumn("Score", format="%.3f"),
-            "open": st.column_config.LinkColumn("Viewer", display_text="open in viewer"),
-        })
+        with st.container(border=True):
+            thumb, text = st.columns([1, 5])
+            thumbnail = catalog.thumbnail_path(catalog.get(outcome.image_id))
+            if thumbnail.exists():
+                thumb.image(str(thumbnail), width="stretch")
+            status = "added" if outcome.status == "added" else "already in the catalog"
+            score = "no score" if pd.isna(ranked["score"]) else f"score {ranked['score']:.3f}"
+            text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {len(table)}**, "
+                          f"{ranked['percentile']:.0f}th percentile, {score}"
+                          + (" · :red[outlier]" if ranked["outlier"] else ""))
+            text.page_link("app_pages/explore.py", label="Open in the viewer", icon=":material/open_in_new:",
+                           query_params={"image": str(int(outcome.image_id))})
 st.caption(f"Accepted formats: {', '.join(sorted(ALLOWED_FORMATS))}. Files are stored under their content hash; "
            "the name you uploaded is kept as metadata only.")

@@ -39,7 +39,7 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
                                            (outliers, "outliers", "diamond", 12, 2)]:
         figure.add_trace(trace(
             x=part[x], y=part[y], mode="markers", name=f"{name} ({len(part)})",
-            customdata=part["id"].to_numpy(), text=part["name"],
+            customdata=part["id"].astype(int).tolist(), text=part["name"].tolist(),
             hovertemplate=f"%{{text}}<br>{labels.get(x, x)}=%{{x:.3f}}<br>{labels.get(y, y)}=%{{y:.3f}}"
                           "<extra></extra>",
             marker=dict(symbol=symbol, size=size, color=part[colour], colorscale="Viridis",
@@ -49,10 +49,10 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     if selected_id is not None and (table["id"] == selected_id).any():
         chosen = table[table["id"] == selected_id]
         figure.add_trace(trace(x=chosen[x], y=chosen[y], mode="markers", name="selected",
-                               customdata=chosen["id"].to_numpy(), text=chosen["name"], hoverinfo="skip",
+                               customdata=chosen["id"].astype(int).tolist(), text=chosen["name"].tolist(), hoverinfo="skip",
                                marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(width=3, color="#111111"))))
     figure.update_layout(xaxis_title=labels.get(x, x), yaxis_title=labels.get(y, y), height=560,
-                         margin=dict(l=10, r=10, t=30, b=10), dragmode="select", clickmode="event+select",
+                         margin=dict(l=10, r=10, t=30, b=10),
                          legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), uirevision="keep")
     return figure
 

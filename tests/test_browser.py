@@ -1,0 +1,111 @@
+"""The click-to-inspect path as a user does it: the real app in headless Chromium."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from marsviz.catalog import Catalog
+from marsviz.samples import SAMPLES_DIR, load_samples_subset
+from marsviz.store import sha256_file
+from tests.browser import CHROMIUM, app_server, chromium, wait_for_app
+from tests.conftest import SMALL_SAMPLE_SET
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs it)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    home = tmp_path_factory.mktemp("browser-home")
+    load_samples_subset(Catalog(home), SMALL_SAMPLE_SET)
+    with app_server(home) as url, chromium() as browser:
+        yield url, home, browser
+
+
+@pytest.fixture
+def page(app):
+    _, _, browser = app
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    yield context.new_page()
+    context.close()
+
+
+def viewer_heading(page) -> str:
+    return page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text(timeout=30000)
+
+
+def test_clicking_a_scatter_point_opens_that_image_in_the_viewer(app, page):
+    url, _, _ = app
+    page.goto(f"{url}/explore")
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot g.trace.scatter path.point", timeout=30000)
+    # Pick a point and find, from the figure's own data, which image it is.
+    point = page.locator(".js-plotly-plot g.trace.scatter path.point").nth(3)
+    expected = page.evaluate(
+        """(el) => {
+            const gd = el.closest('.js-plotly-plot');
+            const trace = el.closest('g.trace');
+            const curve = Array.from(trace.parentNode.children).indexOf(trace);
+            const i = el.__data__.i;
+            return {name: gd.data[curve].text[i], id: gd.data[curve].customdata[i]};
+        }""", point.element_handle())
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("(name) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(name))",
+                           arg=expected["name"], timeout=30000)
+    assert viewer_heading(page) == expected["name"]
+    assert f"image={expected['id']}" in page.url
+
+
+def test_a_link_with_image_id_opens_the_viewer(app, page):
+    url, home, _ = app
+    row = Catalog(home).frame().iloc[5]
+    page.goto(f"{url}/explore?image={row['id']}")
+    wait_for_app(page)
+    assert viewer_heading(page) == row["name"]
+    page.get_by_text("Edges", exact=True).first.click()  # toggle an overlay: the page must stay healthy
+    wait_for_app(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def upload(page, url, path):
+    page.goto(f"{url}/upload")
+    wait_for_app(page)
+    page.locator("input[type='file']").set_input_files(str(path))
+
+
+def test_uploading_a_real_image_puts_it_in_the_ranking(app, page):
+    url, home, _ = app
+    before = Catalog(home).count()
+    upload(page, url, SAMPLES_DIR / "mro_ctx_P01_001472_1747.jpg")
+    result = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="mro_ctx_P01_001472_1747.jpg")
+    result.first.wait_for(timeout=60000)
+    assert re.search(rf"rank \d+ of {before + 1}", result.first.inner_text())
+    image_id = Catalog(home).find_by_sha(sha256_file(SAMPLES_DIR / "mro_ctx_P01_001472_1747.jpg"))
+    assert image_id is not None and Catalog(home).count() == before + 1
+    page.get_by_text("Open in the viewer").click()
+    page.wait_for_url(re.compile(rf"/explore\?image={image_id}$"), timeout=30000)
+    wait_for_app(page)
+    assert viewer_heading(page) == "mro_ctx_P01_001472_1747.jpg"
+    page.goto(f"{url}/?image={image_id}")  # the Ranking page's viewer ranks it too
+    wait_for_app(page)
+    assert viewer_heading(page) == "mro_ctx_P01_001472_1747.jpg"
+    assert page.get_by_text(f"of {before + 1}").count() >= 1
+
+
+def test_uploading_a_broken_file_shows_a_message_and_changes_nothing(app, page, tmp_path):
+    url, home, _ = app
+    catalog = Catalog(home)
+    before = (catalog.count(), catalog.revision())
+    broken = tmp_path / "broken_frame.jpg"
+    broken.write_bytes((SAMPLES_DIR / "mer_spirit_pancam_PIA08528.jpg").read_bytes()[:3000])
+    upload(page, url, broken)
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="broken_frame.jpg")
+    alert.wait_for(timeout=60000)
+    assert "not added" in alert.inner_text() and "readable" in alert.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert (catalog.count(), catalog.revision()) == before
