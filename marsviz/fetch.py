@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 import marsviz
@@ -87,14 +89,17 @@ class HostPolicy:
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:
+    # Parsed the way urllib3 parses it to connect, so the host checked is the host contacted:
+    # urlsplit reads "http://evil.example\@images-api.nasa.gov/" as the NASA host, urllib3 as evil.example.
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        parts = parse_url(url.strip())
+    except LocationParseError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    scheme = (parts.scheme or "").lower()
+    host = (parts.host or "").strip("[]").lower()
+    if scheme not in ("http", "https") or not host:
         return None
-    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+    return scheme, host, parts.port or (443 if scheme == "https" else 80)
 
 
 def _is_private_host(host: str) -> bool:
