@@ -1,27 +1,31 @@
-"""Texture and shape descriptors of a grayscale tile: the inputs of the trained terrain scores.
+"""Texture and shape descriptors of grayscale tiles: the inputs of the trained terrain scores.
 
-Every function here is pure: a 2-D float array in, numbers out, input never modified.  The descriptor
-vector of :func:`describe` is what :mod:`marsviz.terrain.model` scores; its order is :data:`DESCRIPTOR_NAMES`
-and must not change without retraining (``python -m marsviz train``).
+Every function here is pure: float arrays in, numbers out, inputs never modified.  The functions work on
+a *stack* of equally sized tiles, shape (N, h, w), so that a whole image's tiles are described in a few
+vectorised numpy calls instead of a Python loop (see :func:`tile_stack`).  The descriptor vector's order
+is :data:`DESCRIPTOR_NAMES`; it must not change without retraining (``python -m marsviz train``).
 
-The tile is expected at *half* the analysis resolution (see :func:`half_resolution`): a 227 px HiRISE
-crop becomes a 113 px tile.  Working at half resolution keeps both terrain features within their time
-budget, and JPEG block noise, which is finer than any terrain texture of interest, averages out.
+Tiles are described at *half* the analysis resolution (:func:`half_resolution`): a 227 px HiRISE crop
+becomes one 113 px tile.  That keeps both terrain features within their time budget, and JPEG block
+noise, finer than any terrain texture of interest, averages out.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from skimage.feature import graycomatrix, graycoprops
 
 #: Bins of the rotation-invariant uniform LBP histogram with 8 neighbours: 0-8 set bits, then non-uniform.
 LBP_BINS = 10
 #: Gray levels of the co-occurrence matrix (coarse, so a 56 px tile fills it well).
 GLCM_LEVELS = 8
-#: Orientation bins of the gradient orientation histogram (0 to 180 degrees).
+#: Orientation bins of the gradient orientation histogram (0 to 180 degrees), as in a HOG cell.
 ORIENTATION_BINS = 8
+#: Blocks per side over which a tile's heterogeneity (an object against a background) is measured.
+HETEROGENEITY_BLOCKS = 4
+#: Pixels at or below this value (0-1) are no-data fill (black borders of map-projected products).
+NODATA_LEVEL = 2.5 / 255
 #: Smallest tile side, in pixels, for which the descriptors are defined.
-MIN_TILE_SIDE = 8
+MIN_TILE_SIDE = 16
 
 _EPS = 1e-6
 
@@ -30,42 +34,49 @@ def _lbp_names(scale: str) -> list[str]:
     return [f"lbp_{scale}_{bits}" for bits in range(LBP_BINS - 1)] + [f"lbp_{scale}_nonuniform"]
 
 
-#: Descriptor names, in the order of :func:`describe`'s output.
+_SCALES = {"s1": "2 px", "s2": "4 px", "s4": "8 px"}
+
+#: Descriptor names, in the order of :func:`describe_tiles`'s columns.
 DESCRIPTOR_NAMES: list[str] = [
-    "brightness_mean", "brightness_std", "brightness_p05", "brightness_p50", "brightness_p95",
-    "brightness_skew", "dark_outlier_fraction", "bright_outlier_fraction",
-    "log_gradient_s1", "log_gradient_s2", "log_gradient_s4",
-    "gradient_to_contrast_s1", "gradient_to_contrast_s4",
-    "orientation_coherence", "orientation_entropy",
-    *_lbp_names("s1"), *_lbp_names("s2"),
+    "brightness_mean", "brightness_std", "brightness_p05", "brightness_p25", "brightness_p50",
+    "brightness_p75", "brightness_p95", "brightness_skew", "dark_outlier_fraction", "bright_outlier_fraction",
+    "log_gradient_s1", "log_gradient_s2", "log_gradient_s4", "gradient_to_contrast_s1",
+    "gradient_to_contrast_s4", "orientation_coherence_s2", "orientation_entropy_s2",
+    *_lbp_names("s1"), *_lbp_names("s2"), *_lbp_names("s4"),
     "glcm_contrast", "glcm_homogeneity", "glcm_energy", "glcm_correlation",
+    "dark_blobs_s2", "bright_blobs_s2", "ridges_s2", "dark_blobs_s4", "bright_blobs_s4", "ridges_s4",
+    "block_mean_spread", "block_contrast_spread",
 ]
 
 #: Short plain-language meaning of each descriptor, for the viewer's "what pushed the score" list.
 DESCRIPTOR_LABELS: dict[str, str] = {
     "brightness_mean": "mean brightness",
     "brightness_std": "brightness contrast (std)",
-    "brightness_p05": "darkest 5% brightness",
+    "brightness_p05": "brightness of the darkest 5%",
+    "brightness_p25": "brightness, lower quartile",
     "brightness_p50": "median brightness",
-    "brightness_p95": "brightest 5% brightness",
+    "brightness_p75": "brightness, upper quartile",
+    "brightness_p95": "brightness of the brightest 5%",
     "brightness_skew": "brightness skew (bright tail vs dark tail)",
     "dark_outlier_fraction": "share of pixels far darker than the tile",
     "bright_outlier_fraction": "share of pixels far brighter than the tile",
-    "log_gradient_s1": "fine-scale roughness (gradient, 2 px)",
-    "log_gradient_s2": "medium-scale roughness (gradient, 4 px)",
-    "log_gradient_s4": "coarse-scale roughness (gradient, 8 px)",
+    **{f"log_gradient_{s}": f"roughness at {px} (log gradient)" for s, px in _SCALES.items()},
     "gradient_to_contrast_s1": "sharpness of fine edges relative to contrast",
     "gradient_to_contrast_s4": "sharpness of coarse edges relative to contrast",
-    "orientation_coherence": "one dominant direction (ripples, streaks)",
-    "orientation_entropy": "spread of edge directions",
-    **{f"lbp_s1_{bits}": f"fine texture pattern LBP {bits}/8" for bits in range(LBP_BINS - 1)},
-    "lbp_s1_nonuniform": "fine irregular texture (non-uniform LBP)",
-    **{f"lbp_s2_{bits}": f"coarse texture pattern LBP {bits}/8" for bits in range(LBP_BINS - 1)},
-    "lbp_s2_nonuniform": "coarse irregular texture (non-uniform LBP)",
-    "glcm_contrast": "co-occurrence contrast",
-    "glcm_homogeneity": "co-occurrence homogeneity",
-    "glcm_energy": "co-occurrence energy (repetitive, uniform)",
-    "glcm_correlation": "co-occurrence correlation (smooth gradients)",
+    "orientation_coherence_s2": "one dominant direction at 4 px (ripples, streaks)",
+    "orientation_entropy_s2": "spread of edge directions at 4 px",
+    **{f"lbp_{s}_{bits}": f"texture pattern at {px}: {bits}/8 neighbours brighter (LBP)"
+       for s, px in _SCALES.items() for bits in range(LBP_BINS - 1)},
+    **{f"lbp_{s}_nonuniform": f"irregular texture at {px} (non-uniform LBP)" for s, px in _SCALES.items()},
+    "glcm_contrast": "co-occurrence contrast (GLCM)",
+    "glcm_homogeneity": "co-occurrence homogeneity (GLCM)",
+    "glcm_energy": "co-occurrence energy: uniform, repetitive (GLCM)",
+    "glcm_correlation": "co-occurrence correlation: smooth gradients (GLCM)",
+    **{f"dark_blobs_{s}": f"dark pits and spots at {px} (Hessian)" for s, px in _SCALES.items()},
+    **{f"bright_blobs_{s}": f"bright knobs and mounds at {px} (Hessian)" for s, px in _SCALES.items()},
+    **{f"ridges_{s}": f"ridges, troughs and rims at {px} (Hessian)" for s, px in _SCALES.items()},
+    "block_mean_spread": "brightness differs between parts of the tile (an object on a background)",
+    "block_contrast_spread": "texture differs between parts of the tile",
 }
 
 
@@ -82,18 +93,18 @@ def _uniform_lbp_lookup() -> np.ndarray:
 _LBP_LOOKUP = _uniform_lbp_lookup()
 
 
-def half_resolution(gray: np.ndarray) -> np.ndarray:
-    """Average 2x2 blocks (an odd last row or column is dropped).
+def half_resolution(image: np.ndarray) -> np.ndarray:
+    """Average 2x2 blocks over the last two axes (an odd last row or column is dropped).
 
     Parameters
     ----------
-    gray : ndarray
-        2-D float array.
+    image : ndarray
+        Float array (..., H, W).
 
     Returns
     -------
     ndarray
-        float32 array of shape ``(H // 2, W // 2)``.
+        float32 array (..., H // 2, W // 2).
 
     Examples
     --------
@@ -101,163 +112,355 @@ def half_resolution(gray: np.ndarray) -> np.ndarray:
     array([[ 2.5,  4.5],
            [10.5, 12.5]], dtype=float32)
     """
-    gray = np.asarray(gray, dtype=np.float32)
-    height, width = (gray.shape[0] // 2) * 2, (gray.shape[1] // 2) * 2
-    blocks = gray[:height, :width].reshape(height // 2, 2, width // 2, 2)
-    # Two pairwise adds are several times faster than blocks.mean(axis=(1, 3)).
-    pairs = blocks[:, 0] + blocks[:, 1]
-    return (pairs[:, :, 0] + pairs[:, :, 1]) * np.float32(0.25)
+    image = np.asarray(image, dtype=np.float32)
+    height, width = (image.shape[-2] // 2) * 2, (image.shape[-1] // 2) * 2
+    image = image[..., :height, :width]
+    # Strided adds: several times faster than reshape(...).mean(axis=...).
+    rows = image[..., 0::2, :] + image[..., 1::2, :]
+    return (rows[..., 0::2] + rows[..., 1::2]) * np.float32(0.25)
 
 
-def lbp_histogram(tile: np.ndarray) -> np.ndarray:
-    """Normalised histogram of rotation-invariant uniform local binary patterns, 8 neighbours at 1 px.
+def tile_grid(height: int, width: int, side: int) -> tuple[int, int]:
+    """Rows and columns of tiles of about `side` px covering a (height, width) image.
 
-    Parameters
-    ----------
-    tile : ndarray
-        2-D float array, at least 3x3.
-
-    Returns
-    -------
-    ndarray
-        :data:`LBP_BINS` fractions summing to 1: bin ``k`` (0-8) counts uniform patterns with ``k``
-        neighbours at least as bright as the centre, the last bin counts non-uniform patterns.
-
-    Notes
-    -----
-    Square 8-neighbourhood without interpolation, unlike ``skimage.feature.local_binary_pattern``
-    (which interpolates the diagonals on a circle): the same codes, at a fraction of the cost.
+    Each tile is ``height // rows`` by ``width // cols`` px, within a factor 1.5 of `side` (unless the image
+    is smaller than one tile); the few rows and columns left over at the bottom and right are ignored.
 
     Examples
     --------
-    >>> lbp_histogram(np.full((5, 5), 0.5))[8]  # flat: every neighbour ties with the centre
-    1.0
+    >>> tile_grid(384, 512, 113)
+    (3, 5)
+    >>> tile_grid(113, 113, 113)
+    (1, 1)
     """
-    centre = tile[1:-1, 1:-1]
-    height, width = tile.shape
-    code = np.zeros(centre.shape, dtype=np.uint8)
-    neighbours = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0)]  # circular order
-    for bit, (row, col) in enumerate(neighbours):
-        code |= (tile[row:row + height - 2, col:col + width - 2] >= centre).astype(np.uint8) << bit
-    counts = np.bincount(_LBP_LOOKUP[code].ravel(), minlength=LBP_BINS)
-    return counts / counts.sum()
+    return max(1, round(height / side)), max(1, round(width / side))
 
 
-def glcm_statistics(tile: np.ndarray) -> np.ndarray:
-    """Contrast, homogeneity, energy and correlation of the gray-level co-occurrence matrix.
+def tile_stack(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Cut a 2-D image into ``rows x cols`` equal tiles, returned as an (N, h, w) stack in row-major order.
+
+    Examples
+    --------
+    >>> tile_stack(np.arange(16).reshape(4, 4), 2, 2)[1]
+    array([[2, 3],
+           [6, 7]])
+    """
+    height, width = image.shape[0] // rows, image.shape[1] // cols
+    cut = image[:rows * height, :cols * width].reshape(rows, height, cols, width)
+    return np.ascontiguousarray(cut.transpose(0, 2, 1, 3)).reshape(rows * cols, height, width)
+
+
+def fill_nodata(tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace no-data pixels (at most :data:`NODATA_LEVEL`) by their tile's mean valid brightness.
+
+    Map-projected HiRISE products have black borders; left as they are, a black wedge reads as a strong
+    dark, sharp-edged structure, and the score would learn where the crop sat in its product instead of
+    what terrain it shows.
 
     Parameters
     ----------
-    tile : ndarray
-        2-D float array, at least 2x2.
+    tiles : ndarray
+        (N, h, w) float stack.
+
+    Returns
+    -------
+    filled : ndarray
+        A new float32 stack.
+    valid_fraction : ndarray
+        (N,) share of each tile's pixels that hold data.
+    """
+    tiles = np.asarray(tiles, dtype=np.float32)
+    valid = tiles > NODATA_LEVEL
+    count = valid.sum(axis=(1, 2))
+    fill = np.where(count > 0, (tiles * valid).sum(axis=(1, 2)) / np.maximum(count, 1), 0.0)
+    filled = np.where(valid, tiles, fill[:, None, None].astype(np.float32))
+    return filled, count / valid[0].size
+
+
+def tile_quantiles(tiles: np.ndarray, fractions: list[float]) -> np.ndarray:
+    """Quantiles of each tile's brightness, to 1/255 (the precision of an 8-bit image).
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack in [0, 1].
+    fractions : list of float
+        Quantiles wanted, each in [0, 1].
 
     Returns
     -------
     ndarray
-        Four numbers, averaged over horizontal and vertical neighbours at 1 px, after stretching the
-        tile's 1st-99th percentile range onto :data:`GLCM_LEVELS` levels (so they describe texture,
-        not exposure).  A flat tile gives contrast 0, homogeneity 1, energy 1, correlation 1.
+        (N, len(fractions)): the smallest level (a multiple of 1/255) with at least that fraction of
+        the tile's pixels at or below it.  A 256-bin histogram per tile instead of a sort: several
+        times faster than ``np.percentile`` over a stack.
+
+    Examples
+    --------
+    >>> tile_quantiles(np.linspace(0, 1, 256, dtype=np.float32).reshape(1, 16, 16), [0.5])
+    array([[0.49803922]])
     """
-    low, high = np.percentile(tile, [1, 99])
-    if high - low < _EPS:
-        return np.array([0.0, 1.0, 1.0, 1.0])
-    levels = np.clip((tile - low) / (high - low) * GLCM_LEVELS, 0, GLCM_LEVELS - 1).astype(np.uint8)
-    matrix = graycomatrix(levels, [1], [0, np.pi / 2], levels=GLCM_LEVELS, symmetric=True, normed=True)
-    values = [float(np.mean(graycoprops(matrix, prop))) for prop in
-              ("contrast", "homogeneity", "energy", "correlation")]
-    return np.nan_to_num(np.array(values), nan=1.0)
+    count = tiles.shape[0]
+    levels = np.clip(tiles * 255 + 0.5, 0, 255).astype(np.intp).reshape(count, -1)
+    levels += (np.arange(count) * 256)[:, None]
+    cumulative = np.cumsum(np.bincount(levels.ravel(), minlength=count * 256).reshape(count, 256), axis=1)
+    cumulative = cumulative / cumulative[:, -1:]
+    wanted = np.asarray(fractions)[None, :, None]
+    return (cumulative[:, None, :] < wanted - 1e-9).sum(axis=2) / 255.0
 
 
-def _gradient(tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    gy, gx = np.gradient(tile)
+def lbp_histograms(tiles: np.ndarray) -> np.ndarray:
+    """Normalised histograms of rotation-invariant uniform local binary patterns, 8 neighbours at 1 px.
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack, h and w at least 3.
+
+    Returns
+    -------
+    ndarray
+        (N, :data:`LBP_BINS`) fractions, each row summing to 1: bin ``k`` (0-8) counts uniform patterns
+        with ``k`` neighbours at least as bright as the centre; the last bin counts non-uniform patterns.
+
+    Notes
+    -----
+    Square 8-neighbourhood without interpolation, unlike ``skimage.feature.local_binary_pattern`` (which
+    interpolates the diagonals on a circle): the same kind of code at a fraction of the cost.
+
+    Examples
+    --------
+    >>> lbp_histograms(np.full((1, 5, 5), 0.5))[0, 8]  # flat: every neighbour ties with the centre
+    1.0
+    """
+    count, height, width = tiles.shape
+    centre = tiles[:, 1:-1, 1:-1]
+    code = np.zeros(centre.shape, dtype=np.uint8)
+    neighbours = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0)]  # circular order
+    for bit, (row, col) in enumerate(neighbours):
+        code |= (tiles[:, row:row + height - 2, col:col + width - 2] >= centre).view(np.uint8) << bit
+    labels = _LBP_LOOKUP[code].reshape(count, -1) + (np.arange(count) * LBP_BINS)[:, None]
+    counts = np.bincount(labels.ravel(), minlength=count * LBP_BINS).reshape(count, LBP_BINS)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def glcm_statistics(tiles: np.ndarray) -> np.ndarray:
+    """Contrast, homogeneity, energy and correlation of each tile's gray-level co-occurrence matrix.
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack.
+
+    Returns
+    -------
+    ndarray
+        (N, 4), as ``skimage.feature.graycoprops`` defines them, for the symmetric, normalised matrix of
+        horizontal and vertical neighbours at 1 px (pooled), after stretching each tile's 1st-99th
+        percentile range onto :data:`GLCM_LEVELS` levels so that they describe texture, not exposure.
+        A flat tile gives contrast 0, homogeneity 1, energy 1 and correlation 1.
+    """
+    count = tiles.shape[0]
+    low, high = tile_quantiles(tiles, [0.01, 0.99]).T
+    span = np.maximum(high - low, _EPS)
+    levels = np.clip((tiles - low[:, None, None]) / span[:, None, None] * GLCM_LEVELS, 0, GLCM_LEVELS - 1)
+    levels = levels.astype(np.intp)
+    size = GLCM_LEVELS * GLCM_LEVELS
+    offset = (np.arange(count) * size)[:, None, None]
+    horizontal = levels[:, :, :-1] * GLCM_LEVELS + levels[:, :, 1:] + offset
+    vertical = levels[:, :-1, :] * GLCM_LEVELS + levels[:, 1:, :] + offset
+    matrices = sum(np.bincount(pairs.ravel(), minlength=count * size) for pairs in (horizontal, vertical))
+    matrices = matrices.reshape(count, GLCM_LEVELS, GLCM_LEVELS).astype(np.float64)
+    matrices = matrices + matrices.transpose(0, 2, 1)
+    matrices /= matrices.sum(axis=(1, 2), keepdims=True)
+    i, j = np.meshgrid(np.arange(GLCM_LEVELS), np.arange(GLCM_LEVELS), indexing="ij")
+    contrast = (matrices * (i - j) ** 2).sum(axis=(1, 2))
+    homogeneity = (matrices / (1.0 + (i - j) ** 2)).sum(axis=(1, 2))
+    energy = np.sqrt((matrices ** 2).sum(axis=(1, 2)))
+    mean_i = (matrices * i).sum(axis=(1, 2))
+    var_i = (matrices * (i - mean_i[:, None, None]) ** 2).sum(axis=(1, 2))
+    covariance = (matrices * (i - mean_i[:, None, None]) * (j - mean_i[:, None, None])).sum(axis=(1, 2))
+    correlation = np.where(var_i > 1e-12, covariance / np.maximum(var_i, 1e-12), 1.0)
+    flat_tiles = (high - low) < _EPS
+    result = np.stack([contrast, homogeneity, energy, correlation], axis=1)
+    result[flat_tiles] = (0.0, 1.0, 1.0, 1.0)
+    return result
+
+
+def _gradients(tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gy, gx = np.gradient(tiles, axis=(1, 2))
     return gx, gy
 
 
-def orientation_statistics(gx: np.ndarray, gy: np.ndarray) -> tuple[float, float]:
-    """Coherence of the structure tensor and entropy of the gradient-orientation histogram.
+def orientation_statistics(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Structure-tensor coherence and gradient-orientation entropy of each tile.
 
     Parameters
     ----------
     gx, gy : ndarray
-        Horizontal and vertical gradients.
-
-    Returns
-    -------
-    coherence : float
-        In [0, 1]: 1 when all gradients share one direction (ripples, streaks), 0 when isotropic.
-    entropy : float
-        In [0, 1]: magnitude-weighted entropy of :data:`ORIENTATION_BINS` orientation bins, divided by
-        its maximum; 1 when edges point every way (a HOG cell's spread).
-    """
-    jxx, jyy, jxy = float(np.sum(gx * gx)), float(np.sum(gy * gy)), float(np.sum(gx * gy))
-    total = jxx + jyy
-    if total < _EPS:
-        return 0.0, 0.0
-    coherence = float(np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / total)
-    magnitude = np.hypot(gx, gy).ravel()
-    angle = np.mod(np.arctan2(gy, gx).ravel(), np.pi)
-    bins = np.minimum((angle / np.pi * ORIENTATION_BINS).astype(np.intp), ORIENTATION_BINS - 1)
-    weights = np.bincount(bins, weights=magnitude, minlength=ORIENTATION_BINS)
-    p = weights / weights.sum()
-    p = p[p > 0]
-    entropy = float(-(p * np.log(p)).sum() / np.log(ORIENTATION_BINS))
-    return min(coherence, 1.0), entropy
-
-
-def describe(tile: np.ndarray) -> np.ndarray:
-    """The descriptor vector of one grayscale tile (at half the analysis resolution).
-
-    Parameters
-    ----------
-    tile : ndarray
-        2-D float array in [0, 1], each side at least :data:`MIN_TILE_SIDE`.
+        (N, h, w) horizontal and vertical gradients.
 
     Returns
     -------
     ndarray
-        float64 vector, one value per name in :data:`DESCRIPTOR_NAMES`, all finite.
+        (N, 2): coherence in [0, 1] (1 when all gradients share one direction, as in ripples or streaks;
+        0 when isotropic), and the magnitude-weighted entropy of :data:`ORIENTATION_BINS` orientation
+        bins divided by its maximum, in [0, 1] (1 when edges point every way, as in a HOG cell of
+        spiders or knobby terrain).
+    """
+    count = gx.shape[0]
+    jxx = (gx * gx).sum(axis=(1, 2))
+    jyy = (gy * gy).sum(axis=(1, 2))
+    jxy = (gx * gy).sum(axis=(1, 2))
+    total = jxx + jyy
+    coherence = np.where(total > _EPS, np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / np.maximum(total, _EPS), 0.0)
+    magnitude = np.hypot(gx, gy).reshape(count, -1)
+    angle = np.arctan2(gy, gx).reshape(count, -1) % np.pi
+    bins = np.minimum((angle * (ORIENTATION_BINS / np.pi)).astype(np.intp), ORIENTATION_BINS - 1)
+    bins += (np.arange(count) * ORIENTATION_BINS)[:, None]
+    weights = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=count * ORIENTATION_BINS)
+    weights = weights.reshape(count, ORIENTATION_BINS)
+    p = weights / np.maximum(weights.sum(axis=1, keepdims=True), _EPS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1) / np.log(ORIENTATION_BINS)
+    return np.stack([np.minimum(coherence, 1.0), entropy], axis=1)
+
+
+def hessian_statistics(tiles: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+    """Dark-blob, bright-blob and ridge strength from the Hessian of each (already smoothed) tile.
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack, smoothed by the block averaging that produced it.
+    contrast : ndarray
+        (N,) brightness scale each tile's curvature is divided by, so exposure does not count.
+
+    Returns
+    -------
+    ndarray
+        (N, 3): mean curvature where both Hessian eigenvalues are positive (dark pits, spots, crater
+        floors), where both are negative (bright knobs, mounds), and the mean eigenvalue difference
+        (elongated ridges, troughs, rims, streaks).
+    """
+    gx, gy = _gradients(tiles)
+    dxx = np.gradient(gx, axis=2)
+    dyy = np.gradient(gy, axis=1)
+    dxy = np.gradient(gx, axis=1)
+    half_trace = (dxx + dyy) / 2
+    root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy ** 2)
+    low, high = half_trace - root, half_trace + root
+    dark = np.maximum(low, 0).mean(axis=(1, 2))
+    bright = np.maximum(-high, 0).mean(axis=(1, 2))
+    ridges = (2 * root).mean(axis=(1, 2))
+    return np.stack([dark, bright, ridges], axis=1) / contrast[:, None]
+
+
+def heterogeneity(tiles: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+    """How much brightness and contrast differ between the blocks of each tile.
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack, h and w at least :data:`HETEROGENEITY_BLOCKS`.
+    contrast : ndarray
+        (N,) each tile's brightness standard deviation.
+
+    Returns
+    -------
+    ndarray
+        (N, 2): the spread of block means relative to the tile's contrast (high for one object on a
+        plain background, such as a crater or a dune on bedrock), and the spread of block standard
+        deviations relative to their mean (high when the texture changes within the tile).
+    """
+    count, height, width = tiles.shape
+    n = HETEROGENEITY_BLOCKS
+    cut = tiles[:, :n * (height // n), :n * (width // n)].reshape(count, n, height // n, n, width // n)
+    blocks = cut.transpose(0, 1, 3, 2, 4).reshape(count, n * n, -1)
+    means = blocks.mean(axis=2)
+    stds = blocks.std(axis=2)
+    mean_spread = means.std(axis=1) / (contrast + 0.01)
+    contrast_spread = stds.std(axis=1) / (stds.mean(axis=1) + 0.01)
+    return np.stack([mean_spread, contrast_spread], axis=1)
+
+
+def describe_tiles(tiles: np.ndarray) -> np.ndarray:
+    """The descriptor vectors of a stack of grayscale tiles (at half the analysis resolution).
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack in [0, 1], h and w at least :data:`MIN_TILE_SIDE`.  No-data pixels should
+        already be filled (:func:`fill_nodata`).
+
+    Returns
+    -------
+    ndarray
+        (N, len(:data:`DESCRIPTOR_NAMES`)) float64, all finite.
 
     Raises
     ------
     ValueError
-        If `tile` is not 2-D or is smaller than :data:`MIN_TILE_SIDE`.
+        If `tiles` is not 3-D or its tiles are smaller than :data:`MIN_TILE_SIDE`.
 
     Notes
     -----
-    Multi-scale: gradients at 1, 2 and 4 times the tile's pixel (2, 4 and 8 px of the analysis image),
-    LBP at two scales, GLCM at the coarser one.  Brightness statistics are absolute, because HiRISE
-    browse products keep bright ice bright; everything else is insensitive to exposure.
+    Multi-scale: brightness statistics, gradients and LBP at the tile's pixel; gradients, LBP and Hessian
+    responses at 2 and 4 times it (4 and 8 px of the analysis image); orientations and GLCM at 2 times.  Brightness
+    statistics are absolute, because HiRISE browse products keep bright ice bright; the rest do not
+    depend on exposure.
 
     Examples
     --------
-    >>> vector = describe(np.random.default_rng(0).random((64, 64)))
-    >>> vector.shape == (len(DESCRIPTOR_NAMES),) and bool(np.isfinite(vector).all())
+    >>> vectors = describe_tiles(np.random.default_rng(0).random((2, 64, 64)))
+    >>> vectors.shape == (2, len(DESCRIPTOR_NAMES)) and bool(np.isfinite(vectors).all())
+    True
+    """
+    tiles = np.asarray(tiles, dtype=np.float32)
+    if tiles.ndim != 3 or min(tiles.shape[1:]) < MIN_TILE_SIDE:
+        raise ValueError(f"expected an (N, h, w) stack of tiles at least {MIN_TILE_SIDE} px a side, "
+                         f"got {tiles.shape}")
+    count = tiles.shape[0]
+    flat = tiles.reshape(count, -1)
+    mean = flat.mean(axis=1)
+    centred = flat - mean[:, None]
+    squared = centred * centred
+    std = np.sqrt(squared.mean(axis=1))
+    percentiles = tile_quantiles(tiles, [0.05, 0.25, 0.5, 0.75, 0.95])
+    skew = np.where(std > 1e-3, (squared * centred).mean(axis=1) / np.maximum(std, 1e-3) ** 3, 0.0)
+    spread = np.maximum(2 * std, 0.02)[:, None].astype(np.float32)
+    dark = np.count_nonzero(centred < -spread, axis=1) / flat.shape[1]
+    bright = np.count_nonzero(centred > spread, axis=1) / flat.shape[1]
+
+    quarter = half_resolution(tiles)
+    eighth = half_resolution(quarter)
+    grad_s1 = np.hypot(*_gradients(tiles)).mean(axis=(1, 2))
+    gx, gy = _gradients(quarter)
+    grad_s2 = np.hypot(gx, gy).mean(axis=(1, 2))
+    grad_s4 = np.hypot(*_gradients(eighth)).mean(axis=(1, 2))
+    contrast = std + 0.01
+
+    columns = [
+        mean[:, None], std[:, None], percentiles, np.clip(skew, -10, 10)[:, None], dark[:, None], bright[:, None],
+        np.log(np.stack([grad_s1, grad_s2, grad_s4], axis=1) + 1e-3),
+        (grad_s1 / contrast)[:, None], (grad_s4 / contrast)[:, None],
+        orientation_statistics(gx, gy),
+        lbp_histograms(tiles), lbp_histograms(quarter), lbp_histograms(eighth),
+        glcm_statistics(quarter),
+        hessian_statistics(quarter, contrast), hessian_statistics(eighth, contrast),
+        heterogeneity(quarter, std),
+    ]
+    return np.nan_to_num(np.concatenate(columns, axis=1).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def describe(tile: np.ndarray) -> np.ndarray:
+    """The descriptor vector of one 2-D tile; see :func:`describe_tiles`.
+
+    Examples
+    --------
+    >>> describe(np.full((32, 32), 0.5)).shape == (len(DESCRIPTOR_NAMES),)
     True
     """
     tile = np.asarray(tile, dtype=np.float32)
-    if tile.ndim != 2 or min(tile.shape) < MIN_TILE_SIDE:
-        raise ValueError(f"expected a 2-D tile of at least {MIN_TILE_SIDE} px a side, got {tile.shape}")
-    mean = float(tile.mean())
-    std = float(tile.std())
-    p05, p50, p95 = (float(v) for v in np.percentile(tile, [5, 50, 95]))
-    centred = tile - mean
-    skew = float(np.mean(centred ** 3) / (std ** 3)) if std > 1e-3 else 0.0
-    spread = max(2 * std, 0.02)
-    dark = float(np.mean(centred < -spread))
-    bright = float(np.mean(centred > spread))
-
-    quarter = half_resolution(tile)
-    eighth = half_resolution(quarter) if min(quarter.shape) >= 4 else quarter
-    gx, gy = _gradient(tile)
-    grad_s1 = float(np.mean(np.hypot(gx, gy)))
-    grad_s2 = float(np.mean(np.hypot(*_gradient(quarter))))
-    grad_s4 = float(np.mean(np.hypot(*_gradient(eighth))))
-    coherence, entropy = orientation_statistics(gx, gy)
-    contrast = std + 0.01
-
-    return np.concatenate([
-        [mean, std, p05, p50, p95, float(np.clip(skew, -10, 10)), dark, bright,
-         np.log(grad_s1 + 1e-3), np.log(grad_s2 + 1e-3), np.log(grad_s4 + 1e-3),
-         grad_s1 / contrast, grad_s4 / contrast, coherence, entropy],
-        lbp_histogram(tile), lbp_histogram(quarter), glcm_statistics(quarter),
-    ]).astype(np.float64)
+    if tile.ndim != 2:
+        raise ValueError(f"expected a 2-D tile, got shape {tile.shape}")
+    return describe_tiles(tile[None])[0]
