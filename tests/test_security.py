@@ -59,6 +59,27 @@ def test_streamlit_reads_the_config_file():
     assert done.stdout.split() == ["True", "none", "50"], done.stderr
 
 
+#: First release fixing the newest advisory we know of (docs/reliability.md lists the advisories).
+ADVISORY_FLOORS = {"pillow": "12.3.0", "streamlit": "1.54.0", "urllib3": "2.7.0"}
+
+
+def test_requirements_floors_are_above_the_advisories_and_installed_versions_meet_them():
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    requirements = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            requirements[requirement.name.lower()] = requirement
+    for name, fixed in ADVISORY_FLOORS.items():
+        floors = [Version(spec.version) for spec in requirements[name].specifier if spec.operator == ">="]
+        assert floors and min(floors) >= Version(fixed), (name, requirements[name])
+        assert Version(importlib.metadata.version(name)) in requirements[name].specifier
+
+
 # -- names are never paths -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["../../../../tmp/marsviz-escape.png", "/etc/cron.d/evil.png", "..", ".",
                                   "images/00/" + "0" * 64 + ".png", "C:\\Windows\\evil.png", "a\x00b.png"])
