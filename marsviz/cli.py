@@ -147,19 +147,27 @@ def cmd_export(args) -> int:
 def _add_analyze_parser(subparsers):
     parser = subparsers.add_parser("analyze", help="(re)compute features of images analysed by an older version")
     parser.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core)")
+    parser.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
+                        help="compute features on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                             "(needs the optional extra: pip install 'marsviz[dask]')")
     parser.set_defaults(func=cmd_analyze)
 
 
 def cmd_analyze(args) -> int:
-    """Recompute stale feature values, with a progress bar."""
+    """Recompute stale feature values, locally or on a Dask cluster, with a progress bar."""
     from marsviz.pipeline import reanalyse
 
+    runner = None
+    if args.dask:
+        from marsviz.distributed import dask_runner
+
+        runner = dask_runner(args.dask)
     with tqdm(unit="image", desc="analyse", file=sys.stderr) as bar:
         def progress(done, total):
             bar.total = total
             bar.n = done
             bar.refresh()
-        count = reanalyse(_catalog(args), args.workers, progress)
+        count = reanalyse(_catalog(args), args.workers, progress, runner=runner)
     print(f"{count} images re-analysed")
     return 0
 

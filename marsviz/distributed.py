@@ -1,0 +1,143 @@
+"""Feature extraction on an existing Dask distributed cluster (``python -m marsviz analyze --dask ADDRESS``).
+
+Dask is an optional extra (``pip install 'marsviz[dask]'`` or ``-r requirements-dask.txt``), imported
+only here and only when used.  The client reads each image file and ships its bytes with the task, so
+workers need marsviz (same version) but no access to the catalog's folder; the catalog is written by
+this process alone.  Each worker checks that its feature set and analysis resolution are the client's,
+so the values are the ones the local process pool would compute.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterator
+
+from marsviz import config
+from marsviz.errors import ImageRejected, MarsvizError
+from marsviz.features import compute_values, feature_set_version
+from marsviz.pipeline import load_bounded_bytes
+
+#: Tasks in flight per worker thread: enough to hide the network, few enough to keep memory flat.
+IN_FLIGHT_PER_THREAD = 4
+
+
+class ClusterMismatch(MarsvizError):
+    """A Dask worker runs another marsviz feature set or analysis resolution than the client."""
+
+
+def features_on_worker(data: bytes, name: str, max_side: int,
+                       expected_version: str) -> dict[str, float] | ImageRejected:
+    """The task run on a worker: feature values of one encoded image, or its rejection.
+
+    Parameters
+    ----------
+    data : bytes
+        The image file's content.
+    name : str
+        The file's name, for messages.
+    max_side : int
+        The client's ``analysis_max_side``, so that every worker analyses at the same resolution.
+    expected_version : str
+        The client's :func:`marsviz.features.feature_set_version`.
+
+    Raises
+    ------
+    ClusterMismatch
+        If this worker's feature set differs from the client's (another marsviz version installed).
+    """
+    from marsviz import features
+    from marsviz.decode import load_image
+
+    if features.feature_set_version() != expected_version:
+        raise ClusterMismatch(f"a Dask worker has feature set {features.feature_set_version()}, the client "
+                              f"{expected_version}: install the same marsviz version on the workers")
+    try:
+        return compute_values(load_image(data, name=name, max_side=max_side).pixels)
+    except ImageRejected as error:
+        return error
+
+
+def connect(address: str, timeout: float | None = None):
+    """A :class:`dask.distributed.Client` connected to the scheduler at `address`.
+
+    Raises
+    ------
+    MarsvizError
+        If Dask is not installed or the scheduler cannot be reached.
+    """
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise MarsvizError("--dask needs the optional Dask extra: pip install 'marsviz[dask]' "
+                           "(or pip install -r requirements-dask.txt)") from None
+    timeout = timeout if timeout is not None else float(config.get("dask_connect_timeout"))
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise MarsvizError(f"cannot reach the Dask scheduler at {address} ({error})") from None
+
+
+def dask_runner(address_or_client) -> Callable[[list[Path]], Iterator[tuple[Path, object]]]:
+    """A runner for :func:`marsviz.pipeline.reanalyse` that computes features on a Dask cluster.
+
+    Parameters
+    ----------
+    address_or_client : str or dask.distributed.Client
+        The scheduler's address (``tcp://host:8786``), or a connected client (left open).
+
+    Returns
+    -------
+    callable
+        ``runner(paths)`` yielding ``(path, feature values or ImageRejected)`` in input order, with a
+        bounded number of images in flight.
+
+    Raises
+    ------
+    MarsvizError
+        When iterated: Dask missing, the scheduler unreachable, a worker with another feature set
+        (:class:`ClusterMismatch`), or a worker lost.
+    """
+    def run(paths: list[Path]) -> Iterator[tuple[Path, object]]:
+        own_client = isinstance(address_or_client, str)
+        client = connect(address_or_client) if own_client else address_or_client
+        try:
+            yield from _run(client, paths)
+        finally:
+            if own_client:
+                client.close()
+    return run
+
+
+def _run(client, paths: list[Path]) -> Iterator[tuple[Path, object]]:
+    max_side, version = int(config.get("analysis_max_side")), feature_set_version()
+    threads = sum(client.nthreads().values()) or 1
+    pending: deque = deque()
+    remaining = iter(paths)
+
+    def submit(path: Path):
+        try:
+            data = load_bounded_bytes(path, path.name)
+        except ImageRejected as error:
+            return path, error
+        return path, client.submit(features_on_worker, data, path.name, max_side, version, pure=False)
+
+    try:
+        pending.extend(submit(p) for p in islice(remaining, threads * IN_FLIGHT_PER_THREAD))
+        while pending:
+            path, outcome = pending.popleft()
+            if not isinstance(outcome, ImageRejected):
+                try:
+                    outcome = outcome.result()
+                except MarsvizError:
+                    raise
+                except Exception as error:  # a lost worker or a cancelled task: either way the run stopped
+                    raise MarsvizError(f"the Dask cluster failed on {path.name} "
+                                       f"({type(error).__name__}: {error})") from None
+            pending.extend(submit(p) for p in islice(remaining, 1))
+            yield path, outcome
+    finally:
+        unfinished = [outcome for _, outcome in pending if not isinstance(outcome, ImageRejected)]
+        if unfinished:
+            client.cancel(unfinished)
