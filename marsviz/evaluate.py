@@ -1,0 +1,323 @@
+"""How well each feature and score finds what scientists labeled: ROC AUC and average precision.
+
+Two tasks on a labeled image set (``file,label`` CSV, such as the HiRISE landmark crops):
+
+* ``ice_terrain``: crops with a positive label (default ``swiss_cheese`` and ``spider``) against the rest;
+* ``landmark``: crops with any label other than ``other`` against ``other``.
+
+A file listed twice with two labels carries both (it is positive for a task if either label is).
+Confidence intervals come from a bootstrap that resamples *source images* (the file name up to
+``_RED``), not crops, because crops of one source image look alike and are not independent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from marsviz.errors import MarsvizError
+
+#: Labels of ice terrain in the HiRISE landmark set (swiss cheese: CO2 ice cap; spiders: seasonal CO2 ice).
+ICE_LABELS = ("swiss_cheese", "spider")
+#: The label of crops showing none of the landmark kinds.
+OTHER_LABEL = "other"
+#: The two tasks, in display order.
+TASKS = ("ice_terrain", "landmark")
+#: Targets of issue 4 (ROC AUC on source images kept out of training).
+TARGETS = {"ice_terrain": 0.95, "landmark": 0.85}
+#: Table columns, in order.
+COLUMNS = ["task", "score", "auc", "auc_low", "auc_high", "average_precision", "ap_low", "ap_high",
+           "n_positive", "n_negative", "positive_sources", "note"]
+
+
+class LabelsError(MarsvizError):
+    """A labels file or image folder cannot be used for evaluation or training."""
+
+
+def source_image_id(file_name: str) -> str:
+    """The HiRISE source image a crop comes from: its file name up to ``_RED`` (or its stem).
+
+    Examples
+    --------
+    >>> source_image_id("ESP_011386_2065_RED-0014.jpg")
+    'ESP_011386_2065'
+    """
+    stem = Path(file_name).name
+    match = re.match(r"(.+?)_RED", stem)
+    return match.group(1) if match else Path(stem).stem
+
+
+def load_labels(labels_csv: str | Path) -> pd.DataFrame:
+    """Read a ``file,label`` CSV, one row per file.
+
+    Parameters
+    ----------
+    labels_csv : path
+        CSV with a header ``file,label``.  A file may appear on several lines with different labels.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``file``, ``labels`` (sorted tuple of the file's labels) and ``source`` (source image id),
+        sorted by file name.
+
+    Raises
+    ------
+    LabelsError
+        If the file cannot be read or lacks the columns.
+    """
+    try:
+        table = pd.read_csv(labels_csv, dtype=str)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise LabelsError(f"cannot read labels {labels_csv}: {error}") from None
+    if not {"file", "label"} <= set(table.columns):
+        raise LabelsError(f"{labels_csv}: expected columns file,label; found {','.join(table.columns)}")
+    table = table.dropna(subset=["file", "label"])
+    if table.empty:
+        raise LabelsError(f"{labels_csv}: no labeled files")
+    grouped = table.groupby("file", sort=True)["label"].agg(lambda labels: tuple(sorted(set(labels))))
+    result = grouped.reset_index().rename(columns={"label": "labels"})
+    result["source"] = result["file"].map(source_image_id)
+    return result
+
+
+def task_targets(labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS) -> dict[str, np.ndarray]:
+    """The boolean target of each task, one per row of `labels`.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        As returned by :func:`load_labels`.
+    positive : iterable of str
+        Labels that count as ice terrain.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``ice_terrain``: any label in `positive`; ``landmark``: any label other than ``other``.
+    """
+    positive = set(positive)
+    return {"ice_terrain": labels["labels"].map(lambda ls: bool(positive & set(ls))).to_numpy(bool),
+            "landmark": labels["labels"].map(lambda ls: bool(set(ls) - {OTHER_LABEL})).to_numpy(bool)}
+
+
+def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a random positive outscores a random negative (ties count half).
+
+    Parameters
+    ----------
+    y : ndarray
+        Boolean targets.
+    scores : ndarray
+        Higher means more likely positive.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when `y` holds a single class.
+
+    Examples
+    --------
+    >>> roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.75
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, dtype=bool)
+    positives, negatives = int(y.sum()), int((~y).sum())
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def average_precision(y: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision: precision averaged over the recall steps of the ranking (tied scores as one step).
+
+    Same definition as ``sklearn.metrics.average_precision_score``.  Its chance level is the share of
+    positives, unlike ROC AUC's 0.5.
+
+    Examples
+    --------
+    >>> average_precision(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.8333333333333333
+    """
+    y = np.asarray(y, dtype=bool)
+    positives = int(y.sum())
+    if positives == 0:
+        return float("nan")
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-scores, kind="mergesort")
+    ranked, hits = scores[order], y[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(ranked) != 0), ranked.size - 1]
+    true_positives = np.cumsum(hits)[last_of_tie]
+    precision = true_positives / (last_of_tie + 1)
+    recall = true_positives / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def grouped_bootstrap(y: np.ndarray, scores: np.ndarray, groups: np.ndarray,
+                      metric: Callable[[np.ndarray, np.ndarray], float], resamples: int = 1000, seed: int = 0,
+                      level: float = 0.95) -> tuple[float, float]:
+    """Percentile confidence interval of `metric`, resampling whole groups (source images) with replacement.
+
+    Parameters
+    ----------
+    y, scores, groups : ndarray
+        Targets, scores and the group (source image id) of each row.
+    metric : callable
+        ``metric(y, scores) -> float``.
+    resamples : int, optional
+        Bootstrap resamples; those holding a single class are skipped.
+    seed : int, optional
+        Seed of the resampling (same seed, same interval).
+    level : float, optional
+        Coverage of the interval.
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bounds; NaN when no resample holds both classes.
+    """
+    y = np.asarray(y, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    unique, codes = np.unique(np.asarray(groups), return_inverse=True)
+    members = [np.flatnonzero(codes == g) for g in range(unique.size)]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        rows = np.concatenate([members[g] for g in rng.integers(0, unique.size, unique.size)])
+        sample = y[rows]
+        if sample.all() or not sample.any():
+            continue
+        values.append(metric(sample, scores[rows]))
+    if not values:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS,
+                    resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None) -> pd.DataFrame:
+    """ROC AUC and average precision, with grouped bootstrap intervals, of every score on both tasks.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        One column per feature or score, rows aligned with `labels`.
+    labels : DataFrame
+        As returned by :func:`load_labels`.
+    positive : iterable of str
+        Labels that count as ice terrain.
+    resamples, seed : int
+        Bootstrap resamples of source images, and their seed.
+    notes : dict, optional
+        A note per score name (such as "in-sample"), copied into the ``note`` column.
+
+    Returns
+    -------
+    DataFrame
+        One row per (task, score) with the columns :data:`COLUMNS`.
+    """
+    notes = notes or {}
+    targets = task_targets(labels, positive)
+    groups = labels["source"].to_numpy()
+    rows = []
+    for task in TASKS:
+        y = targets[task]
+        for name in scores.columns:
+            values = scores[name].to_numpy(np.float64)
+            auc_low, auc_high = grouped_bootstrap(y, values, groups, roc_auc, resamples, seed)
+            ap_low, ap_high = grouped_bootstrap(y, values, groups, average_precision, resamples, seed)
+            rows.append({"task": task, "score": name, "auc": roc_auc(y, values), "auc_low": auc_low,
+                         "auc_high": auc_high, "average_precision": average_precision(y, values),
+                         "ap_low": ap_low, "ap_high": ap_high, "n_positive": int(y.sum()),
+                         "n_negative": int((~y).sum()), "positive_sources": int(np.unique(groups[y]).size),
+                         "note": notes.get(name, "")})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable[[int, int], None] | None = None,
+                 features: dict | None = None) -> pd.DataFrame:
+    """Compute every registered feature (or the given ones) on every labeled image.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        As returned by :func:`load_labels`.
+    image_dir : path
+        Folder holding the files named in `labels`.
+    progress : callable, optional
+        ``progress(done, total)`` after each image.
+    features : dict of str to Feature, optional
+        Default: the registry (shared group steps run once per image).
+
+    Returns
+    -------
+    DataFrame
+        One column per feature, rows aligned with `labels`.
+
+    Raises
+    ------
+    LabelsError
+        If a labeled file is missing.
+    ImageRejected
+        If a labeled file is not a readable image.
+    """
+    from marsviz.decode import load_image
+    from marsviz.features import REGISTRY, compute_values
+
+    image_dir = Path(image_dir)
+    rows = []
+    for done, file_name in enumerate(labels["file"], start=1):
+        path = image_dir / file_name
+        if not path.is_file():
+            raise LabelsError(f"labeled image {file_name} not found in {image_dir}")
+        pixels = load_image(path).pixels
+        if features is None:
+            rows.append(compute_values(pixels))
+        else:
+            rows.append({name: feature.function(pixels).value for name, feature in features.items()})
+        if progress:
+            progress(done, len(labels))
+    return pd.DataFrame(rows, columns=list(features or REGISTRY))
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A plain-text table for the terminal: one line per (task, score), intervals in brackets."""
+    lines = [f"{'task':<12} {'score':<22} {'ROC AUC [95% CI]':<24} {'avg precision [95% CI]':<24} "
+             f"{'pos/neg (pos sources)':<22} note"]
+    for row in table.itertuples():
+        lines.append(f"{row.task:<12} {row.score:<22} {_with_interval(row.auc, row.auc_low, row.auc_high):<24} "
+                     f"{_with_interval(row.average_precision, row.ap_low, row.ap_high):<24} "
+                     f"{f'{row.n_positive}/{row.n_negative} ({row.positive_sources})':<22} {row.note}")
+    return "\n".join(lines)
+
+
+def _with_interval(value, low, high) -> str:
+    if value is None or np.isnan(value):
+        return "n/a"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def render(table: pd.DataFrame, fmt: str) -> str:
+    """The table as ``table`` (terminal text), ``csv`` or ``json`` (a list of row objects)."""
+    if fmt == "table":
+        return format_table(table) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.6g")
+        return buffer.getvalue()
+    if fmt == "json":
+        records = [{key: (None if isinstance(value, float) and np.isnan(value) else value)
+                    for key, value in row.items()} for row in table.to_dict(orient="records")]
+        return json.dumps(records, indent=1) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; expected table, csv or json")

@@ -1,0 +1,265 @@
+"""The two trained terrain scores as registry features: ice terrain and landmark (interesting terrain).
+
+Both come from one pass: the image's luminance is cut into tiles of about the training crops' size
+(setting ``terrain_tile_side``), each tile is described (:mod:`marsviz.terrain.descriptors`) and scored by
+the shipped model (:mod:`marsviz.terrain.model`).  A tile's score is what was validated on labeled HiRISE
+crops; an image's value is the mean of its best quarter of tiles, and its map paints each tile's score.
+:func:`terrain_scores` computes both (the registry's shared group step); each feature function also
+works alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from marsviz import config
+from marsviz.features._base import Feature, FeatureResult, check_image, luminance
+from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
+                                         fill_nodata, half_resolution, tile_grid, tile_stack)
+from marsviz.terrain.model import SCORES, TerrainModel, load_model
+
+#: Tiles with less than this share of data pixels (the rest black no-data fill) are not scored.
+MIN_VALID_FRACTION = 0.5
+#: Share of an image's scored tiles, best first, whose mean is the image's value.
+TOP_TILE_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class TileDescriptors:
+    """Descriptors of an image's tiles and where the tiles lie.
+
+    Attributes
+    ----------
+    descriptors : ndarray
+        (rows * cols, D), row-major.
+    valid : ndarray
+        (rows * cols,) bool: enough data pixels to be scored.
+    rows, cols : int
+        The tile grid.
+    tile_height, tile_width : float
+        Size of one tile in pixels of the image given (the last row and column of tiles also take the
+        few leftover pixels).
+    """
+
+    descriptors: np.ndarray
+    valid: np.ndarray
+    rows: int
+    cols: int
+    tile_height: float
+    tile_width: float
+
+
+def image_descriptors(image: np.ndarray) -> TileDescriptors:
+    """Cut an image into terrain tiles and describe each.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3); colour is reduced to luminance.
+
+    Returns
+    -------
+    TileDescriptors
+    """
+    gray = luminance(check_image(image))
+    height, width = gray.shape
+    # Tiny images are enlarged (pixel repetition) so that a tile at half resolution is big enough to describe.
+    factor = max(1, math.ceil(2 * MIN_TILE_SIDE / min(height, width)))
+    if factor > 1:
+        gray = np.repeat(np.repeat(gray, factor, axis=0), factor, axis=1)
+    half = half_resolution(gray)
+    side = max(MIN_TILE_SIDE, int(config.get("terrain_tile_side")) // 2)
+    rows, cols = tile_grid(*half.shape, side)
+    filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))
+    tile_height = filled.shape[1] * 2 / factor
+    tile_width = filled.shape[2] * 2 / factor
+    return TileDescriptors(describe_tiles(filled), valid_fraction >= MIN_VALID_FRACTION, rows, cols,
+                           tile_height, tile_width)
+
+
+def _tile_map(tiles: TileDescriptors, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Paint each tile's value over its pixels, as a float32 (H, W) map."""
+    row_of = np.minimum((np.arange(shape[0]) / tiles.tile_height).astype(np.intp), tiles.rows - 1)
+    col_of = np.minimum((np.arange(shape[1]) / tiles.tile_width).astype(np.intp), tiles.cols - 1)
+    grid = values.reshape(tiles.rows, tiles.cols).astype(np.float32)
+    return grid[row_of][:, col_of]
+
+
+def aggregate(tile_scores: np.ndarray, valid: np.ndarray) -> float:
+    """An image's value from its tile scores: the mean of the best quarter of the scored tiles.
+
+    The mean of the best quarter, rather than the maximum, so that an image is not judged by one tile
+    and large images (more tiles, more chances of one false alarm) are not favoured; a single tile
+    (a crop of the training size) keeps its own score.
+
+    Examples
+    --------
+    >>> aggregate(np.array([0.9, 0.1, 0.2, 0.3]), np.ones(4, dtype=bool))
+    0.9
+    >>> aggregate(np.array([0.9, 0.1]), np.array([False, False]))
+    0.0
+    """
+    scored = np.sort(tile_scores[valid])[::-1]
+    if scored.size == 0:
+        return 0.0
+    top = max(1, math.ceil(scored.size * TOP_TILE_FRACTION))
+    return float(np.clip(scored[:top].mean(), 0.0, 1.0))
+
+
+def terrain_scores(image: np.ndarray, model: TerrainModel | None = None) -> dict[str, FeatureResult]:
+    """Both terrain scores of an image, from one descriptor pass.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+    model : TerrainModel, optional
+        Default: :func:`marsviz.terrain.model.load_model`.
+
+    Returns
+    -------
+    dict of str to FeatureResult
+        ``ice_terrain_score`` and ``landmark_score``: value in [0, 1]; map a float32 (H, W) array of the
+        score of the tile each pixel lies in (0 on tiles that are mostly no-data).
+
+    Raises
+    ------
+    ModelError
+        If the model file cannot be loaded.
+
+    Examples
+    --------
+    >>> image = np.random.default_rng(0).random((300, 400)).astype(np.float32)
+    >>> results = terrain_scores(image)
+    >>> sorted(results), results["landmark_score"].map.shape
+    (['ice_terrain_score', 'landmark_score'], (300, 400))
+    """
+    model = model or load_model()
+    tiles = image_descriptors(image)
+    shape = image.shape[:2]
+    results = {}
+    for name, values in model.scores(tiles.descriptors).items():
+        values = np.where(tiles.valid, np.clip(values, 0.0, 1.0), 0.0)
+        results[name] = FeatureResult(aggregate(values, tiles.valid), _tile_map(tiles, values, shape))
+    return results
+
+
+def ice_terrain_score(image: np.ndarray) -> FeatureResult:
+    """How much the image looks like the ice terrain of the labeled HiRISE set (swiss cheese, spiders).
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+
+    Returns
+    -------
+    FeatureResult
+        `value`: the model's probability of ice terrain (mean over the best quarter of tiles); `map`:
+        each tile's probability.
+    """
+    return terrain_scores(image)["ice_terrain_score"]
+
+
+def landmark_score(image: np.ndarray) -> FeatureResult:
+    """How likely the image shows one of the labeled landmark kinds rather than "other" terrain.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+
+    Returns
+    -------
+    FeatureResult
+        `value`: 1 - the model's probability of "other" (mean over the best quarter of tiles); `map`:
+        each tile's score.
+    """
+    return terrain_scores(image)["landmark_score"]
+
+
+def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | None = None) -> dict:
+    """Why an image got its terrain score: the descriptors that pushed it up or down most.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+    score : str
+        ``ice_terrain_score`` or ``landmark_score``.
+    top : int, optional
+        How many descriptors to list each way.
+    model : TerrainModel, optional
+        Default: the shipped model.
+
+    Returns
+    -------
+    dict
+        ``tile`` (row, col) of the best-scoring tile, which is explained; ``score`` its score;
+        ``likeliest`` the terrain class the model finds likeliest there and its probability;
+        ``up`` and ``down``: lists of ``{"descriptor", "label", "value", "contribution"}``
+        (contribution to the score's log-odds), largest first.
+    """
+    if score not in SCORES:
+        raise ValueError(f"unknown terrain score {score!r}; expected one of {SCORES}")
+    model = model or load_model()
+    tiles = image_descriptors(image)
+    values = np.where(tiles.valid, model.scores(tiles.descriptors)[score], -1.0)
+    best = int(np.argmax(values))
+    descriptor = tiles.descriptors[best]
+    contributions = model.contributions(descriptor, score)
+    probabilities = model.probabilities(descriptor)[0]
+    likeliest = int(np.argmax(probabilities))
+    order = np.argsort(contributions)
+
+    def rows(indices):
+        return [{"descriptor": DESCRIPTOR_NAMES[i], "label": DESCRIPTOR_LABELS[DESCRIPTOR_NAMES[i]],
+                 "value": float(descriptor[i]), "contribution": float(contributions[i])} for i in indices]
+
+    return {"tile": divmod(best, tiles.cols), "score": float(max(values[best], 0.0)),
+            "likeliest": (model.classes[likeliest], float(probabilities[likeliest])),
+            "up": rows([i for i in order[::-1][:top] if contributions[i] > 0]),
+            "down": rows([i for i in order[:top] if contributions[i] < 0])}
+
+
+_METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile_side; the size of the labeled "
+           "HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
+           "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
+           "GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
+           "coherence and entropy, heterogeneity between blocks) and scored by a multinomial logistic "
+           "regression trained on 1,422 labeled HiRISE crops (python -m marsviz train). Black no-data borders "
+           "are filled before describing; tiles mostly no-data are not scored. The image's value is the mean "
+           "of its best quarter of tiles; the map shows each tile's score.")
+
+ICE_TERRAIN_FEATURE = Feature(
+    name="ice_terrain_score", label="Ice terrain (trained)", function=ice_terrain_score, version="1",
+    measures="How much the image looks like the CO2 ice terrain scientists labeled in HiRISE images: the south "
+             "polar cap's swiss cheese terrain and the spiders (araneiforms) carved by seasonal CO2 ice.",
+    method=_METHOD.format(side=227, count=len(DESCRIPTOR_NAMES)) + " Value: the model's probability of ice "
+           "terrain.",
+    why="Swiss cheese pits and spiders exist because of ice: they are the water/ice signal of the labeled set, "
+        "validated on HiRISE source images kept out of training (see the Method page's evaluation table).",
+    limits="Validated only on grayscale HiRISE orbital crops; colour is reduced to luminance. Rover images, other "
+           "cameras and other scales are not validated. Only 14 labeled ice crops from 6 source images, all "
+           "polar: water-ice features (frost, gullies, ice-exposing craters) were not in the training set.",
+    overlay_colour=(120, 220, 255), default_weight=2.0, group=terrain_scores)
+
+LANDMARK_FEATURE = Feature(
+    name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version="1",
+    measures="How likely the image shows one of the landmark kinds scientists labeled in HiRISE images "
+             "(craters, dark or bright dunes, slope streaks, impact ejecta, swiss cheese, spiders) rather "
+             "than unremarkable terrain.",
+    method=_METHOD.format(side=227, count=len(DESCRIPTOR_NAMES)) + " Value: 1 minus the model's probability "
+           "of 'other'.",
+    why="An 'interesting terrain' score learnt from what planetary scientists chose to label, instead of a "
+        "hand-set threshold; validated on HiRISE source images kept out of training.",
+    limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "
+           "table): the 'other' class holds many salient but unlabeled features. Rover images and other "
+           "cameras are not validated.",
+    overlay_colour=(255, 150, 0), default_weight=1.0, group=terrain_scores)
+
+#: The terrain features, in registry order.
+TERRAIN_FEATURES = [ICE_TERRAIN_FEATURE, LANDMARK_FEATURE]
