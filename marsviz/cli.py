@@ -258,6 +258,82 @@ def cmd_scrape(args) -> int:
     return 0 if report.ok else 1
 
 
+# -- evaluate ----------------------------------------------------------------------------------------
+def _add_evaluate_parser(subparsers):
+    parser = subparsers.add_parser(
+        "evaluate", help="ROC AUC and average precision of every feature on a labeled image set",
+        description="For every registered feature: ROC AUC and average precision for ice terrain against "
+                    "the rest and for any landmark against 'other', with 95%% bootstrap intervals over "
+                    "source images.")
+    parser.add_argument("labels", type=Path, help="CSV with columns file,label")
+    parser.add_argument("image_dir", type=Path, help="folder holding the labeled images")
+    parser.add_argument("--positive", default="swiss_cheese,spider",
+                        help="comma-separated labels counted as ice terrain (default: swiss_cheese,spider)")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    parser.add_argument("--output", type=Path, default=None, help="write to this file instead of the terminal")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(args) -> int:
+    """Score every labeled image with every feature and print or write the evaluation table."""
+    from marsviz.evaluate import evaluate_scores, load_labels, render, score_images
+    from marsviz.terrain.model import load_model
+
+    labels = load_labels(args.labels)
+    positive = [label.strip() for label in args.positive.split(",") if label.strip()]
+    with tqdm(total=len(labels), desc="scoring", unit="image", disable=None, file=sys.stderr) as bar:
+        scores = score_images(labels, args.image_dir, progress=lambda done, total: bar.update(1))
+    trained_on = set(load_model().metadata.get("trained_on", {}).get("source_image_ids", []))
+    seen = len(trained_on & set(labels["source"]))
+    notes = {}
+    if seen:
+        note = f"in-sample: model trained on {seen} of these source images (cross-validated: evaluation.json)"
+        notes = {"ice_terrain_score": note, "landmark_score": note}
+    table = evaluate_scores(scores, labels, positive, resamples=args.resamples, seed=args.seed, notes=notes)
+    text = render(table, args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(table)} rows to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- train -------------------------------------------------------------------------------------------
+def _add_train_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train", help="rebuild the terrain model from labeled crops (grouped cross-validation)",
+        description="Describe every labeled crop, cross-validate by source image, fit the terrain model and "
+                    "write it with its evaluation summary (evaluation.json beside it).")
+    parser.add_argument("labels", type=Path, help="CSV with columns file,label")
+    parser.add_argument("image_dir", type=Path, help="folder holding the labeled crops")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="model file to write (default: the shipped marsviz/terrain/model.json)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
+    parser.set_defaults(func=cmd_train)
+
+
+def cmd_train(args) -> int:
+    """Train, write the model and its evaluation, print the cross-validated table."""
+    from marsviz.evaluate import format_table
+    from marsviz.train import SHIPPED_MODEL, train
+
+    with tqdm(desc="describing crops", unit="crop", disable=None, file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(1)
+
+        summary = train(args.labels, args.image_dir, output=args.output, seed=args.seed, progress=progress)
+    import pandas as pd
+
+    print(format_table(pd.DataFrame(summary["rows"]).fillna(float("nan"))))
+    output = args.output or SHIPPED_MODEL
+    print(f"wrote {output} and {output.with_name('evaluation.json')}", file=sys.stderr)
+    return 0
+
+
 # -- plumbing ----------------------------------------------------------------------------------------
 def _printable(text: str) -> str:
     """`text` with control characters escaped, so a hostile file name cannot drive the terminal."""
@@ -272,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data folder (default: $MARSVIZ_HOME or the per-user data directory)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
-                       _add_analyze_parser, _add_scrape_parser):
+                       _add_analyze_parser, _add_scrape_parser, _add_evaluate_parser, _add_train_parser):
         add_parser(subparsers)
     return parser
 
