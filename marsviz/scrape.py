@@ -261,7 +261,14 @@ class _Run:
                 self._notify(f"already there: {item.provenance.name}")
                 continue
             seen.add(key)
-            self.pending[executor.submit(self.session.download, item.image_url, self.tmp_dir)] = item
+            self.pending[executor.submit(self._fetch, item)] = item
+
+    def _fetch(self, item: SourceItem) -> tuple[Path, str]:
+        """Runs in the pool: find the file (if the listing did not say) and download it."""
+        url = item.url()
+        if not url:
+            raise FetchError(f"{item.provenance.name}: the source offers no image file for it")
+        return self.session.download(url, self.tmp_dir), url
 
     def _collect(self, finished) -> None:
         for future in finished:
@@ -270,7 +277,7 @@ class _Run:
                 continue
             name = item.provenance.name
             try:
-                path = future.result()
+                path, url = future.result()
             except FetchError as error:
                 self.report.failed.append((name, str(error)))
                 self.failures_in_a_row += 1
@@ -283,7 +290,9 @@ class _Run:
                 continue
             self.failures_in_a_row = 0
             try:
-                result = add_file(self.catalog, path, item.provenance, move=True)
+                provenance = item.provenance if item.provenance.file_url == url else replace(item.provenance,
+                                                                                             file_url=url)
+                result = add_file(self.catalog, path, provenance, move=True)
             except MarsvizError as error:
                 self._stop(str(error))
                 continue
@@ -343,7 +352,7 @@ class _Run:
 
 def _discard(future: Future) -> None:
     if future.done() and not future.cancelled() and future.exception() is None:
-        Path(future.result()).unlink(missing_ok=True)
+        Path(future.result()[0]).unlink(missing_ok=True)
 
 
 def _remove_stale_parts(tmp_dir: Path) -> None:

@@ -100,8 +100,10 @@ def test_bad_option_is_an_error_not_a_traceback(page, server):
     assert "scrape_job" not in app.session_state
 
 
-def test_cancel_from_the_page(page, server):
+def test_cancel_from_the_page(page, server, monkeypatch):
     app, home = page
+    # One download at a time, each slow: the cancel lands while later items have not started.
+    monkeypatch.setenv("MARSVIZ_HTTP_CONCURRENCY", "1")
     server.image_delay = 0.5
     start(app, "mars2020", server.root)
     assert app.session_state["scrape_job"].running
@@ -109,4 +111,5 @@ def test_cancel_from_the_page(page, server):
     app.run()
     report = finish(app)
     assert report.cancelled and len(report.added) < 3
+    assert len(server.image_requests()) == len(report.added)
     assert Catalog(home).count() == len(report.added)

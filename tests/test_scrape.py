@@ -76,6 +76,20 @@ def test_rerun_downloads_nothing(server, catalog):
     assert catalog.count() == 3
 
 
+def test_image_library_rerun_asks_for_no_manifest_and_no_image(server, catalog):
+    server.routes["/search"] = "images-api-2-search-last-page-no-links.json"
+    server.routes["/asset/*"] = lambda query, path: json.loads(
+        (FIXTURES / "images-api-5-asset-manifest.json").read_text().replace("as11-40-5874", path.rsplit("/", 1)[1]))
+    report = scrape(server, catalog, name="nasa-images")
+    assert report.ok and len(report.added) == 2
+    frame = catalog.frame()
+    assert sorted(frame["file_url"]) == [f"{server.root}/image/{i}/{i}~medium.jpg"
+                                         for i in ("sts065-05-037", "sts065-214-010")]
+    before = len(server.log)
+    report = scrape(server, catalog, name="nasa-images")
+    assert report.skipped == 2 and [path for path, _ in server.log[before:]] == ["/search"]
+
+
 def test_progress_reports_every_item(server, catalog):
     seen = []
     scrape(server, catalog, progress=lambda r: seen.append((r.done, r.considered, r.last)))
@@ -146,8 +160,9 @@ def test_downloads_failing_in_a_row_stop_the_run(server, catalog, monkeypatch):
     server.routes["/rss/api/"] = NasaServer.pages("page", M20_PAGES)
     report = scrape(server, catalog, workers=1)
     assert "2 downloads failed in a row" in report.error
-    assert len(report.failed) == 2 and not report.added
-    assert len(server.image_requests()) <= 3
+    # The third item may already be in the pool's window when the second fails; nothing further starts.
+    assert 2 <= len(report.failed) <= 3 and not report.added
+    assert len(server.image_requests()) == len(report.failed)
     assert_consistent(catalog)
 
 

@@ -8,7 +8,7 @@ Mars Rover Photos API was retired in 2025 and is deliberately not a source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from marsviz import config
@@ -25,11 +25,21 @@ class SourceItem:
     provenance : Provenance
         Where it comes from (untrusted text, shown as plain text only).
     image_url : str
-        The file to download.
+        The file to download; empty when it takes another request to find (see `resolve_url`).
+    resolve_url : callable, optional
+        Finds the file's URL (or returns None) when the listing does not say it.  Called only for items
+        that are not in the catalog yet, so a re-run does not repeat those requests.
     """
 
     provenance: Provenance
-    image_url: str
+    image_url: str = ""
+    resolve_url: Callable[[], str | None] | None = field(default=None, compare=False, repr=False)
+
+    def url(self) -> str | None:
+        """The file's URL, resolving it if needed."""
+        if self.image_url:
+            return self.image_url
+        return self.resolve_url() if self.resolve_url is not None else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from typing import Iterator
 from urllib.parse import quote
 
-from marsviz.errors import SourceError
+from marsviz.errors import FetchError, SourceError
 from marsviz.fetch import HTTPStatusError
 from marsviz.provenance import Provenance
 from marsviz.sources import Query, SourceItem, https, on_root, page_size, refuse, text
@@ -90,19 +90,19 @@ class NasaImagesSource:
         url = self._pick([link.get("href") for link in links
                           if link.get("rel") in _IMAGE_REL and link.get("render", "image") == "image"],
                          wanted_only=True)
-        if url is None:
-            url = self._from_manifest(nasa_id) or self._pick([link.get("href") for link in links
-                                                              if link.get("rel") == "preview"])
-        if url is None:
-            return None
+        preview = self._pick([link.get("href") for link in links if link.get("rel") == "preview"])
         # The library has no mission or instrument field; its keywords are free text, not a mission name.
         provenance = Provenance(
             source=self.name, name=nasa_id, source_id=nasa_id, page_url=DETAILS_URL.format(quote(nasa_id)),
-            file_url=url, title=text(data.get("title"), 500),
+            file_url=url or "", title=text(data.get("title"), 500),
             description=text(data.get("description") or data.get("description_508")),
             date_taken=text(data.get("date_created"), 40),
             credit=text(data.get("photographer") or data.get("secondary_creator") or data.get("center"), 300))
-        return SourceItem(provenance, url)
+        if url is not None:
+            return SourceItem(provenance, url)
+        # Format 1.0 lists only the thumbnail: the wanted size is in the asset manifest, fetched only if
+        # the item is new.
+        return SourceItem(provenance, resolve_url=lambda: self._from_manifest(nasa_id) or preview)
 
     def _pick(self, hrefs, wanted_only: bool = False) -> str | None:
         """The best rendition among `hrefs`; with `wanted_only`, only one of the preferred sizes but the
@@ -125,7 +125,7 @@ class NasaImagesSource:
         except HTTPStatusError as error:
             if error.status == 404:
                 return None
-            raise
+            raise FetchError(f"{nasa_id}: asset manifest: {error}") from error
         return self._pick([entry.get("href") for entry in manifest.get("items") or [] if isinstance(entry, dict)])
 
 
