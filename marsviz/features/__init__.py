@@ -59,6 +59,12 @@ _FEATURES = [
         overlay_colour=(0, 255, 255), default_weight=1.0, group=seed_features),
 ]
 
+# The trained terrain scores follow the seed four.  Imported here, not at the top, because
+# marsviz.terrain builds its features from this package's contract (_base).
+from marsviz.terrain.features import TERRAIN_FEATURES  # noqa: E402
+
+_FEATURES += TERRAIN_FEATURES
+
 #: Registered features by name, in display order.
 REGISTRY: dict[str, Feature] = {feature.name: feature for feature in _FEATURES}
 
