@@ -1,0 +1,88 @@
+"""Helpers shared by the benchmark scripts: repository path, sample files, large frames, timing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the scripts run from a checkout, installed or not
+    sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+
+from marsviz.samples import SAMPLES_DIR, manifest  # noqa: E402
+
+
+def sample_files() -> list[Path]:
+    """The bundled sample images, in manifest order."""
+    return [SAMPLES_DIR / name for name in manifest()]
+
+
+def make_large_frames(folder: Path) -> dict[str, Path]:
+    """Write the large test frames into `folder` (made from the samples; never committed).
+
+    Returns
+    -------
+    dict
+        ``{"4000x3000 JPEG": path, "7000x1400 panorama JPEG": path}``
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = {}
+    big = folder / "ctx_4000x3000.jpg"
+    if not big.exists():
+        with Image.open(SAMPLES_DIR / "mro_ctx_P17_007703_2313_fullres.jpg") as image:
+            image.convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC).save(big, quality=90)
+    frames["4000x3000 JPEG"] = big
+    panorama = folder / "panorama_7000x1400.jpg"
+    if not panorama.exists():
+        with Image.open(SAMPLES_DIR / "msl_panorama_marsscapes_137_1_fullres.jpg") as image:
+            strip = image.convert("RGB").resize((3500, 1400), Image.Resampling.BICUBIC)
+        wide = Image.new("RGB", (7000, 1400))
+        wide.paste(strip, (0, 0))
+        wide.paste(strip.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (3500, 0))
+        wide.save(panorama, quality=90)
+    frames["7000x1400 panorama JPEG"] = panorama
+    return frames
+
+
+def best_time(function: Callable[[], object], repeats: int) -> float:
+    """Shortest of `repeats` wall-clock runs, in seconds (the least disturbed by other processes)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def paired_times(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Best times of two functions measured alternately, so load from other processes hits both alike."""
+    best_first = best_second = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        first()
+        best_first = min(best_first, time.perf_counter() - start)
+        start = time.perf_counter()
+        second()
+        best_second = min(best_second, time.perf_counter() - start)
+    return best_first, best_second
+
+
+class Report:
+    """Collects figures and prints each with its target and PASS/MISS."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def figure(self, name: str, value: float, target: str, passed: bool | None, unit: str = "",
+               note: str = "") -> None:
+        verdict = "INFO" if passed is None else ("PASS" if passed else "MISS")
+        row = {"name": name, "value": round(value, 4), "unit": unit, "target": target, "verdict": verdict,
+               "note": note}
+        self.rows.append(row)
+        text = f"{value:.3g}{unit}" if isinstance(value, float) else f"{value}{unit}"
+        print(f"{verdict:<4}  {name:<58} {text:>12}   target {target}" + (f"   ({note})" if note else ""),
+              flush=True)

@@ -1,0 +1,205 @@
+"""Every performance figure of marsviz in one run: ``python benchmarks/run_all.py``.
+
+Prints each figure with its target and PASS/MISS (INFO for figures without a target) and writes them
+to ``benchmarks/results.json``.  Ratios compare runs made in the same process on the same files, each
+time the best of several alternating repeats, so other load on the machine affects both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, Report, best_time, make_large_frames, paired_times, sample_files
+
+from PIL import Image
+
+import baseline
+from marsviz.catalog import Catalog
+from marsviz.decode import load_image
+from marsviz.features import REGISTRY, compute_values
+from marsviz.features.seed_group import seed_features
+from marsviz.pipeline import add_paths, analyse_many, reanalyse
+
+HERE = Path(__file__).resolve().parent
+
+
+def plain_decode(path: Path) -> None:
+    """The reference: Pillow decoding the whole file at full resolution, nothing else."""
+    with Image.open(path) as image:
+        image.load()
+
+
+def full_analysis(path: Path) -> dict[str, float]:
+    """What the target counts: decode at the analysis resolution plus every registry feature."""
+    return compute_values(load_image(path).pixels)
+
+
+def seed_analysis(path: Path) -> dict[str, float]:
+    """marsviz's decode plus the seed's four features only (what the baseline implements)."""
+    return {name: result.value for name, result in seed_features(load_image(path).pixels).items()}
+
+
+def bench_analysis(report: Report, samples: list[Path], large: dict[str, Path], repeats: int) -> None:
+    ratios, plain_total, ours_total = [], 0.0, 0.0
+    for path in samples:
+        plain, ours = paired_times(lambda: plain_decode(path), lambda: full_analysis(path), repeats)
+        ratios.append(ours / plain)
+        plain_total += plain
+        ours_total += ours
+    features = ", ".join(REGISTRY)
+    report.figure("analysis / Pillow decode, 71 samples (sum of times)", ours_total / plain_total, "<= 2.5",
+                  ours_total / plain_total <= 2.5, "x",
+                  f"{ours_total * 1e3:.0f} ms vs {plain_total * 1e3:.0f} ms; features: {features}")
+    report.figure("analysis / Pillow decode, samples: median per image", statistics.median(ratios), "<= 2.5",
+                  statistics.median(ratios) <= 2.5, "x")
+    small = [r for r, p in zip(ratios, samples) if _pixels(p) <= 300 * 300]
+    report.figure("analysis / Pillow decode, samples: worst image", max(ratios), "(info)", None, "x",
+                  f"{sum(r > 2.5 for r in ratios)} of {len(ratios)} images above 2.5x, {len(small)} of them "
+                  f"<= 300x300 px")
+    for label, path in large.items():
+        plain, ours = paired_times(lambda: plain_decode(path), lambda: full_analysis(path), repeats)
+        report.figure(f"analysis / Pillow decode, {label}", ours / plain, "<= 2.5", ours / plain <= 2.5, "x",
+                      f"{ours * 1e3:.1f} ms vs {plain * 1e3:.1f} ms")
+
+
+def bench_baseline(report: Report, samples: list[Path], large: dict[str, Path], repeats: int) -> None:
+    for label, files in (("71 samples", samples), ("large frames", list(large.values()))):
+        straightforward = sum(best_time(lambda: baseline.analyse(p), 1) for p in files)
+        ours = sum(best_time(lambda: seed_analysis(p), repeats) for p in files)
+        report.figure(f"speed-up over full-res float64 baseline, {label}", straightforward / ours, ">= 20",
+                      straightforward / ours >= 20, "x",
+                      f"seed four: {straightforward * 1e3:.0f} ms vs {ours * 1e3:.0f} ms")
+
+
+def bench_cores(report: Report, samples: list[Path]) -> None:
+    batch = samples * 3
+
+    def run(workers):
+        """Wall-clock seconds and CPU seconds (this process and its workers) of one batch."""
+        before = _cpu_seconds()
+        start = time.perf_counter()
+        for _ in analyse_many(batch, workers):
+            pass
+        return time.perf_counter() - start, _cpu_seconds() - before
+    one, cpu_one = min(run(1) for _ in range(2))
+    two, cpu_two = min(run(2) for _ in range(2))
+    cores = len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0]
+    report.figure(f"batch speed-up, 2 workers vs 1 ({len(batch)} files)", one / two, ">= 1.8", one / two >= 1.8,
+                  "x", f"{one:.2f} s vs {two:.2f} s on {cores} cores, load average {load:.1f}; full analysis "
+                       "incl. thumbnails")
+    report.figure("CPU time of the 2-worker batch / 1-worker batch", cpu_two / cpu_one, "(info: 1.0 = no pool "
+                  "overhead)", None, "x", f"{cpu_two:.2f} s vs {cpu_one:.2f} s")
+
+
+def bench_rerun(report: Report, samples: list[Path]) -> None:
+    with tempfile.TemporaryDirectory() as home:
+        catalog = Catalog(home)
+        start = time.perf_counter()
+        added = sum(r.status == "added" for r in add_paths(catalog, samples))
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        stale = reanalyse(catalog)
+        rerun = time.perf_counter() - start
+        report.figure("re-run `analyze` / first run (nothing changed)", rerun / first, "<= 0.05",
+                      rerun / first <= 0.05 and stale == 0, "",
+                      f"{rerun * 1e3:.1f} ms vs {first * 1e3:.0f} ms for {added} images; {stale} recomputed")
+        start = time.perf_counter()
+        duplicates = sum(r.status == "duplicate" for r in add_paths(catalog, samples))
+        readd = time.perf_counter() - start
+        report.figure("re-run `add` of the same files / first run", readd / first, "<= 0.05", readd / first <= 0.05,
+                      "", f"{readd * 1e3:.0f} ms; {duplicates} found by content hash")
+        name = "edge_ratio"
+        original = REGISTRY[name]
+        REGISTRY[name] = dataclasses.replace(original, version=original.version + "-bench")
+        try:
+            start = time.perf_counter()
+            recomputed = reanalyse(catalog)
+            bumped = time.perf_counter() - start
+        finally:
+            REGISTRY[name] = original
+        report.figure(f"re-run after bumping {name}'s version / first run", bumped / first, "(info)", None, "",
+                      f"{recomputed} rows recomputed (features only: no hash, no thumbnail)")
+
+
+def bench_memory(report: Report, large: dict[str, Path]) -> None:
+    def probe(*args):
+        out = subprocess.run([sys.executable, str(HERE / "memory_probe.py"), *map(str, args)], check=True,
+                             capture_output=True, text=True, cwd=ROOT).stdout
+        return json.loads(out.strip().splitlines()[-1])
+    largest = probe("--largest", 5)
+    report.figure("peak memory, 5 largest bundled frames", largest["peak_mb"], "< 250", largest["peak_mb"] < 250,
+                  " MB", f"{largest['after_imports_mb']:.0f} MB after imports")
+    frames = probe(*large.values())
+    report.figure("peak memory, 4000x3000 and 7000-px frames", frames["peak_mb"], "< 250", frames["peak_mb"] < 250,
+                  " MB")
+    once, four = probe(), probe("--repeat", 4)
+    growth = four["peak_mb"] - once["peak_mb"]
+    report.figure(f"peak memory growth, {four['images']} vs {once['images']} images", growth, "flat (< 10 MB)",
+                  growth < 10, " MB", f"{once['peak_mb']:.0f} MB vs {four['peak_mb']:.0f} MB")
+
+
+def bench_explore(report: Report, rows: int) -> None:
+    command = [sys.executable, str(HERE / "bench_explore.py"), "--rows", str(rows), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if result.returncode != 0:
+        report.figure(f"Explore page, {rows:,} images", float("nan"), "scatter < 3 s, click < 0.5 s", False, "",
+                      "benchmark failed: " + (result.stderr.strip().splitlines() or ["?"])[-1][:200])
+        return
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    report.figure(f"Explore: scatter visible after opening, {rows:,} images", figures["scatter_s"], "< 3 s",
+                  figures["scatter_s"] < 3, " s")
+    report.figure(f"Explore: click to image in viewer, median of {figures['clicks']}", figures["click_median_s"],
+                  "< 0.5 s", figures["click_median_s"] < 0.5, " s")
+    if "ranking_s" in figures:
+        report.figure(f"Ranking: page complete after opening, {rows:,} images", figures["ranking_s"], "(info)",
+                      None, " s")
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _pixels(path: Path) -> int:
+    with Image.open(path) as image:
+        return image.width * image.height
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timing repeats per file (best is kept)")
+    parser.add_argument("--rows", type=int, default=100_000, help="catalog size for the Explore benchmark")
+    parser.add_argument("--skip-browser", action="store_true", help="leave out the Playwright benchmark")
+    args = parser.parse_args()
+    report = Report()
+    samples = sample_files()
+    print(f"marsviz benchmarks: {len(samples)} samples, features: {', '.join(REGISTRY)}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        large = make_large_frames(Path(scratch))
+        bench_analysis(report, samples, large, args.repeats)
+        bench_memory(report, large)
+        bench_baseline(report, samples, large, max(2, args.repeats // 2))
+    bench_cores(report, samples)
+    bench_rerun(report, samples)
+    if not args.skip_browser:
+        bench_explore(report, args.rows)
+    (HERE / "results.json").write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                                   "features": list(REGISTRY), "figures": report.rows}, indent=2))
+    missed = sum(r["verdict"] == "MISS" for r in report.rows)
+    print(f"{len(report.rows)} figures, {missed} missed; written to benchmarks/results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
