@@ -67,8 +67,13 @@ def test_a_link_with_image_id_opens_the_viewer(app, page):
     page.goto(f"{url}/explore?image={row['id']}")
     wait_for_app(page)
     assert viewer_heading(page) == row["name"]
-    page.get_by_text("Edges", exact=True).first.click()  # toggle an overlay: the page must stay healthy
+    image = page.locator("[data-testid='stMain'] [data-testid='stImage'] img").first
+    before = image.get_attribute("src")
+    page.locator("[data-testid='stMain'] [data-testid='stButtonGroup'] button").filter(has_text="Edges").click()
     wait_for_app(page)
+    page.wait_for_function("(before) => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src !== before",
+                           arg=before, timeout=30000)  # the overlay redraws the image
+    assert page.get_by_text("Edges: rgb").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
 
 
