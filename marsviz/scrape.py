@@ -20,7 +20,7 @@ from typing import Callable
 
 from marsviz import config
 from marsviz.catalog import Catalog
-from marsviz.errors import FetchError, MarsvizError, SourceError
+from marsviz.errors import FetchError, MarsvizError
 from marsviz.pipeline import add_file
 from marsviz.sources import SourceItem
 
@@ -250,7 +250,7 @@ class _Run:
                 item = next(items)
             except StopIteration:
                 return
-            except SourceError as error:
+            except MarsvizError as error:
                 self._stop(str(error))
                 return
             self.report.considered += 1

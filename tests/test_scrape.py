@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from marsviz.catalog import Catalog
+from marsviz.cli import main
 from marsviz.fetch import make_session
 from marsviz.scrape import run_scrape
 from marsviz.sources import Query, make_source
@@ -226,15 +233,6 @@ def test_downloads_run_concurrently_within_the_bound(server, catalog):
 
 
 # -- command line --------------------------------------------------------------------------------------
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from marsviz.cli import main  # noqa: E402
-
 REPO = Path(__file__).resolve().parent.parent
 FAST = {"MARSVIZ_HTTP_RATE": "0", "MARSVIZ_HTTP_BACKOFF": "0", "MARSVIZ_HTTP_TIMEOUT": "2",
         "MARSVIZ_HTTP_RETRIES": "1"}
