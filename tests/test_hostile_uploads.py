@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from hostile.corpus import Case, build_corpus, printable
+from hostile.corpus import Case, blank_png, build_corpus, printable
 from marsviz import decode
 from marsviz.catalog import Catalog
 from marsviz.pipeline import add_bytes
@@ -162,6 +162,34 @@ def test_bombs_keep_peak_memory_bounded(tmp_path):
     assert grown_mb < 64, memory
 
 
+#: Decoding a frame within the pixel limit may cost at most this many bytes per pixel at peak: the decoded
+#: frame (4 bytes per pixel in Pillow) and about one more copy, never one per conversion step.
+PEAK_BYTES_PER_PIXEL = 9.0
+
+
+@pytest.mark.parametrize("kind, color_type, bit_depth", [("rgba", 6, 8), ("gray16", 0, 16), ("rgb", 2, 8)])
+def test_a_large_frame_within_the_limits_costs_about_one_decoded_frame(tmp_path, kind, color_type, bit_depth):
+    side = 6000  # 36 M pixels, a third of the pixel limit; the file is a few hundred KB
+    path = tmp_path / f"{kind}.png"
+    path.write_bytes(blank_png(side, side, color_type, bit_depth))
+    assert path.stat().st_size < 1_000_000
+    script = textwrap.dedent(f"""
+        import json, resource
+        from marsviz.decode import load_image
+        load_image({str(ROOT / "marsviz/samples/mpf_imp_PIA01546.jpg")!r})
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        decoded = load_image({str(path)!r})
+        print(json.dumps({{"grown_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before,
+                          "size": [decoded.width, decoded.height]}}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["size"] == [side, side]
+    assert result["grown_kb"] * 1024 / side**2 < PEAK_BYTES_PER_PIXEL, result
+
+
 # -- the command line: python -m marsviz add ---------------------------------------------------------------
 def run_cli(*args, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "marsviz", "--home", str(home), *map(str, args)],
@@ -242,7 +270,7 @@ def test_cli_with_only_bad_files_leaves_a_fresh_catalog_empty(corpus_on_disk, tm
 
 
 # -- the Upload page ---------------------------------------------------------------------------------------
-UPLOAD_PAGE = ROOT / "pages" / "upload.py"
+UPLOAD_PAGE = ROOT / "app_pages" / "upload.py"
 UPLOADER_TYPES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 #: What the page's uploader lets through (its ``type=`` list); the rest Streamlit refuses itself.
 THROUGH_UPLOADER = [c for c in CORPUS if c.name.lower().endswith(UPLOADER_TYPES) and "\x00" not in c.name]
@@ -252,7 +280,7 @@ REFUSED_BY_UPLOADER = [c for c in CORPUS if c not in THROUGH_UPLOADER]
 @pytest.fixture
 def upload_page(tmp_path, monkeypatch):
     if not UPLOAD_PAGE.exists():
-        pytest.skip("pages/upload.py does not exist yet")
+        pytest.skip("app_pages/upload.py does not exist yet")
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -295,7 +323,8 @@ def test_upload_page_takes_the_corpus_without_an_exception(upload_page, tmp_path
     assert len(errors) == len(rejected)
     for case, message in zip(rejected, errors):
         assert any(phrase in message for phrase in case.reason), (case.key, message)
-    assert len(app.dataframe) == 1 and len(app.dataframe[0].value) == len(accepted)
+    ranked_lines = [element.value for element in app.markdown if "): rank **" in str(element.value)]
+    assert len(ranked_lines) == len(accepted)  # every accepted upload is shown with its rank
 
 
 @pytest.mark.parametrize("case", REFUSED_BY_UPLOADER, ids=lambda c: c.key)
@@ -304,6 +333,9 @@ def test_upload_page_uploader_refuses_other_extensions(case, upload_page, tmp_pa
     before = catalog_state(Catalog(tmp_path / "home"))
     app.file_uploader[0].set_value([(case.name, case.data, "application/octet-stream")])
     app.run(timeout=60)
-    # Streamlit's own check (the browser refuses the file before sending it; AppTest raises instead).
-    assert any("Invalid file extension" in str(e.value) or "null bytes" in str(e.value) for e in app.exception)
+    # Streamlit's own check (the browser refuses the file before sending it; AppTest raises instead).  With
+    # client.showErrorDetails = "none" (.streamlit/config.toml) the user sees only a redacted notice.
+    assert any(words in str(e.value) for e in app.exception
+               for words in ("Invalid file extension", "null bytes", "error message is redacted"))
+    assert not any("Traceback" in str(e.value) or "file_uploader_utils" in str(e.value) for e in app.exception)
     assert catalog_state(Catalog(tmp_path / "home")) == before

@@ -108,11 +108,21 @@ def png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def raw_png(width: int, height: int, idat: bytes, color_type: int = 0) -> bytes:
+def raw_png(width: int, height: int, idat: bytes, color_type: int = 0, bit_depth: int = 8) -> bytes:
     """A PNG with any declared size and the given IDAT payload (valid CRCs)."""
-    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat)
             + png_chunk(b"IEND", b""))
+
+
+def blank_png(width: int, height: int, color_type: int = 0, bit_depth: int = 8) -> bytes:
+    """A valid all-zero PNG of any size, compressed in chunks (a large frame in a few hundred KB)."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+    row = b"\x00" * (1 + width * channels * bit_depth // 8)
+    packer = zlib.compressobj(9)
+    rows_per_chunk = max(1, (1 << 20) // len(row))
+    parts = [packer.compress(row * min(rows_per_chunk, height - start)) for start in range(0, height, rows_per_chunk)]
+    return raw_png(width, height, b"".join(parts) + packer.flush(), color_type, bit_depth)
 
 
 def flip_crc(png: bytes, kind: bytes) -> bytes:
