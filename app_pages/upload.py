@@ -50,7 +50,7 @@ if current:
             text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {len(table)}**, "
                           f"{ranked['percentile']:.0f}th percentile, {score}"
                           + (" · :red[outlier]" if ranked["outlier"] else ""))
-            # A plain relative link (not st.page_link) so the page also works outside st.navigation.
-            text.markdown(f"[Open in the viewer](explore?image={int(outcome.image_id)})")
+            text.page_link("app_pages/explore.py", label="Open in the viewer", icon=":material/open_in_new:",
+                           query_params={"image": str(int(outcome.image_id))})
 st.caption(f"Accepted formats: {', '.join(sorted(ALLOWED_FORMATS))}. Files are stored under their content hash; "
            "the name you uploaded is kept as metadata only.")
