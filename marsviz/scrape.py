@@ -268,7 +268,9 @@ class _Run:
         url = item.url()
         if not url:
             raise FetchError(f"{item.provenance.name}: the source offers no image file for it")
-        return self.session.download(url, self.tmp_dir), url
+        # The pipeline refuses files over max_upload_bytes; downloading more than that would be wasted.
+        cap = min(int(config.get("max_download_bytes")), int(config.get("max_upload_bytes")))
+        return self.session.download(url, self.tmp_dir, max_bytes=cap), url
 
     def _collect(self, finished) -> None:
         for future in finished:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import streamlit as st
 
 from marsviz.catalog import Catalog
-from nasa_server import NasaServer
+from nasa_server import FIXTURES, NasaServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "app_pages" / "scrape.py"
@@ -112,3 +113,19 @@ def test_cancel_from_the_page(page, server, monkeypatch):
     assert report.cancelled and len(report.added) < 3
     assert len(server.image_requests()) == len(report.added)
     assert Catalog(home).count() == len(report.added)
+
+
+def test_hostile_metadata_is_shown_as_plain_text_only(page, server):
+    app, home = page
+    hostile = "**x**<img src=x onerror=alert(1)>[click](javascript:alert(1))"
+    feed = json.loads((FIXTURES / M20_PAGES[1]).read_text())
+    feed["images"][0].update(imageid=hostile, title=hostile, caption=hostile, credit=hostile)
+    server.routes["/rss/api/"] = feed
+    start(app, "mars2020", server.root)
+    report = finish(app)
+    assert [name for _, name in report.added] == [hostile]
+    row = Catalog(home).get(report.added[0][0])
+    assert row["title"] == row["description"] == row["credit"] == hostile  # stored verbatim, as text
+    rendered = [m.value for m in app.markdown] + [e.value for e in app.error] + [w.value for w in app.warning]
+    assert not [text for text in rendered if "javascript:" in text or "<img" in text]
+    assert list(app.dataframe[0].value["name"]) == [hostile]

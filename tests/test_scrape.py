@@ -200,6 +200,14 @@ def test_cancel_keeps_what_finished_and_a_rerun_resumes(server, catalog):
     assert_consistent(catalog)
 
 
+def test_files_over_the_size_limit_are_not_downloaded_in_full(server, catalog, monkeypatch):
+    monkeypatch.setenv("MARSVIZ_MAX_UPLOAD_BYTES", "2000")  # the crops served are larger than this
+    report = scrape(server, catalog)
+    assert len(report.failed) == 3 and all("limit" in reason for _, reason in report.failed)
+    assert catalog.count() == 0
+    assert_consistent(catalog)
+
+
 def test_not_an_image_is_rejected_and_leaves_nothing(server, catalog):
     server.routes["/mars2020-raw-images/.../1200.jpg"] = {"this": "is not an image"}
     report = scrape(server, catalog)
