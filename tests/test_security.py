@@ -291,3 +291,25 @@ def test_hostile_file_names_in_uploads_are_shown_as_text(hostile_app, tmp_path):
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_the_browser_refuses_an_upload_over_the_configured_size(hostile_app, tmp_path):
+    from tests.browser import wait_for_app
+
+    url, _, browser = hostile_app
+    big = tmp_path / "huge_mars.jpg"
+    big.write_bytes(encode(bands("RGB", (80, 64), (9, 9, 9), (99, 99, 99)), "JPEG")
+                    + b"\x00" * config.SETTINGS["max_upload_bytes"].default)
+    context, page, seen = open_watched(browser, url + "/upload")
+    try:
+        wait_for_app(page)
+        page.locator("input[type='file']").set_input_files(str(big))
+        page.get_by_text("or smaller").first.wait_for(timeout=30000)
+        page.wait_for_timeout(1000)
+        text = page.inner_text("body")
+        assert "File must be 50.0MB or smaller" in text, text[-800:]
+        assert "was not added" not in text  # never reached marsviz: refused by the uploader itself
+        assert_inert(page, seen)
+    finally:
+        context.close()
