@@ -134,6 +134,7 @@ def synthetic_feed(server: NasaServer, count: int) -> list[str]:
     return ids
 
 
+@pytest.mark.slow  # real processes killed and racing: 9-14 s on 2 cores
 def test_sigkilled_scrape_leaves_a_sound_catalog_and_a_rerun_finishes_without_refetching(tmp_path):
     home = tmp_path / "home"
     randomness = random.Random(6)
@@ -176,6 +177,7 @@ def test_sigkilled_scrape_leaves_a_sound_catalog_and_a_rerun_finishes_without_re
 
 
 # -- four writers, a scrape and a reader at once -----------------------------------------------------------
+@pytest.mark.slow  # real processes killed and racing: 9-14 s on 2 cores
 def test_concurrent_adders_scrape_and_reader_lose_and_double_nothing(tmp_path):
     home = tmp_path / "home"
     shared = noise_pngs(tmp_path / "shared", 6, seed=99)
