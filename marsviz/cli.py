@@ -312,6 +312,7 @@ def _add_train_parser(subparsers):
     parser.add_argument("--output", type=Path, default=None,
                         help="model file to write (default: the shipped marsviz/terrain/model.json)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.set_defaults(func=cmd_train)
 
 
@@ -325,7 +326,8 @@ def cmd_train(args) -> int:
             bar.total = total
             bar.update(1)
 
-        summary = train(args.labels, args.image_dir, output=args.output, seed=args.seed, progress=progress)
+        summary = train(args.labels, args.image_dir, output=args.output, seed=args.seed,
+                        resamples=args.resamples, progress=progress)
     import pandas as pd
 
     print(format_table(pd.DataFrame(summary["rows"]).fillna(float("nan"))))

@@ -137,17 +137,22 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, metadata: 
     z = (descriptors - mean) / scale
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-6).fit(z, classes)
+        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z, classes)
+    coef, intercept = fitted.coef_, fitted.intercept_
+    if len(fitted.classes_) == 2:
+        # scikit-learn stores a two-class fit as one row (class 1 vs 0); a softmax over (-w/2, w/2) is the same.
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept / 2, intercept / 2]
     return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale,
-                        classes=[str(k) for k in fitted.classes_], coef=fitted.coef_.copy(),
-                        intercept=fitted.intercept_.copy(), metadata=metadata or {})
+                        classes=[str(k) for k in fitted.classes_], coef=np.array(coef),
+                        intercept=np.array(intercept), metadata=metadata or {})
 
 
 def _folds(classes: np.ndarray, groups: np.ndarray, wanted: int, seed: int):
     from sklearn.model_selection import StratifiedGroupKFold
 
-    smallest = min(np.unique(groups[classes == k]).size for k in np.unique(classes))
-    splits = max(2, min(wanted, np.unique(groups).size, max(smallest, 2)))
+    # Ice terrain comes from the fewest source images; more folds than those would leave folds without it.
+    ice_sources = np.unique(groups[classes == ICE_CLASS]).size
+    splits = max(2, min(wanted, ice_sources, np.unique(groups).size))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return list(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(classes, classes, groups))
@@ -227,6 +232,14 @@ def train(labels_csv: str | Path, image_dir: str | Path, output: str | Path | No
         The evaluation summary (also written as JSON).
     """
     _require_sklearn()
+    from threadpoolctl import threadpool_limits
+
+    # Many small fits: BLAS threads only contend (several times slower on a busy machine), so use one.
+    with threadpool_limits(limits=1):
+        return _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, progress)
+
+
+def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, progress) -> dict:
     output = Path(output) if output else SHIPPED_MODEL
     evaluation_output = Path(evaluation_output) if evaluation_output else output.with_name("evaluation.json")
     labels = load_labels(labels_csv)

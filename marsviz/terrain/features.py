@@ -70,7 +70,9 @@ def image_descriptors(image: np.ndarray) -> TileDescriptors:
     factor = max(1, math.ceil(2 * MIN_TILE_SIDE / min(height, width)))
     if factor > 1:
         gray = np.repeat(np.repeat(gray, factor, axis=0), factor, axis=1)
-    half = half_resolution(gray)
+    # Snapped to the levels a 2x2 mean of 8-bit pixels can take, so float rounding (luminance of an RGB
+    # frame with equal channels, say) cannot flip the ties that LBP codes compare.
+    half = np.rint(half_resolution(gray) * 1020.0) / np.float32(1020.0)
     side = max(MIN_TILE_SIDE, int(config.get("terrain_tile_side")) // 2)
     rows, cols = tile_grid(*half.shape, side)
     filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))

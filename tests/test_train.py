@@ -1,0 +1,99 @@
+"""Training: class rules, determinism, the written model and its evaluation, the train command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from marsviz.evaluate import LabelsError, load_labels
+from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
+from marsviz.terrain.features import terrain_scores
+from marsviz.terrain.model import load_model
+from marsviz.train import crop_class, train
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "hirise"
+
+
+def test_crop_class_merges_ice_labels_and_prefers_a_landmark_to_other():
+    assert crop_class(("swiss_cheese",)) == crop_class(("spider",)) == "ice_terrain"
+    assert crop_class(("crater", "other")) == "crater"
+    assert crop_class(("impact_ejecta",)) == "crater"
+    assert crop_class(("other",)) == "other"
+
+
+@pytest.fixture(scope="module")
+def trained_twice(tmp_path_factory):
+    runs = []
+    for name in ("first", "second"):
+        folder = tmp_path_factory.mktemp(name)
+        summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=folder / "model.json", seed=7,
+                        resamples=50)
+        runs.append((folder, summary))
+    return runs
+
+
+def test_same_data_and_seed_give_the_same_files(trained_twice):
+    (first, _), (second, _) = trained_twice
+    assert (first / "model.json").read_bytes() == (second / "model.json").read_bytes()
+    assert (first / "evaluation.json").read_bytes() == (second / "evaluation.json").read_bytes()
+
+
+def test_the_trained_model_loads_and_scores(trained_twice):
+    folder, _ = trained_twice[0]
+    model = load_model(folder / "model.json")
+    assert model.descriptor_names == DESCRIPTOR_NAMES
+    assert {"ice_terrain", "other"} <= set(model.classes)
+    labels = load_labels(FIXTURE / "labels.csv")
+    assert model.metadata["trained_on"]["crops"] == len(labels)
+    assert model.metadata["trained_on"]["source_image_ids"] == sorted(set(labels["source"]))
+    image = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    for result in terrain_scores(image, model).values():
+        assert 0 <= result.value <= 1
+
+
+def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(trained_twice):
+    folder, summary = trained_twice[0]
+    assert json.loads((folder / "evaluation.json").read_text()) == summary
+    rows = {(row["task"], row["score"]): row for row in summary["rows"]}
+    assert rows[("ice_terrain", "ice_terrain_score")]["note"] == "cross-validated by source image"
+    assert rows[("landmark", "dark_spot_ratio")]["note"].startswith("untrained")
+    for row in summary["rows"]:
+        if row["auc"] is not None:
+            assert 0 <= row["auc"] <= 1
+            assert row["auc_low"] <= row["auc"] + 1e-9 and row["auc"] <= row["auc_high"] + 1e-9
+    labels = load_labels(FIXTURE / "labels.csv")
+    assert summary["dataset"]["files_with_two_labels"] == int((labels["labels"].map(len) > 1).sum()) > 0
+    assert len(summary["protocol"]["c_chosen_per_outer_fold"]) >= 2
+
+
+def test_another_seed_gives_other_folds(trained_twice, tmp_path):
+    summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=tmp_path / "model.json", seed=8,
+                    resamples=50)
+    assert summary["rows"] != trained_twice[0][1]["rows"]
+
+
+def test_training_without_enough_ice_sources_is_refused(tmp_path):
+    labels = (FIXTURE / "labels.csv").read_text().splitlines()
+    kept = [labels[0]] + [line for line in labels[1:] if "swiss_cheese" not in line and "spider" not in line]
+    kept.append("ESP_049509_1075_RED-0010.jpg,spider")
+    (tmp_path / "labels.csv").write_text("\n".join(kept) + "\n")
+    with pytest.raises(LabelsError, match="at least 2 source images"):
+        train(tmp_path / "labels.csv", FIXTURE / "images", output=tmp_path / "model.json", resamples=10)
+
+
+def test_train_command_writes_the_model_and_prints_the_table(tmp_path):
+    images = tmp_path / "images"
+    shutil.copytree(FIXTURE / "images", images)
+    done = subprocess.run([sys.executable, "-m", "marsviz", "train", str(FIXTURE / "labels.csv"), str(images),
+                           "--output", str(tmp_path / "out" / "model.json"), "--seed", "1", "--resamples", "50"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "model.json").is_file() and (tmp_path / "out" / "evaluation.json").is_file()
+    assert "ice_terrain_score" in done.stdout and "cross-validated by source image" in done.stdout
