@@ -31,6 +31,13 @@ for column, values in chosen.items():
         shown = shown[shown[column].isin(values)]
 if kind:
     shown = shown[shown["is_color"] == (kind == "colour")]
+sols = table["sol"].dropna()
+if len(sols) and sols.min() < sols.max():
+    low, high = st.slider("Sol (rover images; images without a sol are hidden once you narrow this)",
+                          int(sols.min()), int(sols.max()), (int(sols.min()), int(sols.max())),
+                          key="ranking_filter_sol")
+    if (low, high) != (int(sols.min()), int(sols.max())):
+        shown = shown[shown["sol"].between(low, high).fillna(False).astype(bool)]
 
 pages = max(1, -(-len(shown) // PAGE_SIZE))
 left, right = st.columns([3, 2], gap="large")

@@ -79,7 +79,7 @@ def show_results(report) -> None:
         st.warning("Cancelled. What finished before is kept; run the same scrape again to resume.")
     if report.added:
         st.subheader("Added")
-        st.dataframe(pd.DataFrame([{"id": image_id, "name": name, "open": f"/ranking?image={image_id}"}
+        st.dataframe(pd.DataFrame([{"id": image_id, "name": name, "open": f"./?image={image_id}"}
                                    for image_id, name in report.added]), hide_index=True,
                      column_config={"open": st.column_config.LinkColumn("Ranking", display_text="open in ranking")})
     problems = [{"name": name, "problem": "download failed", "reason": reason} for name, reason in report.failed]

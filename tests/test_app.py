@@ -73,3 +73,15 @@ def test_ranking_filters(small_catalog_home):
     assert not app.exception
     shown = app.dataframe[0].value
     assert len(shown) == 2 and set(shown["mission"]) == {"MRO"}
+
+
+def test_ranking_filters_by_sol(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    sols = Catalog().frame()["sol"].dropna()
+    assert sols.nunique() >= 2
+    app = run_app("app_pages/ranking.py")
+    app.slider(key="ranking_filter_sol").set_range(int(sols.min()), int(sols.min())).run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert len(shown) == (sols == sols.min()).sum()
