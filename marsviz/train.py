@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from marsviz.errors import MarsvizError
-from marsviz.evaluate import (ICE_LABELS, TARGETS, LabelsError, evaluate_scores, load_labels, roc_auc,
-                              task_targets)
+from marsviz.evaluate import ICE_LABELS, TARGETS, LabelsError, evaluate_scores, load_labels, roc_auc
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SHIPPED_MODEL, TerrainModel
 
@@ -43,8 +42,6 @@ OUTER_FOLDS = 5
 INNER_FOLDS = 3
 #: Bootstrap resamples of source images for the intervals.
 RESAMPLES = 1000
-#: The evaluation summary written beside the shipped model.
-SHIPPED_EVALUATION = SHIPPED_MODEL.with_name("evaluation.json")
 
 
 def crop_class(labels: tuple[str, ...]) -> str:

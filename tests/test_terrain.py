@@ -16,7 +16,7 @@ from marsviz.features import REGISTRY, compute_all
 from marsviz.terrain import descriptors as d
 from marsviz.terrain.features import (explain, ice_terrain_score, image_descriptors, landmark_score,
                                       terrain_scores)
-from marsviz.terrain.model import SHIPPED_MODEL, load_model, model_from_json
+from marsviz.terrain.model import SHIPPED_MODEL, load_evaluation, load_model, model_from_json
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hirise"
 RNG = np.random.default_rng(42)
@@ -233,3 +233,17 @@ def test_both_terrain_features_are_registered_after_the_seed_four():
     names = list(REGISTRY)
     assert names[-2:] == ["ice_terrain_score", "landmark_score"]
     assert REGISTRY["ice_terrain_score"].group is REGISTRY["landmark_score"].group
+
+
+def test_the_shipped_evaluation_holds_cross_validated_rows_for_both_trained_scores():
+    evaluation = load_evaluation()
+    rows = {(row["task"], row["score"]): row for row in evaluation["rows"]}
+    for task in ("ice_terrain", "landmark"):
+        for score in ("ice_terrain_score", "landmark_score"):
+            row = rows[(task, score)]
+            assert row["note"] == "cross-validated by source image"
+            assert row["auc_low"] <= row["auc"] <= row["auc_high"]
+    assert rows[("ice_terrain", "ice_terrain_score")]["n_positive"] == 14
+    assert evaluation["protocol"]["grouping"].startswith("source image")
+    with pytest.raises(ModelError):
+        load_evaluation(SHIPPED_MODEL.with_name("absent.json"))

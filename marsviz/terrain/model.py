@@ -22,6 +22,8 @@ from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 
 #: The model shipped with the package.
 SHIPPED_MODEL = Path(__file__).with_name("model.json")
+#: Cross-validated evaluation of the shipped model, written by ``python -m marsviz train`` (the Method page's table).
+SHIPPED_EVALUATION = SHIPPED_MODEL.with_name("evaluation.json")
 #: Format version of the model file; bumped when its layout changes.
 FORMAT_VERSION = 1
 #: The class whose probability is the ice terrain score.
@@ -216,3 +218,30 @@ def _load_cached(path: Path) -> TerrainModel:
     except (OSError, UnicodeDecodeError) as error:
         raise ModelError(f"cannot read terrain model {path} ({error})") from None
     return model_from_json(text, name=str(path))
+
+
+def load_evaluation(path: str | Path | None = None) -> dict:
+    """The evaluation summary written with a model: dataset, protocol, targets and one row per (task, score).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: the shipped ``evaluation.json``.
+
+    Returns
+    -------
+    dict
+        ``rows`` holds ``task``, ``score``, ``auc``, ``auc_low``, ``auc_high``, ``average_precision``,
+        ``ap_low``, ``ap_high``, ``n_positive``, ``n_negative``, ``positive_sources`` and ``note`` (how it was
+        measured); ``landmark_by_class`` the landmark score's ROC AUC per class against "other".
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or not JSON.
+    """
+    path = Path(path or SHIPPED_EVALUATION)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ModelError(f"cannot read terrain evaluation {path} ({error})") from None
