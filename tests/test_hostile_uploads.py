@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from hostile.corpus import Case, blank_png, build_corpus, printable
+from hostile.corpus import Case, bands, blank_png, build_corpus, encode, printable
 from marsviz import decode
 from marsviz.catalog import Catalog
 from marsviz.pipeline import add_bytes
@@ -289,7 +289,12 @@ def upload_page(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     st.cache_resource.clear()  # the page's Catalog is cached per process; this test has its own folder
     st.cache_data.clear()
-    app = AppTest.from_file(str(UPLOAD_PAGE), default_timeout=120)
+    # One image already there, so the app does not load the bundled samples on its first start.
+    seed = encode(bands("RGB", (64, 64), (1, 2, 3), (250, 251, 252)), "PNG")
+    assert add_bytes(Catalog(tmp_path / "home"), seed, Provenance(source="upload", name="seed.png")).status == "added"
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # the page links need st.navigation
+    app.run()
+    app.switch_page(str(UPLOAD_PAGE.relative_to(ROOT)))
     app.run()
     assert not app.exception, app.exception
     yield app
@@ -316,8 +321,9 @@ def test_upload_page_takes_the_corpus_without_an_exception(upload_page, tmp_path
     assert "Traceback" not in text
     catalog = Catalog(tmp_path / "home")
     accepted = [case for case in THROUGH_UPLOADER if case.accept]
-    assert catalog.count() == len(accepted)
-    assert {row for row in catalog.frame()["sha256"]} == {hashlib.sha256(c.data).hexdigest() for c in accepted}
+    assert catalog.count() == 1 + len(accepted)
+    assert {row for row in catalog.frame()["sha256"]} - {hashlib.sha256(c.data).hexdigest() for c in accepted} == {
+        hashlib.sha256(encode(bands("RGB", (64, 64), (1, 2, 3), (250, 251, 252)), "PNG")).hexdigest()}
     errors = [element.value for element in app.error]
     rejected = [case for case in THROUGH_UPLOADER if not case.accept]
     assert len(errors) == len(rejected)
