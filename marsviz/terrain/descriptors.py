@@ -229,7 +229,7 @@ def lbp_histograms(tiles: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> lbp_histograms(np.full((1, 5, 5), 0.5))[0, 8]  # flat: every neighbour ties with the centre
+    >>> float(lbp_histograms(np.full((1, 5, 5), 0.5))[0, 8])  # flat: every neighbour ties with the centre
     1.0
     """
     count, height, width = tiles.shape
