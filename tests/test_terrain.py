@@ -16,7 +16,8 @@ from marsviz.features import REGISTRY, compute_all
 from marsviz.terrain import descriptors as d
 from marsviz.terrain.features import (explain, ice_terrain_score, image_descriptors, landmark_score,
                                       terrain_scores)
-from marsviz.terrain.model import SHIPPED_MODEL, load_evaluation, load_model, model_from_json
+from marsviz.terrain.model import (SHIPPED_MODEL, load_evaluation, load_model, model_fingerprint,
+                                   model_from_json)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hirise"
 RNG = np.random.default_rng(42)
@@ -247,3 +248,11 @@ def test_the_shipped_evaluation_holds_cross_validated_rows_for_both_trained_scor
     assert evaluation["protocol"]["grouping"].startswith("source image")
     with pytest.raises(ModelError):
         load_evaluation(SHIPPED_MODEL.with_name("absent.json"))
+
+
+def test_the_feature_version_follows_the_model_file(tmp_path):
+    assert REGISTRY["ice_terrain_score"].version.endswith(model_fingerprint(SHIPPED_MODEL))
+    retrained = tmp_path / "model.json"
+    retrained.write_text(SHIPPED_MODEL.read_text().replace('"seed": 0', '"seed": 1'))
+    assert model_fingerprint(retrained) != model_fingerprint(SHIPPED_MODEL)
+    assert model_fingerprint(tmp_path / "absent.json") == "missing"

@@ -19,7 +19,7 @@ from marsviz import config
 from marsviz.features._base import Feature, FeatureResult, check_image, luminance
 from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
                                          fill_nodata, half_resolution, tile_grid, tile_stack)
-from marsviz.terrain.model import SCORES, TerrainModel, load_model
+from marsviz.terrain.model import SCORES, TerrainModel, load_model, model_fingerprint
 
 #: Tiles with less than this share of data pixels (the rest black no-data fill) are not scored.
 MIN_VALID_FRACTION = 0.5
@@ -227,6 +227,9 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
             "down": rows([i for i in order[:top] if contributions[i] < 0])}
 
 
+#: Feature version: the code's, plus the model file's fingerprint, so that retraining recomputes stored values.
+VERSION = f"1.{model_fingerprint()}"
+
 _METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile_side; the size of the labeled "
            "HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
            "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
@@ -237,7 +240,7 @@ _METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile
            "of its best quarter of tiles; the map shows each tile's score.")
 
 ICE_TERRAIN_FEATURE = Feature(
-    name="ice_terrain_score", label="Ice terrain (trained)", function=ice_terrain_score, version="1",
+    name="ice_terrain_score", label="Ice terrain (trained)", function=ice_terrain_score, version=VERSION,
     measures="How much the image looks like the CO2 ice terrain scientists labeled in HiRISE images: the south "
              "polar cap's swiss cheese terrain and the spiders (araneiforms) carved by seasonal CO2 ice.",
     method=_METHOD.format(side=227, count=len(DESCRIPTOR_NAMES)) + " Value: the model's probability of ice "
@@ -250,7 +253,7 @@ ICE_TERRAIN_FEATURE = Feature(
     overlay_colour=(120, 220, 255), default_weight=2.0, group=terrain_scores)
 
 LANDMARK_FEATURE = Feature(
-    name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version="1",
+    name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version=VERSION,
     measures="How likely the image shows one of the landmark kinds scientists labeled in HiRISE images "
              "(craters, dark or bright dunes, slope streaks, impact ejecta, swiss cheese, spiders) rather "
              "than unremarkable terrain.",

@@ -190,6 +190,24 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
     return model
 
 
+def model_path() -> Path:
+    """The model file in use: setting ``terrain_model``, or the shipped model when that is empty."""
+    return Path(config.get("terrain_model") or SHIPPED_MODEL).expanduser().resolve()
+
+
+def model_fingerprint(path: str | Path | None = None) -> str:
+    """A short hash of the model file's bytes (``missing`` if unreadable), part of the features' version.
+
+    Retraining changes the terrain scores, so values stored with another model must be recomputed.
+    """
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path or model_path()).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "missing"
+
+
 def load_model(path: str | Path | None = None) -> TerrainModel:
     """Load a terrain model file (cached per path).
 
@@ -207,8 +225,7 @@ def load_model(path: str | Path | None = None) -> TerrainModel:
     ModelError
         If the file is missing, unreadable or not a compatible model.
     """
-    path = Path(path or config.get("terrain_model") or SHIPPED_MODEL).expanduser().resolve()
-    return _load_cached(path)
+    return _load_cached(Path(path).expanduser().resolve() if path else model_path())
 
 
 @lru_cache(maxsize=8)
