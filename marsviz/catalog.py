@@ -229,5 +229,8 @@ class Catalog:
     def tmp_dir(self) -> Path:
         """A folder for partial downloads, on the same filesystem as the store."""
         path = self.home / "tmp"
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CatalogError(f"cannot create {path} ({error.strerror or error})") from None
         return path

@@ -30,7 +30,7 @@ from urllib3.util.retry import Retry
 
 import marsviz
 from marsviz import config
-from marsviz.errors import FetchError, SourceError
+from marsviz.errors import CatalogError, FetchError, SourceError
 
 PROJECT_URL = "https://github.com/marsviz/marsviz"
 USER_AGENT = f"marsviz/{marsviz.__version__} (+{PROJECT_URL}; Mars image triage)"
@@ -289,10 +289,15 @@ class NasaSession(requests.Session):
             Unreachable, error status, an HTML page, over the size cap, truncated or reset.
         SourceError
             The server asked to wait longer than ``http_max_retry_after``.
+        CatalogError
+            `dest_dir` cannot be written (disk full, file size limit, read-only folder).
         """
         cap = max_bytes if max_bytes is not None else config.get("max_download_bytes")
         dest_dir = Path(dest_dir)
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CatalogError(f"cannot create {dest_dir} ({exc.strerror or exc})") from None
         with self.host_slot(url):
             try:
                 response = self.get(url, stream=True)
@@ -311,16 +316,19 @@ def _save(response: requests.Response, url: str, dest_dir: Path, cap: int, timeo
     if declared is not None and declared > cap:
         raise FetchError(f"{url}: {declared} bytes is over the {cap}-byte download limit")
     # The process id in the name lets a later run tell a killed run's leftovers from live downloads.
-    fd, name = tempfile.mkstemp(dir=dest_dir, prefix=f"download-{os.getpid()}-", suffix=".part")
+    try:
+        fd, name = tempfile.mkstemp(dir=dest_dir, prefix=f"download-{os.getpid()}-", suffix=".part")
+    except OSError as exc:
+        raise CatalogError(f"cannot write to {dest_dir} ({exc.strerror or exc})") from None
     path = Path(name)
     try:
         written = 0
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb", buffering=0) as out:  # unbuffered: a full disk fails in write(), below
             for chunk in response.raw.stream(_CHUNK, decode_content=True):
                 written += len(chunk)
                 if written > cap:
                     raise FetchError(f"{url}: over the {cap}-byte download limit")
-                out.write(chunk)
+                _write(out, chunk, dest_dir)
         if declared is not None and response.raw.tell() != declared:
             raise FetchError(f"{url}: truncated ({response.raw.tell()} of {declared} bytes)")
         if written == 0:
@@ -335,6 +343,17 @@ def _save(response: requests.Response, url: str, dest_dir: Path, cap: int, timeo
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+def _write(out, chunk: bytes, dest_dir: Path) -> None:
+    # A local write failure (disk full, file size limit, read-only folder) is not a network fault:
+    # raise CatalogError so the run stops with the real cause instead of failing every next item.
+    try:
+        view = memoryview(chunk)
+        while view:
+            view = view[out.write(view):]
+    except OSError as exc:
+        raise CatalogError(f"cannot write to {dest_dir} ({exc.strerror or exc})") from None
 
 
 def _read_capped(response: requests.Response, cap: int) -> bytes:

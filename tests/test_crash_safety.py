@@ -360,3 +360,22 @@ def test_temporary_files_of_killed_writers_are_swept_when_the_catalog_opens(tmp_
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     Catalog(home)
     assert not leftover.exists() and not old.exists() and live.exists()
+
+
+def test_disk_write_failure_during_a_scrape_stops_it_with_the_real_cause(stocked_home):
+    """A full disk while downloading is said to be a full disk, not a broken connection."""
+    home, before = stocked_home
+    limit = 40_000
+    with NasaServer() as server:
+        ids = synthetic_feed(server, 5)
+        sizes = [len(server.image_bytes(f"/synthetic/{image_id}.png")) for image_id in ids]
+        assert min(sizes) < limit < max(sizes), sizes  # some downloads fit under the limit, some do not
+        done = run(marsviz_command(home, "scrape", "mars2020", "--api-root", server.root),
+                   preexec_fn=_limit_file_size(limit), env=child_env(MARSVIZ_HTTP_CONCURRENCY="1"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot write to" in done.stderr and "File too large" in done.stderr, done.stderr
+    assert "connection broken" not in done.stderr
+    rows = assert_nothing_lost(home, before)
+    added = done.stdout.count("added ")
+    assert len(rows) == len(before) + added and added < len(ids)
+    assert temp_leftovers(home) == []
