@@ -91,6 +91,7 @@ def _uniform_lbp_lookup() -> np.ndarray:
 
 
 _LBP_LOOKUP = _uniform_lbp_lookup()
+_LBP_MERGE = np.eye(LBP_BINS)[_LBP_LOOKUP]  # (256, LBP_BINS): raw code -> uniform bin
 
 
 def half_resolution(image: np.ndarray) -> np.ndarray:
@@ -238,8 +239,9 @@ def lbp_histograms(tiles: np.ndarray) -> np.ndarray:
     neighbours = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0)]  # circular order
     for bit, (row, col) in enumerate(neighbours):
         code |= (tiles[:, row:row + height - 2, col:col + width - 2] >= centre).view(np.uint8) << bit
-    labels = _LBP_LOOKUP[code].reshape(count, -1) + (np.arange(count) * LBP_BINS)[:, None]
-    counts = np.bincount(labels.ravel(), minlength=count * LBP_BINS).reshape(count, LBP_BINS)
+    # Count the 256 raw codes per tile, then merge them into the 10 bins: cheaper than mapping every pixel.
+    raw = code.reshape(count, -1).astype(np.intp) + (np.arange(count) * 256)[:, None]
+    counts = np.bincount(raw.ravel(), minlength=count * 256).reshape(count, 256) @ _LBP_MERGE
     return counts / counts.sum(axis=1, keepdims=True)
 
 
