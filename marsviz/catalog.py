@@ -61,6 +61,12 @@ class Catalog:
         Data folder; default :func:`marsviz.config.home` (``MARSVIZ_HOME`` or the per-user data directory).
         Created if missing.
 
+    Attributes
+    ----------
+    read_only : bool
+        True when the folder cannot be written (a shared or archived copy): the catalog is read as it
+        is on disk, and every write raises :class:`CatalogError` saying so.
+
     Raises
     ------
     CatalogError
@@ -72,6 +78,7 @@ class Catalog:
         self.path = self.home / CATALOG_FILE
         self.images = ContentStore(self.home / "images")
         self.thumbnails = ContentStore(self.home / "thumbnails")
+        self.read_only = False
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
@@ -86,17 +93,39 @@ class Catalog:
                         if name not in present:
                             conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" REAL')
         except sqlite3.Error as error:
-            raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
+            if not self._open_read_only(error):
+                raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
         except OSError as error:
             raise CatalogError(f"cannot create the data folder {self.home} ({error.strerror or error})") from None
         # A writer killed mid-copy leaves a temporary file beside the store's final names; sweep them.
         self.images.remove_stale_parts()
         self.thumbnails.remove_stale_parts()
 
+    def _open_read_only(self, error: sqlite3.Error) -> bool:
+        """After `error` on opening: read an existing catalog this process may not write, if that works."""
+        if "readonly" not in str(error) or not self.path.is_file():
+            return False
+        self.read_only = True
+        try:
+            with self._connect() as conn:
+                present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
+        except (sqlite3.Error, CatalogError):
+            present = set()
+        if not present or any(name not in present for name in REGISTRY):
+            self.read_only = False  # missing or made by an older version: it would need writing first
+            return False
+        return True
+
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:
         try:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            if self.read_only:
+                # A WAL database needs its -shm file even to read; "immutable" reads the file as it is,
+                # which is safe because nobody can write this folder.
+                conn = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, timeout=60,
+                                       isolation_level=None)
+            else:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         except sqlite3.Error as error:
             raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
         conn.row_factory = sqlite3.Row
@@ -106,6 +135,9 @@ class Catalog:
     @contextlib.contextmanager
     def _write(self):
         """A write transaction; bumps the catalog revision so caches keyed by it go stale."""
+        if self.read_only:
+            raise CatalogError(f"the data folder {self.home} is read-only: the catalog can be viewed but "
+                               "not changed")
         with self._connect() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")

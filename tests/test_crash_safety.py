@@ -379,3 +379,13 @@ def test_disk_write_failure_during_a_scrape_stops_it_with_the_real_cause(stocked
     added = done.stdout.count("added ")
     assert len(rows) == len(before) + added and added < len(ids)
     assert temp_leftovers(home) == []
+
+
+def test_read_only_folder_can_still_be_ranked_and_exported(read_only_home, tmp_path):
+    home, before, prefix = read_only_home
+    done = run(prefix + marsviz_command(home, "rank", "--top", "0", "--format", "csv"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(line.split(",")[2] for line in done.stdout.splitlines()[1:]) == sorted(r["name"] for r in before)
+    exported = run(prefix + marsviz_command(home, "export", tmp_path / "out.csv"))
+    assert exported.returncode == 0, exported.stderr
+    assert assert_nothing_lost(home, before) == before
