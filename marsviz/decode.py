@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import struct
 import warnings
 import zlib
@@ -90,12 +91,14 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     _check_png_chunks(data, name)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns above its own 89 M-pixel default; the limit that counts is the setting
+            # max_image_pixels, checked in _decode right after the header and before any pixel is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return _decode(data, name, max_side)
     except ImageRejected:
         raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ImageRejected(name, "image is too large (decompression bomb protection)") from None
+    except Image.DecompressionBombError as error:  # over twice Pillow's limit: refused inside Image.open
+        raise ImageRejected(name, _bomb_reason(error)) from None
     except UnidentifiedImageError:
         raise ImageRejected(name, "not an image in an accepted format "
                                   f"({', '.join(sorted(ALLOWED_FORMATS))})") from None
@@ -103,6 +106,13 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
         raise ImageRejected(name, "image needs too much memory to decode") from None
     except Exception as error:  # Pillow raises many types for corrupt data; all mean "not a usable image".
         raise ImageRejected(name, f"not a readable image ({_describe(error)})") from None
+
+
+def _bomb_reason(error: Exception) -> str:
+    limit = int(config.get("max_image_pixels"))
+    declared = re.search(r"\((\d+) pixels\)", str(error))
+    size = f"declares {int(declared.group(1)):,} pixels, " if declared else "is "
+    return f"image {size}over the {limit:,} pixel limit (decompression bomb protection)"
 
 
 def _check_png_chunks(data: bytes, name: str) -> None:

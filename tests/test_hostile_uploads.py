@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from hostile.corpus import Case, bands, blank_png, build_corpus, encode, printable
+from hostile.corpus import Case, bands, blank_png, build_corpus, encode, printable, raw_png
 from marsviz import decode
 from marsviz.catalog import Catalog
 from marsviz.pipeline import add_bytes
@@ -133,6 +133,16 @@ def test_bomb_is_refused_without_decoding_pixels(case, monkeypatch):
         decode.load_image(case.data, name=case.name)
     assert loads == []
     assert refused.value.name == case.name
+
+
+@pytest.mark.parametrize("limit, refused", [(90_000_000, True), (100_000_000, False)])
+def test_the_pixel_limit_is_the_setting_not_pillows_default(monkeypatch, limit, refused):
+    """9500 x 9500 = 90,250,000 pixels: over Pillow's 89,478,485 default, judged by max_image_pixels."""
+    monkeypatch.setenv("MARSVIZ_MAX_IMAGE_PIXELS", str(limit))
+    with pytest.raises(decode.ImageRejected) as rejected:
+        decode.load_image(raw_png(9500, 9500, b"\x78\x9c\x03\x00\x00\x00\x00\x01"), name="big.png")
+    assert ("9500x9500 pixels, over the 90,000,000 pixel limit" in rejected.value.reason) == refused
+    assert "decompression bomb" not in rejected.value.reason  # refused on size, or read and found truncated
 
 
 def test_bombs_keep_peak_memory_bounded(tmp_path):
