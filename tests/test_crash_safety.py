@@ -22,6 +22,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -388,4 +389,30 @@ def test_read_only_folder_can_still_be_ranked_and_exported(read_only_home, tmp_p
     assert sorted(line.split(",")[2] for line in done.stdout.splitlines()[1:]) == sorted(r["name"] for r in before)
     exported = run(prefix + marsviz_command(home, "export", tmp_path / "out.csv"))
     assert exported.returncode == 0, exported.stderr
+    assert assert_nothing_lost(home, before) == before
+
+
+def test_read_only_folder_upload_page_shows_a_message(read_only_home):
+    """The Upload page, run by AppTest in a process that cannot write the folder."""
+    home, before, prefix = read_only_home
+    script = textwrap.dedent(f"""
+        import io, json
+        from PIL import Image
+        from streamlit.testing.v1 import AppTest
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), (200, 100, 50)).save(buffer, "PNG")
+        app = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=120)
+        app.run()
+        app.switch_page("app_pages/upload.py")
+        app.run()
+        app.file_uploader[0].set_value([("new.png", buffer.getvalue(), "image/png")])
+        app.run()
+        print(json.dumps({{"errors": [e.value for e in app.error], "exceptions": len(app.exception)}}))
+    """)
+    done = run(prefix + [sys.executable, "-c", script], env=child_env(MARSVIZ_HOME=str(home)))
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown["exceptions"] == 0
+    assert len(shown["errors"]) == 1 and "could not be stored" in shown["errors"][0], shown
+    assert "Permission denied" in shown["errors"][0] and "images" in shown["errors"][0]
     assert assert_nothing_lost(home, before) == before
