@@ -8,7 +8,6 @@ bad one must be refused with a message naming the file and the reason, and leave
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import subprocess

@@ -170,9 +170,6 @@ def text_bomb_png(base_png: bytes, decompressed: int = 20_000_000) -> bytes:
     return base_png[:33] + png_chunk(b"zTXt", payload) + base_png[33:]
 
 
-GRAY = {"top": (200, 200, 200), "bottom": (30, 30, 30)}
-
-
 def _gray_rgb(value: int) -> tuple[int, int, int]:
     return (value, value, value)
 
