@@ -24,7 +24,11 @@ with left:
     y = pick_y.selectbox("y axis", axes, index=axes.index("projection_2"), format_func=labels.get, key="explore_y")
     colour = pick_colour.selectbox("Colour", axes, index=0, format_func=labels.get, key="explore_colour")
     selected = viewer.selected_image_id()
-    event = st.plotly_chart(plots.scatter(table, x, y, colour, labels, selected), on_select="rerun",
+    drawn = data.scatter_points(data.version(), sidebar.weights_key(weights), x, y)
+    # A point picked in the chart is already marked by the chart's own selection; ringing it as well
+    # would change the figure on every click and make the browser redraw every point.
+    ring = None if selected in st.session_state.get("explore_last_pick", []) else selected
+    event = st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, ring), on_select="rerun",
                             selection_mode=("points", "box", "lasso"), key="explore_scatter",
                             config={"displaylogo": False})
     points = event.selection.points if event else []
@@ -49,5 +53,8 @@ with left:
             viewer.open_image(selected)
     st.caption(f"{len(table)} images · {int(table['outlier'].sum())} outliers (diamonds: robust outlier score "
                f"above {OUTLIER_THRESHOLD}). Click a point, or drag a box or lasso, to open it.")
+    if len(drawn) < len(table):
+        st.caption(f"{len(drawn)} points drawn: of images that would land on the same spot, only one is drawn "
+                   "(an outlier if there is one, else the best-ranked). The Ranking page lists them all.")
 with right:
     viewer.show(selected, table, weights, key="explore_viewer")

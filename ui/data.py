@@ -77,6 +77,50 @@ def feature_maps(sha256: str, path: str) -> tuple[np.ndarray, dict]:
     return pixels, compute_all(pixels)
 
 
+#: Grid (x cells, y cells) over the plotted range: a cell is a few screen pixels of the scatter, so at most
+#: one drawn point per cell loses nothing a person can see or click at the full view.
+SCATTER_GRID = (160, 120)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def scatter_points(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str,
+                   y: str) -> pd.DataFrame:
+    """The rows the Explore scatter draws: all of them for a small catalog, else one per grid cell.
+
+    Above the setting ``scatter_thin_above`` the browser would spend seconds drawing points hidden
+    under others, so only one point of each :data:`SCATTER_GRID` cell is kept (see
+    :func:`thin_for_display`).
+    """
+    return thin_for_display(ranked_table(version_, weights), x, y, int(config.get("scatter_thin_above")))
+
+
+def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
+                     grid: tuple[int, int] = SCATTER_GRID) -> pd.DataFrame:
+    """`table` if it has at most `above` rows; else one row per grid cell over the `x`-`y` range.
+
+    The row kept in a cell is its first outlier if it holds any, else its first row (tables are
+    ranked, so the best-ranked).  Rows without a finite `x` and `y` are left out (a plot cannot show
+    them either).
+    """
+    if len(table) <= above:
+        return table
+    xs, ys = table[x].to_numpy(dtype=float), table[y].to_numpy(dtype=float)
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    if not finite.any():
+        return table.iloc[:0]
+    columns = []
+    for values, count in ((xs, grid[0]), (ys, grid[1])):
+        low, high = values[finite].min(), values[finite].max()
+        span = high - low if high > low else 1.0
+        columns.append(np.minimum(((values[finite] - low) / span * count).astype(np.int64), count - 1))
+    rows = np.flatnonzero(finite)
+    cells = columns[0] * grid[1] + columns[1]
+    regular = ~table["outlier"].to_numpy(dtype=bool)[rows]
+    order = np.lexsort((rows, regular, cells))  # by cell, outliers first, then table order
+    first = order[np.r_[True, cells[order][1:] != cells[order][:-1]]]
+    return table.iloc[np.sort(rows[first])]
+
+
 def column_labels() -> dict[str, str]:
     """Human labels for the columns the pages show."""
     return {**{name: f.label for name, f in REGISTRY.items()}, "score": "Composite score",

@@ -1,0 +1,188 @@
+"""The app at scale, in headless Chromium: ``python benchmarks/bench_explore.py [--rows 100000]``.
+
+Starts ``streamlit run app.py`` on 127.0.0.1 over a catalog of N synthetic rows (made by
+:mod:`make_catalog` in a temporary data folder unless ``--home`` is given; feature values jittered by
+``--jitter``, default 0.05, so the rows spread over the plot as a real catalog's would instead of
+sitting on the 71 samples' spots), then measures with Playwright:
+
+- time from opening the Explore page to the scatter plot drawn (first open after the server started,
+  when nothing is cached yet, and a second open in a new browser tab);
+- click on a point to that image shown in the viewer, median over several points;
+- time from opening the Ranking page to its table drawn, and to the next table page.
+
+``--json`` prints the figures as one JSON line at the end (what ``run_all.py`` reads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+from marsviz.catalog import Catalog
+
+from make_catalog import make_catalog
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCATTER = ".js-plotly-plot .plot-container"
+#: JavaScript: page coordinates and name of point `i` of the scatter's first trace.
+POINT_JS = """(i) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const trace = gd._fullData[0], layout = gd._fullLayout, box = gd.getBoundingClientRect();
+  const x = layout.xaxis.l2p(trace.x[i]) + layout._size.l + box.left;
+  const y = layout.yaxis.l2p(trace.y[i]) + layout._size.t + box.top;
+  return {x: x, y: y, name: trace.text[i], count: trace.x.length};
+}"""
+
+
+HEADINGS_JS = "() => [...document.querySelectorAll('h4')].map(h => h.textContent).join('|')"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(home: Path, timeout: float = 120.0):
+    """``streamlit run app.py`` with ``MARSVIZ_HOME=home`` on a free port; yields the base URL."""
+    port = _free_port()
+    env = {**os.environ, "MARSVIZ_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    log_path = home / "bench-streamlit.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                with contextlib.suppress(OSError):
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("streamlit did not start: " + log_path.read_text()[-1500:])
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def time_to_scatter(browser, url: str) -> tuple[float, object]:
+    """Seconds from navigating to the Explore page to its scatter drawn; returns the open page too."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    start = time.perf_counter()
+    page.goto(f"{url}/explore", wait_until="commit")
+    page.wait_for_selector(SCATTER, state="visible", timeout=120_000)
+    page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                           " return gd && gd.data && gd.data.length && gd._fullLayout; }", timeout=120_000)
+    return time.perf_counter() - start, page
+
+
+def click_times(page, clicks: int) -> list[float]:
+    """Seconds from clicking a scatter point to the viewer showing an image other than the one before.
+
+    The viewer's heading (an ``h4``) is the image's name; when points overlap, the click may open a
+    neighbour of the aimed-at point, which counts the same.
+    """
+    count = page.evaluate(POINT_JS, 0)["count"]
+    times = []
+    for k in range(clicks * 3):
+        if len(times) == clicks:
+            break
+        point = page.evaluate(POINT_JS, (k * 7919 + 13) % count)
+        before = page.evaluate(HEADINGS_JS)
+        start = time.perf_counter()
+        page.mouse.click(point["x"], point["y"])
+        try:
+            page.wait_for_function(f"(before) => ({HEADINGS_JS})() !== before", arg=before, timeout=20_000)
+        except PlaywrightTimeout:  # the click hit the image already open (overlap): not a measurement
+            continue
+        times.append(time.perf_counter() - start)
+        page.wait_for_timeout(500)
+    return times
+
+
+def ranking_times(browser, url: str) -> tuple[float, float]:
+    """Seconds to the Ranking table drawn, then to the next page of it drawn."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    start = time.perf_counter()
+    page.goto(f"{url}/", wait_until="commit")  # Ranking is the default page
+    page.wait_for_selector("[data-testid='stDataFrame']", state="visible", timeout=120_000)
+    first = time.perf_counter() - start
+    step = page.get_by_test_id("stNumberInputStepUp")
+    start = time.perf_counter()
+    step.first.click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"]')].length > 0 &&"
+                           " !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    next_page = time.perf_counter() - start
+    page.close()
+    return first, next_page
+
+
+def measure(home: Path, clicks: int) -> dict:
+    figures = {}
+    with app_server(home) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            figures["scatter_cold_s"], page = time_to_scatter(browser, url)
+            page.close()
+            figures["scatter_s"], page = time_to_scatter(browser, url)
+            page.wait_for_timeout(500)
+            times = click_times(page, clicks)
+            figures["click_median_s"], figures["clicks"] = statistics.median(times), len(times)
+            figures["click_times_s"] = [round(t, 3) for t in times]
+            page.close()
+            figures["ranking_s"], figures["ranking_next_page_s"] = ranking_times(browser, url)
+        finally:
+            browser.close()
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="synthetic catalog rows")
+    parser.add_argument("--home", type=Path, default=None, help="use (and fill) this data folder instead of a "
+                        "temporary one")
+    parser.add_argument("--clicks", type=int, default=9, help="points clicked for the median")
+    parser.add_argument("--jitter", type=float, default=0.05, help="noise added to the synthetic rows' feature "
+                        "values (see make_catalog.py)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        home = args.home or Path(scratch)
+        catalog = Catalog(home)
+        if catalog.count() < args.rows:
+            make_catalog(catalog, args.rows, progress=lambda text: None, jitter=args.jitter)
+        figures = {"rows": catalog.count(), **measure(home, args.clicks)}
+    for name, value in figures.items():
+        print(f"{name:>22}: {value}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
