@@ -313,3 +313,15 @@ def test_the_browser_refuses_an_upload_over_the_configured_size(hostile_app, tmp
         assert_inert(page, seen)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_the_running_server_refuses_an_upload_without_the_xsrf_token(hostile_app):
+    """A cross-site form cannot post a file: the server wants the token from its own cookie."""
+    import requests
+
+    url, _, _ = hostile_app
+    answer = requests.put(f"{url}/_stcore/upload_file/some-session/some-file", timeout=10,
+                          files={"file": ("evil.png", b"\x89PNG\r\n\x1a\n", "image/png")},
+                          headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403 and "XSRF" in answer.text, (answer.status_code, answer.text[:200])
