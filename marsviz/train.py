@@ -5,11 +5,12 @@
 
 1. every crop is decoded and described exactly as the features do at run time (one tile per crop);
 2. nested cross-validation: outer folds split *source images* (never crops); inside each outer training
-   part, an inner grouped cross-validation picks the regularisation strength; the outer held-out source
-   images are scored by a model that never saw them, for training or for tuning;
+   part, an inner grouped cross-validation picks the regularisation of each head (C of the ice terrain
+   logistic regression, alpha of the landmark network); the outer held-out source images are scored by a
+   model that never saw them, for training or for tuning;
 3. the held-out scores give the evaluation table (bootstrap intervals over source images), beside the
    seed features' values on the same crops;
-4. the final model is fitted on everything, with the strength an all-data grouped CV picks.
+4. the final model is fitted on everything, with the hyper-parameters an all-data grouped CV picks.
 
 Same data and seed, same files.  Needs scikit-learn (only here; loading the model does not).
 """
@@ -27,7 +28,7 @@ import pandas as pd
 from marsviz.errors import MarsvizError
 from marsviz.evaluate import ICE_LABELS, TARGETS, LabelsError, evaluate_scores, load_labels, roc_auc
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
-from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SHIPPED_MODEL, TerrainModel
+from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SHIPPED_MODEL, Head, TerrainModel
 
 #: Model class of each label of the HiRISE set (impact ejecta, a single crop, is merged with craters).
 CLASS_OF_LABEL = {"other": OTHER_CLASS, "crater": "crater", "impact_ejecta": "crater", "dark_dune": "dark_dune",
@@ -35,8 +36,11 @@ CLASS_OF_LABEL = {"other": OTHER_CLASS, "crater": "crater", "impact_ejecta": "cr
                   "spider": ICE_CLASS}
 #: When a crop has several labels, the class listed first here wins (landmarks before "other").
 CLASS_PRIORITY = [ICE_CLASS, "slope_streak", "bright_dune", "dark_dune", "crater", OTHER_CLASS]
-#: Inverse regularisation strengths tried by the inner cross-validation.
+#: Hyper-parameters tried by the inner cross-validation: inverse L2 strength of the ice head (logistic
+#: regression) and L2 weight decay of the landmark head (network of HIDDEN_UNITS ReLU units).
 C_GRID = (0.3, 1.0, 3.0, 10.0)
+ALPHA_GRID = (0.3, 1.0, 3.0)
+HIDDEN_UNITS = 64
 #: Outer and inner folds (fewer when there are fewer source images of a class).
 OUTER_FOLDS = 5
 INNER_FOLDS = 3
@@ -107,8 +111,47 @@ def _require_sklearn():
         raise MarsvizError("training needs scikit-learn: pip install scikit-learn") from None
 
 
-def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, metadata: dict | None = None) -> TerrainModel:
-    """Fit standardisation and a class-balanced multinomial logistic regression.
+def standardisation(descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each descriptor (1 where a descriptor is constant)."""
+    scale = descriptors.std(axis=0)
+    return descriptors.mean(axis=0), np.where(scale > 1e-12, scale, 1.0)
+
+
+def _symmetric(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # scikit-learn stores a two-class fit as one output (class 1 against 0); a softmax over (-w/2, w/2) is the same.
+    return np.vstack([-coef / 2, coef / 2]), np.r_[-intercept / 2, intercept / 2]
+
+
+def fit_linear_head(z: np.ndarray, classes: np.ndarray, c: float) -> Head:
+    """Class-balanced multinomial logistic regression on standardised descriptors (the ice terrain head)."""
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z, classes)
+    coef, intercept = fitted.coef_, fitted.intercept_
+    if len(fitted.classes_) == 2:
+        coef, intercept = _symmetric(coef, intercept)
+    return Head(classes=[str(k) for k in fitted.classes_], coef=np.array(coef), intercept=np.array(intercept))
+
+
+def fit_network_head(z: np.ndarray, classes: np.ndarray, alpha: float, seed: int) -> Head:
+    """One hidden layer of :data:`HIDDEN_UNITS` ReLU units, softmax output (the landmark head)."""
+    from sklearn.neural_network import MLPClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = MLPClassifier((HIDDEN_UNITS,), alpha=alpha, max_iter=3000, random_state=seed).fit(z, classes)
+    coef, intercept = fitted.coefs_[1].T, fitted.intercepts_[1]
+    if len(fitted.classes_) == 2:
+        coef, intercept = _symmetric(coef, intercept)
+    return Head(classes=[str(k) for k in fitted.classes_], coef=np.array(coef), intercept=np.array(intercept),
+                hidden_weights=fitted.coefs_[0].T.copy(), hidden_bias=fitted.intercepts_[0].copy())
+
+
+def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: float, seed: int = 0,
+              metadata: dict | None = None) -> TerrainModel:
+    """Fit the standardisation and both heads.
 
     Parameters
     ----------
@@ -117,7 +160,11 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, metadata: 
     classes : ndarray
         (N,) class names; must include ``ice_terrain`` and ``other``.
     c : float
-        Inverse L2 regularisation strength.
+        Inverse L2 strength of the ice terrain head (logistic regression).
+    alpha : float
+        L2 weight decay of the landmark head (network).
+    seed : int, optional
+        Seeds the network's initial weights and batches.
     metadata : dict, optional
         Stored in the model file.
 
@@ -126,22 +173,12 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, metadata: 
     TerrainModel
     """
     _require_sklearn()
-    from sklearn.linear_model import LogisticRegression
-
-    mean = descriptors.mean(axis=0)
-    scale = descriptors.std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
+    mean, scale = standardisation(descriptors)
     z = (descriptors - mean) / scale
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z, classes)
-    coef, intercept = fitted.coef_, fitted.intercept_
-    if len(fitted.classes_) == 2:
-        # scikit-learn stores a two-class fit as one row (class 1 vs 0); a softmax over (-w/2, w/2) is the same.
-        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept / 2, intercept / 2]
-    return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale,
-                        classes=[str(k) for k in fitted.classes_], coef=np.array(coef),
-                        intercept=np.array(intercept), metadata=metadata or {})
+    heads = {"ice_terrain_score": fit_linear_head(z, classes, c),
+             "landmark_score": fit_network_head(z, classes, alpha, seed)}
+    return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale, heads=heads,
+                        metadata=metadata or {})
 
 
 def _folds(classes: np.ndarray, groups: np.ndarray, wanted: int, seed: int):
@@ -155,49 +192,56 @@ def _folds(classes: np.ndarray, groups: np.ndarray, wanted: int, seed: int):
         return list(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(classes, classes, groups))
 
 
-def _task_auc(model: TerrainModel, descriptors: np.ndarray, classes: np.ndarray) -> float:
-    scores = model.scores(descriptors)
-    aucs = [roc_auc(classes == ICE_CLASS, scores["ice_terrain_score"]),
-            roc_auc(classes != OTHER_CLASS, scores["landmark_score"])]
-    aucs = [a for a in aucs if not np.isnan(a)]
-    return float(np.mean(aucs)) if aucs else float("nan")
+def choose_hyperparameters(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray,
+                           seed: int) -> dict[str, float]:
+    """Pick C (ice head) and alpha (landmark head) by grouped cross-validation on the data given.
 
+    Each value is judged by the mean over folds of its own score's ROC AUC (ice terrain against the rest for
+    C, any landmark against "other" for alpha) on the fold's held-out source images.
+    """
+    totals = {("c", value): [] for value in C_GRID} | {("alpha", value): [] for value in ALPHA_GRID}
+    for train_rows, test_rows in _folds(classes, groups, INNER_FOLDS, seed):
+        if not {ICE_CLASS, OTHER_CLASS} <= set(classes[train_rows]):
+            continue
+        mean, scale = standardisation(descriptors[train_rows])
+        z_train = (descriptors[train_rows] - mean) / scale
+        z_test = (descriptors[test_rows] - mean) / scale
+        ice, landmark = classes[test_rows] == ICE_CLASS, classes[test_rows] != OTHER_CLASS
+        for value in C_GRID:
+            head = fit_linear_head(z_train, classes[train_rows], value)
+            totals[("c", value)].append(roc_auc(ice, head.probabilities(z_test)[:, head.classes.index(ICE_CLASS)]))
+        for value in ALPHA_GRID:
+            head = fit_network_head(z_train, classes[train_rows], value, seed)
+            other = head.probabilities(z_test)[:, head.classes.index(OTHER_CLASS)]
+            totals[("alpha", value)].append(roc_auc(landmark, 1.0 - other))
 
-def choose_c(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray, seed: int) -> float:
-    """The strength in :data:`C_GRID` with the best mean of both tasks' ROC AUC in grouped cross-validation."""
-    folds = _folds(classes, groups, INNER_FOLDS, seed)
-    best, best_auc = C_GRID[0], -1.0
-    for c in C_GRID:
-        aucs = []
-        for train_rows, test_rows in folds:
-            if not {ICE_CLASS, OTHER_CLASS} <= set(classes[train_rows]):
-                continue
-            model = fit_model(descriptors[train_rows], classes[train_rows], c)
-            aucs.append(_task_auc(model, descriptors[test_rows], classes[test_rows]))
-        score = float(np.nanmean(aucs)) if aucs else float("nan")
-        if score > best_auc:
-            best, best_auc = c, score
-    return best
+    def best(name, grid):
+        means = [np.nanmean(totals[(name, value)]) if np.isfinite(totals[(name, value)]).any() else -1.0
+                 for value in grid]
+        return float(grid[int(np.argmax(means))])
+
+    return {"c": best("c", C_GRID), "alpha": best("alpha", ALPHA_GRID)}
 
 
 def cross_validated_scores(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray,
-                           seed: int) -> tuple[pd.DataFrame, list[float]]:
+                           seed: int) -> tuple[pd.DataFrame, list[dict]]:
     """Both terrain scores of every crop from a model that never saw its source image (nested grouped CV).
 
     Returns
     -------
     scores : DataFrame
         ``ice_terrain_score`` and ``landmark_score`` per crop.
-    chosen : list of float
-        The strength each outer fold's inner cross-validation picked.
+    chosen : list of dict
+        The hyper-parameters each outer fold's inner cross-validation picked.
     """
     _require_sklearn()
     scores = pd.DataFrame(np.nan, index=range(len(classes)), columns=["ice_terrain_score", "landmark_score"])
     chosen = []
     for fold, (train_rows, test_rows) in enumerate(_folds(classes, groups, OUTER_FOLDS, seed)):
-        c = choose_c(descriptors[train_rows], classes[train_rows], groups[train_rows], seed + 1 + fold)
-        chosen.append(c)
-        model = fit_model(descriptors[train_rows], classes[train_rows], c)
+        picked = choose_hyperparameters(descriptors[train_rows], classes[train_rows], groups[train_rows],
+                                        seed + 1 + fold)
+        chosen.append(picked)
+        model = fit_model(descriptors[train_rows], classes[train_rows], picked["c"], picked["alpha"], seed)
         for name, values in model.scores(descriptors[test_rows]).items():
             scores.loc[test_rows, name] = values
     return scores, chosen
@@ -255,15 +299,16 @@ def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, pr
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
     by_class = _landmark_by_class(held_out["landmark_score"].to_numpy(), classes)
 
-    final_c = choose_c(descriptors, classes, groups, seed)
+    final = choose_hyperparameters(descriptors, classes, groups, seed)
     class_counts = {k: int((classes == k).sum()) for k in sorted(set(classes))}
     metadata = {
         "trained_on": {"crops": int(len(labels)), "source_images": int(np.unique(groups).size),
                        "class_counts": class_counts, "source_image_ids": sorted(np.unique(groups).tolist())},
-        "c": final_c, "seed": seed, "class_weight": "balanced",
-        "command": "python -m marsviz train LABELS.csv IMAGE_DIR",
+        "ice_terrain_head": f"multinomial logistic regression, class-balanced, C={final['c']}",
+        "landmark_head": f"{HIDDEN_UNITS} ReLU units, softmax, weight decay alpha={final['alpha']}",
+        "seed": seed, "command": "python -m marsviz train LABELS.csv IMAGE_DIR",
     }
-    model = fit_model(descriptors, classes, final_c, metadata)
+    model = fit_model(descriptors, classes, final["c"], final["alpha"], seed, metadata)
     summary = {
         "dataset": {"labels": Path(labels_csv).name, "crops": int(len(labels)),
                     "source_images": int(np.unique(groups).size), "class_counts": class_counts,
@@ -272,8 +317,9 @@ def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, pr
                                       "positive for a task if any label is; its model class is the first of "
                                       + ", ".join(CLASS_PRIORITY)},
         "protocol": {"grouping": "source image id (file name up to _RED)", "outer_folds": OUTER_FOLDS,
-                     "inner_folds": INNER_FOLDS, "c_grid": list(C_GRID), "c_chosen_per_outer_fold": chosen,
-                     "c_final": final_c, "seed": seed, "bootstrap_resamples": resamples,
+                     "inner_folds": INNER_FOLDS, "c_grid": list(C_GRID), "alpha_grid": list(ALPHA_GRID),
+                     "hidden_units": HIDDEN_UNITS, "chosen_per_outer_fold": chosen, "final": final,
+                     "seed": seed, "bootstrap_resamples": resamples,
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,
         "rows": _records(table),

@@ -110,8 +110,10 @@ def test_tile_stack_cuts_row_major_equal_tiles():
 def test_the_shipped_model_loads_is_small_and_scores_in_range():
     assert SHIPPED_MODEL.stat().st_size < 1_000_000
     model = load_model()
-    probabilities = model.probabilities(RNG.random((5, len(d.DESCRIPTOR_NAMES))))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert model.heads["ice_terrain_score"].kind == "linear" and model.heads["landmark_score"].kind == "mlp"
+    for score in ("ice_terrain_score", "landmark_score"):
+        probabilities = model.probabilities(RNG.random((5, len(d.DESCRIPTOR_NAMES))), score)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     for values in model.scores(RNG.random((5, len(d.DESCRIPTOR_NAMES)))).values():
         assert ((values >= 0) & (values <= 1)).all()
 
@@ -139,13 +141,27 @@ def test_a_model_survives_a_round_trip_through_its_file():
     np.testing.assert_allclose(again.probabilities(x), model.probabilities(x), rtol=1e-7)
 
 
+def _head(payload, score):
+    return payload["heads"][score]
+
+
+def _with_head(payload, score, **changes):
+    return {**payload, "heads": {**payload["heads"], score: {**payload["heads"][score], **changes}}}
+
+
 @pytest.mark.parametrize("corrupt", [
     lambda payload: "not json",
     lambda payload: json.dumps({**payload, "format": 99}),
     lambda payload: json.dumps({**payload, "descriptor_names": payload["descriptor_names"][::-1]}),
-    lambda payload: json.dumps({**payload, "coef": payload["coef"][:-1]}),
+    lambda payload: json.dumps(_with_head(payload, "ice_terrain_score",
+                                          coef=_head(payload, "ice_terrain_score")["coef"][:-1])),
+    lambda payload: json.dumps(_with_head(payload, "landmark_score",
+                                          hidden_bias=_head(payload, "landmark_score")["hidden_bias"][:-1])),
+    lambda payload: json.dumps(_with_head(payload, "landmark_score", kind="forest")),
     lambda payload: json.dumps({**payload, "scale": [0.0] * len(payload["scale"])}),
-    lambda payload: json.dumps({**payload, "classes": ["a"] * len(payload["classes"])}),
+    lambda payload: json.dumps(_with_head(payload, "ice_terrain_score",
+                                          classes=["a"] * len(_head(payload, "ice_terrain_score")["classes"]))),
+    lambda payload: json.dumps({**payload, "heads": {"landmark_score": _head(payload, "landmark_score")}}),
     lambda payload: json.dumps({key: value for key, value in payload.items() if key != "mean"}),
 ])
 def test_a_broken_model_file_raises_model_error(tmp_path, corrupt):
@@ -221,7 +237,7 @@ def test_the_shipped_model_ranks_the_fixture_ice_crops_first():
 def test_explain_lists_descriptors_that_push_the_score_each_way():
     explanation = explain(_crop("ESP_030136_0930_RED-0016.jpg"), "ice_terrain_score")
     assert explanation["tile"] == (0, 0)
-    assert explanation["likeliest"][0] in load_model().classes
+    assert explanation["likeliest"][0] in load_model().heads["ice_terrain_score"].classes
     assert explanation["up"] and all(row["contribution"] > 0 for row in explanation["up"])
     assert all(row["contribution"] < 0 for row in explanation["down"])
     contributions = [row["contribution"] for row in explanation["up"]]

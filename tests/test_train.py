@@ -49,7 +49,8 @@ def test_the_trained_model_loads_and_scores(trained_twice):
     folder, _ = trained_twice[0]
     model = load_model(folder / "model.json")
     assert model.descriptor_names == DESCRIPTOR_NAMES
-    assert {"ice_terrain", "other"} <= set(model.classes)
+    assert {"ice_terrain", "other"} <= set(model.heads["ice_terrain_score"].classes)
+    assert model.heads["landmark_score"].hidden_weights.shape == (64, len(DESCRIPTOR_NAMES))
     labels = load_labels(FIXTURE / "labels.csv")
     assert model.metadata["trained_on"]["crops"] == len(labels)
     assert model.metadata["trained_on"]["source_image_ids"] == sorted(set(labels["source"]))
@@ -70,7 +71,8 @@ def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(train
             assert row["auc_low"] <= row["auc"] + 1e-9 and row["auc"] <= row["auc_high"] + 1e-9
     labels = load_labels(FIXTURE / "labels.csv")
     assert summary["dataset"]["files_with_two_labels"] == int((labels["labels"].map(len) > 1).sum()) > 0
-    assert len(summary["protocol"]["c_chosen_per_outer_fold"]) >= 2
+    assert len(summary["protocol"]["chosen_per_outer_fold"]) >= 2
+    assert summary["protocol"]["final"]["alpha"] in summary["protocol"]["alpha_grid"]
 
 
 def test_another_seed_gives_other_folds(trained_twice, tmp_path):

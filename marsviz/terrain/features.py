@@ -213,7 +213,7 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
     best = int(np.argmax(values))
     descriptor = tiles.descriptors[best]
     contributions = model.contributions(descriptor, score)
-    probabilities = model.probabilities(descriptor)[0]
+    probabilities = model.probabilities(descriptor, score)[0]
     likeliest = int(np.argmax(probabilities))
     order = np.argsort(contributions)
 
@@ -222,7 +222,7 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
                  "value": float(descriptor[i]), "contribution": float(contributions[i])} for i in indices]
 
     return {"tile": divmod(best, tiles.cols), "score": float(max(values[best], 0.0)),
-            "likeliest": (model.classes[likeliest], float(probabilities[likeliest])),
+            "likeliest": (model.heads[score].classes[likeliest], float(probabilities[likeliest])),
             "up": rows([i for i in order[::-1][:top] if contributions[i] > 0]),
             "down": rows([i for i in order[:top] if contributions[i] < 0])}
 
@@ -234,8 +234,9 @@ _METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile
            "HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
            "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
            "GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
-           "coherence and entropy, heterogeneity between blocks) and scored by a multinomial logistic "
-           "regression trained on 1,422 labeled HiRISE crops (python -m marsviz train). Black no-data borders "
+           "coherence and entropy, heterogeneity between blocks) and scored by a model trained on 1,422 labeled "
+           "HiRISE crops (python -m marsviz train): a multinomial logistic regression for ice terrain, a network "
+           "of one hidden layer (64 ReLU units) for landmarks. Black no-data borders "
            "are filled before describing; tiles mostly no-data are not scored. The image's value is the mean "
            "of its best quarter of tiles; the map shows each tile's score.")
 
