@@ -182,6 +182,7 @@ def _decode(data: bytes, name: str, max_side: int) -> DecodedImage:
         decoded_size = image.size
         if image.getexif().get(ORIENTATION_TAG, 1) != 1:
             image = ImageOps.exif_transpose(image)
+        upright_size = image.size
         image = _reduce_early(image, max_side)
         eight_bit = _to_8bit(image)
         if eight_bit is not None:
@@ -190,7 +191,7 @@ def _decode(data: bytes, name: str, max_side: int) -> DecodedImage:
             pixels, is_color = _from_8bit(_fit_8bit(eight_bit, max_side))
         else:
             pixels, is_color = _from_float(_fit(_to_float(image), max_side))
-    width, height = _oriented_size(width, height, image.size, decoded_size)
+    width, height = _oriented_size(width, height, upright_size, decoded_size)
     if min(pixels.shape[:2]) < 2:
         raise ImageRejected(name, f"image is {width}x{height} pixels, too elongated to analyse")
     return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt)

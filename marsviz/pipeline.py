@@ -215,7 +215,7 @@ def worker_count(requested: int | None = None) -> int:
 
 #: Files handed to the pool ahead of the one being yielded, per worker: enough to keep every worker
 #: busy, few enough that memory does not grow with the batch (results wait in order to be yielded).
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 8
 
 
 def analyse_many(paths: list[Path], workers: int | None = None,
