@@ -49,7 +49,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("workers", 0, "Processes used to analyse a batch. 0: one per CPU core."),
         Setting("dask_connect_timeout", 30.0, "Seconds to wait for a Dask scheduler (analyze --dask) to answer."),
         Setting("scatter_thin_above", 20000, "Catalog size above which the Explore scatter draws one point per "
-                "spot (the best-ranked of images that would overlap) instead of every image."),
+                "spot (of images that would overlap: an outlier if any, else the best-ranked) instead of every image."),
         Setting("terrain_tile_side", 227, "Side, in pixels of the analysis image, of the tiles the trained terrain "
                 "scores judge one at a time (the labeled HiRISE crops they were trained on are 227 px)."),
         Setting("terrain_model", "", "Trained terrain model file (JSON). Empty: the model shipped in the package."),
