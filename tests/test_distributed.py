@@ -21,15 +21,16 @@ from marsviz.distributed import ClusterMismatch, connect, dask_runner, features_
 @pytest.fixture(scope="module")
 def cluster():
     """A real Dask cluster (one in-process worker, two threads) listening on TCP at 127.0.0.1."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, protocol="tcp",
-                                  host="127.0.0.1") as local:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as local:
         yield local
 
 
 def _make_stale(monkeypatch, tag: str) -> str:
     """Bump one feature's version, as a changed feature would; return the new feature-set version."""
     name = "edge_ratio"
-    monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], version=f"{REGISTRY[name].version}-{tag}"))
+    bumped = dataclasses.replace(REGISTRY[name], version=f"{REGISTRY[name].version}-{tag}")
+    monkeypatch.setitem(REGISTRY, name, bumped)
     return feature_set_version()
 
 
