@@ -78,7 +78,7 @@ def test_scrape_from_the_page_adds_images_and_links_them(page, server):
     assert len(report.added) == 2 and report.ok
     assert any(text.startswith("mars2020: 2 added") for text in texts(app))
     (table,) = app.dataframe
-    assert sorted(table.value["open"]) == sorted(f"/ranking?image={i}" for i, _ in report.added)
+    assert sorted(table.value["open"]) == sorted(f"./?image={i}" for i, _ in report.added)
     assert Catalog(home).count() == 2
     assert server.log[0][1]["search"] == ["|MCZ_LEFT|NAVCAM_LEFT"]
 

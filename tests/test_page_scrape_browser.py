@@ -45,7 +45,7 @@ def test_scrape_page_runs_shows_progress_and_links_the_result(tmp_path, monkeypa
         assert len(scraped) == 3
         # The "open in ranking" link of an added image opens it in the Ranking's viewer.
         image_id, name = int(scraped["id"].iloc[0]), scraped["name"].iloc[0]
-        page.goto(f"{url}/ranking?image={image_id}")
+        page.goto(f"{url}/?image={image_id}")
         wait_for_app(page)
         page.get_by_text(name).first.wait_for(timeout=30000)
         assert page.locator("[data-testid='stException']").count() == 0
