@@ -8,10 +8,7 @@ from ui import data, sidebar, viewer
 
 st.title("Explore")
 weights = sidebar.current_weights()
-table = data.ranked_table(data.version(), sidebar.weights_key(weights))
-if table.empty:
-    st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
-    st.stop()
+table = data.ranking_or_stop(weights)
 
 labels = data.column_labels()
 axes = ["score", "outlier_score", "projection_1", "projection_2", *[n for n in labels if n in table

@@ -2,7 +2,6 @@
 
 import base64
 
-import pandas as pd
 import streamlit as st
 
 from marsviz.features import REGISTRY
@@ -12,10 +11,7 @@ PAGE_SIZE = 25
 
 st.title("Ranking")
 weights = sidebar.current_weights()
-table = data.ranked_table(data.version(), sidebar.weights_key(weights))
-if table.empty:
-    st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
-    st.stop()
+table = data.ranking_or_stop(weights)
 
 filters = st.columns(4)
 chosen = {

@@ -10,7 +10,6 @@ run keeps what it fetched and a re-run resumes where it stopped.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -23,6 +22,7 @@ from marsviz.catalog import Catalog
 from marsviz.errors import FetchError, MarsvizError
 from marsviz.pipeline import add_file
 from marsviz.sources import SourceItem
+from marsviz.store import process_alive
 
 #: Partial downloads older than this (seconds) are leftovers of a killed run, not of a running one.
 STALE_PART_AGE = 3600.0
@@ -363,19 +363,7 @@ def _remove_stale_parts(tmp_dir: Path) -> None:
     for part in tmp_dir.glob("download-*.part"):
         pid = part.name.split("-")[1]
         try:
-            if not _alive(int(pid)) or part.stat().st_mtime < cutoff:
+            if not process_alive(int(pid)) or part.stat().st_mtime < cutoff:
                 part.unlink()
         except (OSError, ValueError):
             pass
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True

@@ -67,7 +67,7 @@ class ContentStore:
             except (IndexError, ValueError):
                 pid = None
             try:
-                if pid is None or not _process_alive(pid) or part.stat().st_mtime < cutoff:
+                if pid is None or not process_alive(pid) or part.stat().st_mtime < cutoff:
                     part.unlink()
                     removed += 1
             except OSError:
@@ -138,7 +138,8 @@ class ContentStore:
         return target
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (a temporary file it owns may still be written)."""
     if pid == os.getpid():
         return True
     try:

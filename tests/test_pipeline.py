@@ -2,7 +2,6 @@
 
 import dataclasses
 
-import pytest
 
 from marsviz import pipeline
 from marsviz.catalog import Catalog

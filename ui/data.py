@@ -16,6 +16,7 @@ from marsviz.catalog import Catalog
 from marsviz.decode import load_image
 from marsviz.features import REGISTRY, compute_all
 from marsviz.samples import load_samples
+from ui.sidebar import weights_key
 
 
 def get_catalog() -> Catalog:
@@ -60,6 +61,15 @@ def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ..
     projected = scoring.projection_2d(values)
     table["projection_1"], table["projection_2"] = projected[:, 0], projected[:, 1]
     table["percentile"] = 100.0 * (1 - (table["rank"] - 1) / max(len(table), 1))
+    return table
+
+
+def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
+    """The ranked catalog for `weights`; on an empty catalog, say how to add images and stop the page."""
+    table = ranked_table(version(), weights_key(weights))
+    if table.empty:
+        st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
+        st.stop()
     return table
 
 
