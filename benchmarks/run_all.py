@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from common import ROOT, Report, best_time, make_large_frames, paired_times, sample_files
@@ -102,6 +103,28 @@ def bench_cores(report: Report, samples: list[Path]) -> None:
                        "incl. thumbnails")
     report.figure("CPU time of the 2-worker batch / 1-worker batch", cpu_two / cpu_one, "(info: 1.0 = no pool "
                   "overhead)", None, "x", f"{cpu_two:.2f} s vs {cpu_one:.2f} s")
+    control = min(_control_run(1) for _ in range(2)) / min(_control_run(2) for _ in range(2))
+    report.figure("control: same pool, pure-Python loop, 2 workers vs 1", control, "(info: what the machine "
+                  "allows now)", None, "x", "8 equal CPU-bound tasks; below 2 means other load takes the cores")
+
+
+def _spin(count: int) -> int:
+    total = 0
+    for i in range(count):
+        total += i * i
+    return total
+
+
+def _control_run(workers: int) -> float:
+    """Wall-clock seconds of 8 equal CPU-bound tasks in the same kind of pool as the analysis."""
+    start = time.perf_counter()
+    if workers == 1:
+        for _ in range(8):
+            _spin(2_000_000)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_spin, [2_000_000] * 8))
+    return time.perf_counter() - start
 
 
 def bench_rerun(report: Report, samples: list[Path]) -> None:

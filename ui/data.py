@@ -53,9 +53,14 @@ def _frame(version_: tuple[str, int]) -> pd.DataFrame:
     return _catalog_at(version_[0]).frame(include_synthetic=True)
 
 
-@st.cache_data(max_entries=8, show_spinner="Ranking...")
+# cache_resource, not cache_data: cache_data hands every rerun its own copy, and copying a
+# 100,000-row table costs a few tenths of a second on each click.  Callers only read it.
+@st.cache_resource(max_entries=8, show_spinner="Ranking...")
 def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    """The ranked catalog (score, outlier score, rank) plus a 2-D projection of all features."""
+    """The ranked catalog (score, outlier score, rank) plus a 2-D projection of all features.
+
+    Shared between reruns and sessions: filter or copy it, never modify it in place.
+    """
     table = scoring.ranked(_frame(version_), dict(weights))
     values = scoring.applicable_values(table).to_numpy(dtype=float)
     projected = scoring.projection_2d(values)
