@@ -39,7 +39,7 @@ CLASS_PRIORITY = [ICE_CLASS, "slope_streak", "bright_dune", "dark_dune", "crater
 #: Hyper-parameters tried by the inner cross-validation: inverse L2 strength of the ice head (logistic
 #: regression) and L2 weight decay of the landmark head (network of HIDDEN_UNITS ReLU units).
 C_GRID = (0.3, 1.0, 3.0, 10.0)
-ALPHA_GRID = (0.3, 1.0, 3.0)
+ALPHA_GRID = (1.0, 3.0, 10.0)
 HIDDEN_UNITS = 64
 #: Outer and inner folds (fewer when there are fewer source images of a class).
 OUTER_FOLDS = 5
@@ -141,7 +141,8 @@ def fit_network_head(z: np.ndarray, classes: np.ndarray, alpha: float, seed: int
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = MLPClassifier((HIDDEN_UNITS,), alpha=alpha, max_iter=3000, random_state=seed).fit(z, classes)
+        fitted = MLPClassifier((HIDDEN_UNITS,), alpha=alpha, solver="lbfgs", max_iter=1000,
+                                random_state=seed).fit(z, classes)
     coef, intercept = fitted.coefs_[1].T, fitted.intercepts_[1]
     if len(fitted.classes_) == 2:
         coef, intercept = _symmetric(coef, intercept)

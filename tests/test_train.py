@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from marsviz import train as train_module
+from marsviz.cli import main
 from marsviz.evaluate import LabelsError, load_labels
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.features import terrain_scores
@@ -28,14 +28,24 @@ def test_crop_class_merges_ice_labels_and_prefers_a_landmark_to_other():
     assert crop_class(("other",)) == "other"
 
 
+def _small_search(patch):
+    """Fewer folds and one value per hyper-parameter: the same code paths at a fraction of the fits."""
+    patch.setattr(train_module, "OUTER_FOLDS", 3)
+    patch.setattr(train_module, "INNER_FOLDS", 2)
+    patch.setattr(train_module, "C_GRID", (1.0,))
+    patch.setattr(train_module, "ALPHA_GRID", (3.0, 10.0))
+
+
 @pytest.fixture(scope="module")
 def trained_twice(tmp_path_factory):
     runs = []
-    for name in ("first", "second"):
-        folder = tmp_path_factory.mktemp(name)
-        summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=folder / "model.json", seed=7,
-                        resamples=50)
-        runs.append((folder, summary))
+    with pytest.MonkeyPatch.context() as patch:
+        _small_search(patch)
+        for name in ("first", "second"):
+            folder = tmp_path_factory.mktemp(name)
+            summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=folder / "model.json", seed=7,
+                            resamples=50)
+            runs.append((folder, summary))
     return runs
 
 
@@ -72,13 +82,7 @@ def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(train
     labels = load_labels(FIXTURE / "labels.csv")
     assert summary["dataset"]["files_with_two_labels"] == int((labels["labels"].map(len) > 1).sum()) > 0
     assert len(summary["protocol"]["chosen_per_outer_fold"]) >= 2
-    assert summary["protocol"]["final"]["alpha"] in summary["protocol"]["alpha_grid"]
-
-
-def test_another_seed_gives_other_folds(trained_twice, tmp_path):
-    summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=tmp_path / "model.json", seed=8,
-                    resamples=50)
-    assert summary["rows"] != trained_twice[0][1]["rows"]
+    assert summary["protocol"]["final"]["alpha"] in (3.0, 10.0)
 
 
 def test_training_without_enough_ice_sources_is_refused(tmp_path):
@@ -90,12 +94,22 @@ def test_training_without_enough_ice_sources_is_refused(tmp_path):
         train(tmp_path / "labels.csv", FIXTURE / "images", output=tmp_path / "model.json", resamples=10)
 
 
-def test_train_command_writes_the_model_and_prints_the_table(tmp_path):
+def test_train_command_writes_the_model_and_another_seed_gives_other_folds(tmp_path, trained_twice, monkeypatch,
+                                                                          capsys):
+    _small_search(monkeypatch)
     images = tmp_path / "images"
     shutil.copytree(FIXTURE / "images", images)
-    done = subprocess.run([sys.executable, "-m", "marsviz", "train", str(FIXTURE / "labels.csv"), str(images),
-                           "--output", str(tmp_path / "out" / "model.json"), "--seed", "1", "--resamples", "50"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "model.json").is_file() and (tmp_path / "out" / "evaluation.json").is_file()
-    assert "ice_terrain_score" in done.stdout and "cross-validated by source image" in done.stdout
+    status = main(["train", str(FIXTURE / "labels.csv"), str(images), "--output", str(tmp_path / "out" / "model.json"),
+                   "--seed", "8", "--resamples", "50"])
+    assert status == 0
+    assert (tmp_path / "out" / "model.json").is_file()
+    printed = capsys.readouterr().out
+    assert "ice_terrain_score" in printed and "cross-validated by source image" in printed
+    other_seed = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert other_seed["rows"] != trained_twice[0][1]["rows"]
+
+
+def test_train_command_reports_a_missing_image_in_one_line(tmp_path, capsys):
+    status = main(["train", str(FIXTURE / "labels.csv"), str(tmp_path), "--output", str(tmp_path / "model.json")])
+    assert status == 2
+    assert "not found" in capsys.readouterr().err
