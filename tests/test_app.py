@@ -43,6 +43,9 @@ def test_deep_link_opens_the_viewer_with_that_image(small_catalog_home):
     assert not app.exception
     headings = [m.value for m in app.markdown if m.value.startswith("####")]
     assert headings and row["name"].split(".")[0].split("_")[0] in headings[0]
+    explanations = [e for e in app.expander if e.label.startswith("Why this")]
+    assert len(explanations) == 2  # one per trained terrain score, each with its descriptor table
+    assert all(len(e.dataframe) == 1 and len(e.dataframe[0].value) > 0 for e in explanations)
 
 
 def test_unknown_image_id_is_a_clear_message(small_catalog_home):

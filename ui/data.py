@@ -16,6 +16,7 @@ from marsviz.catalog import Catalog
 from marsviz.decode import load_image
 from marsviz.features import REGISTRY, compute_all
 from marsviz.samples import load_samples
+from marsviz.terrain.features import explain
 from ui.sidebar import weights_key
 
 
@@ -135,6 +136,12 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     order = np.lexsort((rows, regular, cells))  # by cell, outliers first, then table order
     first = order[np.r_[True, cells[order][1:] != cells[order][:-1]]]
     return table.iloc[np.sort(rows[first])]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def terrain_explanation(sha256: str, path: str, score: str) -> dict:
+    """Why a stored image got its trained terrain score (see :func:`marsviz.terrain.features.explain`)."""
+    return explain(feature_maps(sha256, path)[0], score)
 
 
 def column_labels() -> dict[str, str]:

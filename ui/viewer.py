@@ -11,6 +11,7 @@ from marsviz.errors import MarsvizError
 from marsviz.features import REGISTRY
 from marsviz.overlays import render_overlays
 from marsviz.provenance import PROVENANCE_FIELDS
+from marsviz.terrain.features import SCORES as TERRAIN_SCORES
 from ui import data
 from ui.text import escape_markdown
 
@@ -88,6 +89,9 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     if reasons:
         st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
 
+    for score in TERRAIN_SCORES:
+        _terrain_explanation(row, score, labels[score])
+
     with st.expander("Metadata and provenance", expanded=False):
         st.dataframe(_provenance_table(row), hide_index=True, width="stretch")
         if row.get("description"):
@@ -110,6 +114,22 @@ def _feature_table(row: dict, ranked_row, weights: dict[str, float]) -> pd.DataF
 
 def _number(value) -> str:
     return "-" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def _terrain_explanation(row: dict, score: str, label: str) -> None:
+    with st.expander(f"Why this {label.lower()}?"):
+        why = data.terrain_explanation(row["sha256"], str(data.get_catalog().image_path(row)), score)
+        likeliest, probability = why["likeliest"]
+        st.markdown(f"Best tile (row {why['tile'][0] + 1}, column {why['tile'][1] + 1}; turn on the "
+                    f"*{label}* overlay to see every tile): score **{why['score']:.2f}**, most like "
+                    f"**{likeliest.replace('_', ' ')}** (probability {probability:.2f}).")
+        rows = [{"descriptor": d["label"], "pushed": direction, "value": f"{d['value']:.3g}",
+                 "log-odds": f"{d['contribution']:+.2f}"}
+                for direction, items in (("up", why["up"]), ("down", why["down"])) for d in items]
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption("Trained and validated on grayscale HiRISE crops only (see the Method page); on rover and "
+                   "colour images this score is not validated.")
 
 
 def _provenance_table(row: dict) -> pd.DataFrame:
