@@ -123,3 +123,15 @@ def test_feature_set_version_changes_with_a_feature_version(monkeypatch):
     first = next(iter(REGISTRY))
     monkeypatch.setitem(REGISTRY, first, dataclasses.replace(REGISTRY[first], version="changed"))
     assert feature_set_version() != before
+
+
+def test_default_weights_follow_the_evaluation():
+    from marsviz.terrain.model import load_evaluation
+
+    best_auc: dict[str, float] = {}
+    for row in load_evaluation()["rows"]:
+        best_auc[row["score"]] = max(best_auc.get(row["score"], 0.0), row["auc"])
+    validated = [n for n, auc in best_auc.items() if auc >= 0.8]
+    chance = [n for n, auc in best_auc.items() if auc <= 0.6]
+    assert validated and chance
+    assert min(REGISTRY[n].default_weight for n in validated) > max(REGISTRY[n].default_weight for n in chance)

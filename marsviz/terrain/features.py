@@ -251,7 +251,7 @@ ICE_TERRAIN_FEATURE = Feature(
     limits="Validated only on grayscale HiRISE orbital crops; colour is reduced to luminance. Rover images, other "
            "cameras and other scales are not validated. Only 14 labeled ice crops from 6 source images, all "
            "polar: water-ice features (frost, gullies, ice-exposing craters) were not in the training set.",
-    overlay_colour=(120, 220, 255), default_weight=2.0, group=terrain_scores)
+    overlay_colour=(60, 220, 120), default_weight=2.0, group=terrain_scores)
 
 LANDMARK_FEATURE = Feature(
     name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version=VERSION,
