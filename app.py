@@ -18,6 +18,7 @@ PAGES = [
 page = st.navigation(PAGES)
 try:
     data.ensure_samples()
+    data.refresh_stale_features()
 except MarsvizError as error:
     st.error(f"The catalog cannot be opened: {error}")
     st.stop()

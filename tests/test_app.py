@@ -88,3 +88,17 @@ def test_ranking_filters_by_sol(small_catalog_home):
     assert not app.exception
     shown = app.dataframe[0].value
     assert len(shown) == (sols == sols.min()).sum()
+
+
+def test_images_analysed_by_an_older_feature_version_are_updated_on_start(small_catalog_home):
+    import sqlite3
+
+    from marsviz.catalog import Catalog
+    from marsviz.features import feature_set_version
+
+    with sqlite3.connect(small_catalog_home / "catalog.sqlite") as conn:
+        conn.execute("UPDATE images SET feature_version = 'old', edge_ratio = NULL WHERE id <= 3")
+    app = run_app()
+    assert not app.exception
+    frame = Catalog().frame()
+    assert (frame["feature_version"] == feature_set_version()).all() and frame["edge_ratio"].notna().all()

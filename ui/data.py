@@ -14,7 +14,9 @@ import streamlit as st
 from marsviz import config, scoring
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
-from marsviz.features import REGISTRY, compute_all
+from marsviz.errors import CatalogError
+from marsviz.features import REGISTRY, compute_all, feature_set_version
+from marsviz.pipeline import reanalyse
 from marsviz.samples import load_samples
 from marsviz.terrain.features import explain
 from ui.sidebar import weights_key
@@ -47,6 +49,26 @@ def ensure_samples() -> None:
                                                               text=f"First start: analysed {done} of {total}"),
                  workers=1)
     bar.empty()
+
+
+def refresh_stale_features() -> None:
+    """Recompute features an older marsviz version computed (after an upgrade), with a progress bar.
+
+    Checked once per catalog revision and session, so a current catalog costs one query per change.
+    """
+    if st.session_state.get("features_checked") == version():
+        return
+    catalog = get_catalog()
+    stale = len(catalog.stale(feature_set_version()))
+    if stale:
+        bar = st.progress(0.0, text=f"The features changed since {stale} images were analysed: updating them...")
+        try:
+            reanalyse(catalog, workers=1, progress=lambda done, total: bar.progress(
+                done / total, text=f"Updating features: {done} of {total}"))
+        except CatalogError as error:
+            st.warning(f"{stale} images were analysed by an older version and cannot be updated: {error}")
+        bar.empty()
+    st.session_state["features_checked"] = version()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
