@@ -40,6 +40,20 @@ def dark_spot_ratio(image: np.ndarray, relative_threshold: float = 0.5) -> Featu
 
 
 def dark_spots_of_luminance(gray: np.ndarray, median: float, relative_threshold: float = 0.5) -> FeatureResult:
-    """:func:`dark_spot_ratio` from a luminance map and its median computed once for several features."""
+    """:func:`dark_spot_ratio` from a luminance map and its median, computed once for several features.
+
+    Parameters
+    ----------
+    gray : ndarray
+        float (H, W) luminance in [0, 1].
+    median : float
+        The frame's median luminance (:func:`marsviz.features._stats.frame_median`).
+    relative_threshold : float, optional
+        As in :func:`dark_spot_ratio`.
+
+    Returns
+    -------
+    FeatureResult
+    """
     mask = gray < relative_threshold * median
     return FeatureResult(float(np.count_nonzero(mask)) / mask.size, mask)

@@ -58,7 +58,19 @@ def edge_ratio(image: np.ndarray, sigma: float = 2.0, low_threshold: float = 0.0
 
 def edges_of_luminance(gray: np.ndarray, sigma: float = 2.0, low_threshold: float = 0.05,
                        high_threshold: float = 0.1) -> FeatureResult:
-    """:func:`edge_ratio` from a luminance map computed once for several features."""
+    """:func:`edge_ratio` from a luminance map computed once for several features.
+
+    Parameters
+    ----------
+    gray : ndarray
+        float (H, W) luminance in [0, 1].
+    sigma, low_threshold, high_threshold : float, optional
+        As in :func:`edge_ratio`.
+
+    Returns
+    -------
+    FeatureResult
+    """
     factor = 2 if min(gray.shape) >= HALF_RESOLUTION_MIN_SIDE else 1
     traced = canny_mask(_box_reduce(gray, factor), sigma / factor, low_threshold * factor,
                         high_threshold * factor)

@@ -43,7 +43,23 @@ def water_ice_ratio(image: np.ndarray, brightness_threshold: float = 0.6, relati
 
 def water_ice_of_luminance(image: np.ndarray, gray: np.ndarray, median: float, brightness_threshold: float = 0.6,
                            relative_brightness: float = 1.3, max_redness: float = 0.02) -> FeatureResult:
-    """:func:`water_ice_ratio` from a luminance map and its median computed once for several features."""
+    """:func:`water_ice_ratio` from a luminance map and its median, computed once for several features.
+
+    Parameters
+    ----------
+    image : ndarray
+        The float image in [0, 1], (H, W) or (H, W, 3) (its red and blue channels judge redness).
+    gray : ndarray
+        Its (H, W) luminance.
+    median : float
+        The frame's median luminance (:func:`marsviz.features._stats.frame_median`).
+    brightness_threshold, relative_brightness, max_redness : float, optional
+        As in :func:`water_ice_ratio`.
+
+    Returns
+    -------
+    FeatureResult
+    """
     mask = gray >= max(brightness_threshold, relative_brightness * median)
     if image.ndim == 3:
         mask &= (image[..., 0] - image[..., 2]) <= max_redness
