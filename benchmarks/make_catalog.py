@@ -67,6 +67,9 @@ def synthetic_sha(index: int, real_sha: str) -> str:
 def make_catalog(catalog: Catalog, rows: int, progress=print, jitter: float = 0.0, seed: int = 0) -> int:
     """Add synthetic rows 0 .. `rows` - 1 (those missing); return how many were added.
 
+    Synthetic rows left by another feature-set version (an upgrade since they were made) get the
+    current values too, as ``analyze`` would give them, without decoding anything again.
+
     Parameters
     ----------
     catalog : Catalog
@@ -76,10 +79,9 @@ def make_catalog(catalog: Catalog, rows: int, progress=print, jitter: float = 0.
     jitter : float
         Standard deviation of the noise added to each feature value (0: the sample's own values).
     seed : int
-        Seed of that noise.
+        Seed of that noise (each row's noise depends on the seed and the row's index only).
     """
     samples = analysed_samples(catalog)
-    rng = np.random.default_rng(seed)
     version = feature_set_version()
     added_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     added = 0
@@ -94,18 +96,31 @@ def make_catalog(catalog: Catalog, rows: int, progress=print, jitter: float = 0.
             fields = provenance.as_dict()
             fields.update(source="synthetic", name=f"synthetic-{index:06d}-{provenance.name}", source_id="",
                           description="", synthetic=1)
-            features = analysis.features
-            if jitter:
-                features = {name: (value if value is None or (name == "colour_variation" and not
-                                                               analysis.is_color)
-                                   else float(np.clip(value + rng.normal(0, jitter), 0, 1)))
-                            for name, value in features.items()}
             batch.append({"sha256": sha, "extension": analysis.extension, "width": analysis.width,
                           "height": analysis.height, "is_color": int(analysis.is_color), **fields,
-                          "added_at": added_at, "feature_version": version, **features})
+                          "added_at": added_at, "feature_version": version,
+                          **_row_features(index, analysis, jitter, seed)})
         added += catalog.insert_many(batch)
         progress(f"{min(rows, start + BATCH):,} of {rows:,} rows")
+    stale = [row for row in catalog.stale(version) if row["name"].startswith("synthetic-")]
+    for start in range(0, len(stale), BATCH):
+        updates = []
+        for row in stale[start:start + BATCH]:
+            index = int(row["name"].split("-", 2)[1])
+            updates.append((row["id"], _row_features(index, samples[index % len(samples)][0], jitter, seed)))
+        catalog.update_features(updates, version)
+        progress(f"{min(len(stale), start + BATCH):,} of {len(stale):,} stale synthetic rows updated")
     return added
+
+
+def _row_features(index: int, analysis, jitter: float, seed: int) -> dict[str, float]:
+    """The feature values stored for synthetic row `index`: its sample's, plus that row's own noise."""
+    if not jitter:
+        return dict(analysis.features)
+    noise = np.random.default_rng((seed, index)).normal(0, jitter, len(analysis.features))
+    return {name: (value if value is None or (name == "colour_variation" and not analysis.is_color)
+                   else float(np.clip(value + delta, 0, 1)))
+            for (name, value), delta in zip(analysis.features.items(), noise)}
 
 
 def main() -> int:

@@ -39,3 +39,21 @@ def test_jitter_spreads_values_within_range(tmp_path):
     values = frame["dark_spot_ratio"].to_numpy()
     assert ((values >= 0) & (values <= 1)).all()
     assert frame["dark_spot_ratio"].nunique() > len(manifest())
+
+
+def test_rows_left_stale_by_a_feature_change_are_brought_up_to_date(tmp_path, monkeypatch):
+    import dataclasses
+
+    from marsviz.features import REGISTRY, feature_set_version
+
+    catalog = Catalog(tmp_path)
+    rows = len(manifest()) + 3
+    make_catalog(catalog, rows, progress=lambda text: None, jitter=0.05)
+    before = catalog.frame().set_index("id")
+    name = "edge_ratio"
+    monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], version=REGISTRY[name].version + "x"))
+    assert len(catalog.stale(feature_set_version())) == rows
+    assert make_catalog(catalog, rows, progress=lambda text: None, jitter=0.05) == 0
+    after = catalog.frame().set_index("id")
+    assert catalog.stale(feature_set_version()) == []
+    assert after[name].equals(before[name])  # same seed: the same per-row values
