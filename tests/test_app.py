@@ -102,3 +102,17 @@ def test_images_analysed_by_an_older_feature_version_are_updated_on_start(small_
     assert not app.exception
     frame = Catalog().frame()
     assert (frame["feature_version"] == feature_set_version()).all() and frame["edge_ratio"].notna().all()
+
+
+def test_a_large_stale_catalog_is_not_reanalysed_inside_the_page(small_catalog_home, monkeypatch):
+    import sqlite3
+
+    from marsviz.catalog import Catalog
+
+    monkeypatch.setattr("ui.data.REFRESH_IN_APP_MAX", 2)
+    with sqlite3.connect(small_catalog_home / "catalog.sqlite") as conn:
+        conn.execute("UPDATE images SET feature_version = 'old' WHERE id <= 3")
+    app = run_app()
+    assert not app.exception
+    assert any("python -m marsviz analyze" in w.value for w in app.warning)
+    assert (Catalog().frame()["feature_version"] == "old").sum() == 3

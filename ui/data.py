@@ -51,6 +51,11 @@ def ensure_samples() -> None:
     bar.empty()
 
 
+#: Up to this many images analysed by an older feature version are updated when the app opens;
+#: more would block the page for minutes, so the app then asks for ``python -m marsviz analyze``.
+REFRESH_IN_APP_MAX = 1000
+
+
 def refresh_stale_features() -> None:
     """Recompute features an older marsviz version computed (after an upgrade), with a progress bar.
 
@@ -60,7 +65,10 @@ def refresh_stale_features() -> None:
         return
     catalog = get_catalog()
     stale = len(catalog.stale(feature_set_version()))
-    if stale:
+    if stale > REFRESH_IN_APP_MAX:
+        st.warning(f"{stale:,} images were analysed by an older version of the features; their new feature "
+                   "values are missing until you run `python -m marsviz analyze` (it uses every core).")
+    elif stale:
         bar = st.progress(0.0, text=f"The features changed since {stale} images were analysed: updating them...")
         try:
             reanalyse(catalog, workers=1, progress=lambda done, total: bar.progress(
