@@ -213,6 +213,17 @@ class Catalog:
         rows = self._read("SELECT id FROM images WHERE sha256 = ?", (sha256,))
         return rows[0][0] if rows else None
 
+    def ids_by_sha(self, sha256s: list[str]) -> dict[str, int]:
+        """Ids of the images among these content hashes that are in the catalog, in one query per 500."""
+        found: dict[str, int] = {}
+        unique = list(dict.fromkeys(sha256s))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            rows = self._read(f"SELECT sha256, id FROM images WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+                              tuple(chunk))
+            found.update({row[0]: row[1] for row in rows})
+        return found
+
     def find_by_source_id(self, source: str, source_id: str) -> int | None:
         """Id of the image with this id at this source, or None."""
         rows = self._read("SELECT id FROM images WHERE source = ? AND source_id = ?", (source, source_id))

@@ -287,9 +287,11 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
         except OSError as error:
             plan.append((path, None, ImageRejected(path.name, f"cannot read file ({error.strerror or error})")))
             continue
-        if sha not in first_of and catalog.find_by_sha(sha) is None:
-            first_of[sha] = len(plan)
         plan.append((path, sha, None))
+    known = catalog.ids_by_sha([sha for _, sha, _ in plan if sha is not None])
+    for position, (_, sha, _) in enumerate(plan):
+        if sha is not None and sha not in known and sha not in first_of:
+            first_of[sha] = position
     analysed = analyse_many([plan[i][0] for i in first_of.values()], workers)
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
     for position, (path, sha, unreadable) in enumerate(plan):
@@ -298,7 +300,7 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
         elif sha in rejected:
             yield AddResult("rejected", path.name, reason=rejected[sha])
         elif first_of.get(sha) != position:
-            yield AddResult("duplicate", path.name, catalog.find_by_sha(sha))
+            yield AddResult("duplicate", path.name, known[sha] if sha in known else catalog.find_by_sha(sha))
         else:
             _, outcome = next(analysed)
             if isinstance(outcome, ImageRejected):

@@ -88,3 +88,11 @@ def test_an_unusable_data_folder_is_a_catalog_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(CatalogError):
         Catalog(blocker / "home")
+
+
+def test_ids_by_sha_finds_only_stored_content(home):
+    catalog = Catalog()
+    image_id = insert(catalog)
+    others = [f"{i:064x}" for i in range(1200)]  # more than one query's worth
+    assert catalog.ids_by_sha([SHA, *others, SHA]) == {SHA: image_id}
+    assert catalog.ids_by_sha([]) == {}
