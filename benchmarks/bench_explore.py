@@ -16,29 +16,22 @@ sitting on the 71 samples' spots), then measures with Playwright:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from common import ROOT
+import common  # noqa: F401  (puts this checkout on sys.path for marsviz and tests.browser)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from marsviz.catalog import Catalog
 
 from make_catalog import make_catalog
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, app_server  # the test suite's server and browser set-up
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SCATTER = ".js-plotly-plot .plot-container"
 #: JavaScript: page coordinates and name of point `i` of the scatter's first trace.
 POINT_JS = """(i) => {
@@ -51,43 +44,6 @@ POINT_JS = """(i) => {
 
 
 HEADINGS_JS = "() => [...document.querySelectorAll('h4')].map(h => h.textContent).join('|')"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def app_server(home: Path, timeout: float = 120.0):
-    """``streamlit run app.py`` with ``MARSVIZ_HOME=home`` on a free port; yields the base URL."""
-    port = _free_port()
-    env = {**os.environ, "MARSVIZ_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    log_path = home / "bench-streamlit.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                with contextlib.suppress(OSError):
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start: " + log_path.read_text()[-1500:])
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def time_to_scatter(browser, url: str) -> tuple[float, object]:
@@ -144,7 +100,7 @@ def ranking_times(browser, url: str) -> tuple[float, float]:
 
 def measure(home: Path, clicks: int) -> dict:
     figures = {}
-    with app_server(home) as url, sync_playwright() as playwright:
+    with app_server(home, timeout=120) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             figures["scatter_cold_s"], page = time_to_scatter(browser, url)
