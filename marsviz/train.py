@@ -3,7 +3,9 @@
 ``python -m marsviz train data/hirise/labels.csv data/hirise/images`` rebuilds the shipped
 ``marsviz/terrain/model.json`` and its ``evaluation.json`` (what the Method page shows):
 
-1. every crop is decoded and described exactly as the features do at run time (one tile per crop);
+1. every crop is decoded and described exactly as the features do at run time (one tile per crop), and so
+   are its 7 rotated and mirrored copies (:func:`dihedral_copies`), the augmentation the labeled set's authors
+   used: training parts learn from all 8 copies of each of their crops, held-out crops are scored as they are;
 2. nested cross-validation: outer folds split *source images* (never crops); inside each outer training
    part, an inner grouped cross-validation picks the regularisation of each head (C of the ice terrain
    logistic regression, alpha of the landmark network); the outer held-out source images are scored by a
@@ -46,6 +48,8 @@ OUTER_FOLDS = 5
 INNER_FOLDS = 3
 #: Bootstrap resamples of source images for the intervals.
 RESAMPLES = 1000
+#: Copies of each training crop: itself and its 7 rotations by 90/180/270 degrees and mirror images.
+DIHEDRAL_COPIES = 8
 
 
 def crop_class(labels: tuple[str, ...]) -> str:
@@ -60,9 +64,27 @@ def crop_class(labels: tuple[str, ...]) -> str:
     return next(c for c in CLASS_PRIORITY if c in classes)
 
 
+def dihedral_copies(image: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations by multiples of 90 degrees and mirror images of an image, the image itself first.
+
+    Orbital terrain has no up: a crater or a dune field rotated or mirrored is still one.  (The descriptors
+    are nearly invariant to these by design; the copies still differ by where the 2x2 averaging grid falls on
+    an odd-sized crop and by which ties the texture codes break.)
+
+    Examples
+    --------
+    >>> copies = dihedral_copies(np.arange(6).reshape(2, 3))
+    >>> len(copies), copies[0].tolist(), copies[1].tolist()
+    (8, [[0, 1, 2], [3, 4, 5]], [[2, 5], [1, 4], [0, 3]])
+    """
+    mirrored = image[:, ::-1]
+    return [np.ascontiguousarray(np.rot90(base, k)) for base in (image, mirrored) for k in range(4)]
+
+
 def describe_crops(labels: pd.DataFrame, image_dir: str | Path, seed_features: bool = True,
-                   progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Decode every labeled crop and describe it as the terrain features do at run time.
+                   progress: Callable[[int, int], None] | None = None,
+                   copies: int = DIHEDRAL_COPIES) -> tuple[np.ndarray, pd.DataFrame]:
+    """Decode every labeled crop and describe it, and its rotated and mirrored copies, as the features do.
 
     Parameters
     ----------
@@ -74,13 +96,17 @@ def describe_crops(labels: pd.DataFrame, image_dir: str | Path, seed_features: b
         Also compute the registry's other (untrained) features, for the evaluation table.
     progress : callable, optional
         ``progress(done, total)`` after each crop.
+    copies : int, optional
+        How many of :func:`dihedral_copies` to describe (1: the crop alone).
 
     Returns
     -------
     descriptors : ndarray
-        (N, D): the mean over each crop's scored tiles (a crop of the training size is one tile).
+        (N, copies, D): per copy, the mean over its scored tiles (a crop of the training size is one
+        tile); copy 0 is the crop as it is.
     seed_values : DataFrame
-        The other features' values, one column each (empty when `seed_features` is False).
+        The other features' values on the crops as they are, one column each (empty when `seed_features` is
+        False).
     """
     from marsviz.decode import load_image
     from marsviz.features import REGISTRY
@@ -95,9 +121,12 @@ def describe_crops(labels: pd.DataFrame, image_dir: str | Path, seed_features: b
         if not path.is_file():
             raise LabelsError(f"labeled image {file_name} not found in {image_dir}")
         pixels = load_image(path).pixels
-        tiles = image_descriptors(pixels)
-        chosen = tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
-        descriptors.append(chosen.mean(axis=0))
+        per_copy = []
+        for copy in dihedral_copies(pixels)[:copies]:
+            tiles = image_descriptors(copy)
+            chosen = tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
+            per_copy.append(chosen.mean(axis=0))
+        descriptors.append(per_copy)
         seed_rows.append({name: feature.function(pixels).value for name, feature in others.items()})
         if progress:
             progress(done, len(labels))
@@ -109,6 +138,14 @@ def _require_sklearn():
         import sklearn  # noqa: F401
     except ImportError:
         raise MarsvizError("training needs scikit-learn: pip install scikit-learn") from None
+
+
+def _training_rows(descriptors: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every copy of every crop as one row, (N * K, D), with its class; and K (1 for (N, D) descriptors)."""
+    if descriptors.ndim == 2:
+        return descriptors, classes, 1
+    copies = descriptors.shape[1]
+    return descriptors.reshape(-1, descriptors.shape[2]), np.repeat(classes, copies), copies
 
 
 def standardisation(descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,13 +194,13 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: flo
     Parameters
     ----------
     descriptors : ndarray
-        (N, D).
+        (N, D), or (N, K, D) for K copies of each crop (:func:`dihedral_copies`), all trained on.
     classes : ndarray
         (N,) class names; must include ``ice_terrain`` and ``other``.
     c : float
-        Inverse L2 strength of the ice terrain head (logistic regression).
+        Inverse L2 strength of the ice terrain head (logistic regression), per crop (see Notes).
     alpha : float
-        L2 weight decay of the landmark head (network).
+        L2 weight decay of the landmark head (network), per crop.
     seed : int, optional
         Seeds the network's initial weights and batches.
     metadata : dict, optional
@@ -172,12 +209,19 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: flo
     Returns
     -------
     TerrainModel
+
+    Notes
+    -----
+    scikit-learn weighs the L2 penalty against the data term summed (logistic regression) or averaged (network)
+    over rows, so K nearly identical copies of each crop would weaken it K-fold; C is divided and alpha
+    multiplied by K so that a value means the same with and without copies.
     """
     _require_sklearn()
-    mean, scale = standardisation(descriptors)
-    z = (descriptors - mean) / scale
-    heads = {"ice_terrain_score": fit_linear_head(z, classes, c),
-             "landmark_score": fit_network_head(z, classes, alpha, seed)}
+    rows, row_classes, copies = _training_rows(descriptors, classes)
+    mean, scale = standardisation(rows)
+    z = (rows - mean) / scale
+    heads = {"ice_terrain_score": fit_linear_head(z, row_classes, c / copies),
+             "landmark_score": fit_network_head(z, row_classes, alpha * copies, seed)}
     return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale, heads=heads,
                         metadata=metadata or {})
 
@@ -198,21 +242,25 @@ def choose_hyperparameters(descriptors: np.ndarray, classes: np.ndarray, groups:
     """Pick C (ice head) and alpha (landmark head) by grouped cross-validation on the data given.
 
     Each value is judged by the mean over folds of its own score's ROC AUC (ice terrain against the rest for
-    C, any landmark against "other" for alpha) on the fold's held-out source images.
+    C, any landmark against "other" for alpha) on the fold's held-out source images.  `descriptors` is (N, D)
+    or (N, K, D) as in :func:`fit_model`: training parts use every copy (with C and alpha per crop, as there),
+    held-out crops only copy 0, the crop as it is.
     """
     totals = {("c", value): [] for value in C_GRID} | {("alpha", value): [] for value in ALPHA_GRID}
+    as_is = descriptors if descriptors.ndim == 2 else descriptors[:, 0]
     for train_rows, test_rows in _folds(classes, groups, INNER_FOLDS, seed):
         if not {ICE_CLASS, OTHER_CLASS} <= set(classes[train_rows]):
             continue
-        mean, scale = standardisation(descriptors[train_rows])
-        z_train = (descriptors[train_rows] - mean) / scale
-        z_test = (descriptors[test_rows] - mean) / scale
+        rows, row_classes, copies = _training_rows(descriptors[train_rows], classes[train_rows])
+        mean, scale = standardisation(rows)
+        z_train = (rows - mean) / scale
+        z_test = (as_is[test_rows] - mean) / scale
         ice, landmark = classes[test_rows] == ICE_CLASS, classes[test_rows] != OTHER_CLASS
         for value in C_GRID:
-            head = fit_linear_head(z_train, classes[train_rows], value)
+            head = fit_linear_head(z_train, row_classes, value / copies)
             totals[("c", value)].append(roc_auc(ice, head.probabilities(z_test)[:, head.classes.index(ICE_CLASS)]))
         for value in ALPHA_GRID:
-            head = fit_network_head(z_train, classes[train_rows], value, seed)
+            head = fit_network_head(z_train, row_classes, value * copies, seed)
             other = head.probabilities(z_test)[:, head.classes.index(OTHER_CLASS)]
             totals[("alpha", value)].append(roc_auc(landmark, 1.0 - other))
 
@@ -227,6 +275,9 @@ def choose_hyperparameters(descriptors: np.ndarray, classes: np.ndarray, groups:
 def cross_validated_scores(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray,
                            seed: int) -> tuple[pd.DataFrame, list[dict]]:
     """Both terrain scores of every crop from a model that never saw its source image (nested grouped CV).
+
+    `descriptors` is (N, D) or (N, K, D) as in :func:`fit_model`; each crop is scored as it is (copy 0), by a
+    model trained on every copy of the other source images' crops.
 
     Returns
     -------
@@ -243,7 +294,8 @@ def cross_validated_scores(descriptors: np.ndarray, classes: np.ndarray, groups:
                                         seed + 1 + fold)
         chosen.append(picked)
         model = fit_model(descriptors[train_rows], classes[train_rows], picked["c"], picked["alpha"], seed)
-        for name, values in model.scores(descriptors[test_rows]).items():
+        held_out = descriptors[test_rows] if descriptors.ndim == 2 else descriptors[test_rows, 0]
+        for name, values in model.scores(held_out).items():
             scores.loc[test_rows, name] = values
     return scores, chosen
 
@@ -307,6 +359,7 @@ def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, pr
                        "class_counts": class_counts, "source_image_ids": sorted(np.unique(groups).tolist())},
         "ice_terrain_head": f"multinomial logistic regression, class-balanced, C={final['c']}",
         "landmark_head": f"{HIDDEN_UNITS} ReLU units, softmax, weight decay alpha={final['alpha']}",
+        "training_copies": f"{DIHEDRAL_COPIES} per crop: rotations by 0/90/180/270 degrees and their mirror images",
         "seed": seed, "command": "python -m marsviz train LABELS.csv IMAGE_DIR",
     }
     model = fit_model(descriptors, classes, final["c"], final["alpha"], seed, metadata)
@@ -319,7 +372,11 @@ def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, pr
                                       + ", ".join(CLASS_PRIORITY)},
         "protocol": {"grouping": "source image id (file name up to _RED)", "outer_folds": OUTER_FOLDS,
                      "inner_folds": INNER_FOLDS, "c_grid": list(C_GRID), "alpha_grid": list(ALPHA_GRID),
-                     "hidden_units": HIDDEN_UNITS, "chosen_per_outer_fold": chosen, "final": final,
+                     "hidden_units": HIDDEN_UNITS,
+                     "training_copies": f"{DIHEDRAL_COPIES} per training crop (rotations by multiples of 90 "
+                                        "degrees, mirror images); held-out crops scored as they are; C and "
+                                        "alpha per crop (C divided, alpha multiplied by the copies)",
+                     "chosen_per_outer_fold": chosen, "final": final,
                      "seed": seed, "bootstrap_resamples": resamples,
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,

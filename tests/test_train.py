@@ -28,6 +28,29 @@ def test_crop_class_merges_ice_labels_and_prefers_a_landmark_to_other():
     assert crop_class(("other",)) == "other"
 
 
+def test_dihedral_copies_are_the_crop_then_its_distinct_rotations_and_mirror_images():
+    crop = np.random.default_rng(0).random((5, 7))
+    copies = train_module.dihedral_copies(crop)
+    assert len(copies) == 8 and np.array_equal(copies[0], crop)
+    assert len({c.tobytes() + bytes(c.shape) for c in copies}) == 8
+    # Each copy is a rotation of the crop or of its mirror image, the same pixels rearranged.
+    assert all(sorted(c.ravel()) == sorted(crop.ravel()) for c in copies)
+    assert {c.shape for c in copies} == {(5, 7), (7, 5)}
+
+
+def test_copy_zero_of_each_crop_is_described_as_the_features_describe_it():
+    from marsviz.decode import load_image
+    from marsviz.terrain.features import image_descriptors
+
+    labels = load_labels(FIXTURE / "labels.csv").head(3)
+    descriptors, _ = train_module.describe_crops(labels, FIXTURE / "images", seed_features=False)
+    assert descriptors.shape == (3, train_module.DIHEDRAL_COPIES, len(DESCRIPTOR_NAMES))
+    first = image_descriptors(load_image(FIXTURE / "images" / labels["file"].iloc[0]).pixels)
+    assert np.array_equal(descriptors[0, 0], first.descriptors[first.valid].mean(axis=0))
+    # The descriptors are nearly invariant to rotation, so the copies are close but not all identical.
+    assert np.allclose(descriptors[:, 1:], descriptors[:, :1], atol=0.5)
+
+
 def _small_search(patch):
     """Fewer folds and one value per hyper-parameter: the same code paths at a fraction of the fits."""
     patch.setattr(train_module, "OUTER_FOLDS", 3)
@@ -83,6 +106,7 @@ def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(train
     assert summary["dataset"]["files_with_two_labels"] == int((labels["labels"].map(len) > 1).sum()) > 0
     assert len(summary["protocol"]["chosen_per_outer_fold"]) >= 2
     assert summary["protocol"]["final"]["alpha"] in (3.0, 10.0)
+    assert summary["protocol"]["training_copies"].startswith("8 per training crop")
 
 
 def test_training_without_enough_ice_sources_is_refused(tmp_path):

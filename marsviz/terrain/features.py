@@ -235,9 +235,9 @@ _METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile
            "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
            "GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
            "coherence and entropy, heterogeneity between blocks) and scored by a model trained on 1,422 labeled "
-           "HiRISE crops (python -m marsviz train): a multinomial logistic regression for ice terrain, a network "
-           "of one hidden layer (64 ReLU units) for landmarks. Black no-data borders "
-           "are filled before describing; tiles mostly no-data are not scored. The image's value is the mean "
+           "HiRISE crops and their rotated and mirrored copies (python -m marsviz train): a multinomial logistic "
+           "regression for ice terrain, a network of one hidden layer (64 ReLU units) for landmarks. Black no-data "
+           "borders are filled before describing; tiles mostly no-data are not scored. The image's value is the mean "
            "of its best quarter of tiles; the map shows each tile's score.")
 
 ICE_TERRAIN_FEATURE = Feature(
