@@ -11,7 +11,7 @@ from ui import data, sidebar
 from ui.text import escape_markdown
 
 st.title("Upload")
-st.write("Add JPEG, PNG or TIFF images. Each is checked, analysed with the same features as the catalog and "
+st.write("Add JPEG, PNG, TIFF or WebP images. Each is checked, analysed with the same features as the catalog and "
          "ranked against it. The same file uploaded twice is recognised and kept once.")
 
 files = st.file_uploader("Images", type=["jpg", "jpeg", "png", "tif", "tiff", "webp"], accept_multiple_files=True,
