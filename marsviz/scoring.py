@@ -158,9 +158,10 @@ def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
     names = [n for n in REGISTRY if n in frame]
     values = frame[names].astype(float)
     if "is_color" in frame:
+        grayscale = ~frame["is_color"].astype(bool)
         for name in names:
-            if REGISTRY[name].colour_only:
-                values.loc[~frame["is_color"].astype(bool), name] = np.nan
+            if not REGISTRY[name].applies_to(is_color=False):
+                values.loc[grayscale, name] = np.nan
     return values
 
 

@@ -84,7 +84,7 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         st.caption(" · ".join(f"{labels[n]}: rgb{REGISTRY[n].overlay_colour}" for n in chosen))
 
     st.markdown("**Features**")
-    st.dataframe(_feature_table(row, ranked_row, weights), hide_index=True, width="stretch")
+    st.dataframe(_feature_table(row, weights), hide_index=True, width="stretch")
     reasons = _outlier_reasons(image_id)
     if reasons:
         st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
@@ -99,9 +99,9 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     _neighbours(image_id, table, key)
 
 
-def _feature_table(row: dict, ranked_row, weights: dict[str, float]) -> pd.DataFrame:
+def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
     values = pd.Series({name: row.get(name) for name in REGISTRY})
-    applicable = {name: not (REGISTRY[name].colour_only and not row["is_color"]) for name in REGISTRY}
+    applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"])) for name in REGISTRY}
     usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
     share = scoring.contributions(usable, weights)
     return pd.DataFrame({
@@ -139,23 +139,28 @@ def _provenance_table(row: dict) -> pd.DataFrame:
                          "value": ["" if row.get(f) is None else str(row.get(f)) for f in fields + extra]})
 
 
-def _outlier_reasons(image_id: int) -> list[tuple[str, float]]:
+def _robust_z_of(image_id: int) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """(ids, robust z-scores) of the catalog and the row of `image_id` in them (None if absent)."""
     ids, z = data.robust_z_table(data.version())
     index = np.flatnonzero(ids == image_id)
-    if not len(index):
+    return ids, z, int(index[0]) if len(index) else None
+
+
+def _outlier_reasons(image_id: int) -> list[tuple[str, float]]:
+    _, z, index = _robust_z_of(image_id)
+    if index is None:
         return []
-    z_row = z[index[0]]
+    z_row = z[index]
     names = list(REGISTRY)
     return [(n, float(z_row[names.index(n)])) for n in scoring.outlier_reasons(z_row, names)]
 
 
 def _neighbours(image_id: int, table: pd.DataFrame, key: str) -> None:
-    ids, z = data.robust_z_table(data.version())
-    index = np.flatnonzero(ids == image_id)
-    if not len(index) or len(ids) < 2:
+    ids, z, index = _robust_z_of(image_id)
+    if index is None or len(ids) < 2:
         return
     st.markdown("**Nearest neighbours in feature space**")
-    neighbours = scoring.nearest_neighbours(z, int(index[0]), NEIGHBOURS)
+    neighbours = scoring.nearest_neighbours(z, index, NEIGHBOURS)
     catalog = data.get_catalog()
     columns = st.columns(3)
     for slot, (row_index, distance) in enumerate(neighbours):

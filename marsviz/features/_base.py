@@ -66,6 +66,10 @@ class Feature:
     colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
 
+    def applies_to(self, is_color: bool) -> bool:
+        """Whether this feature measures anything on a colour (True) or grayscale (False) image."""
+        return is_color or not self.colour_only
+
 
 def check_image(image: np.ndarray) -> np.ndarray:
     """Validate a feature input and return it unchanged.
