@@ -27,8 +27,9 @@ import numpy as np
 from common import sample_files
 
 from marsviz.catalog import Catalog
+from marsviz.decode import read_bounded
 from marsviz.features import feature_set_version
-from marsviz.pipeline import analyse, load_bounded_bytes
+from marsviz.pipeline import analyse
 from marsviz.provenance import Provenance
 from marsviz.samples import manifest, provenance_of
 
@@ -41,7 +42,7 @@ def analysed_samples(catalog: Catalog) -> list[tuple[object, Provenance]]:
     rows = manifest()
     analysed = []
     for path in sample_files():
-        data = load_bounded_bytes(path, path.name)
+        data = read_bounded(path, path.name)
         analysis = analyse(data, path.name)
         catalog.images.put_bytes(data, analysis.sha256, analysis.extension)
         catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg")

@@ -16,8 +16,9 @@ from common import sample_files
 
 from PIL import Image
 
+from marsviz.decode import read_bounded
 from marsviz.errors import ImageRejected
-from marsviz.pipeline import analyse, load_bounded_bytes
+from marsviz.pipeline import analyse
 
 
 def _rss_mb() -> float:
@@ -47,7 +48,7 @@ def main() -> int:
     for _ in range(args.repeat):
         for path in files:
             try:
-                analyse(load_bounded_bytes(path, path.name), path.name)
+                analyse(read_bounded(path, path.name), path.name)
                 analysed += 1
             except ImageRejected as error:
                 print(f"rejected {error}", file=sys.stderr)

@@ -87,7 +87,7 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     """
     max_side = max_side or int(config.get("analysis_max_side"))
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
-    data = _read_bounded(source, name)
+    data = read_bounded(source, name)
     _check_png_chunks(data, name)
     try:
         with warnings.catch_warnings():
@@ -142,7 +142,14 @@ def _check_png_chunks(data: bytes, name: str) -> None:
         raise ImageRejected(name, "not a readable image (PNG file holds no image data: truncated or corrupt)")
 
 
-def _read_bounded(source, name: str) -> bytes:
+def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
+    """The bytes of `source`, refusing empty and unreadable files and files over ``max_upload_bytes``.
+
+    Raises
+    ------
+    ImageRejected
+        Naming the file and the reason.
+    """
     limit = int(config.get("max_upload_bytes"))
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)

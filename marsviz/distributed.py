@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from marsviz import config
+from marsviz.decode import read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.features import compute_values, feature_set_version
-from marsviz.pipeline import load_bounded_bytes
 
 #: Tasks in flight per worker thread: enough to hide the network, few enough to keep memory flat.
 IN_FLIGHT_PER_THREAD = 4
@@ -118,7 +118,7 @@ def _run(client, paths: list[Path]) -> Iterator[tuple[Path, object]]:
 
     def submit(path: Path):
         try:
-            data = load_bounded_bytes(path, path.name)
+            data = read_bounded(path, path.name)
         except ImageRejected as error:
             return path, error
         return path, client.submit(features_on_worker, data, path.name, max_side, version, pure=False)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from marsviz import config
 from marsviz.catalog import Catalog
-from marsviz.decode import load_image
+from marsviz.decode import load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.features import compute_values, feature_set_version
 from marsviz.provenance import Provenance
@@ -146,25 +146,13 @@ def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool
     """Like :func:`add_bytes` for a file on disk; with `move`, the file is moved into the store."""
     path = Path(path)
     try:
-        data = load_bounded_bytes(path, provenance.name)
+        data = read_bounded(path, provenance.name)
         analysis = analyse(data, provenance.name)
     except ImageRejected as error:
         if move:
             path.unlink(missing_ok=True)
         return AddResult("rejected", provenance.name, reason=error.reason)
     return record(catalog, analysis, path, provenance, move=move)
-
-
-def load_bounded_bytes(path: Path, name: str) -> bytes:
-    """The file's bytes, refusing unreadable files and files over the size limit."""
-    limit = int(config.get("max_upload_bytes"))
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise ImageRejected(name, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit")
-        return path.read_bytes()
-    except OSError as error:
-        raise ImageRejected(name, f"cannot read file ({error.strerror or error})") from None
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -182,7 +170,7 @@ def _analyse_path(path: str) -> Analysis | ImageRejected:
     """Pool worker: analyse one file, returning the rejection rather than raising it across processes."""
     name = Path(path).name
     try:
-        return analyse(load_bounded_bytes(Path(path), name), name)
+        return analyse(read_bounded(Path(path), name), name)
     except ImageRejected as error:
         return error
 
@@ -202,7 +190,7 @@ def _features_of_path(path: str) -> dict[str, float] | ImageRejected:
     """Pool worker: feature values of one file, or its rejection."""
     name = Path(path).name
     try:
-        return analyse_features(load_bounded_bytes(Path(path), name), name)
+        return analyse_features(read_bounded(Path(path), name), name)
     except ImageRejected as error:
         return error
 
