@@ -6,6 +6,7 @@ import pytest
 from marsviz.decode import load_image
 from marsviz.features import (REGISTRY, FeatureResult, colour_variation, compute_all, dark_spot_ratio, edge_ratio,
                               feature_set_version, water_ice_ratio)
+from marsviz.features._stats import MEDIAN_STEP, frame_median
 from marsviz.samples import SAMPLES_DIR, manifest
 
 DUSTY_RED = (0.55, 0.35, 0.22)
@@ -60,6 +61,16 @@ def test_grayscale_has_no_colour_variation_even_when_noisy():
     noisy = np.random.default_rng(1).random((64, 64), dtype=np.float32)
     result = colour_variation(noisy)
     assert result.value == 0.0 and not result.map.any()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (3, 5), (4, 4), (9, 7), (256, 255), (512, 509)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_frame_median_equals_numpy_median_of_its_sample(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    for values in (rng.random(shape).astype(dtype), np.round(rng.random(shape) * 3).astype(dtype)):
+        original = values.copy()
+        assert frame_median(values) == float(np.median(values[::MEDIAN_STEP, ::MEDIAN_STEP]))
+        assert np.array_equal(values, original)
 
 
 @pytest.mark.parametrize("feature", list(REGISTRY.values()), ids=list(REGISTRY))

@@ -25,7 +25,10 @@ def chroma_deviation(image: np.ndarray) -> np.ndarray:
     yellow_blue -= blue
     red_green -= np.float32(frame_median(red_green))
     yellow_blue -= np.float32(frame_median(yellow_blue))
-    return np.hypot(red_green, yellow_blue, out=red_green)
+    # sqrt(a*a + b*b) in place: float32 np.hypot is several times slower, and chroma stays far from overflow.
+    distance = np.square(red_green, out=red_green)
+    distance += np.square(yellow_blue, out=yellow_blue)
+    return np.sqrt(distance, out=distance)
 
 
 def colour_variation(image: np.ndarray, chroma_threshold: float = 0.08) -> FeatureResult:
