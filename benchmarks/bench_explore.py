@@ -8,7 +8,8 @@ sitting on the 71 samples' spots), then measures with Playwright:
 - time from opening the Explore page to the scatter plot drawn (first open after the server started,
   when nothing is cached yet, and a second open in a new browser tab);
 - click on a point to that image shown in the viewer, median over several points;
-- time from opening the Ranking page to its table drawn, and to the next table page.
+- time from opening the Ranking page to its table drawn, and to the next table page;
+- the same second open of Explore on the 71 bundled samples, for comparison: what the page costs at any size.
 
 ``--json`` prints the figures as one JSON line at the end (what ``run_all.py`` reads).
 """
@@ -114,7 +115,22 @@ def measure(home: Path, clicks: int) -> dict:
             figures["ranking_s"], figures["ranking_next_page_s"] = ranking_times(browser, url)
         finally:
             browser.close()
+    figures["scatter_samples_s"] = samples_floor()
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
+
+
+def samples_floor() -> float:
+    """The same second open of Explore on the 71 bundled samples: what the page costs at any catalog size."""
+    with tempfile.TemporaryDirectory() as home, app_server(Path(home), timeout=120) as url, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(2):  # the first open loads the samples into the new catalog
+                seconds, page = time_to_scatter(browser, url)
+                page.close()
+        finally:
+            browser.close()
+    return seconds
 
 
 def main() -> int:

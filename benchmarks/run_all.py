@@ -67,6 +67,12 @@ def bench_analysis(report: Report, samples: list[Path], large: dict[str, Path], 
     report.figure("analysis / Pillow decode, samples: worst image", max(ratios), "(info)", None, "x",
                   f"{sum(r > 2.5 for r in ratios)} of {len(ratios)} images above 2.5x, {len(small)} of them "
                   f"<= 300x300 px")
+    for label, low, high in (("< 0.25 MP", 0, 250_000), ("0.25-1 MP", 250_000, 1_000_000),
+                             (">= 1 MP", 1_000_000, float("inf"))):
+        group = [r for r, p in zip(ratios, samples) if low <= _pixels(p) < high]
+        if group:
+            report.figure(f"analysis / Pillow decode, samples {label}: median", statistics.median(group), "(info)",
+                          None, "x", f"{len(group)} images, {sum(r <= 2.5 for r in group)} within 2.5x")
     for label, path in large.items():
         plain, ours = paired_times(lambda: plain_decode(path), lambda: full_analysis(path), repeats)
         report.figure(f"analysis / Pillow decode, {label}", ours / plain, "<= 2.5", ours / plain <= 2.5, "x",
@@ -189,6 +195,8 @@ def bench_explore(report: Report, rows: int) -> None:
                   figures["scatter_s"] < 3, " s")
     report.figure("Explore: same, first open after the server started", figures["scatter_cold_s"], "(info)", None,
                   " s", "includes reading and ranking the catalog")
+    report.figure("Explore: same page on the 71 bundled samples", figures["scatter_samples_s"], "(info)", None,
+                  " s", "what Streamlit and plotly.js cost at any catalog size")
     report.figure(f"Explore: click to image in viewer, median of {figures['clicks']}", figures["click_median_s"],
                   "< 0.5 s", figures["click_median_s"] < 0.5, " s")
     if "ranking_s" in figures:
