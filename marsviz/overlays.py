@@ -6,6 +6,12 @@ import numpy as np
 
 from marsviz.features import REGISTRY, FeatureResult
 
+#: Plain names for overlay colours, so a legend can say "in blue" instead of an RGB triple.
+COLOUR_NAMES: dict[str, tuple[int, int, int]] = {
+    "red": (230, 30, 30), "orange": (255, 150, 0), "yellow": (255, 230, 0), "green": (60, 220, 120),
+    "cyan": (0, 255, 255), "blue": (40, 120, 255), "magenta": (255, 0, 200), "white": (255, 255, 255),
+}
+
 
 def to_rgb8(pixels: np.ndarray) -> np.ndarray:
     """A float image in [0, 1], (H, W) or (H, W, 3), as an (H, W, 3) uint8 array."""
@@ -45,3 +51,17 @@ def render_overlays(pixels: np.ndarray, results: dict[str, FeatureResult], names
         colour = np.array(REGISTRY[name].overlay_colour, dtype=np.float32)
         canvas = canvas * (1 - alpha) + colour * alpha
     return np.round(canvas).astype(np.uint8)
+
+
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    """The name in :data:`COLOUR_NAMES` nearest to an 8-bit RGB colour (Euclidean distance in RGB).
+
+    Examples
+    --------
+    >>> colour_name((40, 120, 255)), colour_name((250, 140, 10))
+    ('blue', 'orange')
+    """
+    target = np.asarray(rgb, dtype=np.float32)
+    if target.shape != (3,):
+        raise ValueError("rgb must be three values")
+    return min(COLOUR_NAMES, key=lambda name: float(np.sum((np.asarray(COLOUR_NAMES[name]) - target) ** 2)))

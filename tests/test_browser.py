@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from marsviz.catalog import Catalog
+from marsviz.features import REGISTRY
 from marsviz.samples import SAMPLES_DIR, load_samples_subset
 from marsviz.store import sha256_file
 from tests.browser import CHROMIUM, app_server, chromium, wait_for_app
@@ -73,7 +74,12 @@ def test_a_link_with_image_id_opens_the_viewer(app, page):
     wait_for_app(page)
     page.wait_for_function("(before) => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src !== before",
                            arg=before, timeout=30000)  # the overlay redraws the image
-    assert page.get_by_text("Edges: rgb").count() == 1
+    assert page.get_by_text("Edges in yellow").count() == 1
+    pills = page.locator("[data-testid='stMain'] [data-testid='stButtonGroup']").first
+    right_edge = pills.bounding_box()["x"] + pills.bounding_box()["width"]
+    buttons = pills.locator("button").filter(has_text=re.compile(r"\w")).all()
+    assert len(buttons) == len(REGISTRY)
+    assert all(b.bounding_box()["x"] + b.bounding_box()["width"] <= right_edge + 1 for b in buttons)  # none cut off
     assert page.locator("[data-testid='stException']").count() == 0
 
 

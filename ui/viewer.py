@@ -9,7 +9,7 @@ import streamlit as st
 from marsviz import scoring
 from marsviz.errors import MarsvizError
 from marsviz.features import REGISTRY
-from marsviz.overlays import render_overlays
+from marsviz.overlays import colour_name, render_overlays
 from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.terrain.features import SCORES as TERRAIN_SCORES
 from ui import data
@@ -75,13 +75,13 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         st.error("The stored file of this image is missing from the data folder.")
         return
     labels = {name: feature.label for name, feature in REGISTRY.items()}
-    chosen = st.pills("Overlays", list(REGISTRY), format_func=labels.get, selection_mode="multi",
+    chosen = st.pills("Overlays", list(REGISTRY), format_func=labels.get, selection_mode="multi", wrap=True,
                       key=f"{key}_overlays", help="Draw where in the image each feature's value comes from.")
     st.image(render_overlays(pixels, results, list(chosen or [])), width="stretch",
              caption=f"{row['width']} x {row['height']} px original · shown at {pixels.shape[1]} x "
                      f"{pixels.shape[0]} px (analysis resolution) · {'colour' if row['is_color'] else 'grayscale'}")
     if chosen:
-        st.caption(" · ".join(f"{labels[n]}: rgb{REGISTRY[n].overlay_colour}" for n in chosen))
+        st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
 
     st.markdown("**Features**")
     st.dataframe(_feature_table(row, weights), hide_index=True, width="stretch")

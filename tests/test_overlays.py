@@ -1,0 +1,78 @@
+"""Overlays: each feature's map drawn in its colour where the map is set, nowhere else."""
+
+import numpy as np
+import pytest
+
+from marsviz.features import REGISTRY, FeatureResult
+from marsviz.overlays import colour_name, render_overlays, to_rgb8
+
+GREY = 0.5
+
+
+def grey_image(height=8, width=10):
+    return np.full((height, width), GREY, dtype=np.float32)
+
+
+def left_half_mask(height=8, width=10):
+    mask = np.zeros((height, width), dtype=bool)
+    mask[:, : width // 2] = True
+    return mask
+
+
+def test_a_mask_is_drawn_in_its_colour_at_the_given_opacity_and_only_where_set():
+    image = grey_image()
+    name = "dark_spot_ratio"
+    drawn = render_overlays(image, {name: FeatureResult(0.5, left_half_mask())}, [name], opacity=0.5)
+    colour = np.array(REGISTRY[name].overlay_colour)
+    expected_inside = np.round(0.5 * 128 + 0.5 * colour)  # to_rgb8(0.5) is 128
+    assert drawn.dtype == np.uint8 and drawn.shape == (8, 10, 3)
+    assert np.all(drawn[:, :5] == expected_inside)
+    assert np.all(drawn[:, 5:] == 128)
+
+
+def test_full_opacity_paints_the_colour_and_a_float_map_scales_it():
+    image = grey_image()
+    name = "colour_variation"
+    heat = np.zeros((8, 10), dtype=np.float32)
+    heat[0, 0], heat[0, 1] = 1.0, 0.25
+    drawn = render_overlays(image, {name: FeatureResult(0.1, heat)}, [name], opacity=1.0)
+    colour = np.array(REGISTRY[name].overlay_colour)
+    assert np.array_equal(drawn[0, 0], colour)
+    assert np.array_equal(drawn[0, 1], np.round(0.75 * 128 + 0.25 * colour))
+    assert np.all(drawn[1:] == 128)
+
+
+def test_no_overlay_chosen_returns_the_image_and_the_input_is_untouched():
+    image = np.random.default_rng(0).random((6, 7, 3), dtype=np.float32)
+    original = image.copy()
+    drawn = render_overlays(image, {"edge_ratio": FeatureResult(0.5, np.ones((6, 7), bool))}, [])
+    assert np.array_equal(drawn, to_rgb8(image))
+    assert np.array_equal(image, original)
+
+
+def test_overlays_are_drawn_in_order_the_last_on_top():
+    image = grey_image()
+    first, last = "dark_spot_ratio", "edge_ratio"
+    everywhere = np.ones((8, 10), dtype=bool)
+    results = {first: FeatureResult(1.0, everywhere), last: FeatureResult(1.0, everywhere)}
+    drawn = render_overlays(image, results, [first, last], opacity=1.0)
+    assert np.all(drawn == np.array(REGISTRY[last].overlay_colour))
+
+
+@pytest.mark.parametrize("opacity", [-0.1, 1.5])
+def test_opacity_outside_zero_to_one_is_refused(opacity):
+    with pytest.raises(ValueError, match="opacity"):
+        render_overlays(grey_image(), {}, [], opacity=opacity)
+
+
+def test_a_map_of_another_size_is_refused():
+    with pytest.raises(ValueError, match="shape"):
+        render_overlays(grey_image(), {"edge_ratio": FeatureResult(0.0, np.zeros((4, 4), bool))}, ["edge_ratio"])
+
+
+def test_every_registry_colour_has_its_own_plain_name():
+    names = [colour_name(feature.overlay_colour) for feature in REGISTRY.values()]
+    assert len(set(names)) == len(names), dict(zip(REGISTRY, names))
+    assert colour_name((250, 250, 250)) == "white"
+    with pytest.raises(ValueError):
+        colour_name((1, 2))
