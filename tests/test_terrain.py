@@ -62,6 +62,33 @@ def test_lbp_histograms_sum_to_one_and_ignore_monotonic_brightness_changes():
     np.testing.assert_array_equal(d.lbp_histograms(0.2 + 0.5 * tiles ** 2), histograms)
 
 
+@pytest.mark.parametrize("period", [4.0, 10.0, 30.0])
+def test_spectrum_puts_stripes_in_the_band_of_their_frequency(period):
+    side = 113
+    stripes = np.sin(np.arange(side) * 2 * np.pi / period)[None, :] * np.ones((side, 1))
+    stats = d.spectrum_statistics(0.5 + 0.4 * stripes[None])[0]
+    edges = np.geomspace(1 / side, 0.5, d.SPECTRUM_BANDS + 1)
+    expected_band = int(np.searchsorted(edges, 1 / period, side="right")) - 1
+    assert int(np.argmax(stats[:d.SPECTRUM_BANDS])) == expected_band
+    assert stats[-1] > 1 or stats[-2] > 1  # all the power in one direction
+
+
+@pytest.mark.parametrize("side", [100, 113])
+def test_spectrum_ignores_brightness_contrast_rotation_and_mirroring(side):
+    crop = d.half_resolution(_crop(sorted((FIXTURE / "images").iterdir())[0].name))[:side, :side]
+    assert crop.shape == (side, side)
+    stats = d.spectrum_statistics(crop[None])[0]
+    np.testing.assert_allclose(d.spectrum_statistics((0.1 + 0.5 * crop)[None])[0], stats, rtol=1e-6, atol=1e-9)
+    for turned in (np.rot90(crop), crop[::-1], crop.T):
+        np.testing.assert_allclose(d.spectrum_statistics(np.ascontiguousarray(turned)[None])[0], stats, atol=1e-6)
+
+
+def test_a_flat_tile_has_no_spectrum_but_finite_statistics():
+    stats = d.spectrum_statistics(np.full((1, 40, 40), 0.3))[0]
+    assert np.isfinite(stats).all()
+    assert stats[d.SPECTRUM_BANDS] == 0 and stats[-1] == 0 and stats[-2] == 0  # no slope, no direction
+
+
 def test_lbp_finds_the_edge_of_a_step():
     step = np.zeros((1, 20, 20), dtype=np.float32)
     step[:, :, 10:] = 1.0

@@ -12,6 +12,8 @@ noise, finer than any terrain texture of interest, averages out.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Bins of the rotation-invariant uniform LBP histogram with 8 neighbours: 0-8 set bits, then non-uniform.
@@ -20,6 +22,12 @@ LBP_BINS = 10
 GLCM_LEVELS = 8
 #: Orientation bins of the gradient orientation histogram (0 to 180 degrees), as in a HOG cell.
 ORIENTATION_BINS = 8
+#: Radial frequency bands of the power spectrum, log-spaced from one cycle per tile to 0.5 cycles per pixel.
+SPECTRUM_BANDS = 7
+#: Orientation bins over which the spectrum's anisotropy is measured (0 to 180 degrees).
+SPECTRUM_ANGLE_BINS = 8
+#: Frequency (cycles per tile pixel) separating the coarse from the fine anisotropy ring.
+SPECTRUM_SPLIT = 0.06
 #: Blocks per side over which a tile's heterogeneity (an object against a background) is measured.
 HETEROGENEITY_BLOCKS = 4
 #: Pixels at or below this value (0-1) are no-data fill (black borders of map-projected products).
@@ -46,6 +54,8 @@ DESCRIPTOR_NAMES: list[str] = [
     "glcm_contrast", "glcm_homogeneity", "glcm_energy", "glcm_correlation",
     "dark_blobs_s2", "bright_blobs_s2", "ridges_s2", "dark_blobs_s4", "bright_blobs_s4", "ridges_s4",
     "block_mean_spread", "block_contrast_spread",
+    *[f"spectrum_band_{band}" for band in range(1, SPECTRUM_BANDS + 1)], "spectrum_slope",
+    "spectrum_anisotropy_coarse", "spectrum_anisotropy_fine",
 ]
 
 #: Short plain-language meaning of each descriptor, for the viewer's "what pushed the score" list.
@@ -77,6 +87,12 @@ DESCRIPTOR_LABELS: dict[str, str] = {
     **{f"ridges_{s}": f"ridges, troughs and rims at {px} (Hessian)" for s, px in _SCALES.items()},
     "block_mean_spread": "brightness differs between parts of the tile (an object on a background)",
     "block_contrast_spread": "texture differs between parts of the tile",
+    **{f"spectrum_band_{band}": f"share of texture power in frequency band {band} of {SPECTRUM_BANDS} "
+                                f"({'coarsest' if band == 1 else 'finest' if band == SPECTRUM_BANDS else 'between'})"
+       for band in range(1, SPECTRUM_BANDS + 1)},
+    "spectrum_slope": "how fast texture power falls from coarse to fine scales (spectral slope)",
+    "spectrum_anisotropy_coarse": "coarse texture runs in one direction (spectral anisotropy)",
+    "spectrum_anisotropy_fine": "fine texture runs in one direction (spectral anisotropy)",
 }
 
 
@@ -385,6 +401,92 @@ def heterogeneity(tiles: np.ndarray, contrast: np.ndarray) -> np.ndarray:
     return np.stack([mean_spread, contrast_spread], axis=1)
 
 
+@functools.lru_cache(maxsize=16)
+def _spectrum_bins(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Matrices summing a real-FFT power spectrum of a (height, width) tile into radial bands and angles.
+
+    Returns the (F, bands) radial membership, the log centre frequency of each band, and the (F, angles)
+    memberships of the coarse and fine anisotropy rings, F being the number of real-FFT coefficients.
+    Every coefficient stands for itself and its conjugate (weight 2) except the zero and Nyquist columns,
+    which hold both halves already (weight 1): the sums are those of the full spectrum, so that a tile
+    and its transpose give the same statistics.
+    """
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    radius = np.hypot(fx, fy).ravel()
+    angle = (np.arctan2(fy, fx) % np.pi).ravel()
+    halves = np.full((height, fx.size), 2.0)
+    halves[:, 0] = 1.0
+    if width % 2 == 0:
+        halves[:, -1] = 1.0
+    halves = halves.ravel()
+    edges = np.geomspace(1.0 / max(height, width), 0.5, SPECTRUM_BANDS + 1)
+    band = np.searchsorted(edges, radius, side="right") - 1
+    inside = (radius > 0) & (band >= 0) & (band < SPECTRUM_BANDS)
+    bands = np.zeros((radius.size, SPECTRUM_BANDS))
+    bands[np.flatnonzero(inside), band[inside]] = halves[inside]
+    centres = np.log(np.sqrt(edges[:-1] * edges[1:]))
+    # Sectors centred on the axes and diagonals, so that turning or mirroring the tile permutes them.
+    sector = np.floor(angle * SPECTRUM_ANGLE_BINS / np.pi + 0.5).astype(np.intp) % SPECTRUM_ANGLE_BINS
+    rings = []
+    for low, high in ((1.5 / max(height, width), SPECTRUM_SPLIT), (SPECTRUM_SPLIT, 0.35)):
+        chosen = (radius >= low) & (radius < high)
+        ring = np.zeros((radius.size, SPECTRUM_ANGLE_BINS))
+        ring[np.flatnonzero(chosen), sector[chosen]] = halves[chosen]
+        rings.append(ring)
+    return bands, centres, rings[0], rings[1]
+
+
+def spectrum_statistics(tiles: np.ndarray) -> np.ndarray:
+    """Rotation-invariant statistics of each tile's power spectrum (texture scale and directionality).
+
+    Parameters
+    ----------
+    tiles : ndarray
+        (N, h, w) float stack.
+
+    Returns
+    -------
+    ndarray
+        (N, :data:`SPECTRUM_BANDS` + 3): the log share of the tile's power in each radial frequency band
+        (log-spaced from one cycle per tile to 0.5 cycles per pixel, coarse to fine), the least-squares
+        slope of log mean power against log frequency (steeper when large forms dominate), and the
+        coefficient of variation of power over :data:`SPECTRUM_ANGLE_BINS` orientations at coarse (below
+        :data:`SPECTRUM_SPLIT` cycles per pixel) and fine (up to 0.35) frequencies: 0 for isotropic texture,
+        higher for ripples, streaks and layering.  Each tile's mean is removed and a Hann window applied
+        first, so the tile's brightness and its borders do not count.  The same for a square tile turned
+        by 90 degrees or mirrored, and for any brightness offset and contrast.
+
+    Examples
+    --------
+    >>> rows = np.sin(np.arange(64) * 2 * np.pi / 8)[:, None] * np.ones((1, 64))  # stripes, 8 px period
+    >>> noise = np.random.default_rng(0).random((64, 64))
+    >>> stripes, turned, isotropic = spectrum_statistics(np.stack([rows, rows.T, noise]))
+    >>> bool(np.allclose(stripes[:SPECTRUM_BANDS], turned[:SPECTRUM_BANDS], atol=0.05))  # same scales
+    True
+    >>> bool(stripes[-1] > 1 and turned[-1] > 1 and isotropic[-1] < 0.5)  # directional, either way round
+    True
+    """
+    tiles = np.asarray(tiles, dtype=np.float32)
+    count, height, width = tiles.shape
+    window = np.hanning(height)[:, None] * np.hanning(width)[None, :]
+    centred = (tiles - tiles.mean(axis=(1, 2), keepdims=True, dtype=np.float64)) * window
+    spectrum = np.fft.rfft2(centred).reshape(count, -1)
+    power = spectrum.real ** 2 + spectrum.imag ** 2
+    bands, centres, coarse, fine = _spectrum_bins(height, width)
+    band_power = power @ bands
+    share = np.log(band_power / (band_power.sum(axis=1, keepdims=True) + 1e-12) + 1e-6)
+    log_power = np.log(band_power / np.maximum(bands.sum(axis=0), 1) + 1e-12)
+    centred_frequency = centres - centres.mean()
+    slope = ((log_power - log_power.mean(axis=1, keepdims=True)) * centred_frequency).sum(axis=1)
+    slope /= (centred_frequency ** 2).sum()
+    anisotropy = []
+    for ring in (coarse, fine):
+        per_angle = (power @ ring) / np.maximum(ring.sum(axis=0), 1)
+        anisotropy.append(per_angle.std(axis=1) / (per_angle.mean(axis=1) + 1e-12))
+    return np.column_stack([share, slope, *anisotropy])
+
+
 def describe_tiles(tiles: np.ndarray) -> np.ndarray:
     """The descriptor vectors of a stack of grayscale tiles (at half the analysis resolution).
 
@@ -407,7 +509,8 @@ def describe_tiles(tiles: np.ndarray) -> np.ndarray:
     Notes
     -----
     Multi-scale: brightness statistics, gradients and LBP at the tile's pixel; gradients, LBP and Hessian
-    responses at 2 and 4 times it (4 and 8 px of the analysis image); orientations and GLCM at 2 times.  Brightness
+    responses at 2 and 4 times it (4 and 8 px of the analysis image); orientations and GLCM at 2 times; the
+    power spectrum over every scale from the tile's pixel to the whole tile.  Brightness
     statistics are absolute, because HiRISE browse products keep bright ice bright; the rest do not
     depend on exposure.
 
@@ -450,6 +553,7 @@ def describe_tiles(tiles: np.ndarray) -> np.ndarray:
         glcm_statistics(quarter),
         hessian_statistics(quarter, contrast), hessian_statistics(eighth, contrast),
         heterogeneity(quarter, std),
+        spectrum_statistics(tiles),
     ]
     return np.nan_to_num(np.concatenate(columns, axis=1).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
