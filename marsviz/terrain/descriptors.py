@@ -28,6 +28,8 @@ SPECTRUM_BANDS = 7
 SPECTRUM_ANGLE_BINS = 8
 #: Frequency (cycles per tile pixel) separating the coarse from the fine anisotropy ring.
 SPECTRUM_SPLIT = 0.06
+#: Highest frequency (cycles per tile pixel) of the fine anisotropy ring.
+SPECTRUM_FINE_LIMIT = 0.35
 #: Blocks per side over which a tile's heterogeneity (an object against a background) is measured.
 HETEROGENEITY_BLOCKS = 4
 #: Pixels at or below this value (0-1) are no-data fill (black borders of map-projected products).
@@ -43,6 +45,13 @@ def _lbp_names(scale: str) -> list[str]:
 
 
 _SCALES = {"s1": "2 px", "s2": "4 px", "s4": "8 px"}
+
+def _spectrum_band_label(band: int, tile_side: int = 113) -> str:
+    """Plain meaning of a spectrum band, in wavelengths of the analysis image for a training-sized tile."""
+    edges = np.geomspace(1.0 / tile_side, 0.5, SPECTRUM_BANDS + 1)
+    longest, shortest = 2 / edges[band - 1], 2 / edges[band]  # tiles are described at half resolution
+    return f"texture at wavelengths of about {shortest:.0f}-{longest:.0f} px (share of spectral power)"
+
 
 #: Descriptor names, in the order of :func:`describe_tiles`'s columns.
 DESCRIPTOR_NAMES: list[str] = [
@@ -87,12 +96,12 @@ DESCRIPTOR_LABELS: dict[str, str] = {
     **{f"ridges_{s}": f"ridges, troughs and rims at {px} (Hessian)" for s, px in _SCALES.items()},
     "block_mean_spread": "brightness differs between parts of the tile (an object on a background)",
     "block_contrast_spread": "texture differs between parts of the tile",
-    **{f"spectrum_band_{band}": f"share of texture power in frequency band {band} of {SPECTRUM_BANDS} "
-                                f"({'coarsest' if band == 1 else 'finest' if band == SPECTRUM_BANDS else 'between'})"
-       for band in range(1, SPECTRUM_BANDS + 1)},
+    **{f"spectrum_band_{band}": _spectrum_band_label(band) for band in range(1, SPECTRUM_BANDS + 1)},
     "spectrum_slope": "how fast texture power falls from coarse to fine scales (spectral slope)",
-    "spectrum_anisotropy_coarse": "coarse texture runs in one direction (spectral anisotropy)",
-    "spectrum_anisotropy_fine": "fine texture runs in one direction (spectral anisotropy)",
+    "spectrum_anisotropy_coarse": f"texture over about {2 / SPECTRUM_SPLIT:.0f} px runs in one direction "
+                                  "(spectral anisotropy)",
+    "spectrum_anisotropy_fine": f"texture of about {2 / SPECTRUM_FINE_LIMIT:.0f}-{2 / SPECTRUM_SPLIT:.0f} px "
+                                "runs in one direction (spectral anisotropy)",
 }
 
 
@@ -429,7 +438,7 @@ def _spectrum_bins(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.
     # Sectors centred on the axes and diagonals, so that turning or mirroring the tile permutes them.
     sector = np.floor(angle * SPECTRUM_ANGLE_BINS / np.pi + 0.5).astype(np.intp) % SPECTRUM_ANGLE_BINS
     rings = []
-    for low, high in ((1.5 / max(height, width), SPECTRUM_SPLIT), (SPECTRUM_SPLIT, 0.35)):
+    for low, high in ((1.5 / max(height, width), SPECTRUM_SPLIT), (SPECTRUM_SPLIT, SPECTRUM_FINE_LIMIT)):
         chosen = (radius >= low) & (radius < high)
         ring = np.zeros((radius.size, SPECTRUM_ANGLE_BINS))
         ring[np.flatnonzero(chosen), sector[chosen]] = halves[chosen]
@@ -452,10 +461,10 @@ def spectrum_statistics(tiles: np.ndarray) -> np.ndarray:
         (log-spaced from one cycle per tile to 0.5 cycles per pixel, coarse to fine), the least-squares
         slope of log mean power against log frequency (steeper when large forms dominate), and the
         coefficient of variation of power over :data:`SPECTRUM_ANGLE_BINS` orientations at coarse (below
-        :data:`SPECTRUM_SPLIT` cycles per pixel) and fine (up to 0.35) frequencies: 0 for isotropic texture,
-        higher for ripples, streaks and layering.  Each tile's mean is removed and a Hann window applied
-        first, so the tile's brightness and its borders do not count.  The same for a square tile turned
-        by 90 degrees or mirrored, and for any brightness offset and contrast.
+        :data:`SPECTRUM_SPLIT` cycles per pixel) and fine (up to :data:`SPECTRUM_FINE_LIMIT`) frequencies:
+        0 for isotropic texture, higher for ripples, streaks and layering.  Each tile's mean is removed and
+        a Hann window applied first, so the tile's brightness and its borders do not count.  The same for a
+        square tile turned by 90 degrees or mirrored, and for any brightness offset and contrast.
 
     Examples
     --------
