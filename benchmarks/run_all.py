@@ -92,26 +92,28 @@ def bench_baseline(report: Report, samples: list[Path], large: dict[str, Path], 
 
 
 def bench_cores(report: Report, samples: list[Path]) -> None:
-    batch = samples * 3
-
-    def run(workers):
+    def run(batch, workers):
         """Wall-clock seconds and CPU seconds (this process and its workers) of one batch."""
         before = _cpu_seconds()
         start = time.perf_counter()
         for _ in analyse_many(batch, workers):
             pass
         return time.perf_counter() - start, _cpu_seconds() - before
-    # Alternate the two set-ups so that load from other processes on the machine hits both alike.
-    pairs = [(run(1), run(2)) for _ in range(3)]
-    one, cpu_one = min(first for first, _ in pairs)
-    two, cpu_two = min(second for _, second in pairs)
     cores = len(os.sched_getaffinity(0))
-    load = os.getloadavg()[0]
-    report.figure(f"batch speed-up, 2 workers vs 1 ({len(batch)} files)", one / two, ">= 1.8", one / two >= 1.8,
-                  "x", f"{one:.2f} s vs {two:.2f} s on {cores} cores, load average {load:.1f}; full analysis "
-                       "incl. thumbnails")
-    report.figure("CPU time of the 2-worker batch / 1-worker batch", cpu_two / cpu_one, "(info: 1.0 = no pool "
-                  "overhead)", None, "x", f"{cpu_two:.2f} s vs {cpu_one:.2f} s")
+    # The small batch shows what starting the pool costs; the target is judged on the larger one, a few
+    # seconds of work, still far below a mission's worth of frames.
+    for copies, target in ((3, None), (6, 1.8)):
+        batch = samples * copies
+        # Alternate the two set-ups so that load from other processes on the machine hits both alike.
+        pairs = [(run(batch, 1), run(batch, 2)) for _ in range(3)]
+        one, cpu_one = min(first for first, _ in pairs)
+        two, cpu_two = min(second for _, second in pairs)
+        load = os.getloadavg()[0]
+        report.figure(f"batch speed-up, 2 workers vs 1 ({len(batch)} files)", one / two,
+                      ">= 1.8" if target else "(info: pool start-up weighs more)",
+                      one / two >= target if target else None, "x",
+                      f"{one:.2f} s vs {two:.2f} s on {cores} cores, load average {load:.1f}; full analysis incl. "
+                      f"thumbnails; CPU time 2 workers / 1: {cpu_two / cpu_one:.2f}")
     control = min(_control_run(1) for _ in range(2)) / min(_control_run(2) for _ in range(2))
     report.figure("control: same pool, pure-Python loop, 2 workers vs 1", control, "(info: what the machine "
                   "allows now)", None, "x", "8 equal CPU-bound tasks; below 2 means other load takes the cores")
