@@ -46,6 +46,7 @@ def _lbp_names(scale: str) -> list[str]:
 
 _SCALES = {"s1": "2 px", "s2": "4 px", "s4": "8 px"}
 
+
 def _gabor_wavelength(frequency: float) -> str:
     """A Gabor frequency as a wavelength in pixels of the analysis image (tiles are at half resolution)."""
     return f"{2 / frequency:.0f}px"
@@ -522,9 +523,8 @@ def describe_tiles(tiles: np.ndarray) -> np.ndarray:
     -----
     Multi-scale: brightness statistics, gradients and LBP at the tile's pixel; gradients, LBP and Hessian
     responses at 2 and 4 times it (4 and 8 px of the analysis image); orientations and GLCM at 2 times; Gabor
-    energy at wavelengths of 4 to 32 tile pixels.  Brightness
-    statistics are absolute, because HiRISE browse products keep bright ice bright; the rest do not
-    depend on exposure.
+    energy at wavelengths of 4 to 32 tile pixels.  Brightness statistics are absolute, because HiRISE browse
+    products keep bright ice bright; the rest do not depend on exposure.
 
     Examples
     --------
