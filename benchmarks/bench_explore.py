@@ -26,12 +26,11 @@ from pathlib import Path
 
 import common  # noqa: F401  (puts this checkout on sys.path for marsviz and tests.browser)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 from marsviz.catalog import Catalog
 
 from make_catalog import make_catalog
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, app_server  # the test suite's server and browser set-up
+from tests.browser import app_server, chromium  # the test suite's server and browser set-up
 
 SCATTER = ".js-plotly-plot .plot-container"
 #: JavaScript: page coordinates and name of point `i` of the scatter's first trace.
@@ -101,35 +100,26 @@ def ranking_times(browser, url: str) -> tuple[float, float]:
 
 def measure(home: Path, clicks: int) -> dict:
     figures = {}
-    with app_server(home, timeout=120) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            figures["scatter_cold_s"], page = time_to_scatter(browser, url)
-            page.close()
-            figures["scatter_s"], page = time_to_scatter(browser, url)
-            page.wait_for_timeout(500)
-            times = click_times(page, clicks)
-            figures["click_median_s"], figures["clicks"] = statistics.median(times), len(times)
-            figures["click_times_s"] = [round(t, 3) for t in times]
-            page.close()
-            figures["ranking_s"], figures["ranking_next_page_s"] = ranking_times(browser, url)
-        finally:
-            browser.close()
+    with app_server(home, timeout=120) as url, chromium() as browser:
+        figures["scatter_cold_s"], page = time_to_scatter(browser, url)
+        page.close()
+        figures["scatter_s"], page = time_to_scatter(browser, url)
+        page.wait_for_timeout(500)
+        times = click_times(page, clicks)
+        figures["click_median_s"], figures["clicks"] = statistics.median(times), len(times)
+        figures["click_times_s"] = [round(t, 3) for t in times]
+        page.close()
+        figures["ranking_s"], figures["ranking_next_page_s"] = ranking_times(browser, url)
     figures["scatter_samples_s"] = samples_floor()
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
 
 
 def samples_floor() -> float:
     """The same second open of Explore on the 71 bundled samples: what the page costs at any catalog size."""
-    with tempfile.TemporaryDirectory() as home, app_server(Path(home), timeout=120) as url, \
-            sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for _ in range(2):  # the first open loads the samples into the new catalog
-                seconds, page = time_to_scatter(browser, url)
-                page.close()
-        finally:
-            browser.close()
+    with tempfile.TemporaryDirectory() as home, app_server(Path(home), timeout=120) as url, chromium() as browser:
+        for _ in range(2):  # the first open loads the samples into the new catalog
+            seconds, page = time_to_scatter(browser, url)
+            page.close()
     return seconds
 
 
