@@ -48,27 +48,21 @@ def make_large_frames(folder: Path) -> dict[str, Path]:
     return frames
 
 
-def best_time(function: Callable[[], object], repeats: int) -> float:
-    """Shortest of `repeats` wall-clock runs, in seconds (the least disturbed by other processes)."""
-    best = float("inf")
+def alternating_times(functions: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Best times of several functions measured in turn, so load from other processes hits all alike."""
+    best = [float("inf")] * len(functions)
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
+        for index, function in enumerate(functions):
+            start = time.perf_counter()
+            function()
+            best[index] = min(best[index], time.perf_counter() - start)
     return best
 
 
 def paired_times(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Best times of two functions measured alternately, so load from other processes hits both alike."""
-    best_first = best_second = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        first()
-        best_first = min(best_first, time.perf_counter() - start)
-        start = time.perf_counter()
-        second()
-        best_second = min(best_second, time.perf_counter() - start)
-    return best_first, best_second
+    """Best times of two functions measured alternately (see :func:`alternating_times`)."""
+    first_time, second_time = alternating_times([first, second], repeats)
+    return first_time, second_time
 
 
 class Report:
