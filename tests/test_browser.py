@@ -81,6 +81,7 @@ def test_a_link_with_image_id_opens_the_viewer(app, page):
     assert len(buttons) == len(REGISTRY)
     assert all(b.bounding_box()["x"] + b.bounding_box()["width"] <= right_edge + 1 for b in buttons)  # none cut off
     assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_role("button", name="Deploy").count() == 0  # client.toolbarMode = "viewer"
 
 
 def upload(page, url, path):
