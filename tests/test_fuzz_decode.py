@@ -12,6 +12,7 @@ import struct
 import zlib
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -19,6 +20,9 @@ from PIL import Image
 from marsviz.decode import ALLOWED_FORMATS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
 from marsviz.pipeline import analyse
+
+# Pillow warns about the corrupt EXIF and TIFF tags these files carry; what is tested is the outcome.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
