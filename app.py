@@ -2,10 +2,18 @@
 
 import streamlit as st
 
+from marsviz import config
 from marsviz.errors import MarsvizError
 from ui import data, sidebar
 
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
+try:
+    config.check()
+except config.SettingError as error:
+    st.error("marsviz cannot start: a setting in the server's environment is not valid. Correct it and restart "
+             "the app.")
+    st.code(str(error), language=None, wrap_lines=True)
+    st.stop()
 
 PAGES = [
     st.Page("app_pages/ranking.py", title="Ranking", icon=":material/leaderboard:", default=True),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from marsviz import config
 from marsviz.errors import MarsvizError
 
 
@@ -42,7 +43,8 @@ def cmd_add(args) -> int:
             rejected += 1
             print(f"rejected  {name}: {result.reason}")
         else:
-            print(f"{result.status:<9} {name} (id {result.image_id})")
+            note = f": {_printable(result.note)}" if result.note else ""
+            print(f"{result.status:<9} {name} (id {result.image_id}){note}")
     return 1 if rejected else 0
 
 
@@ -359,9 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        config.check()
         return args.func(args)
     except MarsvizError as error:
-        print(f"marsviz: {_printable(str(error))}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:
+            print(f"marsviz: {_printable(line)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("marsviz: interrupted; everything finished before the interruption is kept", file=sys.stderr)

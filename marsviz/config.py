@@ -1,28 +1,103 @@
 """Defaults in one documented place, each overridable from the environment.
 
 Every setting is a :class:`Setting` in :data:`SETTINGS`; :func:`get` reads the environment variable
-``MARSVIZ_<NAME>`` (upper case) first and falls back to the default.  A test checks that every setting
-is documented in the README.
+``MARSVIZ_<NAME>`` (upper case) first and falls back to the default.  Values from the environment are
+checked against the setting's type and range: a bad one raises :class:`SettingError` naming the
+variable and what it accepts, never a failure further down that blames an image or a server.
+:func:`check` checks them all at once (the command line and the app call it first).  A test checks
+that every setting is documented in the README.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from marsviz.errors import MarsvizError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingError(MarsvizError):
+    """A ``MARSVIZ_*`` environment variable holds a value its setting does not accept."""
+
 
 @dataclass(frozen=True)
 class Setting:
-    """One configurable default."""
+    """One configurable default.
+
+    Attributes
+    ----------
+    name : str
+        Lower-case name; the environment variable is ``MARSVIZ_<NAME>``.
+    default : bool, int, float or str
+        The value when the variable is unset or empty; its type is the setting's type.
+    help : str
+        What it sets, for the README and messages.
+    minimum : float, optional
+        Smallest accepted number (numbers only).
+    strict : bool
+        The number must be above `minimum`, not equal to it.
+    """
 
     name: str
     default: object
     help: str
+    minimum: float | None = None
+    strict: bool = False
 
     @property
     def env_var(self) -> str:
         return f"MARSVIZ_{self.name.upper()}"
+
+    @property
+    def accepts(self) -> str:
+        """What values are accepted, in words."""
+        kind = type(self.default)
+        if kind is bool:
+            return "1, true, yes or on; 0, false, no or off"
+        if kind is str:
+            return "text that is not only spaces"
+        noun = "a whole number" if kind is int else "a number"
+        if self.minimum is None:
+            return noun
+        bound = f"{self.minimum:g}"
+        return f"{noun} above {bound}" if self.strict else f"{noun} of {bound} or more"
+
+    def parse(self, raw: str):
+        """The value of `raw` as this setting's type, checked against its range.
+
+        Raises
+        ------
+        SettingError
+            Naming the variable, the value given and what it accepts.
+        """
+        kind = type(self.default)
+        text = raw.strip()
+        value = None
+        if kind is bool:
+            value = True if text.lower() in _TRUE else False if text.lower() in _FALSE else None
+        elif kind is str:
+            value = raw if text else None
+        else:
+            try:
+                value = kind(text)
+            except ValueError:
+                value = None
+            if value is not None and (not math.isfinite(value) or self._below_minimum(value)):
+                value = None
+        if value is None:
+            raise SettingError(f"{self.env_var}={raw!r} is not accepted: it takes {self.accepts} "
+                               f"(default {self.default!r}). It sets: {self.help}")
+        return value
+
+    def _below_minimum(self, value: float) -> bool:
+        if self.minimum is None:
+            return False
+        return value <= self.minimum if self.strict else value < self.minimum
 
 
 SETTINGS: dict[str, Setting] = {
@@ -30,29 +105,39 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("home", "", "Data folder (catalog, images, thumbnails). Empty: the per-user data directory."),
         Setting("analysis_max_side", 512, "Longest side, in pixels, at which features are computed "
-                "(JPEGs are decoded directly at about this size, so large frames cost little)."),
-        Setting("thumbnail_side", 256, "Longest side, in pixels, of the thumbnails shown in the app."),
-        Setting("max_upload_bytes", 50 * 1024 * 1024, "Largest image file accepted, in bytes."),
-        Setting("max_image_pixels", 100_000_000, "Largest image accepted, in pixels (width x height)."),
-        Setting("http_timeout", 20.0, "Seconds to wait for a NASA server to connect or send data."),
-        Setting("http_retries", 4, "Retries on 429 and 5xx answers and dropped connections."),
-        Setting("http_max_retry_after", 120.0, "Longest Retry-After, in seconds, honoured before a run stops."),
-        Setting("http_rate", 4.0, "Requests per second, at most, to any one host."),
-        Setting("http_concurrency", 4, "Downloads running at once, at most, per host."),
-        Setting("max_download_bytes", 60 * 1024 * 1024, "Largest image file downloaded, in bytes."),
-        Setting("http_backoff", 0.5, "Seconds before the first retry; doubled on each further retry."),
+                "(JPEGs are decoded directly at about this size, so large frames cost little).",
+                minimum=64),
+        Setting("thumbnail_side", 256, "Longest side, in pixels, of the thumbnails shown in the app.",
+                minimum=16),
+        Setting("max_upload_bytes", 50 * 1024 * 1024, "Largest image file accepted, in bytes.", minimum=1),
+        Setting("max_image_pixels", 100_000_000, "Largest image accepted, in pixels (width x height).",
+                minimum=256),
+        Setting("http_timeout", 20.0, "Seconds to wait for a NASA server to connect or send data.",
+                minimum=0, strict=True),
+        Setting("http_retries", 4, "Retries on 429 and 5xx answers and dropped connections.", minimum=0),
+        Setting("http_max_retry_after", 120.0, "Longest Retry-After, in seconds, honoured before a run stops.",
+                minimum=0),
+        Setting("http_rate", 4.0, "Requests per second, at most, to any one host.", minimum=0),
+        Setting("http_concurrency", 4, "Downloads running at once, at most, per host.", minimum=1),
+        Setting("max_download_bytes", 60 * 1024 * 1024, "Largest image file downloaded, in bytes.", minimum=1),
+        Setting("http_backoff", 0.5, "Seconds before the first retry; doubled on each further retry.", minimum=0),
         Setting("nasa_hosts", "images-api.nasa.gov,images-assets.nasa.gov,mars.nasa.gov,mars.jpl.nasa.gov,"
                 "pds-imaging.jpl.nasa.gov,planetarydata.jpl.nasa.gov",
                 "Comma-separated hosts a scrape may contact (besides an explicit --api-root)."),
-        Setting("scrape_page_size", 100, "Results asked for per page when listing a NASA service."),
-        Setting("scrape_max_failures", 10, "Downloads failing in a row after which a scrape stops."),
-        Setting("workers", 0, "Processes used to analyse a batch. 0: one per CPU core."),
-        Setting("dask_connect_timeout", 30.0, "Seconds to wait for a Dask scheduler (analyze --dask) to answer."),
+        Setting("scrape_page_size", 100, "Results asked for per page when listing a NASA service.", minimum=1),
+        Setting("scrape_max_failures", 10, "Downloads failing in a row after which a scrape stops.", minimum=1),
+        Setting("workers", 0, "Processes used to analyse a batch. 0: one per CPU core.", minimum=0),
+        Setting("dask_connect_timeout", 30.0, "Seconds to wait for a Dask scheduler (analyze --dask) to answer.",
+                minimum=0, strict=True),
         Setting("scatter_thin_above", 20000, "Catalog size above which the Explore scatter draws one point per "
-                "spot (of images that would overlap: an outlier if any, else the best-ranked) instead of every image."),
+                "spot (of images that would overlap: an outlier if any, else the best-ranked) instead of every image.",
+                minimum=0),
         Setting("terrain_tile_side", 227, "Side, in pixels of the analysis image, of the tiles the trained terrain "
-                "scores judge one at a time (the labeled HiRISE crops they were trained on are 227 px)."),
+                "scores judge one at a time (the labeled HiRISE crops they were trained on are 227 px).",
+                minimum=32),
         Setting("terrain_model", "", "Trained terrain model file (JSON). Empty: the model shipped in the package."),
+        Setting("read_only", False, "Serve the catalog read-only (a public deployment): browsing, ranking and links "
+                "work; the app adds nothing (no Upload or Scrape page) and its catalog refuses every write."),
     ]
 }
 
@@ -67,14 +152,37 @@ def get(name: str):
 
     Returns
     -------
-    object
-        The value, converted to the type of the default.
+    bool, int, float or str
+        The value, of the type of the default.
+
+    Raises
+    ------
+    SettingError
+        If the variable holds a value the setting does not accept.
     """
     setting = SETTINGS[name]
     raw = os.environ.get(setting.env_var)
     if raw is None or raw == "":
         return setting.default
-    return type(setting.default)(raw)
+    return setting.parse(raw)
+
+
+def check() -> None:
+    """Check every ``MARSVIZ_*`` variable that is set, so a bad one is reported before any work starts.
+
+    Raises
+    ------
+    SettingError
+        One line per variable that holds a value its setting does not accept.
+    """
+    problems = []
+    for name in SETTINGS:
+        try:
+            get(name)
+        except SettingError as error:
+            problems.append(str(error))
+    if problems:
+        raise SettingError("\n".join(problems))
 
 
 def home() -> Path:

@@ -24,6 +24,16 @@ from marsviz.errors import ImageRejected
 
 #: Pillow format names accepted, and the file extension each is stored under.
 ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp"}
+#: Formats Pillow reports for files of an accepted format: a JPEG holding several pictures (stereo
+#: cameras write these) opens as "MPO"; the first picture is the image, and the file stays a .jpg.
+EXTENSIONS = {**ALLOWED_FORMATS, "MPO": ".jpg"}
+#: Pillow modes of single-channel samples wider than 8 bits (16-bit integers, 32-bit integers, floats).
+NUMERIC_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+#: Sample depths, in bits, recognised as the bits in use of a 16-bit or 32-bit integer file.
+PARTIAL_DEPTHS = (8, 10, 12, 14)
+#: TIFF tags: GDAL's NoData value (ASCII) and the largest sample value the file uses.
+GDAL_NODATA_TAG = 42113
+MAX_SAMPLE_VALUE_TAG = 281
 #: Smallest side, in pixels, that the features can say anything about.
 MIN_SIDE = 16
 #: Mean absolute channel difference (0-1 scale) below which an RGB image is treated as grayscale.
@@ -47,7 +57,10 @@ class DecodedImage:
     width, height : int
         Size of the original file, in pixels, after EXIF orientation.
     format : str
-        Pillow's format name (one of :data:`ALLOWED_FORMATS`).
+        Pillow's format name (a key of :data:`EXTENSIONS`).
+    note : str
+        What was done to the samples beyond a plain conversion, for the user (NoData left out, the
+        bits in use stretched to the full range); empty when nothing was.
     """
 
     pixels: np.ndarray
@@ -55,10 +68,12 @@ class DecodedImage:
     width: int
     height: int
     format: str
+    note: str = ""
 
     @property
     def extension(self) -> str:
-        return ALLOWED_FORMATS[self.format]
+        """The extension the file is stored under (``.jpg`` for a multi-picture JPEG too)."""
+        return EXTENSIONS[self.format]
 
 
 def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
@@ -88,13 +103,13 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     max_side = max_side or int(config.get("analysis_max_side"))
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
     data = read_bounded(source, name)
-    _check_png_chunks(data, name)
+    significant_bits = _check_png_chunks(data, name)
     try:
         with warnings.catch_warnings():
             # Pillow warns above its own 89 M-pixel default; the limit that counts is the setting
             # max_image_pixels, checked in _decode right after the header and before any pixel is decoded.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return _decode(data, name, max_side)
+            return _decode(data, name, max_side, significant_bits)
     except ImageRejected:
         raise
     except Image.DecompressionBombError as error:  # over twice Pillow's limit: refused inside Image.open
@@ -115,16 +130,17 @@ def _bomb_reason(error: Exception) -> str:
     return f"image {size}over the {limit:,} pixel limit (decompression bomb protection)"
 
 
-def _check_png_chunks(data: bytes, name: str) -> None:
-    """Refuse a PNG whose chunks fail their CRC or that holds no image data.
+def _check_png_chunks(data: bytes, name: str) -> int | None:
+    """Refuse a PNG whose chunks fail their CRC or that holds no image data; return its gray sBIT.
 
     Pillow checks the CRC of the chunks before the image data but not of IDAT itself, so a
-    corrupted image would otherwise decode into wrong pixels without complaint.
+    corrupted image would otherwise decode into wrong pixels without complaint.  Pillow does not read
+    the sBIT chunk either: its first byte is how many bits of each gray sample are significant.
     """
     if not data.startswith(PNG_SIGNATURE):
-        return
+        return None
     view = memoryview(data)
-    position, seen_data = len(PNG_SIGNATURE), False
+    position, seen_data, significant_bits = len(PNG_SIGNATURE), False, None
     while position + 12 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, position)
         end = position + 12 + length
@@ -135,11 +151,14 @@ def _check_png_chunks(data: bytes, name: str) -> None:
             raise ImageRejected(name, f"not a readable image (PNG {kind.decode('latin-1')!r} chunk fails "
                                       "its checksum: the file is corrupt)")
         seen_data = seen_data or kind == b"IDAT"
+        if kind == b"sBIT" and length >= 1 and not seen_data:
+            significant_bits = data[position + 8]
         if kind == b"IEND":
             break
         position = end
     if not seen_data:
         raise ImageRejected(name, "not a readable image (PNG file holds no image data: truncated or corrupt)")
+    return significant_bits
 
 
 def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
@@ -171,37 +190,152 @@ def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     return data
 
 
-def _decode(data: bytes, name: str, max_side: int) -> DecodedImage:
+def _decode(data: bytes, name: str, max_side: int, significant_bits: int | None = None) -> DecodedImage:
     max_pixels = int(config.get("max_image_pixels"))
     with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as image:
         fmt = image.format
+        if fmt not in EXTENSIONS:
+            raise ImageRejected(name, f"not an image in an accepted format ({', '.join(sorted(ALLOWED_FORMATS))})")
         width, height = image.size
         if width * height > max_pixels:
             raise ImageRejected(name, f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit")
         if min(width, height) < MIN_SIDE:
             raise ImageRejected(name, f"image is {width}x{height} pixels; each side must be at least {MIN_SIDE}")
-        if fmt == "JPEG":
+        if fmt in ("JPEG", "MPO"):
             scale = max_side / max(width, height)
             if scale < 1:
                 image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
                             (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
         decoded_size = image.size
+        nodata, top_value = _tiff_sample_tags(image)
         if image.getexif().get(ORIENTATION_TAG, 1) != 1:
             image = ImageOps.exif_transpose(image)
         upright_size = image.size
-        image = _reduce_early(image, max_side)
-        eight_bit = _to_8bit(image)
-        if eight_bit is not None:
+        note = ""
+        if image.mode in NUMERIC_MODES:
+            if significant_bits and 8 <= significant_bits < 16:
+                top_value = top_value or 2 ** significant_bits - 1
+            samples, note = _numeric_samples(image, max_side, nodata, top_value, name)
+            pixels, is_color = _fit(samples, max_side), False
+        else:
             # Shrinking and the grayscale test run on 8-bit pixels in Pillow's C code: a float copy of
             # the full-size frame would cost more than decoding it.
-            pixels, is_color = _from_8bit(_fit_8bit(eight_bit, max_side))
-        else:
-            pixels, is_color = _from_float(_fit(_to_float(image), max_side))
+            pixels, is_color = _from_8bit(_fit_8bit(_to_8bit(_reduce_early(image, max_side)), max_side))
     width, height = _oriented_size(width, height, upright_size, decoded_size)
     if min(pixels.shape[:2]) < 2:
         raise ImageRejected(name, f"image is {width}x{height} pixels, too elongated to analyse")
-    return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt)
+    return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt, note=note)
+
+
+def _tiff_sample_tags(image: Image.Image) -> tuple[float | None, int | None]:
+    """(NoData value, largest sample value in use) a TIFF declares, each None when it does not."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None:
+        return None, None
+    nodata = tags.get(GDAL_NODATA_TAG)
+    try:
+        nodata = float(str(nodata).strip("\x00 ")) if nodata is not None else None
+    except ValueError:
+        nodata = None
+    top = tags.get(MAX_SAMPLE_VALUE_TAG)
+    top = top[0] if isinstance(top, tuple) and top else top
+    return nodata, (int(top) if isinstance(top, int) and 0 < top < 65535 else None)
+
+
+#: Samples reduced per block of rows at once: bounds the temporaries of a masked reduction.
+_STRIP_SAMPLES = 1 << 20
+
+
+def _numeric_samples(image: Image.Image, max_side: int, nodata: float | None, top_value: int | None,
+                     name: str) -> tuple[np.ndarray, str]:
+    """float32 pixels in [0, 1] of a 16-bit, 32-bit or float frame, and a note on what was done.
+
+    Samples that carry no data (non-finite, the NoData value the file declares, or the smallest value
+    of a float or signed type, which DTMs use as a fill) are left out of the stretch and come out as
+    0, like transparent areas.  Integer samples in [0, 65535] are divided by the largest value of the
+    bits in use: the value the file declares, else the smallest common depth (8, 10, 12 or 14 bits)
+    holding every sample, else 16 bits.  Other samples are stretched from their minimum to their maximum.
+    """
+    samples = np.asarray(image)
+    if samples.dtype.kind not in "fiu":
+        samples = np.asarray(image, dtype=np.float32)
+    factor = max(1, max(samples.shape) // (2 * max_side))
+    means, counts, low, high = _masked_block_means(samples, factor, nodata)
+    valid = counts > 0
+    if not valid.any():
+        raise ImageRejected(name, "image holds no valid pixels (every sample is NoData or not a number)")
+    notes = []
+    missing = int(samples.size - counts.sum())
+    if missing:
+        fill = f"NoData value {nodata:g}" if nodata is not None else "no-data samples"
+        notes.append(f"{fill} in {missing:,} of {samples.size:,} pixels left out of the stretch and shown black")
+    if samples.dtype.kind in "iu" and low >= 0 and high <= 65535:
+        bits = 16 if samples.dtype.itemsize >= 2 else 8
+        scale = float(top_value) if top_value and high <= top_value else None
+        if scale is None:
+            bits = next((depth for depth in PARTIAL_DEPTHS if high < 2 ** depth), 16)
+            scale = 2.0 ** bits - 1
+        if scale < 65535:
+            said = "the file says" if top_value and scale == top_value else "its largest sample says"
+            notes.append(f"{samples.dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
+                         f"({said} so): stretched so {scale:.0f} is white")
+        scaled = means / scale
+    else:
+        scaled = (means - low) / (high - low) if high > low else np.zeros_like(means)
+    scaled[~valid] = 0.0
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32), "; ".join(notes)
+
+
+def _masked_block_means(samples: np.ndarray, factor: int,
+                        nodata: float | None) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Means over `factor` x `factor` blocks of the samples that carry data, and how many there were.
+
+    Returns the means (0 where a block has none), the counts, and the smallest and largest sample
+    carrying data (NaN when none does).  Works through blocks of rows, so the masks and float copies
+    never cover the whole frame.
+    """
+    height, width = samples.shape
+    columns = np.arange(0, width, factor)
+    column_sizes = np.diff(np.r_[columns, width])
+    rows_per_strip = max(1, _STRIP_SAMPLES // max(1, width * factor)) * factor
+    sums = np.zeros((-(-height // factor), len(columns)))
+    counts = np.zeros_like(sums)
+    masked = samples.dtype.kind in "fi" or nodata is not None
+    low, high = math.inf, -math.inf
+    for top in range(0, height, rows_per_strip):
+        strip = samples[top:top + rows_per_strip]
+        rows = np.arange(0, strip.shape[0], factor)
+        block = slice(top // factor, top // factor + len(rows))
+        if masked:
+            strip = strip.astype(np.float64)
+            good = _carries_data(strip, samples.dtype, nodata)
+            if good.any():
+                low, high = min(low, float(strip[good].min())), max(high, float(strip[good].max()))
+            strip[~good] = 0.0
+            counts[block] = _block_sums(good, rows, columns)
+        else:
+            low, high = min(low, float(strip.min())), max(high, float(strip.max()))
+            counts[block] = np.outer(np.diff(np.r_[rows, strip.shape[0]]), column_sizes)
+        sums[block] = _block_sums(strip, rows, columns)
+    if not counts.any():
+        return sums, counts, math.nan, math.nan
+    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts, low, high
+
+
+def _carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:
+    good = np.isfinite(strip)
+    if dtype.kind == "f":
+        good &= strip > np.finfo(dtype).min
+    elif dtype.kind == "i":
+        good &= strip > np.iinfo(dtype).min
+    if nodata is not None:
+        good &= strip != nodata
+    return good
+
+
+def _block_sums(values: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    return np.add.reduceat(np.add.reduceat(values, rows, axis=0, dtype=np.float64), columns, axis=1)
 
 
 def _reduce_early(image: Image.Image, max_side: int) -> Image.Image:
@@ -214,14 +348,11 @@ def _reduce_early(image: Image.Image, max_side: int) -> Image.Image:
     factor = max(image.size) // (2 * max_side)
     if factor < 2:
         return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        # Pillow cannot reduce 16-bit modes; go through 32-bit and back, so the 16-bit scale is kept.
-        return image.convert("I").reduce(factor).convert("I;16")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif image.mode == "1":
         image = image.convert("L")
-    if image.mode not in ("L", "RGB", "RGBA", "LA", "I", "F", "CMYK"):
+    if image.mode not in ("L", "RGB", "RGBA", "LA", "CMYK"):
         return image
     return image.reduce(factor)
 
@@ -232,13 +363,11 @@ def _oriented_size(width, height, upright_size, decoded_size):
     return (height, width) if swapped else (width, height)
 
 
-def _to_8bit(image: Image.Image) -> Image.Image | None:
-    """The image as Pillow mode L or RGB when it holds 8-bit samples; None for 16-bit and float modes."""
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """An image of 8-bit samples (any mode but :data:`NUMERIC_MODES`) as Pillow mode L or RGB."""
     mode = image.mode
     if mode in ("L", "RGB"):
         return image
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        return None
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         return _flatten_alpha(image)
     return image.convert("RGB")
@@ -271,35 +400,6 @@ def _from_8bit(image: Image.Image) -> tuple[np.ndarray, bool]:
         if spread <= GRAY_TOLERANCE:
             return np.divide(red + green + blue, 3 * 255.0, dtype=np.float32), False
     return np.divide(array, 255.0, dtype=np.float32), array.ndim == 3
-
-
-def _from_float(pixels: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Pixels and colour flag of a float image from a 16-bit or float file."""
-    is_color = pixels.ndim == 3 and float(np.mean(np.abs(np.diff(pixels, axis=2)))) > GRAY_TOLERANCE
-    if pixels.ndim == 3 and not is_color:
-        pixels = np.ascontiguousarray(pixels.mean(axis=2, dtype=np.float32))
-    return pixels, is_color
-
-
-def _to_float(image: Image.Image) -> np.ndarray:
-    """Convert any Pillow mode to float32 in [0, 1]: (H, W) or (H, W, 3)."""
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return np.asarray(image, dtype=np.float32) / 65535.0
-    if mode in ("I", "F"):
-        # float64: the span of extreme float32 samples overflows float32; NaN and inf samples carry no data.
-        array = np.asarray(image, dtype=np.float64)
-        finite = np.isfinite(array)
-        if not finite.any():
-            return np.zeros(array.shape, dtype=np.float32)
-        low, high = float(array[finite].min()), float(array[finite].max())
-        array = np.where(finite, array, low)
-        if mode == "I" and low >= 0 and high <= 65535:
-            return (array / (255.0 if high <= 255 else 65535.0)).astype(np.float32)
-        scaled = (array - low) / (high - low) if high > low else np.zeros_like(array)
-        return scaled.astype(np.float32)
-    image = _to_8bit(image)
-    return np.asarray(image, dtype=np.float32) / 255.0
 
 
 def _fit(pixels: np.ndarray, max_side: int) -> np.ndarray:

@@ -44,6 +44,7 @@ class Analysis:
     is_color: bool
     features: dict[str, float]
     thumbnail_jpeg: bytes
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,16 @@ class AddResult:
         Catalog id (of the existing image, for a duplicate).
     reason : str
         Why it was rejected; empty otherwise.
+    note : str
+        For an added image: what decoding did beyond a plain conversion (see
+        :attr:`marsviz.decode.DecodedImage.note`); empty otherwise.
     """
 
     status: Literal["added", "duplicate", "rejected"]
     name: str
     image_id: int | None = None
     reason: str = ""
+    note: str = ""
 
 
 def analyse(data: bytes, name: str) -> Analysis:
@@ -89,7 +94,7 @@ def analyse(data: bytes, name: str) -> Analysis:
     decoded = load_image(data, name=name)
     return Analysis(sha256=sha256_bytes(data), extension=decoded.extension, width=decoded.width,
                     height=decoded.height, is_color=decoded.is_color, features=compute_values(decoded.pixels),
-                    thumbnail_jpeg=make_thumbnail(decoded.pixels))
+                    thumbnail_jpeg=make_thumbnail(decoded.pixels), note=decoded.note)
 
 
 def make_thumbnail(pixels: np.ndarray, side: int | None = None) -> bytes:
@@ -120,7 +125,7 @@ def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, pro
                               features=analysis.features, feature_version=feature_set_version())
     if image_id is None:  # another writer added the same content in the meantime
         return AddResult("duplicate", provenance.name, catalog.find_by_sha(analysis.sha256))
-    return AddResult("added", provenance.name, image_id)
+    return AddResult("added", provenance.name, image_id, note=analysis.note)
 
 
 def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -235,7 +236,12 @@ def test_cli_reports_one_clean_line_per_file(cli_run, corpus_on_disk):
     for case, path, line in zip(CORPUS, corpus_on_disk, lines):
         assert printable(line), repr(line)  # no raw escape, bell, carriage return or bidi override
         if case.accept:
-            assert line.startswith("added ") and line.endswith(")"), (case.key, line)
+            assert re.fullmatch(r"added {5}.+ \(id \d+\)(: .+)?", line), (case.key, line)
+            # What decoding did beyond a plain conversion is said on the file's line, and only there.
+            noted = case.key in ("dtm_nodata_tiff", "dtm_fill_untagged_tiff", "gray12_in_16bit_png")
+            assert line.endswith("left out of the stretch and shown black") == case.key.startswith("dtm_")
+            assert ("stretched so 4095 is white" in line) == (case.key == "gray12_in_16bit_png")
+            assert line.endswith(")") != noted, (case.key, line)
         else:
             assert line.startswith("rejected  "), (case.key, line)
             assert any(phrase in line for phrase in case.reason), (case.key, line)

@@ -14,12 +14,15 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 from marsviz import config
 
 #: EXIF tag holding the orientation.
 ORIENTATION = 0x0112
+#: TIFF tag GDAL writes its NoData value into (ASCII).
+GDAL_NODATA = 42113
 #: Longest file name, in bytes, most Linux file systems allow.
 NAME_MAX = 255
 
@@ -170,6 +173,19 @@ def text_bomb_png(base_png: bytes, decompressed: int = 20_000_000) -> bytes:
     return base_png[:33] + png_chunk(b"zTXt", payload) + base_png[33:]
 
 
+#: GDAL's NoData value of float32 DTMs: the smallest float32, written as GDAL writes it.
+DTM_NODATA = -3.4028234663852886e38
+
+
+def dtm_tiff(nodata_tag: bool, relief: tuple[float, float] = (-4000.0, -4100.0), border: int = 2) -> bytes:
+    """An 80x64 float32 elevation TIFF: two bands of `relief` (m) inside columns of NoData `border` wide."""
+    elevation = np.full((64, 80), DTM_NODATA, np.float32)
+    elevation[:32, border:80 - border] = relief[0]
+    elevation[32:, border:80 - border] = relief[1]
+    options = {"tiffinfo": {GDAL_NODATA: f"{DTM_NODATA!r}"}} if nodata_tag else {}
+    return encode(Image.fromarray(elevation, "F"), "TIFF", **options)
+
+
 def _gray_rgb(value: int) -> tuple[int, int, int]:
     return (value, value, value)
 
@@ -258,6 +274,17 @@ def build_corpus() -> list[Case]:
     top, bottom = colours((120, 200, 120), (200, 120, 200))
     accepted("lossy_webp", "dune.webp", encode(bands("RGB", (96, 64), top, bottom), "WEBP", quality=95),
              top, bottom, (96, 64), True, ".webp")
+    top, bottom = colours((150, 90, 40), (40, 90, 150))
+    first = bands("RGB", (96, 64), top, bottom)
+    accepted("mpo_stereo_jpeg", "stereo.jpg",
+             encode(first, "MPO", save_all=True, append_images=[first.transpose(Image.Transpose.ROTATE_180)]),
+             top, bottom, (96, 64), True, ".jpg")
+    accepted("dtm_nodata_tiff", "dtm.tif", dtm_tiff(nodata_tag=True), _gray_rgb(242), _gray_rgb(0), (80, 64), False,
+             ".tif")
+    accepted("dtm_fill_untagged_tiff", "dtm_untagged.tif", dtm_tiff(nodata_tag=False, relief=(-2500.0, -2600.0)),
+             _gray_rgb(242), _gray_rgb(0), (80, 64), False, ".tif")
+    accepted("gray12_in_16bit_png", "navcam12.png", encode(bands("I;16", (80, 64), 3600, 400), "PNG"),
+             _gray_rgb(224), _gray_rgb(25), (80, 64), False, ".png")
     top, bottom = colours((100, 160, 220), (220, 160, 100))
     accepted("png_with_trailing_zip", "polyglot.png",
              encode(bands("RGB", (80, 64), top, bottom), "PNG") + b"PK\x03\x04" + b"\x00" * 200,
@@ -315,6 +342,7 @@ def build_corpus() -> list[Case]:
     rejected("png_ztxt_bomb", "text_bomb.png", text_bomb_png(good_png), READ_REASON)
     rejected("truncated_webp", "cut.webp", encode(Image.new("RGB", (64, 64), 1), "WEBP")[:40],
              READ_REASON, FORMAT_REASON)
+    rejected("dtm_all_nodata_tiff", "void.tif", dtm_tiff(nodata_tag=True, border=40), "no valid pixels")
     rejected("tiff_strip_past_end", "strips.tif", raw_tiff(64, 48, b"\x00" * 64, strip_offset=10**9),
              READ_REASON)
 
