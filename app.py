@@ -4,7 +4,7 @@ import streamlit as st
 
 from marsviz import config
 from marsviz.errors import MarsvizError
-from ui import data, sidebar
+from ui import access, data, sidebar
 
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
 try:
@@ -22,6 +22,9 @@ PAGES = [
     st.Page("app_pages/scrape.py", title="Scrape NASA", icon=":material/cloud_download:", url_path="scrape"),
     st.Page("app_pages/method.py", title="Method", icon=":material/menu_book:", url_path="method"),
 ]
+WRITE_PAGES = {"upload", "scrape"}
+if access.read_only():
+    PAGES = [p for p in PAGES if p.url_path not in WRITE_PAGES]
 
 page = st.navigation(PAGES)
 try:
@@ -32,4 +35,5 @@ except MarsvizError as error:
     st.stop()
 st.sidebar.caption("marsviz ranks Mars images by features that hint at water, ice or unusual terrain.")
 sidebar.weights()
+access.sidebar_status()
 page.run()

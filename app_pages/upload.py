@@ -7,12 +7,13 @@ from marsviz.decode import ALLOWED_FORMATS
 from marsviz.errors import MarsvizError
 from marsviz.pipeline import add_bytes
 from marsviz.provenance import Provenance
-from ui import data, sidebar
+from ui import access, data, sidebar
 from ui.text import escape_markdown
 
 st.title("Upload")
 st.write("Add JPEG, PNG, TIFF or WebP images. Each is checked, analysed with the same features as the catalog and "
          "ranked against it. The same file uploaded twice is recognised and kept once.")
+added_by = access.require_writer("upload")
 
 files = st.file_uploader("Images", type=["jpg", "jpeg", "png", "tif", "tiff", "webp"], accept_multiple_files=True,
                          key="upload_files")
@@ -22,7 +23,8 @@ for upload in files or []:
     if upload.file_id in results:
         continue
     try:
-        outcome = add_bytes(catalog, upload.getvalue(), Provenance(source="upload", name=upload.name))
+        provenance = Provenance(source="upload", name=upload.name, added_by=added_by)
+        outcome = add_bytes(catalog, upload.getvalue(), provenance)
         results[upload.file_id] = outcome
     except MarsvizError as error:  # the catalog itself failed (disk full, read-only folder)
         st.error(f"{escape_markdown(upload.name)} could not be stored: {escape_markdown(error)}")
@@ -50,6 +52,8 @@ if current:
             text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {len(table)}**, "
                           f"{ranked['percentile']:.0f}th percentile, {score}"
                           + (" · :red[outlier]" if ranked["outlier"] else ""))
+            if outcome.note:
+                text.caption(escape_markdown(outcome.note))
             text.page_link("app_pages/explore.py", label="Open in the viewer", icon=":material/open_in_new:",
                            query_params={"image": str(int(outcome.image_id))})
 st.caption(f"Accepted formats: {', '.join(sorted(ALLOWED_FORMATS))}. Files are stored under their content hash; "

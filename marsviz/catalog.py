@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS images (
     credit TEXT NOT NULL DEFAULT '',
     synthetic INTEGER NOT NULL DEFAULT 0,
     added_at TEXT NOT NULL,
-    feature_version TEXT NOT NULL DEFAULT ''
+    feature_version TEXT NOT NULL DEFAULT '',
+    added_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS images_source_id ON images (source, source_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,6 +51,24 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', '0');
 """
 
 CATALOG_FILE = "catalog.sqlite"
+
+
+def later_columns() -> dict[str, str]:
+    """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
+    return {**{name: "REAL" for name in REGISTRY}, "added_by": "TEXT NOT NULL DEFAULT ''"}
+
+
+class ReadOnlyStore(ContentStore):
+    """The content store of a catalog opened read-only: files are read, every write raises."""
+
+    def __init__(self, root: Path, reason: str):
+        super().__init__(root)
+        self.reason = reason
+
+    def put_bytes(self, *args, **kwargs) -> Path:
+        raise CatalogError(self.reason)
+
+    put_file = put_bytes
 
 
 class Catalog:
@@ -60,38 +79,51 @@ class Catalog:
     home : Path, optional
         Data folder; default :func:`marsviz.config.home` (``MARSVIZ_HOME`` or the per-user data directory).
         Created if missing.
+    read_only : bool, optional
+        Open for reading only (a public deployment, setting ``read_only``): nothing in the folder is
+        created, updated or swept, and every write, to the database or the image stores, raises
+        :class:`CatalogError`.  Other processes may still write the catalog; their changes are seen.
 
     Attributes
     ----------
     read_only : bool
-        True when the folder cannot be written (a shared or archived copy): the catalog is read as it
-        is on disk, and every write raises :class:`CatalogError` saying so.
+        True when opened with `read_only`, or when the folder cannot be written (a shared or archived
+        copy: the catalog is then read as it is on disk); every write raises :class:`CatalogError` saying so.
 
     Raises
     ------
     CatalogError
-        If the folder or database cannot be created or opened.
+        If the folder or database cannot be created or opened; with `read_only`, also if there is no
+        catalog yet or it was made by an older version (it needs updating by a writer first).
     """
 
-    def __init__(self, home: Path | str | None = None):
+    def __init__(self, home: Path | str | None = None, *, read_only: bool = False):
         self.home = Path(home) if home else config.home()
         self.path = self.home / CATALOG_FILE
         self.images = ContentStore(self.home / "images")
         self.thumbnails = ContentStore(self.home / "thumbnails")
         self.read_only = False
+        self._immutable = False
+        self._refusal = f"the data folder {self.home} is read-only: the catalog can be viewed but not changed"
+        self._checked = False
+        if read_only:
+            self._open_for_reading()
+            return
+        self._refuse_an_emptied_catalog()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
                 present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
-            missing = [name for name in REGISTRY if name not in present]
+            later = later_columns()
+            missing = [name for name in later if name not in present]
             if missing:
                 with self._write() as conn:
                     present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
                     for name in missing:
                         if name not in present:
-                            conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" REAL')
+                            conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" {later[name]}')
         except sqlite3.Error as error:
             if not self._open_read_only(error):
                 raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
@@ -101,29 +133,106 @@ class Catalog:
         self.images.remove_stale_parts()
         self.thumbnails.remove_stale_parts()
 
+    def _refuse_an_emptied_catalog(self) -> None:
+        """Refuse to start a new catalog over a 0-byte file while images are stored beside it.
+
+        SQLite treats an empty file as a new database, so the stored images would silently lose
+        their rows (names, sources, provenance).
+        """
+        try:
+            emptied = self.path.stat().st_size == 0
+        except OSError:
+            return
+        if emptied and self.images.holds_files():
+            raise CatalogError(
+                f"the catalog {self.path} is empty (0 bytes) but {self.images.root} holds stored images: "
+                "their catalog rows are lost. Restore the file from a backup, or move it aside and run "
+                f"`marsviz add {self.images.root}` to catalog the stored images again (under their hash "
+                "names, without their original names and sources)")
+
+    def ensure_writable(self) -> None:
+        """Raise :class:`CatalogError` now if a write would be refused (read-only, damaged database).
+
+        Callers that store files before adding their rows call this first, so a refused write leaves
+        no stored file behind.
+        """
+        if self.read_only:
+            raise CatalogError(self._refusal)
+        self._check_before_writing()
+
+    def _check_before_writing(self) -> None:
+        """Refuse the first write to a damaged database file: writing into it could spread the damage."""
+        if self._checked:
+            return
+        problems = self.integrity_problems()
+        if problems:
+            raise CatalogError(
+                f"the catalog {self.path} is damaged ({problems[0]}); nothing was written to it. Restore it "
+                "from a backup, or move it aside and run "
+                f"`marsviz add {self.images.root}` to catalog the stored images again (under their hash "
+                "names, without their original names and sources)")
+        self._checked = True
+
+    def integrity_problems(self, thorough: bool = False) -> list[str]:
+        """What SQLite's own check finds wrong in the database file; empty when it is sound.
+
+        Parameters
+        ----------
+        thorough : bool
+            ``PRAGMA integrity_check`` (also checks indexes against tables) instead of the faster
+            ``quick_check``.
+        """
+        pragma = "integrity_check" if thorough else "quick_check"
+        with self._connect() as conn:
+            try:
+                found = [str(row[0]) for row in conn.execute(f"PRAGMA {pragma}")]
+            except sqlite3.DatabaseError as error:
+                return [str(error)]
+        return [] if found == ["ok"] else found
+
     def _open_read_only(self, error: sqlite3.Error) -> bool:
         """After `error` on opening: read an existing catalog this process may not write, if that works."""
         if "readonly" not in str(error) or not self.path.is_file():
             return False
+        self.read_only = self._immutable = True
+        if not self._columns_current():
+            self.read_only = self._immutable = False  # made by an older version: it would need writing first
+            return False
+        return True
+
+    def _open_for_reading(self) -> None:
+        """Open with ``read_only=True``: check the catalog is there and current, and change nothing."""
         self.read_only = True
+        self._refusal = (f"this marsviz deployment is read-only (setting read_only): the catalog in {self.home} "
+                         "can be viewed but not changed")
+        self.images = ReadOnlyStore(self.home / "images", self._refusal)
+        self.thumbnails = ReadOnlyStore(self.home / "thumbnails", self._refusal)
+        if not self.path.is_file():
+            raise CatalogError(f"there is no catalog in {self.home} yet, and this deployment is read-only: add "
+                               "images with `python -m marsviz add` (or run the app once without read_only)")
+        if not self._columns_current():
+            raise CatalogError(f"the catalog in {self.home} was made by an older marsviz version and this "
+                               "deployment is read-only: open it once with `python -m marsviz rank` to update it")
+
+    def _columns_current(self) -> bool:
+        """Whether the images table has every column this version reads (it cannot be added read-only)."""
         try:
             with self._connect() as conn:
                 present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
         except (sqlite3.Error, CatalogError):
-            present = set()
-        if not present or any(name not in present for name in REGISTRY):
-            self.read_only = False  # missing or made by an older version: it would need writing first
             return False
-        return True
+        return bool(present) and all(name in present for name in later_columns())
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:
         try:
-            if self.read_only:
+            if self._immutable:
                 # A WAL database needs its -shm file even to read; "immutable" reads the file as it is,
                 # which is safe because nobody can write this folder.
                 conn = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, timeout=60,
                                        isolation_level=None)
+            elif self.read_only:
+                conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=60, isolation_level=None)
             else:
                 conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         except sqlite3.Error as error:
@@ -136,8 +245,8 @@ class Catalog:
     def _write(self):
         """A write transaction; bumps the catalog revision so caches keyed by it go stale."""
         if self.read_only:
-            raise CatalogError(f"the data folder {self.home} is read-only: the catalog can be viewed but "
-                               "not changed")
+            raise CatalogError(self._refusal)
+        self._check_before_writing()
         with self._connect() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -215,13 +324,17 @@ class Catalog:
 
     def ids_by_sha(self, sha256s: list[str]) -> dict[str, int]:
         """Ids of the images among these content hashes that are in the catalog, in one query per 500."""
-        found: dict[str, int] = {}
+        return {sha: row["id"] for sha, row in self.rows_by_sha(sha256s).items()}
+
+    def rows_by_sha(self, sha256s: list[str]) -> dict[str, dict]:
+        """``{sha256: {"id", "sha256", "extension"}}`` of the images among these content hashes."""
+        found: dict[str, dict] = {}
         unique = list(dict.fromkeys(sha256s))
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
-            rows = self._read(f"SELECT sha256, id FROM images WHERE sha256 IN ({', '.join('?' * len(chunk))})",
-                              tuple(chunk))
-            found.update({row[0]: row[1] for row in rows})
+            rows = self._read("SELECT id, sha256, extension FROM images "
+                              f"WHERE sha256 IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            found.update({row["sha256"]: dict(row) for row in rows})
         return found
 
     def find_by_source_id(self, source: str, source_id: str) -> int | None:
@@ -271,6 +384,8 @@ class Catalog:
     @property
     def tmp_dir(self) -> Path:
         """A folder for partial downloads, on the same filesystem as the store."""
+        if self.read_only and not self._immutable:  # an unwritable folder says so when mkdir fails
+            raise CatalogError(self._refusal)
         path = self.home / "tmp"
         try:
             path.mkdir(parents=True, exist_ok=True)

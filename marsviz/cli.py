@@ -23,16 +23,38 @@ def _catalog(args):
     return Catalog(args.home)
 
 
+def _count(minimum: int):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}; give {minimum} or more")
+        return value
+    return parse
+
+
+def _folder(text: str) -> Path:
+    """An argparse type: a data folder path that is not blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the data folder cannot be blank")
+    return Path(text)
+
+
 # -- add ---------------------------------------------------------------------------------------------
 def _add_add_parser(subparsers):
     parser = subparsers.add_parser("add", help="add image files or folders of images to the catalog")
-    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
-    parser.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core)")
+    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively; "
+                        "files in them not named like an image are listed as skipped)")
+    parser.add_argument("--workers", type=_count(1), default=None,
+                        help="analysis processes (default: one per core)")
     parser.set_defaults(func=cmd_add)
 
 
 def cmd_add(args) -> int:
-    """Add files; one line per file; exit 1 if any file was rejected."""
+    """Add files; one line per file (skipped ones too); exit 1 if any file was rejected."""
     from marsviz.pipeline import add_paths
 
     catalog = _catalog(args)
@@ -42,6 +64,8 @@ def cmd_add(args) -> int:
         if result.status == "rejected":
             rejected += 1
             print(f"rejected  {name}: {result.reason}")
+        elif result.status == "skipped":
+            print(f"skipped   {name}: {result.reason}")
         else:
             note = f": {_printable(result.note)}" if result.note else ""
             print(f"{result.status:<9} {name} (id {result.image_id}){note}")
@@ -72,9 +96,16 @@ def cmd_samples(args) -> int:
 # -- rank --------------------------------------------------------------------------------------------
 def _add_rank_parser(subparsers):
     parser = subparsers.add_parser("rank", help="print the ranking (best composite score first)")
-    parser.add_argument("--top", type=int, default=10, help="how many images (0: all)")
-    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    parser.add_argument("--top", type=_count(0), default=None,
+                        help=f"how many images, best first (0: all; default: {TABLE_TOP} for the table, "
+                             "all for csv and json)")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                        help="table for people (default); csv or json for machines")
     parser.set_defaults(func=cmd_rank)
+
+
+#: Rows `rank` prints as a table unless told otherwise; machine formats get every row.
+TABLE_TOP = 10
 
 
 def ranking_records(catalog, top: int = 0) -> list[dict]:
@@ -99,7 +130,8 @@ def cmd_rank(args) -> int:
     """Print the top of the ranking as a table, CSV or JSON."""
     from marsviz.features import REGISTRY
 
-    records = ranking_records(_catalog(args), args.top)
+    top = args.top if args.top is not None else (TABLE_TOP if args.format == "table" else 0)
+    records = ranking_records(_catalog(args), top)
     if args.format == "json":
         print(json.dumps(records, indent=2))
     elif args.format == "csv":
@@ -148,7 +180,8 @@ def cmd_export(args) -> int:
 # -- analyze -----------------------------------------------------------------------------------------
 def _add_analyze_parser(subparsers):
     parser = subparsers.add_parser("analyze", help="(re)compute features of images analysed by an older version")
-    parser.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core)")
+    parser.add_argument("--workers", type=_count(1), default=None,
+                        help="analysis processes (default: one per core)")
     parser.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
                         help="compute features on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
                              "(needs the optional extra: pip install 'marsviz[dask]')")
@@ -156,7 +189,7 @@ def _add_analyze_parser(subparsers):
 
 
 def cmd_analyze(args) -> int:
-    """Recompute stale feature values, locally or on a Dask cluster, with a progress bar."""
+    """Recompute stale feature values, locally or on a Dask cluster; exit 1 if an image failed."""
     from marsviz.pipeline import reanalyse
 
     runner = None
@@ -169,9 +202,53 @@ def cmd_analyze(args) -> int:
             bar.total = total
             bar.n = done
             bar.refresh()
-        count = reanalyse(_catalog(args), args.workers, progress, runner=runner)
-    print(f"{count} images re-analysed")
-    return 0
+        report = reanalyse(_catalog(args), args.workers, progress, runner=runner)
+    for image_id, name, reason in report.failed:
+        print(f"failed    {_printable(name)} (id {image_id}): {_printable(reason)}", file=sys.stderr)
+    line = f"{report.updated} images re-analysed"
+    if report.failed:
+        line += (f"; {len(report.failed)} failed and keep their old values (`marsviz check` tells whether "
+                 "their stored files are missing or damaged)")
+    print(line)
+    return 1 if report.failed else 0
+
+
+# -- check -------------------------------------------------------------------------------------------
+def _add_check_parser(subparsers):
+    parser = subparsers.add_parser(
+        "check", help="verify the catalog file and every stored image against its content hash",
+        description="Check the database with SQLite's integrity check and hash every stored image. A stored "
+                    "file that no longer matches its hash is moved into damaged/ (nothing is deleted); re-add "
+                    "the original with 'marsviz add' to restore it. Missing thumbnails are rebuilt.")
+    parser.set_defaults(func=cmd_check)
+
+
+def cmd_check(args) -> int:
+    """Check the data folder, one line per problem; exit 1 if anything is missing or damaged."""
+    from marsviz.integrity import check_catalog
+
+    catalog = _catalog(args)
+    with tqdm(unit="image", desc="check", file=sys.stderr, disable=None) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(1)
+        report = check_catalog(catalog, progress)
+    for problem in report.database:
+        print(f"database  {_printable(problem)}")
+    for image_id, name, path in report.missing:
+        print(f"missing   {_printable(name)} (id {image_id}): {path}")
+    for image_id, name, path in report.damaged:
+        print(f"damaged   {_printable(name)} (id {image_id}): does not match its hash; moved to {path}")
+    if report.database:
+        print(f"the catalog {catalog.path} is damaged: restore it from a backup, or move it aside and run "
+              f"`marsviz add {catalog.images.root}` to catalog the stored images again")
+        return 1
+    line = (f"{report.checked} images intact, {len(report.missing)} missing, {len(report.damaged)} damaged; "
+            f"{report.thumbnails_rebuilt} thumbnails rebuilt")
+    if report.missing or report.damaged:
+        line += "; re-add the original files with `marsviz add` to restore them"
+    print(line)
+    return 0 if report.ok else 1
 
 
 # -- scrape ------------------------------------------------------------------------------------------
@@ -201,7 +278,8 @@ def _add_scrape_parser(subparsers):
     parser.add_argument("--instrument", default="", help="instrument (pds-atlas)")
     parser.add_argument("--spacecraft", default="",
                         help="spacecraft (pds-atlas; default: carl sagan memorial station, the Mars Pathfinder lander)")
-    parser.add_argument("--limit", type=int, default=None, help="look at no more than N items of the source")
+    parser.add_argument("--limit", type=_count(1), default=None,
+                        help="look at no more than N items of the source (default: all)")
     parser.add_argument("--api-root", default=None, metavar="URL",
                         help="another server for the source (a mirror; the tests use a local one)")
     parser.set_defaults(func=cmd_scrape)
@@ -348,11 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="marsviz", description="Triage Mars images by features that hint at "
                                      "water, ice or unusual terrain.")
-    parser.add_argument("--home", type=Path, default=None,
+    parser.add_argument("--home", type=_folder, default=None,
                         help="data folder (default: $MARSVIZ_HOME or the per-user data directory)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
-                       _add_analyze_parser, _add_scrape_parser, _add_evaluate_parser, _add_train_parser):
+                       _add_analyze_parser, _add_check_parser, _add_scrape_parser, _add_evaluate_parser,
+                       _add_train_parser):
         add_parser(subparsers)
     return parser
 

@@ -121,6 +121,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("http_concurrency", 4, "Downloads running at once, at most, per host.", minimum=1),
         Setting("max_download_bytes", 60 * 1024 * 1024, "Largest image file downloaded, in bytes.", minimum=1),
         Setting("http_backoff", 0.5, "Seconds before the first retry; doubled on each further retry.", minimum=0),
+        Setting("http_deadline", 300.0, "Longest time, in seconds, one download request may take, from sending it to "
+                "the last byte (a server that trickles bytes is abandoned). 0: no limit.", minimum=0),
+        Setting("http_json_deadline", 60.0, "Longest time, in seconds, one request to a NASA service's API (a page of "
+                "a listing, an asset manifest) may take, from sending it to the last byte. 0: no limit.", minimum=0),
+        Setting("app_api_roots", "", "Comma-separated API roots visitors of the web app may scrape from besides "
+                "NASA's hosts (e.g. a mirror). Empty: NASA's hosts only. The command line's --api-root is not limited."),
         Setting("nasa_hosts", "images-api.nasa.gov,images-assets.nasa.gov,mars.nasa.gov,mars.jpl.nasa.gov,"
                 "pds-imaging.jpl.nasa.gov,planetarydata.jpl.nasa.gov",
                 "Comma-separated hosts a scrape may contact (besides an explicit --api-root)."),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import stat
 import struct
 import warnings
 import zlib
@@ -175,7 +176,10 @@ def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     elif isinstance(source, (str, Path)):
         path = Path(source)
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise ImageRejected(name, "not a regular file (a device, FIFO or socket): only image files are read")
+            size = info.st_size
             if size > limit:
                 raise ImageRejected(name, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit")
             data = path.read_bytes()

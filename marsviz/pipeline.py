@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +27,7 @@ from marsviz.decode import load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.features import compute_values, feature_set_version
 from marsviz.provenance import Provenance
-from marsviz.store import sha256_bytes, sha256_file
+from marsviz.store import is_intact, sha256_bytes, sha256_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 #: Re-analysed rows written to the catalog per transaction.
@@ -53,7 +54,8 @@ class AddResult:
 
     Attributes
     ----------
-    status : {"added", "duplicate", "rejected"}
+    status : {"added", "duplicate", "rejected", "skipped"}
+        ``skipped``: a file inside a folder given to :func:`add_paths` whose name is not an image's.
     name : str
         The file's name as the user knows it.
     image_id : int or None
@@ -62,10 +64,11 @@ class AddResult:
         Why it was rejected; empty otherwise.
     note : str
         For an added image: what decoding did beyond a plain conversion (see
-        :attr:`marsviz.decode.DecodedImage.note`); empty otherwise.
+        :attr:`marsviz.decode.DecodedImage.note`); for a duplicate: that its stored copy was missing or
+        damaged and has been restored from this file; empty otherwise.
     """
 
-    status: Literal["added", "duplicate", "rejected"]
+    status: Literal["added", "duplicate", "rejected", "skipped"]
     name: str
     image_id: int | None = None
     reason: str = ""
@@ -107,14 +110,24 @@ def make_thumbnail(pixels: np.ndarray, side: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
+RESTORED = "its stored copy was missing or damaged and has been restored from this file"
+
+
 def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, provenance: Provenance,
            *, move: bool = False) -> AddResult:
-    """Store an analysed file and its thumbnail and add its catalog row."""
+    """Store an analysed file and its thumbnail and add its catalog row.
+
+    When the same content is already catalogued but its stored copy is missing or has another size
+    (deleted or emptied behind the catalog's back), the copy is restored from this file, which hashes
+    to the same content.
+    """
     existing = catalog.find_by_sha(analysis.sha256)
     if existing is not None:
+        restored = _restore_if_damaged(catalog, existing, analysis, data_or_path, move)
         if move and isinstance(data_or_path, Path):
             data_or_path.unlink(missing_ok=True)
-        return AddResult("duplicate", provenance.name, existing)
+        return AddResult("duplicate", provenance.name, existing, note=RESTORED if restored else "")
+    catalog.ensure_writable()
     if isinstance(data_or_path, Path):
         catalog.images.put_file(data_or_path, analysis.sha256, analysis.extension, move=move)
     else:
@@ -128,6 +141,27 @@ def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, pro
     return AddResult("added", provenance.name, image_id, note=analysis.note)
 
 
+def _restore_if_damaged(catalog: Catalog, image_id: int, analysis: Analysis, data_or_path: bytes | Path,
+                        move: bool) -> bool:
+    row = catalog.get(image_id)
+    size = len(data_or_path) if isinstance(data_or_path, bytes) else Path(data_or_path).stat().st_size
+    stored, thumbnail = catalog.image_path(row), catalog.thumbnail_path(row)
+    damaged = not is_intact(stored, size)
+    if damaged:
+        if isinstance(data_or_path, Path):
+            catalog.images.put_file(data_or_path, analysis.sha256, row["extension"], move=move, replace=True)
+        else:
+            catalog.images.put_bytes(data_or_path, analysis.sha256, row["extension"], replace=True)
+    if damaged or not thumbnail.is_file() or thumbnail.stat().st_size == 0:
+        catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg", replace=True)
+    return damaged
+
+
+def _stored_intact(catalog: Catalog, image_id: int, size: int) -> bool:
+    row = catalog.get(image_id)
+    return row is not None and is_intact(catalog.image_path(row), size)
+
+
 def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResult:
     """Validate, analyse and add one image given as bytes (an upload).
 
@@ -138,7 +172,7 @@ def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResul
         unchanged.  ``duplicate`` when the same content is already there.
     """
     existing = catalog.find_by_sha(sha256_bytes(data))
-    if existing is not None:
+    if existing is not None and _stored_intact(catalog, existing, len(data)):
         return AddResult("duplicate", provenance.name, existing)
     try:
         analysis = analyse(data, provenance.name)
@@ -162,13 +196,37 @@ def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named and image files inside folders named (recursively, sorted)."""
-    files: list[Path] = []
+    return [path for path, skipped in _walk(paths) if not skipped]
+
+
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """(path, skipped) for every file named and every file inside folders named, recursively, sorted.
+
+    `skipped` is True for a file inside a folder whose name is not an image file's: it is reported,
+    not read.  A file named on its own is always tried.
+    """
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+            for inside in sorted(p for p in path.rglob("*") if not p.is_dir()):
+                yield inside, inside.suffix.lower() not in IMAGE_SUFFIXES
         else:
-            files.append(path)
-    return files
+            yield path, False
+
+
+def _not_a_regular_file(path: Path) -> str:
+    """Why `path` is not a regular file (a device, FIFO, socket, missing), or '' if it is one.
+
+    Reading a FIFO or ``/dev/zero`` would block or never end, so only regular files are opened.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        return f"cannot read file ({error.strerror or error})"
+    if stat.S_ISREG(mode):
+        return ""
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return f"not a regular file ({kind}): only image files are read"
 
 
 def _analyse_path(path: str) -> Analysis | ImageRejected:
@@ -272,24 +330,32 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
         Analysis processes; see :func:`worker_count`.
     """
     provenance_for = provenance_for or (lambda p: Provenance(source="file", name=p.name))
-    plan: list[tuple[Path, str | None, ImageRejected | None]] = []  # (path, sha, unreadable)
+    plan: list[tuple[Path, str | None, str]] = []  # (path, sha, why it is not read)
     first_of: dict[str, int] = {}  # sha -> position in plan of the one file that gets analysed
-    for path in expand_paths(paths):
-        try:
-            sha = sha256_file(path)
-        except OSError as error:
-            plan.append((path, None, ImageRejected(path.name, f"cannot read file ({error.strerror or error})")))
+    for path, skipped in _walk(paths):
+        if skipped:
+            plan.append((path, None, "skipped"))
             continue
-        plan.append((path, sha, None))
-    known = catalog.ids_by_sha([sha for _, sha, _ in plan if sha is not None])
-    for position, (_, sha, _) in enumerate(plan):
-        if sha is not None and sha not in known and sha not in first_of:
-            first_of[sha] = position
+        problem = _not_a_regular_file(path)
+        try:
+            sha = None if problem else sha256_file(path)
+        except OSError as error:
+            problem = f"cannot read file ({error.strerror or error})"
+        plan.append((path, sha, problem))
+    stored = catalog.rows_by_sha([sha for _, sha, _ in plan if sha is not None])
+    known = {sha: row["id"] for sha, row in stored.items()}
+    for position, (path, sha, _) in enumerate(plan):
+        if sha is None or sha in first_of:
+            continue
+        if sha not in stored or not is_intact(catalog.image_path(stored[sha]), path.stat().st_size):
+            first_of[sha] = position  # new, or its stored copy is missing or damaged: analyse, then restore
     analysed = analyse_many([plan[i][0] for i in first_of.values()], workers)
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
-    for position, (path, sha, unreadable) in enumerate(plan):
-        if unreadable is not None:
-            yield AddResult("rejected", path.name, reason=unreadable.reason)
+    for position, (path, sha, problem) in enumerate(plan):
+        if problem == "skipped":
+            yield AddResult("skipped", path.name, reason="not a JPEG, PNG, TIFF or WebP file name")
+        elif problem:
+            yield AddResult("rejected", path.name, reason=problem)
         elif sha in rejected:
             yield AddResult("rejected", path.name, reason=rejected[sha])
         elif first_of.get(sha) != position:
@@ -303,10 +369,30 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
                 yield record(catalog, outcome, path, provenance_for(path))
 
 
+@dataclass(frozen=True)
+class ReanalyseReport:
+    """What :func:`reanalyse` did.
+
+    Attributes
+    ----------
+    stale : int
+        Images found analysed by another feature-set version.
+    updated : int
+        Of those, how many got current values.
+    failed : list of (int, str, str)
+        Id, name and reason of each image whose stored file could not be analysed; it stays stale
+        (``python -m marsviz check`` says whether the stored file is missing or damaged).
+    """
+
+    stale: int
+    updated: int
+    failed: list
+
+
 def reanalyse(catalog: Catalog, workers: int | None = None,
               progress: Callable[[int, int], None] | None = None,
-              runner: Callable[[list[Path]], Iterable[tuple[Path, object]]] | None = None) -> int:
-    """Recompute features of images analysed by another feature-set version; return how many.
+              runner: Callable[[list[Path]], Iterable[tuple[Path, object]]] | None = None) -> ReanalyseReport:
+    """Recompute features of images analysed by another feature-set version.
 
     Images already at the current version cost one catalog query and nothing else; stale images are
     decoded and measured again (no hashing, no new thumbnail), and their values written in batches.
@@ -324,21 +410,23 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
 
     Returns
     -------
-    int
-        Number of stale images found (rejected files among them are left stale).
+    ReanalyseReport
     """
     version = feature_set_version()
     stale = catalog.stale(version)
     paths = [catalog.image_path(row) for row in stale]
     outcomes = runner(paths) if runner else analyse_many(paths, workers, task=_features_of_path)
-    updates = []
+    updates, failed, updated = [], [], 0
     for done, (row, (_, outcome)) in enumerate(zip(stale, outcomes), start=1):
-        if not isinstance(outcome, MarsvizError):
+        if isinstance(outcome, MarsvizError):
+            failed.append((row["id"], row["name"], getattr(outcome, "reason", str(outcome))))
+        else:
             updates.append((row["id"], outcome))
         if len(updates) >= REANALYSE_BATCH:
             catalog.update_features(updates, version)
+            updated += len(updates)
             updates = []
         if progress:
             progress(done, len(stale))
     catalog.update_features(updates, version)
-    return len(stale)
+    return ReanalyseReport(stale=len(stale), updated=updated + len(updates), failed=failed)

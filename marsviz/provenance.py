@@ -32,6 +32,9 @@ class Provenance:
         Who to credit.
     synthetic : bool
         True for rows made by benchmarks for scale tests; never mixed with a user's data.
+    added_by : str
+        Who added it in the app: the signed-in user's email (else their sign-in subject); empty from
+        the command line or when nobody was signed in.
     """
 
     source: str
@@ -47,6 +50,7 @@ class Provenance:
     date_taken: str = ""
     credit: str = ""
     synthetic: bool = False
+    added_by: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)

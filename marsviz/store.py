@@ -53,6 +53,20 @@ class ContentStore:
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}{extension}"
 
+    def holds_files(self) -> bool:
+        """Whether any file is stored (temporary files of writers aside)."""
+        try:
+            folders = [entry.path for entry in os.scandir(self.root) if entry.is_dir()]
+        except OSError:
+            return False
+        for folder in folders:
+            try:
+                if any(not e.name.startswith(".part-") for e in os.scandir(folder)):
+                    return True
+            except OSError:
+                continue
+        return False
+
     def remove_stale_parts(self) -> int:
         """Delete temporary files left by writers that were killed; return how many.
 
@@ -87,10 +101,13 @@ class ContentStore:
                 continue
         return parts
 
-    def put_bytes(self, data: bytes, sha256: str, extension: str) -> Path:
-        """Store `data` under its hash atomically; return its path."""
+    def put_bytes(self, data: bytes, sha256: str, extension: str, *, replace: bool = False) -> Path:
+        """Store `data` under its hash atomically; return its path.
+
+        An existing file is kept unless `replace` (a stored copy found missing or damaged is restored).
+        """
         target = self.path_for(sha256, extension)
-        if target.exists():
+        if target.exists() and not replace:
             return target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,10 +125,14 @@ class ContentStore:
             raise CatalogError(f"cannot write to {self.root} ({error.strerror or error})") from None
         return target
 
-    def put_file(self, source: Path, sha256: str, extension: str, *, move: bool = False) -> Path:
-        """Store the file at `source` under its hash; with `move`, rename it instead of copying."""
+    def put_file(self, source: Path, sha256: str, extension: str, *, move: bool = False,
+                 replace: bool = False) -> Path:
+        """Store the file at `source` under its hash; with `move`, rename it instead of copying.
+
+        An existing file is kept unless `replace`.
+        """
         target = self.path_for(sha256, extension)
-        if target.exists():
+        if target.exists() and not replace:
             if move:
                 Path(source).unlink(missing_ok=True)
             return target
@@ -136,6 +157,14 @@ class ContentStore:
         except OSError as error:
             raise CatalogError(f"cannot write to {self.root} ({error.strerror or error})") from None
         return target
+
+
+def is_intact(path: Path, size: int) -> bool:
+    """Whether the stored file at `path` exists with `size` bytes (cheap: no hashing)."""
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
 
 
 def process_alive(pid: int) -> bool:

@@ -346,6 +346,9 @@ def test_upload_page_takes_the_corpus_without_an_exception(upload_page, tmp_path
         assert any(phrase in message for phrase in case.reason), (case.key, message)
     ranked_lines = [element.value for element in app.markdown if "): rank **" in str(element.value)]
     assert len(ranked_lines) == len(accepted)  # every accepted upload is shown with its rank
+    notes = [element.value for element in app.caption if "stretch" in str(element.value)]
+    assert len(notes) == 3  # the two DTMs (NoData left out) and the 12-bit frame (bits in use)
+    assert sum("left out of the stretch" in note for note in notes) == 2
 
 
 @pytest.mark.parametrize("case", REFUSED_BY_UPLOADER, ids=lambda c: c.key)

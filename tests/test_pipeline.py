@@ -55,7 +55,8 @@ def test_add_paths_walks_folders_and_reports_each_file(home, sample_path, tmp_pa
     (folder / "notes.txt").write_text("ignored: not an image suffix")
     results = {r.name: r for r in pipeline.add_paths(Catalog(), [folder], workers=2)}
     assert {n: r.status for n, r in results.items()} == {"a.jpg": "added", "copy.jpg": "duplicate",
-                                                         "bad.png": "rejected"}
+                                                         "bad.png": "rejected", "notes.txt": "skipped"}
+    assert results["notes.txt"].reason == "not a JPEG, PNG, TIFF or WebP file name"
     assert results["copy.jpg"].image_id == results["a.jpg"].image_id
 
 
@@ -71,12 +72,12 @@ def test_reanalyse_recomputes_only_stale_rows(home, sample_path, monkeypatch):
     catalog = Catalog()
     for name in ["mgs_moc_na_calibrated.png", SAMPLE]:
         pipeline.add_file(catalog, sample_path(name), Provenance(source="file", name=name))
-    assert pipeline.reanalyse(catalog, workers=1) == 0
+    assert pipeline.reanalyse(catalog, workers=1).updated == 0
     first = next(iter(REGISTRY))
     monkeypatch.setitem(REGISTRY, first, dataclasses.replace(REGISTRY[first], version="next"))
-    assert pipeline.reanalyse(catalog, workers=1) == 2
+    assert pipeline.reanalyse(catalog, workers=1).updated == 2
     assert catalog.stale(feature_set_version()) == []
-    assert pipeline.reanalyse(catalog, workers=1) == 0
+    assert pipeline.reanalyse(catalog, workers=1).updated == 0
 
 
 def test_add_file_with_move_leaves_no_source_behind(home, sample_path, tmp_path):

@@ -43,7 +43,7 @@ def counted(monkeypatch):
 
 def test_rerun_with_current_versions_analyses_nothing(small_catalog_home, counted):
     catalog = Catalog(small_catalog_home)
-    assert pipeline.reanalyse(catalog, workers=1) == 0
+    assert pipeline.reanalyse(catalog, workers=1).updated == 0
     results = list(pipeline.add_paths(catalog, [SAMPLES_DIR / n for n in SMALL_SAMPLE_SET], workers=1))
     assert {r.status for r in results} == {"duplicate"}
     assert counted == []
@@ -55,7 +55,7 @@ def test_stale_rows_and_only_those_are_recomputed(small_catalog_home, counted):
     stale_ids = [int(i) for i in before.index[::3]]
     # Pretend these rows were analysed by an older feature set, with values that are now wrong.
     catalog.update_features([(i, {n: 0.5 for n in feature_names()}) for i in stale_ids], "older-version")
-    assert pipeline.reanalyse(catalog, workers=1) == len(stale_ids)
+    assert pipeline.reanalyse(catalog, workers=1).updated == len(stale_ids)
     stale_rows = before.loc[stale_ids, ["sha256", "extension"]].itertuples(index=False)
     stored_names = [f"{sha}{extension}" for sha, extension in stale_rows]
     assert sorted(counted) == sorted(stored_names)
@@ -68,9 +68,9 @@ def test_bumping_one_feature_version_recomputes_every_row_once(small_catalog_hom
     catalog = Catalog(small_catalog_home)
     name = "water_ice_ratio"
     monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], version=REGISTRY[name].version + "b"))
-    assert pipeline.reanalyse(catalog, workers=1) == catalog.count()
+    assert pipeline.reanalyse(catalog, workers=1).updated == catalog.count()
     assert len(counted) == catalog.count()
-    assert pipeline.reanalyse(catalog, workers=1) == 0
+    assert pipeline.reanalyse(catalog, workers=1).updated == 0
     assert len(counted) == catalog.count()
 
 

@@ -113,3 +113,11 @@ def test_the_app_shows_the_bad_setting_instead_of_a_traceback(home, monkeypatch)
     assert "setting" in app.error[0].value
     assert "MARSVIZ_THUMBNAIL_SIDE='0' is not accepted" in app.code[0].value
     assert not home.exists()  # nothing was written before the check
+
+
+@pytest.mark.parametrize("name", list(config.SETTINGS))
+def test_the_readme_states_each_default_and_what_it_accepts(name):
+    setting = config.SETTINGS[name]
+    row = next(line for line in README.splitlines() if line.startswith(f"| `{setting.env_var}` |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == f"`{setting.default}`" and cells[2] == setting.accepts

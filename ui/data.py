@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from marsviz import config, scoring
+from marsviz.access import read_only
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
@@ -23,13 +24,16 @@ from ui.sidebar import weights_key
 
 
 def get_catalog() -> Catalog:
-    """The catalog in the data folder (``MARSVIZ_HOME`` or the per-user data directory)."""
-    return _catalog_at(str(config.home()))
+    """The catalog in the data folder (``MARSVIZ_HOME`` or the per-user data directory).
+
+    Opened read-only when the setting ``read_only`` is on: then no request can change it.
+    """
+    return _catalog_at(str(config.home()), read_only())
 
 
 @st.cache_resource
-def _catalog_at(home: str) -> Catalog:
-    return Catalog(home)
+def _catalog_at(home: str, read_only_: bool) -> Catalog:
+    return Catalog(home, read_only=read_only_)
 
 
 def version() -> tuple[str, int]:
@@ -39,9 +43,12 @@ def version() -> tuple[str, int]:
 
 
 def ensure_samples() -> None:
-    """On the very first start (empty catalog), load the bundled samples with a progress bar."""
+    """On the very first start (empty catalog), load the bundled samples with a progress bar.
+
+    A read-only catalog is left empty (:func:`ranking_or_stop` says how images get there).
+    """
     catalog = get_catalog()
-    if catalog.count() > 0 or st.session_state.get("samples_attempted"):
+    if catalog.read_only or catalog.count() > 0 or st.session_state.get("samples_attempted"):
         return
     st.session_state["samples_attempted"] = True
     bar = st.progress(0.0, text="First start: analysing the bundled sample images...")
@@ -60,12 +67,17 @@ def refresh_stale_features() -> None:
     """Recompute features an older marsviz version computed (after an upgrade), with a progress bar.
 
     Checked once per catalog revision and session, so a current catalog costs one query per change.
+    A read-only catalog is not changed: the page says what is missing instead.
     """
     if st.session_state.get("features_checked") == version():
         return
     catalog = get_catalog()
     stale = len(catalog.stale(feature_set_version()))
-    if stale > REFRESH_IN_APP_MAX:
+    if stale and catalog.read_only:
+        st.warning(f"{stale:,} images were analysed by an older version of the features, and this catalog is "
+                   "read-only here: their new feature values are missing until `python -m marsviz analyze` is "
+                   "run on its data folder.")
+    elif stale > REFRESH_IN_APP_MAX:
         st.warning(f"{stale:,} images were analysed by an older version of the features; their new feature "
                    "values are missing until you run `python -m marsviz analyze` (it uses every core).")
     elif stale:
@@ -81,7 +93,7 @@ def refresh_stale_features() -> None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _frame(version_: tuple[str, int]) -> pd.DataFrame:
-    return _catalog_at(version_[0]).frame(include_synthetic=True)
+    return _catalog_at(version_[0], read_only()).frame(include_synthetic=True)
 
 
 # cache_resource, not cache_data: cache_data hands every rerun its own copy, and copying a
@@ -103,6 +115,10 @@ def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ..
 def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
     """The ranked catalog for `weights`; on an empty catalog, say how to add images and stop the page."""
     table = ranked_table(version(), weights_key(weights))
+    if table.empty and get_catalog().read_only:
+        st.info("The catalog is empty, and this deployment is read-only: images are added to its data folder "
+                "with `python -m marsviz add` or `python -m marsviz scrape`.")
+        st.stop()
     if table.empty:
         st.info("The catalog is empty. Add images on the Upload page or with `python -m marsviz add`.")
         st.stop()

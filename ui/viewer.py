@@ -16,15 +16,36 @@ from ui import data
 from ui.text import escape_markdown
 
 NEIGHBOURS = 6
+#: The viewer heading shows at most this many characters of an image's name (the metadata has all of it).
+HEADING_CHARS = 120
+#: Catalog ids are SQLite integers: anything outside this range names no image.
+SQLITE_INT_RANGE = range(-2**63, 2**63)
 
 
 def selected_image_id() -> int | None:
-    """The image named in the URL (``?image=<id>``), or None."""
+    """The image named in the URL (``?image=<id>``), or None.
+
+    A number outside SQLite's 64-bit range is returned as it is; :func:`show` then says no such image
+    exists, as for any other unknown id, without asking the catalog.
+    """
     raw = st.query_params.get("image")
     try:
         return int(raw) if raw is not None else None
     except ValueError:
         return None
+
+
+def shorten(text: str, limit: int = HEADING_CHARS) -> str:
+    """`text` cut to at most `limit` characters, ending in an ellipsis when cut.
+
+    Examples
+    --------
+    >>> shorten("a" * 10, 4)
+    'aaa…'
+    >>> shorten("crater.jpg")
+    'crater.jpg'
+    """
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def open_image(image_id: int) -> None:
@@ -50,14 +71,14 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         st.info("Click a point in the plot (or choose a row in the ranking) to open an image here.")
         return
     catalog = data.get_catalog()
-    row = catalog.get(image_id)
+    row = catalog.get(image_id) if image_id in SQLITE_INT_RANGE else None
     if row is None:
         st.warning(f"There is no image with id {int(image_id)} in this catalog.")
         return
     ranked_row = table.loc[table["id"] == image_id]
     ranked_row = ranked_row.iloc[0] if len(ranked_row) else None
 
-    st.markdown(f"#### {escape_markdown(row['name'])}")
+    st.markdown(f"#### {escape_markdown(shorten(row['name']))}")
     if ranked_row is not None:
         badges = f"Rank **{int(ranked_row['rank'])}** of {len(table)}"
         if pd.notna(ranked_row["score"]):
@@ -133,7 +154,7 @@ def _terrain_explanation(row: dict, score: str, label: str) -> None:
 
 
 def _provenance_table(row: dict) -> pd.DataFrame:
-    fields = [f for f in PROVENANCE_FIELDS if f not in ("description", "synthetic")]
+    fields = [f for f in PROVENANCE_FIELDS if f not in ("description", "synthetic", "added_by")]
     extra = ["sha256", "added_at"]
     return pd.DataFrame({"field": fields + extra,
                          "value": ["" if row.get(f) is None else str(row.get(f)) for f in fields + extra]})
