@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from marsviz.errors import MarsvizError
+from marsviz.fetch import check_app_api_root
 from marsviz.scrape import ScrapeJob
 from marsviz.sources import SOURCE_NAMES, Query
-from ui import data
+from ui import access, data
 
 SOURCES = {
     "nasa-images": "NASA Image and Video Library (incl. Photojournal PIA images)",
@@ -21,6 +22,8 @@ st.title("Scrape NASA")
 st.write("Fetch images from NASA's public services. Each image is downloaded, checked, analysed and ranked "
          "with the rest of the catalog. Images already in the catalog are skipped without downloading, so "
          "running the same scrape again resumes it.")
+
+added_by = access.require_writer("scrape")
 
 job = st.session_state.get("scrape_job")
 busy = job is not None and job.running
@@ -46,19 +49,22 @@ with st.form("scrape_form"):
         instrument = columns[2].text_input("Instrument (Atlas)", key="scrape_instrument")
         spacecraft = columns[3].text_input("Spacecraft (Atlas)", placeholder="carl sagan memorial station",
                                            key="scrape_spacecraft")
-        api_root = st.text_input("API root (another server for the source, e.g. a mirror or a test server)",
-                                 key="scrape_api_root")
+        api_root = st.text_input("API root (another server for the source: a NASA host, or a mirror the server's "
+                                 "operator allows)", key="scrape_api_root")
     start = st.form_submit_button("Start scrape", type="primary", disabled=busy)
 
 if start and not busy:
     try:
+        root = api_root.strip() or None
+        if root:
+            check_app_api_root(root)  # a visitor must not make the server fetch from its own network
         query = Query(text=text.strip(), sol_min=None if sol_min is None else int(sol_min),
                       sol_max=None if sol_max is None else int(sol_max),
                       cameras=tuple(c.strip() for c in cameras.split(",") if c.strip()), size=size,
                       include_partial=include_partial, target=target.strip(), mission=mission.strip(),
                       instrument=instrument.strip(), spacecraft=spacecraft.strip())
-        job = ScrapeJob(data.get_catalog(), source, query, api_root=api_root.strip() or None,
-                        limit=int(limit)).start()
+        job = ScrapeJob(data.get_catalog(), source, query, api_root=root, limit=int(limit),
+                        added_by=added_by).start()
         st.session_state["scrape_job"] = job
         st.session_state["scrape_watching"] = True
     except MarsvizError as error:
@@ -103,7 +109,7 @@ def status() -> None:
         st.text(report.last)
         if st.button("Cancel", key="scrape_cancel"):
             current.cancel()
-            st.text("Cancelling: downloads in flight finish and are kept...")
+            st.text("Cancelling: stopping the requests in flight...")
         return
     if st.session_state.get("scrape_watching"):
         # The run ended while only this fragment was refreshing: redraw the page so the form unlocks.

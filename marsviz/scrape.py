@@ -91,7 +91,7 @@ class ScrapeReport:
 
 def run_scrape(catalog: Catalog, source, session, *, limit: int | None = None, workers: int | None = None,
                progress: Callable[[ScrapeReport], None] | None = None,
-               cancel: threading.Event | None = None) -> ScrapeReport:
+               cancel: threading.Event | None = None, added_by: str = "") -> ScrapeReport:
     """Scrape `source` into `catalog`.
 
     Parameters
@@ -110,14 +110,18 @@ def run_scrape(catalog: Catalog, source, session, *, limit: int | None = None, w
     progress : callable, optional
         Called with the report after each item.
     cancel : threading.Event, optional
-        When set, no new download starts; those in flight finish and are kept.
+        When set, no new download starts; those in flight finish and are kept, unless the session is
+        also aborted (:meth:`~marsviz.fetch.NasaSession.abort`, as :meth:`ScrapeJob.cancel` does): then
+        they stop at once and leave nothing behind.
+    added_by : str, optional
+        Who started the run (a signed-in user of the app), recorded with every image it adds.
 
     Returns
     -------
     ScrapeReport
         Also when the run stopped early: then ``error`` says why, and everything added before stays.
     """
-    return _Run(catalog, source, session, limit, workers, progress, cancel).run()
+    return _Run(catalog, source, session, limit, workers, progress, cancel, added_by).run()
 
 
 class ScrapeJob:
@@ -133,6 +137,8 @@ class ScrapeJob:
         Another server for the source.
     limit : int, optional
         As in :func:`run_scrape`.
+    added_by : str, optional
+        As in :func:`run_scrape`.
 
     Examples
     --------
@@ -141,7 +147,7 @@ class ScrapeJob:
     """
 
     def __init__(self, catalog: Catalog, source_name: str, query, *, api_root: str | None = None,
-                 limit: int | None = None):
+                 limit: int | None = None, added_by: str = ""):
         from marsviz.fetch import make_session
         from marsviz.sources import make_source
 
@@ -150,6 +156,7 @@ class ScrapeJob:
         self.source = make_source(source_name, self.session, query, api_root=api_root)
         self.catalog = catalog
         self.limit = limit
+        self.added_by = added_by
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._report = ScrapeReport(source_name)
@@ -161,8 +168,13 @@ class ScrapeJob:
         return self
 
     def cancel(self) -> None:
-        """Ask the run to stop: no new download starts; those in flight finish and are kept."""
+        """Stop the run within moments, keeping everything added before.
+
+        No new request starts; those in flight (listing pages, downloads) are cut off through
+        :meth:`~marsviz.fetch.NasaSession.abort` and their partial files removed.
+        """
         self._cancel.set()
+        self.session.abort()
 
     @property
     def running(self) -> bool:
@@ -185,13 +197,13 @@ class ScrapeJob:
     def _run(self) -> None:
         try:
             report = run_scrape(self.catalog, self.source, self.session, limit=self.limit,
-                                progress=self._publish, cancel=self._cancel)
+                                progress=self._publish, cancel=self._cancel, added_by=self.added_by)
         except MarsvizError as error:
             report = self.snapshot()
-            report.error = report.error or str(error)
+            report.error = report.error or _redact(str(error))
         except Exception as error:  # noqa: BLE001 - a thread has no caller to raise to; say what happened
             report = self.snapshot()
-            report.error = f"unexpected failure: {type(error).__name__}: {error}"
+            report.error = _redact(f"unexpected failure: {type(error).__name__}: {error}")
         self._publish(report)
 
 
@@ -201,7 +213,8 @@ def _copy(report: ScrapeReport) -> ScrapeReport:
 
 
 class _Run:
-    def __init__(self, catalog, source, session, limit, workers, progress, cancel):
+    def __init__(self, catalog, source, session, limit, workers, progress, cancel, added_by=""):
+        self.added_by = added_by
         self.catalog = catalog
         self.source = source
         self.session = session
@@ -228,6 +241,9 @@ class _Run:
                     for future in self.pending:
                         future.cancel()
                 self._collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+        except BaseException:  # e.g. Ctrl-C: cut the downloads in flight instead of waiting for them
+            self.session.abort()
+            raise
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
             for future in self.pending:  # only left over when an exception escaped
@@ -251,7 +267,8 @@ class _Run:
             except StopIteration:
                 return
             except MarsvizError as error:
-                self._stop(str(error))
+                if not _cancelled(error):
+                    self._stop(str(error))
                 return
             self.report.considered += 1
             self._update_total()
@@ -281,7 +298,9 @@ class _Run:
             try:
                 path, url = future.result()
             except FetchError as error:
-                self.report.failed.append((name, str(error)))
+                if _cancelled(error):
+                    continue
+                self.report.failed.append((name, _redact(str(error))))
                 self.failures_in_a_row += 1
                 if self.failures_in_a_row >= self.max_failures:
                     self._stop(f"{self.failures_in_a_row} downloads failed in a row; the last: {error}")
@@ -292,8 +311,7 @@ class _Run:
                 continue
             self.failures_in_a_row = 0
             try:
-                provenance = item.provenance if item.provenance.file_url == url else replace(item.provenance,
-                                                                                             file_url=url)
+                provenance = replace(item.provenance, file_url=url, added_by=self.added_by)
                 result = add_file(self.catalog, path, provenance, move=True)
             except MarsvizError as error:
                 self._stop(str(error))
@@ -311,7 +329,7 @@ class _Run:
 
     def _stop(self, message: str) -> None:
         if not self.report.error:
-            self.report.error = message
+            self.report.error = _redact(message)
         self.stopped = True
 
     def _update_total(self) -> None:
@@ -350,6 +368,19 @@ class _Run:
                 ledger.write(json.dumps(entry) + "\n")
         except OSError:
             pass  # only costs a repeated download next time
+
+
+def _cancelled(error: Exception) -> bool:
+    from marsviz.fetch import Cancelled  # not at the top: importing requests is slow, and a run has it loaded
+
+    return isinstance(error, Cancelled)
+
+
+def _redact(message: str) -> str:
+    """`message` without the password of any URL in it (the sources' messages show the API root)."""
+    from marsviz.fetch import redact
+
+    return redact(message)
 
 
 def _discard(future: Future) -> None:

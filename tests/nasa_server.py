@@ -29,7 +29,11 @@ NASA_PREFIXES = [f"{scheme}://{host}" for host in (
     "pds-imaging.jpl.nasa.gov", "planetarydata.jpl.nasa.gov") for scheme in ("https", "http")]
 
 #: Faults a test can queue on a path with :meth:`NasaServer.fail_next`.
-FAULTS = ("500", "429", "reset", "truncate", "slow", "malformed", "html", "redirect")
+#: ``trickle`` sends the headers, then the body one byte per ``trickle_interval``; ``trickle-headers``
+#: sends the status line and headers that way too.  Either stops after ``trickle_seconds``, or when the
+#: client goes away or the server closes.
+FAULTS = ("500", "429", "reset", "truncate", "slow", "malformed", "html", "redirect", "trickle",
+          "trickle-headers")
 
 
 class NasaServer:
@@ -41,12 +45,16 @@ class NasaServer:
     path and query; ``max_inflight`` is the most image requests served at once.
     """
 
-    def __init__(self, slow_seconds: float = 2.0, retry_after: int = 1):
+    def __init__(self, slow_seconds: float = 2.0, retry_after: int = 1, trickle_seconds: float = 60.0,
+                 trickle_interval: float = 1.0):
         self.routes: dict[str, object] = {}
         self.faults: dict[str, deque] = defaultdict(deque)
         self.log: list[tuple[str, dict]] = []
         self.user_agents: set[str] = set()
         self.slow_seconds = slow_seconds
+        self.trickle_seconds = trickle_seconds
+        self.trickle_interval = trickle_interval
+        self.closed = threading.Event()
         self.retry_after = retry_after
         self.redirect_to = "http://10.0.0.1/elsewhere.jpg"
         self.image_delay = 0.0
@@ -66,6 +74,7 @@ class NasaServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -205,11 +214,33 @@ class _Handler(BaseHTTPRequestHandler):
             # A proxy's error page with status 200, as maintenance pages often are.
             self._send(200, b"<html><head><title>Service Unavailable</title></head>"
                             b"<body><h1>The service is under maintenance</h1></body></html>", "text/html")
+        elif fault in ("trickle", "trickle-headers"):
+            image = path.lower().endswith(IMAGE_SUFFIXES)
+            body = nasa.image_bytes(path) if image else b'{"collection": {}}'
+            head = (f"HTTP/1.1 200 OK\r\nContent-Type: {'image/jpeg' if image else 'application/json'}\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            if fault == "trickle":
+                self.wfile.write(head)
+                self._trickle(body)
+            else:
+                self._trickle(head + body)
+            self.close_connection = True
         elif fault == "redirect":
             self.send_response(302)
             self.send_header("Location", nasa.redirect_to)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+    def _trickle(self, data: bytes) -> None:
+        nasa = self.nasa
+        end = time.monotonic() + nasa.trickle_seconds
+        for offset in range(len(data)):
+            try:
+                self.wfile.write(data[offset:offset + 1])
+            except OSError:
+                return
+            if nasa.closed.wait(nasa.trickle_interval) or time.monotonic() > end:
+                return
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
         try:

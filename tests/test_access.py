@@ -217,7 +217,6 @@ def test_without_sign_in_configured_an_upload_records_nobody(small_catalog_home)
     assert frame.loc[frame["name"] == "anon.png", "added_by"].tolist() == [""]
 
 
-@pytest.mark.xfail(strict=True, reason="app_pages/scrape.py does not call ui.access.require_writer yet")
 def test_signed_out_scrape_page_shows_the_sign_in_button_and_no_form(small_catalog_home):
     app = run_app("app_pages/scrape.py", user={"is_logged_in": False}, secrets={"auth": AUTH})
     assert not app.exception

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from marsviz.errors import FetchError, SourceError
-from marsviz.fetch import HostPolicy, HTTPStatusError, RateLimiter, make_session
+from marsviz.fetch import Cancelled, HostPolicy, HTTPStatusError, RateLimiter, make_session
 from nasa_server import NasaServer
 
 SEARCH = "images-api-2-search-last-page-no-links.json"
@@ -197,3 +198,88 @@ def test_concurrency_per_host_is_bounded(server, tmp_path):
     assert not errors
     assert len(list(tmp_path.iterdir())) == 6
     assert 1 <= server.max_inflight <= 2
+
+
+# -- bodies that break off are retried ----------------------------------------------------------------
+def test_a_download_broken_off_is_retried_and_the_partial_file_discarded(server, tmp_path):
+    server.fail_next(IMAGE, "truncate")
+    path = session_for(server, retries=2).download(server.root + IMAGE, tmp_path)
+    assert path.read_bytes() == server.image_bytes(IMAGE)
+    assert list(tmp_path.iterdir()) == [path]
+    assert server.requests_to(IMAGE) == 2
+
+
+def test_a_json_answer_broken_off_is_retried(server):
+    server.fail_next("/search", "truncate")
+    data = session_for(server, retries=2).get_json(server.root + "/search")
+    assert data["collection"]["items"]
+    assert server.requests_to("/search") == 2
+
+
+def test_broken_bodies_use_the_retry_count_and_backoff_of_the_session(server, tmp_path, monkeypatch):
+    import marsviz.fetch
+
+    waits = []
+    monkeypatch.setattr(marsviz.fetch, "_pause", waits.append)
+    server.fail_next(IMAGE, "truncate", "truncate", "truncate", "truncate")
+    with pytest.raises(FetchError, match="connection broken during download"):
+        session_for(server, retries=2, backoff=0.3).download(server.root + IMAGE, tmp_path)
+    assert server.requests_to(IMAGE) == 3
+    # urllib3's Retry schedule: no wait before the first retry, backoff * 2 ** (n - 1) before the n-th.
+    assert waits == [pytest.approx(0.6)]
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- deadlines and abort ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["trickle", "trickle-headers"])
+def test_a_trickling_download_is_abandoned_at_the_deadline(server, tmp_path, fault):
+    server.fail_next(IMAGE, fault)  # 1 byte per second (each read well within the 5 s timeout), up to 60 s
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"took longer than 2 s \(http_deadline\)"):
+        session_for(server, timeout=5, deadline=2).download(server.root + IMAGE, tmp_path)
+    assert time.monotonic() - started < 20
+    assert server.requests_to(IMAGE) == 1  # not retried: it would only trickle again
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fault", ["trickle", "trickle-headers"])
+def test_a_trickling_json_answer_is_abandoned_at_its_deadline(server, fault):
+    server.fail_next("/search", fault)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"took longer than 2 s \(http_json_deadline\)"):
+        session_for(server, timeout=5, json_deadline=2).get_json(server.root + "/search")
+    assert time.monotonic() - started < 20
+    assert server.requests_to("/search") == 1
+
+
+@pytest.mark.parametrize("call", ["download", "get_json"])
+def test_abort_stops_requests_in_flight_at_once_and_refuses_new_ones(server, tmp_path, call):
+    session = session_for(server, timeout=5)
+    path = IMAGE if call == "download" else "/search"
+    server.fail_next(path, "trickle")
+    errors = []
+
+    def run():
+        try:
+            if call == "download":
+                session.download(server.root + path, tmp_path)
+            else:
+                session.get_json(server.root + path)
+        except Exception as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while server.requests_to(path) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the server is trickling now
+    session.abort()
+    thread.join(10)
+    assert not thread.is_alive()
+    (error,) = errors
+    assert isinstance(error, Cancelled) and "cancelled" in str(error)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(Cancelled):
+        session.download(server.root + IMAGE, tmp_path)
+    assert server.requests_to(IMAGE) == (1 if call == "download" else 0)

@@ -23,7 +23,9 @@ def test_scrape_page_runs_shows_progress_and_links_the_result(tmp_path, monkeypa
         monkeypatch.setenv(key, value)
     home = tmp_path / "home"
     home.mkdir()
-    with NasaServer() as server, app_server(home) as url, chromium() as browser:
+    server = NasaServer()
+    monkeypatch.setenv("MARSVIZ_APP_API_ROOTS", server.root)  # the operator lets the app's visitors use it
+    with server, app_server(home) as url, chromium() as browser:
         server.routes["/rss/api/"] = NasaServer.pages("page", M20_PAGES)
         server.image_delay = 1.0  # slow enough for the progress bar to be seen
         page = browser.new_page(viewport={"width": 1400, "height": 1100})

@@ -338,3 +338,65 @@ def test_leftovers_of_a_dead_run_are_removed(server, catalog):
     live.write_bytes(b"being written")
     scrape(server, catalog)
     assert not leftover.exists() and live.exists()
+
+
+# -- broken bodies, trickling servers and cancel ---------------------------------------------------------
+NLF = "/mars2020-raw-images/pub/ods/surface/sol/01484/ids/edr/browse/ncam/" \
+      "NLF_1484_0798690000_123ECM_N0730000NCAM00500_01_295J_1200.jpg"
+
+
+def test_a_download_broken_off_is_retried_within_the_run(server, catalog):
+    server.fail_next(NLF, "truncate")
+    report = scrape(server, catalog, retries=1)
+    assert report.ok and len(report.added) == 3
+    assert server.image_requests().count(NLF) == 2
+    assert_consistent(catalog)
+
+
+@pytest.mark.parametrize("path, fault, setting, words", [
+    (NLF, "trickle", "MARSVIZ_HTTP_DEADLINE", "failed    NLF_1484"),
+    (M20, "trickle-headers", "MARSVIZ_HTTP_JSON_DEADLINE", "marsviz: ")], ids=["download", "listing"])
+def test_cli_scrape_of_a_trickling_server_ends_at_the_deadline(server, tmp_path, fast_http, monkeypatch, capsys,
+                                                               path, fault, setting, words):
+    monkeypatch.setenv("MARSVIZ_HTTP_TIMEOUT", "5")  # a byte a second never trips the per-read timeout
+    monkeypatch.setenv(setting, "2")
+    server.fail_next(path, fault)  # would trickle for 60 s
+    started = time.monotonic()
+    assert main(["--home", str(tmp_path / "home"), "scrape", "mars2020", "--api-root", server.root]) == 1
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "took longer than" in line]
+    assert line.startswith(words) and "took longer than 2 s" in line and "Traceback" not in err
+    assert server.requests_to(path) == 1
+    assert not list((tmp_path / "home").rglob("*.part"))
+
+
+@pytest.mark.parametrize("path, fault", [(NLF, "trickle"), (NLF, "trickle-headers"), (M20, "trickle")],
+                         ids=["download-body", "download-headers", "listing"])
+def test_cancel_stops_a_job_stuck_on_a_trickling_server_within_seconds(server, catalog, monkeypatch, path, fault):
+    from marsviz.scrape import ScrapeJob
+
+    for key, value in {**FAST, "MARSVIZ_HTTP_TIMEOUT": "5"}.items():
+        monkeypatch.setenv(key, value)
+    server.fail_next(path, fault)  # would trickle for 60 s; the deadline is the default 300 s
+    job = ScrapeJob(catalog, "mars2020", Query(), api_root=server.root).start()
+    others = 2 if path == NLF else 0  # the items that do not trickle
+    waited = time.monotonic() + 60
+    while (server.requests_to(path) == 0 or job.snapshot().done < others) and time.monotonic() < waited:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert job.running  # stuck on the trickle
+    started = time.monotonic()
+    job.cancel()
+    assert job.wait(10) and time.monotonic() - started < 10
+    report = job.snapshot()
+    assert report.cancelled and not report.error and not report.failed
+    assert catalog.count() == len(report.added) == others
+    assert_consistent(catalog)
+
+
+def test_a_run_records_who_started_it_on_every_image(server, catalog):
+    report = scrape(server, catalog, added_by="ada@example.org")
+    assert len(report.added) == 3
+    assert set(catalog.frame()["added_by"]) == {"ada@example.org"}
+    assert Catalog(catalog.home).get(report.added[0][0])["added_by"] == "ada@example.org"

@@ -15,7 +15,7 @@ import pytest
 from hostile.corpus import bands, encode
 from marsviz import config
 from marsviz.catalog import Catalog
-from marsviz.errors import FetchError
+from marsviz.errors import FetchError, SourceError
 from marsviz.fetch import HostPolicy, make_session
 from marsviz.pipeline import add_bytes
 from marsviz.provenance import Provenance
@@ -325,3 +325,107 @@ def test_the_running_server_refuses_an_upload_without_the_xsrf_token(hostile_app
                           files={"file": ("evil.png", b"\x89PNG\r\n\x1a\n", "image/png")},
                           headers={"Origin": "http://evil.example"})
     assert answer.status_code == 403 and "XSRF" in answer.text, (answer.status_code, answer.text[:200])
+
+
+# -- API roots: link-local never, the web app only what the operator allows, passwords never shown ------------
+@pytest.mark.parametrize("root", ["http://169.254.169.254/", "http://169.254.169.254:80/latest/meta-data",
+                                  "https://[fe80::1]/", "http://[::ffff:169.254.169.254]/", "http://2852039166/",
+                                  "http://0xa9fea9fe/", "http://0.0.0.0:8000/", "http://[::]/", "http://0/"])
+def test_a_link_local_or_unspecified_api_root_is_refused_even_on_the_command_line(root):
+    with pytest.raises(SourceError, match="link-local|unspecified"):
+        make_session(root)
+
+
+@pytest.mark.parametrize("root", ["http://127.0.0.1:8123", "http://[::1]:8123/", "http://10.1.2.3/",
+                                  "http://192.168.1.5:8080/mirror", "https://mirror.example/"])
+def test_a_loopback_or_private_api_root_stays_allowed_on_the_command_line(root):
+    make_session(root).policy.check(root.rstrip("/") + "/search")
+
+
+def test_the_command_line_refuses_an_unspecified_api_root_with_a_message(tmp_path, capsys):
+    from marsviz.cli import main
+
+    # 0.0.0.0 (unspecified) rather than 169.254.169.254: were the check gone, this would still not leave the machine.
+    assert main(["--home", str(tmp_path / "home"), "scrape", "msl", "--api-root",
+                 f"http://0.0.0.0:{_closed_port()}/"]) == 2
+    err = capsys.readouterr().err
+    assert "is the unspecified address" in err and "Traceback" not in err
+
+
+def test_the_web_app_allows_nasa_hosts_and_the_operators_roots_only(monkeypatch):
+    from marsviz.fetch import check_app_api_root
+
+    monkeypatch.delenv("MARSVIZ_APP_API_ROOTS", raising=False)
+    check_app_api_root("https://images-api.nasa.gov")
+    check_app_api_root("https://MARS.NASA.GOV/")
+    for root in ["http://127.0.0.1:8501/", "http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/",
+                 "https://images-api.nasa.gov.evil.example/", "https://mirror.example/"]:
+        with pytest.raises(SourceError, match="not allowed in the web app"):
+            check_app_api_root(root)
+    monkeypatch.setenv("MARSVIZ_APP_API_ROOTS", "https://mirror.example/api, http://127.0.0.1:9000")
+    check_app_api_root("https://mirror.example/")
+    check_app_api_root("http://127.0.0.1:9000/v2")
+    for root in ["http://mirror.example/", "https://mirror.example:8443/", "http://127.0.0.1:9001/"]:
+        with pytest.raises(SourceError, match="not allowed in the web app"):
+            check_app_api_root(root)
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SECRET_CASES = ["policy-scheme", "policy-refused", "link-local", "app-root", "http-500", "truncated", "html",
+                "json-404", "json-malformed", "unreachable", "deadline", "redirect-refused", "scrape-source-error",
+                "cli-source-error"]
+
+
+@pytest.mark.parametrize("case", SECRET_CASES)
+def test_a_password_in_an_api_root_never_appears_in_a_message(tmp_path, monkeypatch, capsys, case):
+    from marsviz.fetch import check_app_api_root
+    from marsviz.scrape import run_scrape
+    from marsviz.sources import Query, make_source
+
+    with NasaServer(trickle_interval=0.5) as server:
+        root = server.root.replace("http://", "http://user:secret@")
+        session = make_session(root, timeout=2, retries=0, backoff=0, rate=0, deadline=1, json_deadline=1)
+        image = root + "/image/a.jpg"
+        gone = f"http://user:secret@127.0.0.1:{_closed_port()}"
+        server.routes["/rss/api/"] = {"not": "a feed"}
+        actions = {
+            "policy-scheme": lambda: HostPolicy("ftp://user:secret@127.0.0.1/"),
+            "policy-refused": lambda: session.policy.check("http://user:secret@10.0.0.1/x.jpg"),
+            "link-local": lambda: HostPolicy("http://user:secret@169.254.169.254/"),
+            "app-root": lambda: check_app_api_root(root),
+            "http-500": lambda: (server.fail_next("/image/a.jpg", "500"), session.download(image, tmp_path)),
+            "truncated": lambda: (server.fail_next("/image/a.jpg", "truncate"), session.download(image, tmp_path)),
+            "html": lambda: (server.fail_next("/image/a.jpg", "html"), session.download(image, tmp_path)),
+            "json-404": lambda: session.get_json(root + "/nothing/here"),
+            "json-malformed": lambda: (server.fail_next("/s", "malformed"), session.get_json(root + "/s")),
+            "unreachable": lambda: make_session(gone, retries=0).get_json(gone + "/search"),
+            "deadline": lambda: (server.fail_next("/image/a.jpg", "trickle"), session.download(image, tmp_path)),
+            "redirect-refused": lambda: (setattr(server, "redirect_to", "http://user:secret@10.0.0.1/x.jpg"),
+                                         server.fail_next("/image/a.jpg", "redirect"),
+                                         session.download(image, tmp_path)),
+        }
+        if case == "scrape-source-error":
+            report = run_scrape(Catalog(tmp_path / "home"), make_source("mars2020", session, Query(), api_root=root),
+                                session)
+            message = report.error
+        elif case == "cli-source-error":
+            from marsviz.cli import main
+
+            monkeypatch.setenv("MARSVIZ_HTTP_RATE", "0")
+            assert main(["--home", str(tmp_path / "home"), "scrape", "mars2020", "--api-root", root]) == 1
+            captured = capsys.readouterr()
+            message = captured.out + captured.err
+        else:
+            with pytest.raises(SourceError) as caught:
+                actions[case]()
+            message = str(caught.value)
+    assert message and "secret" not in message, message
+    assert "127.0.0.1" in message or "10.0.0.1" in message or "169.254.169.254" in message, message
