@@ -105,7 +105,8 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("home", "", "Data folder (catalog, images, thumbnails). Empty: the per-user data directory."),
         Setting("analysis_max_side", 512, "Longest side, in pixels, at which features are computed "
-                "(JPEGs are decoded directly at about this size, so large frames cost little).",
+                "(JPEGs are decoded directly at about this size, so large frames cost little). A change makes "
+                "`analyze` recompute every image.",
                 minimum=64),
         Setting("thumbnail_side", 256, "Longest side, in pixels, of the thumbnails shown in the app.",
                 minimum=16),
@@ -139,7 +140,8 @@ SETTINGS: dict[str, Setting] = {
                 "spot (of images that would overlap: an outlier if any, else the best-ranked) instead of every image.",
                 minimum=0),
         Setting("terrain_tile_side", 227, "Side, in pixels of the analysis image, of the tiles the trained terrain "
-                "scores judge one at a time (the labeled HiRISE crops they were trained on are 227 px).",
+                "scores judge one at a time (the labeled HiRISE crops they were trained on are 227 px). A change makes "
+                "`analyze` recompute every image.",
                 minimum=32),
         Setting("terrain_model", "", "Trained terrain model file (JSON). Empty: the model shipped in the package."),
         Setting("read_only", False, "Serve the catalog read-only (a public deployment): browsing, ranking and links "

@@ -35,6 +35,9 @@ PARTIAL_DEPTHS = (8, 10, 12, 14)
 #: TIFF tags: GDAL's NoData value (ASCII) and the largest sample value the file uses.
 GDAL_NODATA_TAG = 42113
 MAX_SAMPLE_VALUE_TAG = 281
+#: Bumped whenever the decoded pixels of some file change (part of every feature's stored version).
+#: 2: NoData left out of the stretch; integer samples stretched by the bits in use; multi-picture JPEGs.
+DECODE_VERSION = "2"
 #: Smallest side, in pixels, that the features can say anything about.
 MIN_SIDE = 16
 #: Mean absolute channel difference (0-1 scale) below which an RGB image is treated as grayscale.

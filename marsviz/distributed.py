@@ -52,7 +52,8 @@ def features_on_worker(data: bytes, name: str, max_side: int,
 
     if features.feature_set_version() != expected_version:
         raise ClusterMismatch(f"a Dask worker has feature set {features.feature_set_version()}, the client "
-                              f"{expected_version}: install the same marsviz version on the workers")
+                              f"{expected_version}: install the same marsviz version on the workers, with the same "
+                              f"{' and '.join(features.VALUE_SETTINGS)} settings")
     try:
         return compute_values(load_image(data, name=name, max_side=max_side).pixels)
     except ImageRejected as error:

@@ -241,3 +241,26 @@ def test_rank_prints_ten_rows_for_people_and_every_row_for_machines(tmp_path):
     assert len(marsviz(home, "rank", "--top", "0").stdout.splitlines()) == 2 + 71
     help_text = " ".join(marsviz(home, "rank", "--help").stdout.split())
     assert "default: 10 for the table, all for csv and json" in help_text
+
+
+# -- settings that change values are part of the stored version --------------------------------------
+@pytest.mark.parametrize("variable, value", [("MARSVIZ_ANALYSIS_MAX_SIDE", "256"),
+                                             ("MARSVIZ_TERRAIN_TILE_SIDE", "150")])
+def test_analyze_recomputes_after_a_setting_that_changes_values(tmp_path, variable, value):
+    home = tmp_path / "home"
+    assert marsviz(home, "samples").returncode == 0
+    before = Catalog(home).frame().set_index("id")
+    assert marsviz(home, "analyze", "--workers", "1").stdout.strip() == "0 images re-analysed"
+    env = {**os.environ, "MARSVIZ_HOME": str(home), variable: value}
+    changed = subprocess.run([sys.executable, "-m", "marsviz", "analyze", "--workers", "1"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert changed.returncode == 0 and changed.stdout.strip() == "71 images re-analysed"
+    after = Catalog(home).frame().set_index("id")
+    assert (after["feature_version"] != before["feature_version"]).all()
+    moved = (after["landmark_score"] - before["landmark_score"]).abs()
+    assert moved.max() > 1e-3  # the values really were computed again, under the new setting
+    again = subprocess.run([sys.executable, "-m", "marsviz", "analyze", "--workers", "1"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.stdout.strip() == "0 images re-analysed"
+    # Back to the default: recomputed once more, so the catalog never mixes values of two settings.
+    assert marsviz(home, "analyze", "--workers", "1").stdout.strip() == "71 images re-analysed"

@@ -10,6 +10,8 @@ import hashlib
 
 import numpy as np
 
+from marsviz import config
+from marsviz.decode import DECODE_VERSION
 from marsviz.features._base import Feature, FeatureResult, check_image, luminance
 from marsviz.features.colour import colour_variation
 from marsviz.features.dark_spots import dark_spot_ratio
@@ -81,10 +83,20 @@ def feature_names() -> list[str]:
     return list(REGISTRY)
 
 
+#: Settings that change feature values (the analysis resolution, the trained scores' tile size): values
+#: stored under other settings are recomputed, so one catalog never mixes values computed two ways.
+VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
+
+
 def feature_set_version() -> str:
-    """A short hash of every feature's name and version; stored values of another version are recomputed."""
-    text = ";".join(f"{f.name}={f.version}" for f in REGISTRY.values())
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    """A short hash of what the stored values depend on; values stored under another one are recomputed.
+
+    That is every feature's name and version, the decoder's version (:data:`marsviz.decode.DECODE_VERSION`)
+    and the settings in :data:`VALUE_SETTINGS`.
+    """
+    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
+    parts += [f"decode={DECODE_VERSION}", *(f"{name}={config.get(name)}" for name in VALUE_SETTINGS)]
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
 
 def compute_all(image: np.ndarray) -> dict[str, FeatureResult]:
