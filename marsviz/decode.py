@@ -278,7 +278,6 @@ def _numeric_samples(image: Image.Image, max_side: int, nodata: float | None, to
         fill = f"NoData value {nodata:g}" if nodata is not None else "no-data samples"
         notes.append(f"{fill} in {missing:,} of {samples.size:,} pixels left out of the stretch and shown black")
     if samples.dtype.kind in "iu" and low >= 0 and high <= 65535:
-        bits = 16 if samples.dtype.itemsize >= 2 else 8
         scale = float(top_value) if top_value and high <= top_value else None
         if scale is None:
             bits = next((depth for depth in PARTIAL_DEPTHS if high < 2 ** depth), 16)

@@ -189,9 +189,15 @@ def test_signed_out_upload_page_shows_the_sign_in_button_and_no_uploader(small_c
     assert len(app.get("file_uploader")) == 0
 
 
-def test_a_sign_in_that_cannot_start_says_why_instead_of_the_error_page(small_catalog_home):
+def test_a_sign_in_that_cannot_start_says_why_instead_of_the_error_page(small_catalog_home, monkeypatch):
+    import streamlit as st
+    from streamlit.errors import StreamlitAuthError
+
+    def broken_login(*args, **kwargs):  # as st.login fails without Authlib or with a bad [auth] section
+        raise StreamlitAuthError("To use authentication features, you need to install Authlib>=1.3.2")
+
+    monkeypatch.setattr(st, "login", broken_login)  # AppTest runs the page in this process
     app = run_app("app_pages/upload.py", user={"is_logged_in": False}, secrets={"auth": AUTH})
-    # Under AppTest st.login finds no usable provider (Authlib missing, or no [auth] in the real secrets).
     [b for b in app.button if b.label == "Sign in to upload"][0].click().run()
     assert not app.exception
     assert any(e.value.startswith("Sign-in is not set up correctly on this server") for e in app.error)
