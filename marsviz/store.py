@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 from marsviz.errors import CatalogError
 
@@ -55,17 +56,7 @@ class ContentStore:
 
     def holds_files(self) -> bool:
         """Whether any file is stored (temporary files of writers aside)."""
-        try:
-            folders = [entry.path for entry in os.scandir(self.root) if entry.is_dir()]
-        except OSError:
-            return False
-        for folder in folders:
-            try:
-                if any(not e.name.startswith(".part-") for e in os.scandir(folder)):
-                    return True
-            except OSError:
-                continue
-        return False
+        return any(not entry.name.startswith(".part-") for entry in self._entries())
 
     def remove_stale_parts(self) -> int:
         """Delete temporary files left by writers that were killed; return how many.
@@ -89,17 +80,20 @@ class ContentStore:
         return removed
 
     def _parts(self) -> list[Path]:
-        parts = []
+        return [Path(entry.path) for entry in self._entries() if entry.name.startswith(".part-")]
+
+    def _entries(self) -> Iterator[os.DirEntry]:
+        """Every entry in the store's two-digit folders (unreadable folders are skipped)."""
         try:
             folders = [entry.path for entry in os.scandir(self.root) if entry.is_dir()]
         except OSError:
-            return parts
+            return
         for folder in folders:
             try:
-                parts.extend(Path(e.path) for e in os.scandir(folder) if e.name.startswith(".part-"))
+                with os.scandir(folder) as entries:
+                    yield from list(entries)
             except OSError:
                 continue
-        return parts
 
     def put_bytes(self, data: bytes, sha256: str, extension: str, *, replace: bool = False) -> Path:
         """Store `data` under its hash atomically; return its path.

@@ -10,17 +10,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from hostile.corpus import bands, encode
+from test_app import run_app
 from marsviz.access import identity, write_access
 from marsviz.catalog import Catalog
 from marsviz.errors import CatalogError
 from marsviz.pipeline import add_bytes, reanalyse
 from marsviz.provenance import Provenance
-from marsviz.samples import load_samples_subset
 
-ROOT = Path(__file__).resolve().parents[1]
 #: An [auth] section as secrets.toml would hold it (never contacted: the tests do not sign in for real).
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only-secret",
         "client_id": "marsviz-test", "client_secret": "test-only", "server_metadata_url":
@@ -38,19 +36,6 @@ def stored_files(home: Path) -> set[str]:
             if p.is_file() and not p.name.startswith("catalog.sqlite") and p.name != "streamlit.log"}
 
 
-def run_app(page=None, user=None, secrets=None, **query):
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if user is not None:
-        app.user = user
-    for key, value in (secrets or {}).items():
-        app.secrets[key] = value
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    if page:
-        app.switch_page(page)
-        app.run()
-    return app
 
 
 # -- the catalog refuses writes when opened read-only ------------------------------------------------------

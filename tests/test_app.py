@@ -9,8 +9,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
 
 
-def run_app(page=None, **query):
+def run_app(page=None, user=None, secrets=None, **query):
+    """Run app.py under AppTest, as `user` (``st.user``) with `secrets`, then switch to `page`."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if user is not None:
+        app.user = user
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
     for key, value in query.items():
         app.query_params[key] = value
     app.run()
