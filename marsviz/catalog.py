@@ -144,9 +144,13 @@ class Catalog:
         except OSError:
             return
         if emptied and self.images.holds_files():
-            raise CatalogError(
-                f"the catalog {self.path} is empty (0 bytes) but {self.images.root} holds stored images: "
-                "their catalog rows are lost. Restore the file from a backup, or move it aside and run "
+            raise CatalogError(f"the catalog {self.path} is empty (0 bytes) but {self.images.root} holds stored "
+                               f"images: their catalog rows are lost; {self.rebuild_advice}")
+
+    @property
+    def rebuild_advice(self) -> str:
+        """What to do with a damaged or emptied catalog file, for messages."""
+        return ("restore it from a backup, or move it aside and run "
                 f"`marsviz add {self.images.root}` to catalog the stored images again (under their hash "
                 "names, without their original names and sources)")
 
@@ -166,11 +170,8 @@ class Catalog:
             return
         problems = self.integrity_problems()
         if problems:
-            raise CatalogError(
-                f"the catalog {self.path} is damaged ({problems[0]}); nothing was written to it. Restore it "
-                "from a backup, or move it aside and run "
-                f"`marsviz add {self.images.root}` to catalog the stored images again (under their hash "
-                "names, without their original names and sources)")
+            raise CatalogError(f"the catalog {self.path} is damaged ({problems[0]}); nothing was written to it; "
+                               f"{self.rebuild_advice}")
         self._checked = True
 
     def integrity_problems(self, thorough: bool = False) -> list[str]:
@@ -244,9 +245,7 @@ class Catalog:
     @contextlib.contextmanager
     def _write(self):
         """A write transaction; bumps the catalog revision so caches keyed by it go stale."""
-        if self.read_only:
-            raise CatalogError(self._refusal)
-        self._check_before_writing()
+        self.ensure_writable()
         with self._connect() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")

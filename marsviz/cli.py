@@ -240,8 +240,7 @@ def cmd_check(args) -> int:
     for image_id, name, path in report.damaged:
         print(f"damaged   {_printable(name)} (id {image_id}): does not match its hash; moved to {path}")
     if report.database:
-        print(f"the catalog {catalog.path} is damaged: restore it from a backup, or move it aside and run "
-              f"`marsviz add {catalog.images.root}` to catalog the stored images again")
+        print(f"the catalog {catalog.path} is damaged: {catalog.rebuild_advice}")
         return 1
     line = (f"{report.checked} images intact, {len(report.missing)} missing, {len(report.damaged)} damaged; "
             f"{report.thumbnails_rebuilt} thumbnails rebuilt")

@@ -127,7 +127,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("http_json_deadline", 60.0, "Longest time, in seconds, one request to a NASA service's API (a page of "
                 "a listing, an asset manifest) may take, from sending it to the last byte. 0: no limit.", minimum=0),
         Setting("app_api_roots", "", "Comma-separated API roots visitors of the web app may scrape from besides "
-                "NASA's hosts (e.g. a mirror). Empty: NASA's hosts only. The command line's --api-root is not limited."),
+                "NASA's hosts (e.g. a mirror). Empty: NASA's hosts only. The command line's --api-root is not "
+                "limited."),
         Setting("nasa_hosts", "images-api.nasa.gov,images-assets.nasa.gov,mars.nasa.gov,mars.jpl.nasa.gov,"
                 "pds-imaging.jpl.nasa.gov,planetarydata.jpl.nasa.gov",
                 "Comma-separated hosts a scrape may contact (besides an explicit --api-root)."),

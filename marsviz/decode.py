@@ -45,6 +45,8 @@ GRAY_TOLERANCE = 1.5 / 255
 #: EXIF tag holding the camera orientation (1: upright).
 ORIENTATION_TAG = 0x0112
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Why a file of another format is refused.
+FORMAT_REASON = f"not an image in an accepted format ({', '.join(sorted(ALLOWED_FORMATS))})"
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,7 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     except Image.DecompressionBombError as error:  # over twice Pillow's limit: refused inside Image.open
         raise ImageRejected(name, _bomb_reason(error)) from None
     except UnidentifiedImageError:
-        raise ImageRejected(name, "not an image in an accepted format "
-                                  f"({', '.join(sorted(ALLOWED_FORMATS))})") from None
+        raise ImageRejected(name, FORMAT_REASON) from None
     except MemoryError:
         raise ImageRejected(name, "image needs too much memory to decode") from None
     except Exception as error:  # Pillow raises many types for corrupt data; all mean "not a usable image".
@@ -181,7 +182,7 @@ def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
         try:
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):
-                raise ImageRejected(name, "not a regular file (a device, FIFO or socket): only image files are read")
+                raise ImageRejected(name, irregular_file_reason(info.st_mode))
             size = info.st_size
             if size > limit:
                 raise ImageRejected(name, f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit")
@@ -197,12 +198,24 @@ def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     return data
 
 
+def irregular_file_reason(mode: int) -> str:
+    """Why a file of `mode` (``os.stat().st_mode``) is not read: a device, FIFO or socket; '' if regular.
+
+    Reading a FIFO or ``/dev/zero`` would block or never end, so only regular files are opened.
+    """
+    if stat.S_ISREG(mode):
+        return ""
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return f"not a regular file ({kind}): only image files are read"
+
+
 def _decode(data: bytes, name: str, max_side: int, significant_bits: int | None = None) -> DecodedImage:
     max_pixels = int(config.get("max_image_pixels"))
     with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as image:
         fmt = image.format
         if fmt not in EXTENSIONS:
-            raise ImageRejected(name, f"not an image in an accepted format ({', '.join(sorted(ALLOWED_FORMATS))})")
+            raise ImageRejected(name, FORMAT_REASON)
         width, height = image.size
         if width * height > max_pixels:
             raise ImageRejected(name, f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit")

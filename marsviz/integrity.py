@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Callable
 
 from marsviz.catalog import Catalog
+from marsviz.decode import load_image
 from marsviz.errors import CatalogError, ImageRejected
+from marsviz.pipeline import make_thumbnail
 from marsviz.store import sha256_file
 
 DAMAGED_DIR = "damaged"
@@ -103,9 +105,6 @@ def _move_aside(catalog: Catalog, stored: Path) -> Path:
 
 
 def _rebuild_thumbnail(catalog: Catalog, row: dict, stored: Path) -> int:
-    from marsviz.decode import load_image
-    from marsviz.pipeline import make_thumbnail
-
     thumbnail = catalog.thumbnail_path(row)
     if thumbnail.is_file() and thumbnail.stat().st_size > 0:
         return 0

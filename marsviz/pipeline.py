@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,7 +22,7 @@ from PIL import Image
 
 from marsviz import config
 from marsviz.catalog import Catalog
-from marsviz.decode import load_image, read_bounded
+from marsviz.decode import irregular_file_reason, load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.features import compute_values, feature_set_version
 from marsviz.provenance import Provenance
@@ -157,11 +156,6 @@ def _restore_if_damaged(catalog: Catalog, image_id: int, analysis: Analysis, dat
     return damaged
 
 
-def _stored_intact(catalog: Catalog, image_id: int, size: int) -> bool:
-    row = catalog.get(image_id)
-    return row is not None and is_intact(catalog.image_path(row), size)
-
-
 def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResult:
     """Validate, analyse and add one image given as bytes (an upload).
 
@@ -171,9 +165,10 @@ def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResul
         ``rejected`` (with the reason) for a file that is not an acceptable image; the catalog is then
         unchanged.  ``duplicate`` when the same content is already there.
     """
-    existing = catalog.find_by_sha(sha256_bytes(data))
-    if existing is not None and _stored_intact(catalog, existing, len(data)):
-        return AddResult("duplicate", provenance.name, existing)
+    sha = sha256_bytes(data)
+    stored = catalog.rows_by_sha([sha]).get(sha)
+    if stored is not None and is_intact(catalog.image_path(stored), len(data)):
+        return AddResult("duplicate", provenance.name, stored["id"])
     try:
         analysis = analyse(data, provenance.name)
     except ImageRejected as error:
@@ -194,11 +189,6 @@ def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool
     return record(catalog, analysis, path, provenance, move=move)
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named and image files inside folders named (recursively, sorted)."""
-    return [path for path, skipped in _walk(paths) if not skipped]
-
-
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
     """(path, skipped) for every file named and every file inside folders named, recursively, sorted.
 
@@ -214,19 +204,11 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
 
 
 def _not_a_regular_file(path: Path) -> str:
-    """Why `path` is not a regular file (a device, FIFO, socket, missing), or '' if it is one.
-
-    Reading a FIFO or ``/dev/zero`` would block or never end, so only regular files are opened.
-    """
+    """Why `path` is not read (missing, a device, FIFO or socket), or '' for a regular file."""
     try:
-        mode = path.stat().st_mode
+        return irregular_file_reason(path.stat().st_mode)
     except OSError as error:
         return f"cannot read file ({error.strerror or error})"
-    if stat.S_ISREG(mode):
-        return ""
-    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
-    return f"not a regular file ({kind}): only image files are read"
 
 
 def _analyse_path(path: str) -> Analysis | ImageRejected:

@@ -20,6 +20,7 @@ from typing import Callable
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.errors import FetchError, MarsvizError
+from marsviz.fetch import Cancelled, make_session, redact
 from marsviz.pipeline import add_file
 from marsviz.sources import SourceItem
 from marsviz.store import process_alive
@@ -148,7 +149,6 @@ class ScrapeJob:
 
     def __init__(self, catalog: Catalog, source_name: str, query, *, api_root: str | None = None,
                  limit: int | None = None, added_by: str = ""):
-        from marsviz.fetch import make_session
         from marsviz.sources import make_source
 
         # Built here, not in the thread, so a bad option is an error for the caller right away.
@@ -200,10 +200,10 @@ class ScrapeJob:
                                 progress=self._publish, cancel=self._cancel, added_by=self.added_by)
         except MarsvizError as error:
             report = self.snapshot()
-            report.error = report.error or _redact(str(error))
+            report.error = report.error or redact(str(error))
         except Exception as error:  # noqa: BLE001 - a thread has no caller to raise to; say what happened
             report = self.snapshot()
-            report.error = _redact(f"unexpected failure: {type(error).__name__}: {error}")
+            report.error = redact(f"unexpected failure: {type(error).__name__}: {error}")
         self._publish(report)
 
 
@@ -267,7 +267,7 @@ class _Run:
             except StopIteration:
                 return
             except MarsvizError as error:
-                if not _cancelled(error):
+                if not isinstance(error, Cancelled):
                     self._stop(str(error))
                 return
             self.report.considered += 1
@@ -298,9 +298,9 @@ class _Run:
             try:
                 path, url = future.result()
             except FetchError as error:
-                if _cancelled(error):
+                if isinstance(error, Cancelled):
                     continue
-                self.report.failed.append((name, _redact(str(error))))
+                self.report.failed.append((name, redact(str(error))))
                 self.failures_in_a_row += 1
                 if self.failures_in_a_row >= self.max_failures:
                     self._stop(f"{self.failures_in_a_row} downloads failed in a row; the last: {error}")
@@ -329,7 +329,7 @@ class _Run:
 
     def _stop(self, message: str) -> None:
         if not self.report.error:
-            self.report.error = _redact(message)
+            self.report.error = redact(message)
         self.stopped = True
 
     def _update_total(self) -> None:
@@ -368,19 +368,6 @@ class _Run:
                 ledger.write(json.dumps(entry) + "\n")
         except OSError:
             pass  # only costs a repeated download next time
-
-
-def _cancelled(error: Exception) -> bool:
-    from marsviz.fetch import Cancelled  # not at the top: importing requests is slow, and a run has it loaded
-
-    return isinstance(error, Cancelled)
-
-
-def _redact(message: str) -> str:
-    """`message` without the password of any URL in it (the sources' messages show the API root)."""
-    from marsviz.fetch import redact
-
-    return redact(message)
 
 
 def _discard(future: Future) -> None:
