@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from marsviz import config
+from marsviz import config, plots
 from marsviz.errors import MarsvizError
 from marsviz.features import REGISTRY
 from marsviz.scoring import OUTLIER_THRESHOLD
@@ -46,13 +46,17 @@ except MarsvizError as error:
     st.warning(f"The evaluation summary cannot be read: {error}")
 else:
     dataset, protocol = evaluation["dataset"], evaluation["protocol"]
+    counts = dataset.get("label_counts", {})
     st.markdown(
         f"Each score was tested on {dataset['crops']:,} labeled HiRISE crops from {dataset['source_images']} "
-        "source images (Wagstaff et al., DOI 10.5281/zenodo.2538136). Two questions: does the score rank "
-        "**ice terrain** (swiss cheese and spiders, carved by CO2 ice) above the rest, and does it rank **any "
-        "landmark** above plain \"other\" ground? ROC AUC is 0.5 for a score no better than chance and 1.0 "
-        "for a perfect ranking. The trained scores were cross-validated with whole source images held out "
-        f"({protocol['outer_folds']} folds); intervals are {protocol['interval']}.")
+        "source images (Wagstaff et al., DOI 10.5281/zenodo.2538136), among them "
+        f"{counts.get('swiss_cheese', 0)} swiss cheese and {counts.get('spider', 0)} spider crops from "
+        f"{dataset['ice_source_images']} source images. Two questions: does the score rank **ice terrain** "
+        "(swiss cheese and spiders, carved by CO2 ice) above the rest, and does it rank **any landmark** above "
+        "plain \"other\" ground? ROC AUC is 0.5 for a score no better than chance and 1.0 for a perfect "
+        f"ranking. The trained scores were validated in {protocol['folds']} folds, each holding out one source "
+        "image with ice terrain and a share of the others, every crop scored by a model that never saw its "
+        f"source image; intervals are {protocol['interval']}.")
     labels = {name: f.label for name, f in REGISTRY.items()}
     st.dataframe(pd.DataFrame([{
         "question": "ice terrain vs rest" if row["task"] == "ice_terrain" else "any landmark vs other",
@@ -62,12 +66,37 @@ else:
         "positives": f"{row['n_positive']} of {row['n_positive'] + row['n_negative']}",
         "how": row["note"],
     } for row in evaluation["rows"]]), hide_index=True)
+
+    st.subheader("From place to place")
+    spiders = evaluation["spiders"]
+    st.markdown(
+        "The ice terrain score of each held-out ice source image's crops against every crop without ice "
+        f"terrain. Spiders alone ({spiders['n']} crops from {spiders['sources']} source images) reach ROC AUC "
+        f"{spiders['auc_vs_no_ice']:.3f}.")
+    st.dataframe(pd.DataFrame(evaluation["per_ice_source"]).rename(columns={
+        "source": "source image", "n": "ice crops", "auc": "ROC AUC", "median_score": "median score"}),
+        hide_index=True)
+
+    st.subheader("At other scales")
+    st.markdown("The same held-out crops shrunk to half and enlarged to twice their size (Lanczos), scored as "
+                "any image of that size is.")
+    st.dataframe(pd.DataFrame([{
+        "score": labels.get(row["score"], row["score"]), "scale": f"{row['scale']:g}x",
+        "ROC AUC": row["auc"], "change": row["auc_change"], "average precision": row["average_precision"],
+    } for row in evaluation["scales"]]), hide_index=True)
+
+    st.subheader("Are the scores probabilities?")
+    st.markdown(
+        "Each trained score is calibrated (a Platt map fitted on held-out scores), so that of the crops scored "
+        "about 0.3, about 30% are what the score names. The diagram compares predicted and observed shares on "
+        "held-out source images; ECE is the expected calibration error, the mean gap weighted by crops.")
+    st.plotly_chart(plots.reliability(evaluation["reliability"], labels), key="reliability")
     st.markdown(
         "**Where the scores are not validated.** The labeled set holds only grayscale orbital crops at "
-        "HiRISE browse scale. Nothing here measures how the scores behave on rover images, colour images, "
-        "other instruments or other scales; treat a high score there as a prompt to look, not a finding. "
-        f"The ice-terrain class has only {dataset['class_counts'].get('ice_terrain', 0)} crops, so its average "
-        "precision has a wide interval.")
+        "HiRISE browse scale. Nothing here measures how the scores behave on rover images, colour images or "
+        "other instruments; treat a high score there as a prompt to look, not a finding. Ice terrain comes "
+        f"from only {dataset['ice_source_images']} source images, all polar, so its average precision has a "
+        "wide interval.")
 
 st.header("Image credits")
 st.markdown(

@@ -383,20 +383,43 @@ def cmd_evaluate(args) -> int:
 # -- train -------------------------------------------------------------------------------------------
 def _add_train_parser(subparsers):
     parser = subparsers.add_parser(
-        "train", help="rebuild the terrain model from labeled crops (grouped cross-validation)",
-        description="Describe every labeled crop, cross-validate by source image, fit the terrain model and "
-                    "write it with its evaluation summary (evaluation.json beside it).")
-    parser.add_argument("labels", type=Path, help="CSV with columns file,label")
-    parser.add_argument("image_dir", type=Path, help="folder holding the labeled crops")
+        "train", help="rebuild the terrain model from labeled crops (validated on held-out source images)",
+        description="Describe every labeled crop, cross-validate leaving one ice source image out at a time, "
+                    "calibrate, fit the terrain model and write it with its evaluation summary (evaluation.json "
+                    "beside it). Each SET is a folder holding labels.csv and images/, or a labels CSV followed "
+                    "by its image folder; the sets are validated together, split by source image across all.")
+    parser.add_argument("sets", nargs="+", type=Path, metavar="SET", help="labeled set (see above)")
     parser.add_argument("--output", type=Path, default=None,
                         help="model file to write (default: the shipped marsviz/terrain/model.json)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
-    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the folds, network and bootstrap (default 0)")
+    parser.add_argument("--resamples", type=_count(1), default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--workers", type=_count(1), default=1,
+                        help="processes describing crops (default 1; the model does not depend on it)")
     parser.set_defaults(func=cmd_train)
 
 
+def labeled_sets(arguments: list[Path]) -> list[tuple[Path, Path]]:
+    """Pair the train command's SET arguments into (labels_csv, image_dir).
+
+    Examples
+    --------
+    >>> labeled_sets([Path("a"), Path("b/labels.csv"), Path("b/crops")])
+    [(PosixPath('a/labels.csv'), PosixPath('a/images')), (PosixPath('b/labels.csv'), PosixPath('b/crops'))]
+    """
+    pairs, items = [], list(arguments)
+    while items:
+        item = items.pop(0)
+        if item.suffix.lower() == ".csv":
+            if not items:
+                raise MarsvizError(f"{item}: a labels CSV must be followed by its image folder")
+            pairs.append((item, items.pop(0)))
+        else:
+            pairs.append((item / "labels.csv", item / "images"))
+    return pairs
+
+
 def cmd_train(args) -> int:
-    """Train, write the model and its evaluation, print the cross-validated table."""
+    """Train, write the model and its evaluation, print the held-out table."""
     from marsviz.evaluate import format_table
     from marsviz.train import SHIPPED_MODEL, train
 
@@ -405,13 +428,50 @@ def cmd_train(args) -> int:
             bar.total = total
             bar.update(1)
 
-        summary = train(args.labels, args.image_dir, output=args.output, seed=args.seed,
-                        resamples=args.resamples, progress=progress)
+        summary = train(labeled_sets(args.sets), output=args.output, seed=args.seed, resamples=args.resamples,
+                        workers=args.workers, progress=progress)
     import pandas as pd
 
     print(format_table(pd.DataFrame(summary["rows"]).fillna(float("nan"))))
     output = args.output or SHIPPED_MODEL
     print(f"wrote {output} and {output.with_name('evaluation.json')}", file=sys.stderr)
+    return 0
+
+
+def _add_train_view_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train-view", help="rebuild the view model (orbital, surface, hardware, other)",
+        description="Describe labeled rover frames and orbital crops, validate on later sols and held-out "
+                    "source images, fit the view model and write it with view_evaluation.json beside it.")
+    parser.add_argument("--rover", type=Path, required=True,
+                        help="folder with the labeled Curiosity frames (labels.csv with file,label,split; images/)")
+    parser.add_argument("--orbital", type=Path, nargs="+", required=True,
+                        help="folders with labeled HiRISE crops (labels.csv, images/)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="model file to write (default: the shipped marsviz/view/view_model.json)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the network (default 0)")
+    parser.add_argument("--workers", type=_count(1), default=1, help="processes describing images (default 1)")
+    parser.set_defaults(func=cmd_train_view)
+
+
+def cmd_train_view(args) -> int:
+    """Train the view model, write it and its evaluation, print the held-out rates."""
+    from marsviz.view.model import SHIPPED_VIEW_MODEL
+    from marsviz.view.train import train_view
+
+    with tqdm(desc="describing images", unit="image", disable=None, file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(1)
+
+        summary = train_view(args.rover, args.orbital, output=args.output, seed=args.seed, workers=args.workers,
+                             progress=progress)
+    for row in summary["views"]:
+        rate = "n/a" if row["correct"] is None else f"{row['correct']:.3f}"
+        print(f"{row['view']:9s} {row['n']:6d} held out, called right {rate}  {row['called']}")
+    print(f"terrain vs hardware ROC AUC {summary['terrain_vs_hardware_auc']:.3f}")
+    output = args.output or SHIPPED_VIEW_MODEL
+    print(f"wrote {output} and {output.with_name('view_evaluation.json')}", file=sys.stderr)
     return 0
 
 
@@ -430,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
                        _add_analyze_parser, _add_check_parser, _add_scrape_parser, _add_evaluate_parser,
-                       _add_train_parser):
+                       _add_train_parser, _add_train_view_parser):
         add_parser(subparsers)
     return parser
 

@@ -63,3 +63,36 @@ def _range(values: pd.Series) -> tuple[float, float]:
     if finite.size == 0:
         return 0.0, 1.0
     return float(finite.min()), float(max(finite.max(), finite.min() + 1e-9))
+
+
+def reliability(tables: dict[str, dict], labels: dict[str, str]) -> go.Figure:
+    """Reliability diagram: mean predicted probability against observed frequency, one line per score.
+
+    Parameters
+    ----------
+    tables : dict of str to dict
+        Per score, :func:`marsviz.train.reliability`'s result (``ece`` and ``bins``).
+    labels : dict of str to str
+        Human labels for score names.
+
+    Returns
+    -------
+    Figure
+        The diagonal is perfect calibration; marker size grows with the crops in a bin.
+    """
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                                line=dict(color="#999999", dash="dot"), hoverinfo="skip"))
+    for score, table in tables.items():
+        bins = pd.DataFrame(table["bins"])
+        figure.add_trace(go.Scatter(
+            x=bins["mean_probability"], y=bins["observed"], mode="lines+markers",
+            name=f"{labels.get(score, score)} (ECE {table['ece']:.3f})",
+            customdata=bins["n"], hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>%{customdata} crops"
+                                                "<extra></extra>",
+            marker=dict(size=np.clip(4 + 3 * np.log10(bins["n"].clip(lower=1)), 4, 16))))
+    figure.update_layout(xaxis_title="predicted probability (mean over the bin)", yaxis_title="observed share",
+                         xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1]), height=380,
+                         margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    return figure

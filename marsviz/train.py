@@ -1,18 +1,21 @@
-"""Train the terrain model from labeled crops, with cross-validation grouped by source image.
+"""Train the terrain model from labeled crops, validated on source images it never saw.
 
-``python -m marsviz train data/hirise/labels.csv data/hirise/images`` rebuilds the shipped
-``marsviz/terrain/model.json`` and its ``evaluation.json`` (what the Method page shows):
+``python -m marsviz train SET [SET ...]`` (a SET is a folder holding ``labels.csv`` and ``images/``, or a
+labels CSV followed by its image folder) rebuilds the shipped ``marsviz/terrain/model.json`` and its
+``evaluation.json`` (what the Method page shows):
 
-1. every crop is decoded and described exactly as the features do at run time (one tile per crop), and so
-   are its 7 rotated and mirrored copies (:func:`dihedral_copies`), the augmentation the labeled set's authors
-   used: training parts learn from all 8 copies of each of their crops, held-out crops are scored as they are;
-2. nested cross-validation: outer folds split *source images* (never crops); inside each outer training
-   part, an inner grouped cross-validation picks the regularisation of each head (C of the ice terrain
-   logistic regression, alpha of the landmark network); the outer held-out source images are scored by a
-   model that never saw them, for training or for tuning;
-3. the held-out scores give the evaluation table (bootstrap intervals over source images), beside the
-   seed features' values on the same crops;
-4. the final model is fitted on everything, with the hyper-parameters an all-data grouped CV picks.
+1. every crop is decoded and described exactly as the features do at run time, and so are its training
+   copies: 3 rotations and mirror images (:func:`dihedral_copies`), the crop shrunk to half its size, and the
+   tiles of the crop enlarged to twice its size (:data:`SCALES`), so that the scores hold at other scales;
+2. leave-one-ice-source-out cross-validation (:func:`ice_source_folds`): each fold holds out one source image
+   with ice terrain and a share of the other source images, across every set given; a crop is never split
+   from its source image; held-out crops are scored as they are, shrunk and enlarged, by a model that saw
+   none of their source images;
+3. each score is calibrated by a Platt map fitted on held-out scores (cross-fitted: a fold's scores are
+   calibrated by a map fitted on the other folds), so that it reads as a probability; the evaluation gives
+   ROC AUC and average precision with bootstrap intervals over source images, per ice source image, per
+   scale, and the reliability of the probabilities;
+4. the final model is fitted on everything and carries the map fitted on all held-out scores.
 
 Same data and seed, same files.  Needs scikit-learn (only here; loading the model does not).
 """
@@ -21,35 +24,41 @@ from __future__ import annotations
 
 import json
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from marsviz.errors import MarsvizError
-from marsviz.evaluate import ICE_LABELS, TARGETS, LabelsError, evaluate_scores, load_labels, roc_auc
+from marsviz.evaluate import (ICE_LABELS, TARGETS, LabelsError, average_precision, evaluate_scores, load_labels,
+                              roc_auc)
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
-from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SHIPPED_MODEL, Head, TerrainModel
+from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated
 
-#: Model class of each label of the HiRISE set (impact ejecta, a single crop, is merged with craters).
+#: Model class of each label of the HiRISE set (impact ejecta is merged with craters).
 CLASS_OF_LABEL = {"other": OTHER_CLASS, "crater": "crater", "impact_ejecta": "crater", "dark_dune": "dark_dune",
                   "bright_dune": "bright_dune", "slope_streak": "slope_streak", "swiss_cheese": ICE_CLASS,
                   "spider": ICE_CLASS}
 #: When a crop has several labels, the class listed first here wins (landmarks before "other").
 CLASS_PRIORITY = [ICE_CLASS, "slope_streak", "bright_dune", "dark_dune", "crater", OTHER_CLASS]
-#: Hyper-parameters tried by the inner cross-validation: inverse L2 strength of the ice head (logistic
-#: regression) and L2 weight decay of the landmark head (network of HIDDEN_UNITS ReLU units).
-C_GRID = (0.3, 1.0, 3.0, 10.0)
-ALPHA_GRID = (1.0, 3.0, 10.0)
+#: Inverse L2 strength of the ice head (logistic regression) and L2 weight decay of the landmark head (network of
+#: HIDDEN_UNITS ReLU units), per crop.  Fixed: the values the grouped cross-validation of the first labeled set
+#: chose, so that no choice is made on the folds that give the evaluation.
+C = 3.0
+ALPHA = 10.0
 HIDDEN_UNITS = 64
-#: Outer and inner folds (fewer when there are fewer source images of a class).
-OUTER_FOLDS = 5
-INNER_FOLDS = 3
 #: Bootstrap resamples of source images for the intervals.
 RESAMPLES = 1000
-#: Copies of each training crop: itself and its 7 rotations by 90/180/270 degrees and mirror images.
-DIHEDRAL_COPIES = 8
+#: Rotated and mirrored copies of each crop trained on (the crop itself first; the descriptors are nearly
+#: invariant to these, so four of the eight carry what the eight would).
+DIHEDRAL_COPIES = 4
+#: Scales at which each crop is also described, as the features describe an image of that size.
+SCALES = (0.5, 2.0)
+#: Bins of the reliability table (equal width over [0, 1]).
+RELIABILITY_BINS = 10
 
 
 def crop_class(labels: tuple[str, ...]) -> str:
@@ -67,9 +76,7 @@ def crop_class(labels: tuple[str, ...]) -> str:
 def dihedral_copies(image: np.ndarray) -> list[np.ndarray]:
     """The 8 rotations by multiples of 90 degrees and mirror images of an image, the image itself first.
 
-    Orbital terrain has no up: a crater or a dune field rotated or mirrored is still one.  (The descriptors
-    are nearly invariant to these by design; the copies still differ by where the 2x2 averaging grid falls on
-    an odd-sized crop and by which ties the texture codes break.)
+    Orbital terrain has no up: a crater or a dune field rotated or mirrored is still one.
 
     Examples
     --------
@@ -81,56 +88,155 @@ def dihedral_copies(image: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(np.rot90(base, k)) for base in (image, mirrored) for k in range(4)]
 
 
-def describe_crops(labels: pd.DataFrame, image_dir: str | Path, seed_features: bool = True,
-                   progress: Callable[[int, int], None] | None = None,
-                   copies: int = DIHEDRAL_COPIES) -> tuple[np.ndarray, pd.DataFrame]:
-    """Decode every labeled crop and describe it, and its rotated and mirrored copies, as the features do.
+def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
+    """`image` resized by `factor` with a Lanczos filter, as a camera or an archive would give it.
+
+    Examples
+    --------
+    >>> rescaled(np.zeros((10, 6), np.float32), 0.5).shape
+    (5, 3)
+    """
+    from PIL import Image
+
+    planes = image if image.ndim == 3 else image[..., None]
+    size = (max(1, round(planes.shape[1] * factor)), max(1, round(planes.shape[0] * factor)))
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., k], dtype=np.float32), mode="F")
+                      .resize(size, Image.LANCZOS)) for k in range(planes.shape[2])]
+    return np.clip(np.stack(out, axis=2) if image.ndim == 3 else out[0], 0.0, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class CropDescriptors:
+    """Descriptors of labeled crops, as they are and as trained on.
+
+    Attributes
+    ----------
+    as_is : ndarray
+        (N, D): each crop as it is (mean over its scored tiles; a crop of the training size is one tile).
+    training : ndarray
+        (N, K, D): every copy trained on; copy 0 is the crop as it is.
+    scaled : dict of float to list of ndarray
+        Per factor of :data:`SCALES`, per crop, the (T, D) descriptors of the rescaled crop's scored tiles.
+    """
+
+    as_is: np.ndarray
+    training: np.ndarray
+    scaled: dict
+
+    def subset(self, rows: np.ndarray) -> "CropDescriptors":
+        """The descriptors of the crops at `rows` (indices)."""
+        return CropDescriptors(self.as_is[rows], self.training[rows],
+                               {f: [tiles[i] for i in rows] for f, tiles in self.scaled.items()})
+
+
+def _scored_tiles(image: np.ndarray) -> np.ndarray:
+    from marsviz.terrain.features import image_descriptors
+
+    tiles = image_descriptors(image)
+    return tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
+
+
+def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    from marsviz.decode import load_image
+
+    pixels = load_image(path).pixels
+    copies = [_scored_tiles(copy).mean(axis=0) for copy in dihedral_copies(pixels)[:DIHEDRAL_COPIES]]
+    scaled = [_scored_tiles(rescaled(pixels, factor)) for factor in SCALES]
+    return copies[0], np.vstack(copies + scaled), scaled
+
+
+def describe_crops(labels: pd.DataFrame, workers: int = 1,
+                   progress: Callable[[int, int], None] | None = None) -> CropDescriptors:
+    """Decode every labeled crop and describe it, and its training copies, as the features do.
 
     Parameters
     ----------
     labels : DataFrame
-        As returned by :func:`marsviz.evaluate.load_labels`.
-    image_dir : path
-        Folder holding the crops.
-    seed_features : bool, optional
-        Also compute the registry's other (untrained) features, for the evaluation table.
+        As returned by :func:`load_sets`, with a ``path`` column.
+    workers : int, optional
+        Processes describing crops (the result does not depend on it).
     progress : callable, optional
         ``progress(done, total)`` after each crop.
-    copies : int, optional
-        How many of :func:`dihedral_copies` to describe (1: the crop alone).
 
     Returns
     -------
-    descriptors : ndarray
-        (N, copies, D): per copy, the mean over its scored tiles (a crop of the training size is one
-        tile); copy 0 is the crop as it is.
-    seed_values : DataFrame
-        The other features' values on the crops as they are, one column each (empty when `seed_features` is
-        False).
+    CropDescriptors
+        Training copies: :data:`DIHEDRAL_COPIES` rotated and mirrored copies, then the tiles of the crop at
+        each of :data:`SCALES`; crops whose copies have fewer tiles repeat their last row, so every crop has
+        the same number of rows.
     """
+    paths = [Path(p) for p in labels["path"]]
+    for path in paths:
+        if not path.is_file():
+            raise LabelsError(f"labeled image {path.name} not found in {path.parent}")
+    results = []
+    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+        for done, result in enumerate(pool.map(_describe_one, paths, chunksize=8), start=1):
+            results.append(result)
+            if progress:
+                progress(done, len(paths))
+    width = max(rows.shape[0] for _, rows, _ in results)
+    training = np.stack([np.vstack([rows, np.repeat(rows[-1:], width - rows.shape[0], axis=0)])
+                         for _, rows, _ in results])
+    scaled = {factor: [r[2][k] for r in results] for k, factor in enumerate(SCALES)}
+    return CropDescriptors(np.stack([r[0] for r in results]), training, scaled)
+
+
+class _Inline:
+    """An executor that maps in this process (one worker: no process start-up, easy to debug)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    @staticmethod
+    def map(function, items, chunksize=1):
+        return map(function, items)
+
+
+def untrained_values(labels: pd.DataFrame) -> pd.DataFrame:
+    """The registry's untrained features on each crop as it is, one column each, for the evaluation table."""
     from marsviz.decode import load_image
     from marsviz.features import REGISTRY
-    from marsviz.terrain.features import TERRAIN_FEATURES, image_descriptors
 
-    terrain_names = {feature.name for feature in TERRAIN_FEATURES}
-    others = {name: f for name, f in REGISTRY.items() if name not in terrain_names} if seed_features else {}
-    image_dir = Path(image_dir)
-    descriptors, seed_rows = [], []
-    for done, file_name in enumerate(labels["file"], start=1):
-        path = image_dir / file_name
-        if not path.is_file():
-            raise LabelsError(f"labeled image {file_name} not found in {image_dir}")
+    others = {name: f for name, f in REGISTRY.items() if name not in SCORES}
+    rows = []
+    for path in labels["path"]:
         pixels = load_image(path).pixels
-        per_copy = []
-        for copy in dihedral_copies(pixels)[:copies]:
-            tiles = image_descriptors(copy)
-            chosen = tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
-            per_copy.append(chosen.mean(axis=0))
-        descriptors.append(per_copy)
-        seed_rows.append({name: feature.function(pixels).value for name, feature in others.items()})
-        if progress:
-            progress(done, len(labels))
-    return np.array(descriptors), pd.DataFrame(seed_rows, columns=list(others))
+        rows.append({name: feature.function(pixels).value for name, feature in others.items()})
+    return pd.DataFrame(rows, columns=list(others))
+
+
+def load_sets(sets: Sequence[tuple[str | Path, str | Path]]) -> pd.DataFrame:
+    """Read several labeled sets into one table, each crop with the path of its file.
+
+    Parameters
+    ----------
+    sets : sequence of (labels_csv, image_dir)
+
+    Returns
+    -------
+    DataFrame
+        As :func:`marsviz.evaluate.load_labels`, plus ``set`` (the labels file) and ``path``.
+
+    Raises
+    ------
+    LabelsError
+        If a file is listed in two sets (the same crop would be on both sides of a fold).
+    """
+    frames = []
+    for labels_csv, image_dir in sets:
+        frame = load_labels(labels_csv)
+        frame["set"] = str(labels_csv)
+        frame["path"] = [str(Path(image_dir) / name) for name in frame["file"]]
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    repeated = table["file"][table["file"].duplicated()]
+    if not repeated.empty:
+        raise LabelsError(f"{repeated.iloc[0]} is listed in two labeled sets; each crop must be in one")
+    return table
 
 
 def _require_sklearn():
@@ -187,14 +293,14 @@ def fit_network_head(z: np.ndarray, classes: np.ndarray, alpha: float, seed: int
                 hidden_weights=fitted.coefs_[0].T.copy(), hidden_bias=fitted.intercepts_[0].copy())
 
 
-def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: float, seed: int = 0,
-              metadata: dict | None = None) -> TerrainModel:
+def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float = C, alpha: float = ALPHA, seed: int = 0,
+              metadata: dict | None = None, calibration: dict | None = None) -> TerrainModel:
     """Fit the standardisation and both heads.
 
     Parameters
     ----------
     descriptors : ndarray
-        (N, D), or (N, K, D) for K copies of each crop (:func:`dihedral_copies`), all trained on.
+        (N, D), or (N, K, D) for K training copies of each crop, all trained on.
     classes : ndarray
         (N,) class names; must include ``ice_terrain`` and ``other``.
     c : float
@@ -205,6 +311,8 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: flo
         Seeds the network's initial weights and batches.
     metadata : dict, optional
         Stored in the model file.
+    calibration : dict, optional
+        ``(slope, offset)`` per score (:func:`fit_calibration`); default none.
 
     Returns
     -------
@@ -220,103 +328,170 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float, alpha: flo
     rows, row_classes, copies = _training_rows(descriptors, classes)
     mean, scale = standardisation(rows)
     z = (rows - mean) / scale
+    calibration = calibration or {}
     heads = {"ice_terrain_score": fit_linear_head(z, row_classes, c / copies),
              "landmark_score": fit_network_head(z, row_classes, alpha * copies, seed)}
+    heads = {score: Head(head.classes, head.coef, head.intercept, head.hidden_weights, head.hidden_bias,
+                         calibration.get(score, (1.0, 0.0))) for score, head in heads.items()}
     return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale, heads=heads,
                         metadata=metadata or {})
 
 
-def _folds(classes: np.ndarray, groups: np.ndarray, wanted: int, seed: int):
-    from sklearn.model_selection import StratifiedGroupKFold
+def fit_calibration(raw: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Platt map ``(slope, offset)`` taking raw scores to calibrated probabilities of `target`.
 
-    # Ice terrain comes from the fewest source images; more folds than those would leave folds without it.
-    ice_sources = np.unique(groups[classes == ICE_CLASS]).size
-    splits = max(2, min(wanted, ice_sources, np.unique(groups).size))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return list(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(classes, classes, groups))
+    A logistic regression of the target on the raw score's log-odds, unpenalised in effect (Platt 1999).  The
+    slope is kept positive, so calibration never reorders scores.
 
-
-def choose_hyperparameters(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray,
-                           seed: int) -> dict[str, float]:
-    """Pick C (ice head) and alpha (landmark head) by grouped cross-validation on the data given.
-
-    Each value is judged by the mean over folds of its own score's ROC AUC (ice terrain against the rest for
-    C, any landmark against "other" for alpha) on the fold's held-out source images.  `descriptors` is (N, D)
-    or (N, K, D) as in :func:`fit_model`: training parts use every copy (with C and alpha per crop, as there),
-    held-out crops only copy 0, the crop as it is.
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.random(4000)
+    >>> raw = 1 / (1 + np.exp(-2 * np.log(truth / (1 - truth))))   # overconfident: log-odds doubled
+    >>> slope, offset = fit_calibration(raw, rng.random(4000) < truth)
+    >>> round(slope, 1), abs(offset) < 0.2
+    (0.5, True)
     """
-    totals = {("c", value): [] for value in C_GRID} | {("alpha", value): [] for value in ALPHA_GRID}
-    as_is = descriptors if descriptors.ndim == 2 else descriptors[:, 0]
-    for train_rows, test_rows in _folds(classes, groups, INNER_FOLDS, seed):
-        if not {ICE_CLASS, OTHER_CLASS} <= set(classes[train_rows]):
-            continue
-        rows, row_classes, copies = _training_rows(descriptors[train_rows], classes[train_rows])
-        mean, scale = standardisation(rows)
-        z_train = (rows - mean) / scale
-        z_test = (as_is[test_rows] - mean) / scale
-        ice, landmark = classes[test_rows] == ICE_CLASS, classes[test_rows] != OTHER_CLASS
-        for value in C_GRID:
-            head = fit_linear_head(z_train, row_classes, value / copies)
-            totals[("c", value)].append(roc_auc(ice, head.probabilities(z_test)[:, head.classes.index(ICE_CLASS)]))
-        for value in ALPHA_GRID:
-            head = fit_network_head(z_train, row_classes, value * copies, seed)
-            other = head.probabilities(z_test)[:, head.classes.index(OTHER_CLASS)]
-            totals[("alpha", value)].append(roc_auc(landmark, 1.0 - other))
+    from sklearn.linear_model import LogisticRegression
 
-    def best(name, grid):
-        means = [np.nanmean(totals[(name, value)]) if np.isfinite(totals[(name, value)]).any() else -1.0
-                 for value in grid]
-        return float(grid[int(np.argmax(means))])
-
-    return {"c": best("c", C_GRID), "alpha": best("alpha", ALPHA_GRID)}
+    p = np.clip(np.asarray(raw, dtype=np.float64), 1e-12, 1 - 1e-12)
+    logit = np.log(p / (1 - p))[:, None]
+    target = np.asarray(target, dtype=bool)
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(logit, target)
+    slope, offset = float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+    if slope <= 0:
+        # The raw score ranks the calibration crops no better than chance: a map must never reverse it, so keep
+        # the order (a small slope) and give every crop about the base rate.
+        rate = min(max(target.mean(), 1e-6), 1 - 1e-6)
+        slope, offset = 0.01, float(np.log(rate / (1 - rate)))
+    return round(slope, 9), round(offset, 9)
 
 
-def cross_validated_scores(descriptors: np.ndarray, classes: np.ndarray, groups: np.ndarray,
-                           seed: int) -> tuple[pd.DataFrame, list[dict]]:
-    """Both terrain scores of every crop from a model that never saw its source image (nested grouped CV).
+def ice_source_folds(classes: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray:
+    """Fold of each crop: one fold per source image with ice terrain, the other sources dealt out among them.
 
-    `descriptors` is (N, D) or (N, K, D) as in :func:`fit_model`; each crop is scored as it is (copy 0), by a
-    model trained on every copy of the other source images' crops.
+    Every fold holds out exactly one ice source image (so the evaluation shows how the ice score varies
+    from place to place) and a seeded share of the other source images; a source image's crops are never split.
+
+    Examples
+    --------
+    >>> classes = np.array(["ice_terrain", "other", "ice_terrain", "other", "crater"])
+    >>> folds = ice_source_folds(classes, np.array(["a", "b", "c", "d", "a"]), seed=0)
+    >>> sorted(set(folds.tolist())), bool(folds[0] == folds[4]), bool(folds[0] != folds[2])
+    ([0, 1], True, True)
+    """
+    ice_sources = sorted(set(groups[classes == ICE_CLASS]))
+    others = np.array(sorted(set(groups) - set(ice_sources)), dtype=object)
+    np.random.default_rng(seed).shuffle(others)
+    fold_of = {source: k for k, source in enumerate(ice_sources)}
+    fold_of.update({source: k % len(ice_sources) for k, source in enumerate(others)})
+    return np.array([fold_of[g] for g in groups])
+
+
+def _aggregate(tile_scores: list[np.ndarray]) -> np.ndarray:
+    from marsviz.terrain.features import aggregate
+
+    return np.array([aggregate(values, np.ones(values.shape, dtype=bool)) for values in tile_scores])
+
+
+def cross_validated_scores(crops: CropDescriptors, classes: np.ndarray, groups: np.ndarray,
+                           seed: int) -> tuple[dict[float, pd.DataFrame], np.ndarray]:
+    """Raw (uncalibrated) scores of every crop, as it is and rescaled, from models that never saw its source image.
 
     Returns
     -------
-    scores : DataFrame
-        ``ice_terrain_score`` and ``landmark_score`` per crop.
-    chosen : list of dict
-        The hyper-parameters each outer fold's inner cross-validation picked.
+    scores : dict of float to DataFrame
+        Per scale (1.0 and each of :data:`SCALES`), ``ice_terrain_score`` and ``landmark_score`` per crop,
+        before calibration.
+    folds : ndarray
+        The fold of each crop (:func:`ice_source_folds`).
     """
     _require_sklearn()
-    scores = pd.DataFrame(np.nan, index=range(len(classes)), columns=["ice_terrain_score", "landmark_score"])
-    chosen = []
-    for fold, (train_rows, test_rows) in enumerate(_folds(classes, groups, OUTER_FOLDS, seed)):
-        picked = choose_hyperparameters(descriptors[train_rows], classes[train_rows], groups[train_rows],
-                                        seed + 1 + fold)
-        chosen.append(picked)
-        model = fit_model(descriptors[train_rows], classes[train_rows], picked["c"], picked["alpha"], seed)
-        held_out = descriptors[test_rows] if descriptors.ndim == 2 else descriptors[test_rows, 0]
-        for name, values in model.scores(held_out).items():
-            scores.loc[test_rows, name] = values
-    return scores, chosen
+    folds = ice_source_folds(classes, groups, seed)
+    scales = (1.0, *SCALES)
+    scores = {f: pd.DataFrame(np.nan, index=range(len(classes)), columns=list(SCORES)) for f in scales}
+    for fold in range(folds.max() + 1):
+        train_rows, test_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        model = fit_model(crops.training[train_rows], classes[train_rows], seed=seed)
+        for name, values in model.raw_scores(crops.as_is[test_rows]).items():
+            scores[1.0].loc[test_rows, name] = values
+        for factor in SCALES:
+            tiles = [crops.scaled[factor][i] for i in test_rows]
+            raw = model.raw_scores(np.vstack(tiles))
+            bounds = np.cumsum([0] + [len(t) for t in tiles])
+            for name, values in raw.items():
+                per_crop = [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+                scores[factor].loc[test_rows, name] = _aggregate(per_crop)
+    return scores, folds
 
 
-def train(labels_csv: str | Path, image_dir: str | Path, output: str | Path | None = None,
+def score_targets(classes: np.ndarray) -> dict[str, np.ndarray]:
+    """What each score predicts: ice terrain for the ice score, any landmark for the landmark score."""
+    return {"ice_terrain_score": classes == ICE_CLASS, "landmark_score": classes != OTHER_CLASS}
+
+
+def cross_fitted_calibration(raw: dict[float, pd.DataFrame], classes: np.ndarray,
+                             folds: np.ndarray) -> dict[float, pd.DataFrame]:
+    """Calibrate each fold's held-out scores with a Platt map fitted on the other folds' held-out scores."""
+    targets = score_targets(classes)
+    out = {factor: frame.copy() for factor, frame in raw.items()}
+    for fold in range(folds.max() + 1):
+        rows = folds == fold
+        for score in SCORES:
+            mapping = fit_calibration(raw[1.0][score][~rows], targets[score][~rows])
+            for factor in raw:
+                out[factor].loc[rows, score] = calibrated(raw[factor][score][rows].to_numpy(), mapping)
+    return out
+
+
+def reliability(target: np.ndarray, probability: np.ndarray, bins: int = RELIABILITY_BINS) -> dict:
+    """Expected calibration error and the reliability table of probabilities against outcomes.
+
+    Returns
+    -------
+    dict
+        ``ece`` (the count-weighted mean gap between mean probability and observed frequency over equal-width
+        bins) and ``bins``: per non-empty bin its ``low`` and ``high`` edges, ``n``, ``mean_probability`` and
+        ``observed``.
+
+    Examples
+    --------
+    >>> reliability(np.array([0, 0, 1, 1]), np.array([0.1, 0.1, 0.9, 0.9]))["ece"]
+    0.1
+    """
+    target, probability = np.asarray(target, dtype=float), np.asarray(probability, dtype=float)
+    index = np.minimum((probability * bins).astype(int), bins - 1)
+    rows, gap = [], 0.0
+    for b in range(bins):
+        chosen = index == b
+        if not chosen.any():
+            continue
+        mean_p, observed = probability[chosen].mean(), target[chosen].mean()
+        gap += chosen.mean() * abs(mean_p - observed)
+        rows.append({"low": b / bins, "high": (b + 1) / bins, "n": int(chosen.sum()),
+                     "mean_probability": round(float(mean_p), 6), "observed": round(float(observed), 6)})
+    return {"ece": round(float(gap), 6), "bins": rows}
+
+
+def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | None = None,
           evaluation_output: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
-          progress: Callable[[int, int], None] | None = None) -> dict:
-    """Describe the crops, cross-validate, fit the final model and write it with its evaluation.
+          workers: int = 1, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Describe the crops, cross-validate, calibrate, fit the final model and write it with its evaluation.
 
     Parameters
     ----------
-    labels_csv, image_dir : path
-        The labeled set (``file,label`` CSV and the folder of crops).
+    sets : sequence of (labels_csv, image_dir)
+        The labeled sets (``file,label`` CSV and the folder of crops), validated together.
     output : path, optional
         Model file to write; default the shipped ``marsviz/terrain/model.json``.
     evaluation_output : path, optional
         Evaluation summary; default ``evaluation.json`` beside `output`.
     seed : int, optional
-        Seeds the folds and the bootstrap.
+        Seeds the folds, the network and the bootstrap.
     resamples : int, optional
         Bootstrap resamples of source images.
+    workers : int, optional
+        Processes describing crops.
     progress : callable, optional
         ``progress(done, total)`` while describing crops.
 
@@ -330,63 +505,129 @@ def train(labels_csv: str | Path, image_dir: str | Path, output: str | Path | No
 
     # Many small fits: BLAS threads only contend (several times slower on a busy machine), so use one.
     with threadpool_limits(limits=1):
-        return _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, progress)
+        return _train(sets, output, evaluation_output, seed, resamples, workers, progress)
 
 
-def _train(labels_csv, image_dir, output, evaluation_output, seed, resamples, progress) -> dict:
+def _train(sets, output, evaluation_output, seed, resamples, workers, progress) -> dict:
     output = Path(output) if output else SHIPPED_MODEL
     evaluation_output = Path(evaluation_output) if evaluation_output else output.with_name("evaluation.json")
-    labels = load_labels(labels_csv)
+    labels = load_sets(sets)
     classes = labels["labels"].map(crop_class).to_numpy()
+    names = ", ".join(str(labels_csv) for labels_csv, _ in sets)
     if not {ICE_CLASS, OTHER_CLASS} <= set(classes):
-        raise LabelsError(f"{labels_csv}: training needs ice terrain ({', '.join(ICE_LABELS)}) and 'other' crops")
+        raise LabelsError(f"{names}: training needs ice terrain ({', '.join(ICE_LABELS)}) and 'other' crops")
     groups = labels["source"].to_numpy()
     if np.unique(groups[classes == ICE_CLASS]).size < 2:
-        raise LabelsError(f"{labels_csv}: grouped cross-validation needs ice terrain from at least 2 source images")
-    descriptors, seed_values = describe_crops(labels, image_dir, progress=progress)
+        raise LabelsError(f"{names}: cross-validation needs ice terrain from at least 2 source images")
+    crops = describe_crops(labels, workers=workers, progress=progress)
 
-    held_out, chosen = cross_validated_scores(descriptors, classes, groups, seed)
-    scores = pd.concat([held_out, seed_values], axis=1)
-    notes = {name: "cross-validated by source image" for name in held_out.columns}
-    notes.update({name: "untrained: all crops" for name in seed_values.columns})
+    raw, folds = cross_validated_scores(crops, classes, groups, seed)
+    held_out = cross_fitted_calibration(raw, classes, folds)
+    untrained = untrained_values(labels)
+    scores = pd.concat([held_out[1.0], untrained], axis=1)
+    notes = {name: "held-out source images, calibrated" for name in SCORES}
+    notes.update({name: "untrained: all crops" for name in untrained.columns})
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
-    by_class = _landmark_by_class(held_out["landmark_score"].to_numpy(), classes)
 
-    final = choose_hyperparameters(descriptors, classes, groups, seed)
+    targets = score_targets(classes)
+    calibration = {score: fit_calibration(raw[1.0][score], targets[score]) for score in SCORES}
     class_counts = {k: int((classes == k).sum()) for k in sorted(set(classes))}
+    copies = (f"{DIHEDRAL_COPIES} per crop (the crop and 3 of its rotations and mirror images), plus the crop "
+              "shrunk to half its size and the tiles of the crop enlarged to twice its size")
     metadata = {
         "trained_on": {"crops": int(len(labels)), "source_images": int(np.unique(groups).size),
                        "class_counts": class_counts, "source_image_ids": sorted(np.unique(groups).tolist())},
-        "ice_terrain_head": f"multinomial logistic regression, class-balanced, C={final['c']}",
-        "landmark_head": f"{HIDDEN_UNITS} ReLU units, softmax, weight decay alpha={final['alpha']}",
-        "training_copies": f"{DIHEDRAL_COPIES} per crop: rotations by 0/90/180/270 degrees and their mirror images",
-        "seed": seed, "command": "python -m marsviz train LABELS.csv IMAGE_DIR",
+        "ice_terrain_head": f"multinomial logistic regression, class-balanced, C={C}",
+        "landmark_head": f"{HIDDEN_UNITS} ReLU units, softmax, weight decay alpha={ALPHA}",
+        "calibration": "Platt map on the log-odds, fitted on held-out scores", "training_copies": copies,
+        "seed": seed, "command": "python -m marsviz train SET [SET ...]",
     }
-    model = fit_model(descriptors, classes, final["c"], final["alpha"], seed, metadata)
+    model = fit_model(crops.training, classes, seed=seed, metadata=metadata, calibration=calibration)
     summary = {
-        "dataset": {"labels": Path(labels_csv).name, "crops": int(len(labels)),
-                    "source_images": int(np.unique(groups).size), "class_counts": class_counts,
+        "dataset": {"labels": [Path(labels_csv).parent.name + "/" + Path(labels_csv).name for labels_csv, _ in sets],
+                    "crops": int(len(labels)), "source_images": int(np.unique(groups).size),
+                    "ice_source_images": int(np.unique(groups[classes == ICE_CLASS]).size),
+                    "class_counts": class_counts,
+                    "label_counts": _label_counts(labels),
                     "files_with_two_labels": int((labels["labels"].map(len) > 1).sum()),
                     "duplicate_rule": "a file listed with several labels is one crop carrying all of them: "
                                       "positive for a task if any label is; its model class is the first of "
                                       + ", ".join(CLASS_PRIORITY)},
-        "protocol": {"grouping": "source image id (file name up to _RED)", "outer_folds": OUTER_FOLDS,
-                     "inner_folds": INNER_FOLDS, "c_grid": list(C_GRID), "alpha_grid": list(ALPHA_GRID),
-                     "hidden_units": HIDDEN_UNITS,
-                     "training_copies": f"{DIHEDRAL_COPIES} per training crop (rotations by multiples of 90 "
-                                        "degrees, mirror images); held-out crops scored as they are; C and "
-                                        "alpha per crop (C divided, alpha multiplied by the copies)",
-                     "chosen_per_outer_fold": chosen, "final": final,
+        "protocol": {"grouping": "source image id (file name up to _RED), across every set given",
+                     "folds": int(folds.max() + 1),
+                     "folding": "leave one ice source image out: each fold holds out one source image with ice "
+                                "terrain and a seeded share of the others",
+                     "hyperparameters": {"c": C, "alpha": ALPHA, "hidden_units": HIDDEN_UNITS,
+                                         "chosen": "fixed, not tuned on these folds"},
+                     "training_copies": copies, "tile_side": _tile_side(),
+                     "calibration": "Platt map on the log-odds; held-out scores of a fold calibrated by a map "
+                                    "fitted on the other folds' held-out scores; the shipped map is fitted on all",
+                     "shipped_calibration": {score: list(calibration[score]) for score in SCORES},
                      "seed": seed, "bootstrap_resamples": resamples,
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,
         "rows": _records(table),
-        "landmark_by_class": by_class,
+        "spiders": _spider_row(labels, held_out[1.0]["ice_terrain_score"].to_numpy()),
+        "per_ice_source": _per_ice_source(classes, groups, held_out[1.0]["ice_terrain_score"].to_numpy()),
+        "scales": _scale_rows(held_out, targets),
+        "reliability": {score: reliability(targets[score], held_out[1.0][score]) for score in SCORES},
+        "landmark_by_class": _landmark_by_class(held_out[1.0]["landmark_score"].to_numpy(), classes),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(output, model.to_json())
     _write_atomic(evaluation_output, json.dumps(summary, indent=1, sort_keys=False) + "\n")
     return summary
+
+
+def _tile_side() -> int:
+    from marsviz import config
+
+    return int(config.get("terrain_tile_side"))
+
+
+def _label_counts(labels: pd.DataFrame) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for crop_labels in labels["labels"]:
+        for label in crop_labels:
+            counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _spider_row(labels: pd.DataFrame, ice_scores: np.ndarray) -> dict:
+    """The ice score's ROC AUC for spider crops against every crop without ice terrain."""
+    spider = labels["labels"].map(lambda crop_labels: "spider" in crop_labels).to_numpy()
+    ice = labels["labels"].map(lambda crop_labels: bool(set(crop_labels) & set(ICE_LABELS))).to_numpy()
+    chosen = spider | ~ice
+    return {"n": int(spider.sum()), "sources": int(labels["source"][spider].nunique()),
+            "auc_vs_no_ice": _finite(roc_auc(spider[chosen], ice_scores[chosen]))}
+
+
+def _per_ice_source(classes: np.ndarray, groups: np.ndarray, ice_scores: np.ndarray) -> list[dict]:
+    """Per source image with ice terrain: its crops' held-out ice scores against every crop without ice."""
+    ice = classes == ICE_CLASS
+    rows = []
+    for source in sorted(set(groups[ice])):
+        chosen = (groups == source) & ice
+        mask = chosen | ~ice
+        rows.append({"source": source, "n": int(chosen.sum()),
+                     "auc": _finite(roc_auc(chosen[mask], ice_scores[mask])),
+                     "median_score": round(float(np.median(ice_scores[chosen])), 6)})
+    return rows
+
+
+def _scale_rows(held_out: dict[float, pd.DataFrame], targets: dict[str, np.ndarray]) -> list[dict]:
+    """ROC AUC and average precision of each score on the crops as they are and rescaled."""
+    rows = []
+    for score in SCORES:
+        y = targets[score]
+        base = roc_auc(y, held_out[1.0][score].to_numpy())
+        for factor, frame in held_out.items():
+            values = frame[score].to_numpy()
+            auc = roc_auc(y, values)
+            rows.append({"score": score, "scale": factor, "auc": _finite(auc),
+                         "average_precision": _finite(average_precision(y, values)),
+                         "auc_change": _finite(auc - base)})
+    return rows
 
 
 def _landmark_by_class(landmark_scores: np.ndarray, classes: np.ndarray) -> list[dict]:

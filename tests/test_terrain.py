@@ -287,10 +287,14 @@ def test_the_shipped_evaluation_holds_cross_validated_rows_for_both_trained_scor
     for task in ("ice_terrain", "landmark"):
         for score in ("ice_terrain_score", "landmark_score"):
             row = rows[(task, score)]
-            assert row["note"] == "cross-validated by source image"
+            assert row["note"] == "held-out source images, calibrated"
             assert row["auc_low"] <= row["auc"] <= row["auc_high"]
-    assert rows[("ice_terrain", "ice_terrain_score")]["n_positive"] == 14
-    assert evaluation["protocol"]["grouping"].startswith("source image")
+    counts = evaluation["dataset"]["label_counts"]
+    assert rows[("ice_terrain", "ice_terrain_score")]["n_positive"] == counts["swiss_cheese"] + counts["spider"]
+    assert evaluation["dataset"]["crops"] > 6000 and evaluation["protocol"]["grouping"].startswith("source image")
+    assert len(evaluation["per_ice_source"]) == evaluation["protocol"]["folds"] == 9
+    for table in evaluation["reliability"].values():
+        assert table["ece"] <= 0.05
     with pytest.raises(ModelError):
         load_evaluation(SHIPPED_MODEL.with_name("absent.json"))
 

@@ -14,7 +14,7 @@ from marsviz.cli import main
 from marsviz.evaluate import LabelsError, load_labels
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.features import terrain_scores
-from marsviz.terrain.model import load_model
+from marsviz.terrain.model import calibrated, load_model
 from marsviz.train import crop_class, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,37 +38,79 @@ def test_dihedral_copies_are_the_crop_then_its_distinct_rotations_and_mirror_ima
     assert {c.shape for c in copies} == {(5, 7), (7, 5)}
 
 
+def _fixture_labels():
+    return train_module.load_sets([(FIXTURE / "labels.csv", FIXTURE / "images")])
+
+
 def test_copy_zero_of_each_crop_is_described_as_the_features_describe_it():
     from marsviz.decode import load_image
     from marsviz.terrain.features import image_descriptors
 
-    labels = load_labels(FIXTURE / "labels.csv").head(3)
-    descriptors, _ = train_module.describe_crops(labels, FIXTURE / "images", seed_features=False)
-    assert descriptors.shape == (3, train_module.DIHEDRAL_COPIES, len(DESCRIPTOR_NAMES))
+    labels = _fixture_labels().head(3)
+    crops = train_module.describe_crops(labels)
+    assert crops.as_is.shape == (3, len(DESCRIPTOR_NAMES))
     first = image_descriptors(load_image(FIXTURE / "images" / labels["file"].iloc[0]).pixels)
-    assert np.array_equal(descriptors[0, 0], first.descriptors[first.valid].mean(axis=0))
+    assert np.array_equal(crops.as_is[0], first.descriptors[first.valid].mean(axis=0))
+    assert np.array_equal(crops.training[:, 0], crops.as_is)
+    # Rotations and mirror images, then one tile of the crop shrunk to half, then the 2x2 tiles of it doubled.
+    assert crops.training.shape[1] == train_module.DIHEDRAL_COPIES + 1 + 4
+    assert [len(tiles) for tiles in crops.scaled[0.5]] == [1, 1, 1]
+    assert [len(tiles) for tiles in crops.scaled[2.0]] == [4, 4, 4]
     # The descriptors are nearly invariant to rotation, so the copies are close but not all identical.
-    assert np.allclose(descriptors[:, 1:], descriptors[:, :1], atol=0.5)
+    rotations = crops.training[:, 1:train_module.DIHEDRAL_COPIES]
+    assert np.allclose(rotations, crops.training[:, :1], atol=0.5) and not np.array_equal(rotations[:, :1],
+                                                                                          crops.training[:, :1])
 
 
-def _small_search(patch):
-    """Fewer folds and one value per hyper-parameter: the same code paths at a fraction of the fits."""
-    patch.setattr(train_module, "OUTER_FOLDS", 3)
-    patch.setattr(train_module, "INNER_FOLDS", 2)
-    patch.setattr(train_module, "C_GRID", (1.0,))
-    patch.setattr(train_module, "ALPHA_GRID", (3.0, 10.0))
+def test_describing_with_two_processes_gives_the_same_descriptors():
+    labels = _fixture_labels().head(4)
+    one, two = train_module.describe_crops(labels), train_module.describe_crops(labels, workers=2)
+    assert np.array_equal(one.training, two.training)
+    assert all(np.array_equal(a, b) for a, b in zip(one.scaled[2.0], two.scaled[2.0]))
+
+
+def test_a_crop_in_two_labeled_sets_is_refused(tmp_path):
+    (tmp_path / "labels.csv").write_text("file,label\nESP_049509_1075_RED-0010.jpg,other\n")
+    with pytest.raises(LabelsError, match="listed in two labeled sets"):
+        train_module.load_sets([(FIXTURE / "labels.csv", FIXTURE / "images"), (tmp_path / "labels.csv", tmp_path)])
+
+
+def test_each_fold_holds_out_one_ice_source_and_never_splits_a_source():
+    labels = _fixture_labels()
+    classes = labels["labels"].map(crop_class).to_numpy()
+    groups = labels["source"].to_numpy()
+    folds = train_module.ice_source_folds(classes, groups, seed=3)
+    ice_sources = set(groups[classes == "ice_terrain"])
+    assert folds.max() + 1 == len(ice_sources)
+    for fold in range(folds.max() + 1):
+        assert len(set(groups[(folds == fold) & (classes == "ice_terrain")])) == 1
+    assert all(len(set(folds[groups == source])) == 1 for source in set(groups))
+    assert not np.array_equal(folds, train_module.ice_source_folds(classes, groups, seed=4))
+
+
+def test_calibration_turns_overconfident_scores_into_probabilities_and_never_reverses_them():
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(0.01, 0.99, 20000)
+    outcome = rng.random(truth.size) < truth
+    overconfident = 1 / (1 + np.exp(-3 * np.log(truth / (1 - truth)) - 1.0))
+    before = train_module.reliability(outcome, overconfident)["ece"]
+    mapping = train_module.fit_calibration(overconfident, outcome)
+    after = train_module.reliability(outcome, calibrated(overconfident, mapping))["ece"]
+    assert before > 0.1 and after < 0.02
+    reversed_mapping = train_module.fit_calibration(overconfident, ~outcome)
+    assert reversed_mapping[0] > 0
+
+
+FIXTURE_SET = [(FIXTURE / "labels.csv", FIXTURE / "images")]
 
 
 @pytest.fixture(scope="module")
 def trained_twice(tmp_path_factory):
     runs = []
-    with pytest.MonkeyPatch.context() as patch:
-        _small_search(patch)
-        for name in ("first", "second"):
-            folder = tmp_path_factory.mktemp(name)
-            summary = train(FIXTURE / "labels.csv", FIXTURE / "images", output=folder / "model.json", seed=7,
-                            resamples=50)
-            runs.append((folder, summary))
+    for name in ("first", "second"):
+        folder = tmp_path_factory.mktemp(name)
+        summary = train(FIXTURE_SET, output=folder / "model.json", seed=7, resamples=50)
+        runs.append((folder, summary))
     return runs
 
 
@@ -90,13 +132,20 @@ def test_the_trained_model_loads_and_scores(trained_twice):
     image = np.random.default_rng(0).random((300, 300)).astype(np.float32)
     for result in terrain_scores(image, model).values():
         assert 0 <= result.value <= 1
+    # Scores are the calibrated raw scores, with the map the evaluation reports.
+    shipped = trained_twice[0][1]["protocol"]["shipped_calibration"]
+    descriptors = np.random.default_rng(1).normal(model.mean, model.scale, (5, len(DESCRIPTOR_NAMES)))
+    raw, scores = model.raw_scores(descriptors), model.scores(descriptors)
+    for name in ("ice_terrain_score", "landmark_score"):
+        assert list(model.heads[name].calibration) == shipped[name] != [1.0, 0.0]
+        assert np.allclose(scores[name], calibrated(raw[name], tuple(shipped[name])))
 
 
 def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(trained_twice):
     folder, summary = trained_twice[0]
     assert json.loads((folder / "evaluation.json").read_text()) == summary
     rows = {(row["task"], row["score"]): row for row in summary["rows"]}
-    assert rows[("ice_terrain", "ice_terrain_score")]["note"] == "cross-validated by source image"
+    assert rows[("ice_terrain", "ice_terrain_score")]["note"] == "held-out source images, calibrated"
     assert rows[("landmark", "dark_spot_ratio")]["note"].startswith("untrained")
     for row in summary["rows"]:
         if row["auc"] is not None:
@@ -104,9 +153,15 @@ def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(train
             assert row["auc_low"] <= row["auc"] + 1e-9 and row["auc"] <= row["auc_high"] + 1e-9
     labels = load_labels(FIXTURE / "labels.csv")
     assert summary["dataset"]["files_with_two_labels"] == int((labels["labels"].map(len) > 1).sum()) > 0
-    assert len(summary["protocol"]["chosen_per_outer_fold"]) >= 2
-    assert summary["protocol"]["final"]["alpha"] in (3.0, 10.0)
-    assert summary["protocol"]["training_copies"].startswith("8 per training crop")
+    ice_sources = sorted(set(labels["source"][labels["labels"].map(lambda l: bool({"spider", "swiss_cheese"} & set(l)))]))
+    assert summary["protocol"]["folds"] == summary["dataset"]["ice_source_images"] == len(ice_sources)
+    assert [row["source"] for row in summary["per_ice_source"]] == ice_sources
+    assert summary["spiders"]["n"] == 2
+    assert {(row["score"], row["scale"]) for row in summary["scales"]} == {
+        (score, scale) for score in ("ice_terrain_score", "landmark_score") for scale in (1.0, 0.5, 2.0)}
+    for score in ("ice_terrain_score", "landmark_score"):
+        table = summary["reliability"][score]
+        assert 0 <= table["ece"] <= 1 and sum(row["n"] for row in table["bins"]) == len(labels)
 
 
 def test_training_without_enough_ice_sources_is_refused(tmp_path):
@@ -115,20 +170,17 @@ def test_training_without_enough_ice_sources_is_refused(tmp_path):
     kept.append("ESP_049509_1075_RED-0010.jpg,spider")
     (tmp_path / "labels.csv").write_text("\n".join(kept) + "\n")
     with pytest.raises(LabelsError, match="at least 2 source images"):
-        train(tmp_path / "labels.csv", FIXTURE / "images", output=tmp_path / "model.json", resamples=10)
+        train([(tmp_path / "labels.csv", FIXTURE / "images")], output=tmp_path / "model.json", resamples=10)
 
 
-def test_train_command_writes_the_model_and_another_seed_gives_other_folds(tmp_path, trained_twice, monkeypatch,
-                                                                          capsys):
-    _small_search(monkeypatch)
-    images = tmp_path / "images"
-    shutil.copytree(FIXTURE / "images", images)
-    status = main(["train", str(FIXTURE / "labels.csv"), str(images), "--output", str(tmp_path / "out" / "model.json"),
+def test_train_command_writes_the_model_and_another_seed_gives_other_folds(tmp_path, trained_twice, capsys):
+    shutil.copytree(FIXTURE, tmp_path / "set")
+    status = main(["train", str(tmp_path / "set"), "--output", str(tmp_path / "out" / "model.json"),
                    "--seed", "8", "--resamples", "50"])
     assert status == 0
     assert (tmp_path / "out" / "model.json").is_file()
     printed = capsys.readouterr().out
-    assert "ice_terrain_score" in printed and "cross-validated by source image" in printed
+    assert "ice_terrain_score" in printed and "held-out source images" in printed
     other_seed = json.loads((tmp_path / "out" / "evaluation.json").read_text())
     assert other_seed["rows"] != trained_twice[0][1]["rows"]
 

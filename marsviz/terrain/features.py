@@ -230,27 +230,29 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
 #: Feature version: the code's, plus the model file's fingerprint, so that retraining recomputes stored values.
 VERSION = f"1.{model_fingerprint()}"
 
-_METHOD = ("Luminance is cut into tiles of about {side} px (setting terrain_tile_side; the size of the labeled "
-           "HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
+_METHOD = ("Luminance is cut into tiles of about terrain_tile_side px (a setting; by default the size of the "
+           "labeled HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
            "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
            "GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
-           "coherence and entropy, heterogeneity between blocks) and scored by a model trained on 1,422 labeled "
-           "HiRISE crops and their rotated and mirrored copies (python -m marsviz train): a multinomial logistic "
-           "regression for ice terrain, a network of one hidden layer (64 ReLU units) for landmarks. Black no-data "
-           "borders are filled before describing; tiles mostly no-data are not scored. The image's value is the mean "
-           "of its best quarter of tiles; the map shows each tile's score.")
+           "coherence and entropy, heterogeneity between blocks, Gabor energy) and scored by a model trained on "
+           "the labeled HiRISE crops counted on the Method page, with rotated, mirrored, shrunk and enlarged "
+           "copies (python -m marsviz train): a multinomial logistic regression for ice terrain, a network of one "
+           "hidden layer (64 ReLU units) for landmarks, each calibrated on held-out source images so that it "
+           "reads as a probability. Black no-data borders are filled before describing; tiles mostly no-data are "
+           "not scored. The image's value is the mean of its best quarter of tiles; the map shows each tile's "
+           "score.")
 
 ICE_TERRAIN_FEATURE = Feature(
     name="ice_terrain_score", label="Ice terrain (trained)", function=ice_terrain_score, version=VERSION,
     measures="How much the image looks like the CO2 ice terrain scientists labeled in HiRISE images: the south "
              "polar cap's swiss cheese terrain and the spiders (araneiforms) carved by seasonal CO2 ice.",
-    method=_METHOD.format(side=227, count=len(DESCRIPTOR_NAMES)) + " Value: the model's probability of ice "
-           "terrain.",
+    method=_METHOD.format(count=len(DESCRIPTOR_NAMES)) + " Value: the model's probability of ice terrain.",
     why="Swiss cheese pits and spiders exist because of ice: they are the water/ice signal of the labeled set, "
         "validated on HiRISE source images kept out of training (see the Method page's evaluation table).",
-    limits="Validated only on grayscale HiRISE orbital crops; colour is reduced to luminance. Rover images, other "
-           "cameras and other scales are not validated. Only 14 labeled ice crops from 6 source images, all "
-           "polar: water-ice features (frost, gullies, ice-exposing craters) were not in the training set.",
+    limits="Validated only on grayscale HiRISE orbital crops, at their own scale and at half and twice it; colour "
+           "is reduced to luminance. Rover images and other cameras are not validated. The labeled ice crops come "
+           "from few source images, all polar (Method page): water-ice features (frost, gullies, ice-exposing "
+           "craters) were not in the training set.",
     overlay_colour=(60, 220, 120), default_weight=2.0, group=terrain_scores)
 
 LANDMARK_FEATURE = Feature(
@@ -258,8 +260,7 @@ LANDMARK_FEATURE = Feature(
     measures="How likely the image shows one of the landmark kinds scientists labeled in HiRISE images "
              "(craters, dark or bright dunes, slope streaks, impact ejecta, swiss cheese, spiders) rather "
              "than unremarkable terrain.",
-    method=_METHOD.format(side=227, count=len(DESCRIPTOR_NAMES)) + " Value: 1 minus the model's probability "
-           "of 'other'.",
+    method=_METHOD.format(count=len(DESCRIPTOR_NAMES)) + " Value: 1 minus the model's probability of 'other'.",
     why="An 'interesting terrain' score learnt from what planetary scientists chose to label, instead of a "
         "hand-set threshold; validated on HiRISE source images kept out of training.",
     limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "

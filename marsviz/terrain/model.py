@@ -31,7 +31,7 @@ SHIPPED_MODEL = Path(__file__).with_name("model.json")
 #: Cross-validated evaluation of the shipped model, written by ``python -m marsviz train`` (the Method page's table).
 SHIPPED_EVALUATION = SHIPPED_MODEL.with_name("evaluation.json")
 #: Format version of the model file; bumped when its layout changes.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: The class whose probability is the ice terrain score.
 ICE_CLASS = "ice_terrain"
 #: The class whose complement is the landmark score.
@@ -56,6 +56,9 @@ class Head:
         (H, D) hidden-layer weights (None for a linear head).
     hidden_bias : ndarray or None
         (H,) hidden-layer biases.
+    calibration : tuple of float
+        ``(slope, offset)`` of the Platt map applied to the score's log-odds, so that the score is a
+        calibrated probability: ``score = sigmoid(slope * logit(raw) + offset)``; ``(1, 0)`` leaves it as is.
     """
 
     classes: list[str]
@@ -63,6 +66,7 @@ class Head:
     intercept: np.ndarray
     hidden_weights: np.ndarray | None = None
     hidden_bias: np.ndarray | None = None
+    calibration: tuple[float, float] = (1.0, 0.0)
 
     @property
     def kind(self) -> str:
@@ -89,7 +93,8 @@ class Head:
 
     def as_dict(self) -> dict:
         payload = {"kind": self.kind, "classes": list(self.classes),
-                   "coef": [_rounded(row) for row in self.coef], "intercept": _rounded(self.intercept)}
+                   "coef": [_rounded(row) for row in self.coef], "intercept": _rounded(self.intercept),
+                   "calibration": _rounded(self.calibration)}
         if self.hidden_weights is not None:
             payload["hidden_weights"] = [_rounded(row) for row in self.hidden_weights]
             payload["hidden_bias"] = _rounded(self.hidden_bias)
@@ -143,15 +148,22 @@ class TerrainModel:
         """Both terrain scores of each descriptor vector, each (N,) in [0, 1].
 
         ``ice_terrain_score`` is P(ice terrain); ``landmark_score`` is 1 - P(other): the chance that the
-        tile shows any of the labeled landmark kinds (ice terrain included).
+        tile shows any of the labeled landmark kinds (ice terrain included).  Both are calibrated
+        (:attr:`Head.calibration`).
         """
+        raw = self.raw_scores(descriptors)
+        return {score: calibrated(raw[score], self.heads[score].calibration) for score in SCORES}
+
+    def raw_scores(self, descriptors: np.ndarray) -> dict[str, np.ndarray]:
+        """The scores before calibration (what :func:`marsviz.train` fits the calibration on)."""
         z = self.standardise(descriptors)
         result = {}
-        for score, head in self.heads.items():
+        for score in SCORES:
+            head = self.heads[score]
             name, direct = SCORE_CLASS[score]
             p = head.probabilities(z)[:, head.classes.index(name)]
             result[score] = p if direct else 1.0 - p
-        return {score: result[score] for score in SCORES}
+        return result
 
     def contributions(self, descriptor: np.ndarray, score: str) -> np.ndarray:
         """How much each descriptor pushed `score` up (positive) or down, for one descriptor vector.
@@ -166,8 +178,8 @@ class TerrainModel:
         Returns
         -------
         ndarray
-            (D,) contributions to the score's log-odds, relative to a tile with the training set's mean
-            descriptors.
+            (D,) contributions to the score's (calibrated) log-odds, relative to a tile with the training set's
+            mean descriptors.
 
         Notes
         -----
@@ -184,7 +196,7 @@ class TerrainModel:
         name, direct = SCORE_CLASS[score]
         k = head.classes.index(name)
         gradient = (gradients[k] - p @ gradients) / max(1.0 - p[k], 1e-9)
-        return (gradient if direct else -gradient) * z
+        return (gradient if direct else -gradient) * z * head.calibration[0]
 
     def to_json(self) -> str:
         """The model file's text (stable key order and float precision, so equal models give equal files)."""
@@ -196,6 +208,23 @@ class TerrainModel:
             "metadata": self.metadata,
         }
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
+
+
+def calibrated(probability: np.ndarray, calibration: tuple[float, float]) -> np.ndarray:
+    """Apply a Platt map ``(slope, offset)`` to probabilities: ``sigmoid(slope * logit(p) + offset)``.
+
+    Examples
+    --------
+    >>> calibrated(np.array([0.2, 0.5]), (1.0, 0.0)).round(6).tolist()
+    [0.2, 0.5]
+    >>> float(calibrated(np.array([0.5]), (1.0, np.log(3.0)))[0])
+    0.75
+    """
+    slope, offset = calibration
+    if slope == 1.0 and offset == 0.0:
+        return np.asarray(probability, dtype=np.float64)
+    p = np.clip(np.asarray(probability, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return 1.0 / (1.0 + np.exp(-(slope * np.log(p / (1 - p)) + offset)))
 
 
 def _checked(score: str) -> str:
@@ -250,6 +279,8 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
             shapes_ok &= head.hidden_weights.shape == (inputs, dims) and head.hidden_bias.shape == (inputs,)
             arrays += [head.hidden_weights, head.hidden_bias]
         arrays += [head.coef, head.intercept]
+        arrays.append(np.asarray(head.calibration))
+        shapes_ok &= len(head.calibration) == 2
         if SCORE_CLASS[score][0] not in head.classes:
             raise ModelError(f"{name}: the {score} head's classes {head.classes} lack {SCORE_CLASS[score][0]!r}")
     if not shapes_ok or not all(np.isfinite(a).all() for a in arrays):
@@ -267,7 +298,8 @@ def _head_from_dict(payload: dict) -> Head:
                 coef=np.atleast_2d(np.asarray(payload["coef"], dtype=np.float64)),
                 intercept=np.asarray(payload["intercept"], dtype=np.float64),
                 hidden_weights=None if hidden is None else np.atleast_2d(np.asarray(hidden, dtype=np.float64)),
-                hidden_bias=None if hidden is None else np.asarray(payload["hidden_bias"], dtype=np.float64))
+                hidden_bias=None if hidden is None else np.asarray(payload["hidden_bias"], dtype=np.float64),
+                calibration=tuple(float(v) for v in payload.get("calibration", (1.0, 0.0))))
 
 
 def model_path() -> Path:

@@ -1,0 +1,174 @@
+"""Whole-image descriptors for telling what an image shows: orbital ground, a rover's view, rover hardware, other.
+
+Pure functions over a float image in [0, 1].  The image is first reduced to :data:`VIEW_SIDE` px on its long
+side (block means; its texture at half that), so the descriptors describe the composition of the frame (sky above ground, a lit metal
+part against shadow, the even texture of ground seen from above) rather than fine texture, and cost a few
+milliseconds whatever the image's size.  The vector's order is :data:`VIEW_DESCRIPTOR_NAMES`; it must not
+change without retraining the view model (``python -m marsviz train-view``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marsviz.features._base import check_image, luminance
+from marsviz.terrain.descriptors import DESCRIPTOR_NAMES, describe_tiles, half_resolution
+
+#: Long side, in pixels, of the reduced image the descriptors are computed on.
+VIEW_SIDE = 128
+#: Smallest short side, in pixels, of an image whose view can be classified.
+MIN_SIDE = 32
+#: Horizontal bands (top to bottom) and vertical bands (left to right) of the profile descriptors.
+BANDS = 4
+#: Orientation bins (0-180 degrees) of the frame's gradient-orientation histogram.
+ORIENTATION_BINS = 8
+#: Chroma (in the opponent space of :func:`colour_statistics`, 0-1 scale) above which a pixel counts as coloured.
+COLOURED_CHROMA = 0.04
+
+_EPS = 1e-6
+
+
+def _band_names(axis: str) -> list[str]:
+    return [f"{axis}{k}_{stat}" for k in range(BANDS) for stat in ("brightness", "contrast", "gradient")]
+
+
+#: Descriptor names, in the order of :func:`view_descriptors`.
+VIEW_DESCRIPTOR_NAMES: list[str] = [
+    *[f"texture_{name}" for name in DESCRIPTOR_NAMES],
+    *_band_names("row"), *_band_names("column"),
+    *[f"orientation_{k}" for k in range(ORIENTATION_BINS)],
+    "dark_clipped_fraction", "bright_clipped_fraction", "aspect_ratio_log",
+    "is_colour", "chroma_mean", "chroma_p90", "coloured_fraction", "red_green_mean", "yellow_blue_mean",
+    "red_green_std", "yellow_blue_std",
+]
+
+
+def reduced(image: np.ndarray, side: int = VIEW_SIDE, min_side: int = MIN_SIDE) -> np.ndarray:
+    """`image` reduced by an integer block mean so that its long side is at most about `side` px.
+
+    The short side is kept at least `min_side` px where the image has it (a long strip is reduced less).
+
+    Parameters
+    ----------
+    image : ndarray
+        float (H, W) or (H, W, 3).
+    side : int
+        Target long side in pixels.
+    min_side : int
+        Smallest short side the reduction may leave.
+
+    Returns
+    -------
+    ndarray
+        float32, (h, w) or (h, w, 3); unchanged when already small enough.
+
+    Examples
+    --------
+    >>> reduced(np.zeros((512, 300), np.float32)).shape
+    (128, 75)
+    >>> reduced(np.zeros((78, 512), np.float32)).shape
+    (39, 256)
+    """
+    factor = max(1, min(int(np.ceil(max(image.shape[:2]) / side)), min(image.shape[:2]) // min_side))
+    if factor == 1:
+        return np.asarray(image, dtype=np.float32)
+    height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    cropped = np.asarray(image[:height, :width], dtype=np.float32)
+    shape = (height // factor, factor, width // factor, factor) + cropped.shape[2:]
+    return cropped.reshape(shape).mean(axis=(1, 3))
+
+
+def band_profile(gray: np.ndarray, axis: int) -> np.ndarray:
+    """Brightness, contrast and gradient strength of :data:`BANDS` bands across `axis`, relative to the frame.
+
+    Parameters
+    ----------
+    gray : ndarray
+        float (h, w).
+    axis : int
+        0: horizontal bands, top to bottom (sky above ground); 1: vertical bands, left to right.
+
+    Returns
+    -------
+    ndarray
+        (BANDS * 3,): per band, its mean brightness minus the frame's, its standard deviation over the
+        frame's, and its mean gradient magnitude over the frame's.
+    """
+    gy, gx = np.gradient(gray)
+    magnitude = np.hypot(gx, gy)
+    bands = np.array_split(np.arange(gray.shape[axis]), BANDS)
+    frame_mean, frame_std, frame_gradient = gray.mean(), gray.std() + 0.01, magnitude.mean() + 1e-3
+    values = []
+    for band in bands:
+        part = np.take(gray, band, axis=axis)
+        edges = np.take(magnitude, band, axis=axis)
+        values += [part.mean() - frame_mean, (part.std() + 0.01) / frame_std, (edges.mean() + 1e-3) / frame_gradient]
+    return np.array(values)
+
+
+def orientation_histogram(gray: np.ndarray) -> np.ndarray:
+    """Gradient-magnitude-weighted histogram of edge orientations (0 to 180 degrees), summing to 1.
+
+    Bin 0 holds horizontal gradients (vertical edges), bin ORIENTATION_BINS / 2 vertical gradients
+    (horizontal edges: a horizon, a deck's rim).
+    """
+    gy, gx = np.gradient(gray)
+    magnitude = np.hypot(gx, gy).ravel()
+    angle = (np.arctan2(gy, gx).ravel() % np.pi)
+    bins = np.minimum((angle * (ORIENTATION_BINS / np.pi)).astype(np.intp), ORIENTATION_BINS - 1)
+    weights = np.bincount(bins, weights=magnitude, minlength=ORIENTATION_BINS)
+    return weights / max(weights.sum(), _EPS)
+
+
+def colour_statistics(image: np.ndarray) -> np.ndarray:
+    """Whether the image has colour, and how much and which: 8 values, all 0 for a grayscale image.
+
+    Opponent axes: red-green ``R - G`` and yellow-blue ``(R + G) / 2 - B``; chroma is their Euclidean norm.
+    Returns ``is_colour`` (1 or 0), chroma mean and 90th percentile, the share of coloured pixels
+    (chroma above :data:`COLOURED_CHROMA`), and the mean and standard deviation of each axis.
+    """
+    if image.ndim == 2 or np.allclose(image[..., 0], image[..., 1], atol=1e-3) and np.allclose(
+            image[..., 1], image[..., 2], atol=1e-3):
+        return np.zeros(8)
+    red, green, blue = image[..., 0], image[..., 1], image[..., 2]
+    red_green, yellow_blue = red - green, (red + green) / 2 - blue
+    chroma = np.hypot(red_green, yellow_blue)
+    return np.array([1.0, chroma.mean(), np.percentile(chroma, 90), (chroma > COLOURED_CHROMA).mean(),
+                     red_green.mean(), yellow_blue.mean(), red_green.std(), yellow_blue.std()])
+
+
+def view_descriptors(image: np.ndarray) -> np.ndarray:
+    """The descriptor vector the view model classifies.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3), at least :data:`MIN_SIDE` px a side.
+
+    Returns
+    -------
+    ndarray
+        (len(:data:`VIEW_DESCRIPTOR_NAMES`),) float64, all finite.
+
+    Examples
+    --------
+    >>> vector = view_descriptors(np.random.default_rng(0).random((300, 200, 3)).astype(np.float32))
+    >>> vector.shape == (len(VIEW_DESCRIPTOR_NAMES),) and bool(np.isfinite(vector).all())
+    True
+    """
+    image = check_image(image)
+    small = reduced(image)
+    # Snapped to 1/1020 steps, so float rounding (the luminance of an RGB frame with equal channels) cannot
+    # flip the ties that texture codes compare.
+    gray = np.rint(luminance(small) * 1020.0).astype(np.float32) / np.float32(1020.0)
+    if min(gray.shape) < MIN_SIDE:
+        raise ValueError(f"image too small to classify its view: {image.shape[:2]} px")
+    values = [
+        describe_tiles(half_resolution(gray)[None])[0],
+        band_profile(gray, axis=0), band_profile(gray, axis=1),
+        orientation_histogram(gray),
+        [(gray < 0.02).mean(), (gray > 0.98).mean(), np.log(image.shape[1] / image.shape[0])],
+        colour_statistics(small),
+    ]
+    return np.nan_to_num(np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values]),
+                         nan=0.0, posinf=0.0, neginf=0.0)

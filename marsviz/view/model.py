@@ -1,0 +1,169 @@
+"""The view model: what an image shows (orbital ground, a rover's view of terrain, rover hardware, other).
+
+A one-hidden-layer network over standardised :mod:`marsviz.view.descriptors`, trained on fine classes (each
+Curiosity label, HiRISE crops, non-Mars photographs); a view's probability is the sum of its classes'.  Stored
+as plain numbers in JSON (``view_model.json``), loaded without scikit-learn; ``python -m marsviz train-view``
+rebuilds it (:mod:`marsviz.view.train`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from marsviz.errors import ModelError
+from marsviz.terrain.model import Head, _head_from_dict, _rounded
+from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, view_descriptors
+
+#: The model shipped with the package, and its evaluation (the Method page's view table).
+SHIPPED_VIEW_MODEL = Path(__file__).with_name("view_model.json")
+SHIPPED_VIEW_EVALUATION = SHIPPED_VIEW_MODEL.with_name("view_evaluation.json")
+#: Format version of the model file.
+FORMAT_VERSION = 1
+#: The views, in display order.
+VIEWS = ("orbital", "surface", "hardware", "other")
+#: What each view means, for the viewer and the Method page.
+VIEW_MEANINGS = {
+    "orbital": "ground seen from orbit",
+    "surface": "a rover's or lander's view of terrain or sky",
+    "hardware": "rover hardware or a calibration target",
+    "other": "a map, globe, diagram, artwork or not Mars",
+}
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    """An image's view.
+
+    Attributes
+    ----------
+    view : str
+        One of :data:`VIEWS`: the likeliest.
+    confidence : float
+        Its probability, in [0, 1].
+    probabilities : dict of str to float
+        Every view's probability (they sum to 1).
+    """
+
+    view: str
+    confidence: float
+    probabilities: dict
+
+
+@dataclass(frozen=True)
+class ViewModel:
+    """Standardisation, a classifier head over fine classes, and the view of each class.
+
+    Attributes
+    ----------
+    mean, scale : ndarray
+        (D,) standardisation of the descriptors.
+    head : Head
+        Network over the fine classes.
+    view_of : dict of str to str
+        The view of each of ``head.classes``.
+    metadata : dict
+        What it was trained on; informational.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    head: Head
+    view_of: dict
+    metadata: dict = field(default_factory=dict)
+
+    def view_probabilities(self, descriptors: np.ndarray) -> np.ndarray:
+        """(N, len(VIEWS)) view probabilities of descriptor vectors (N, D) or (D,)."""
+        z = (np.atleast_2d(descriptors) - self.mean) / self.scale
+        fine = self.head.probabilities(z)
+        columns = np.array([VIEWS.index(self.view_of[c]) for c in self.head.classes])
+        out = np.zeros((fine.shape[0], len(VIEWS)))
+        np.add.at(out.T, columns, fine.T)
+        return out
+
+    def classify(self, image: np.ndarray) -> ViewResult:
+        """The view of one float image in [0, 1], (H, W) or (H, W, 3)."""
+        p = self.view_probabilities(view_descriptors(image))[0]
+        best = int(np.argmax(p))
+        return ViewResult(VIEWS[best], float(p[best]), {v: float(x) for v, x in zip(VIEWS, p)})
+
+    def to_json(self) -> str:
+        """The model file's text (stable order and precision: equal models give equal files)."""
+        payload = {"format": FORMAT_VERSION, "descriptor_names": list(VIEW_DESCRIPTOR_NAMES),
+                   "mean": _rounded(self.mean), "scale": _rounded(self.scale), "head": self.head.as_dict(),
+                   "view_of": dict(sorted(self.view_of.items())), "metadata": self.metadata}
+        return json.dumps(payload, indent=1, sort_keys=True) + "\n"
+
+
+def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
+    """Parse and check a view model file's text.
+
+    Raises
+    ------
+    ModelError
+        If it is not a view model of this format and these descriptors, or its arrays are malformed.
+    """
+    try:
+        payload = json.loads(text)
+        if payload.get("format") != FORMAT_VERSION:
+            raise ModelError(f"{name}: view model format {payload.get('format')!r}, expected {FORMAT_VERSION}; "
+                             "retrain it with `python -m marsviz train-view`")
+        if payload["descriptor_names"] != VIEW_DESCRIPTOR_NAMES:
+            raise ModelError(f"{name}: trained on other descriptors than this version computes; "
+                             "retrain it with `python -m marsviz train-view`")
+        model = ViewModel(mean=np.asarray(payload["mean"], dtype=np.float64),
+                          scale=np.asarray(payload["scale"], dtype=np.float64),
+                          head=_head_from_dict(payload["head"]), view_of=dict(payload["view_of"]),
+                          metadata=dict(payload.get("metadata", {})))
+    except ModelError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ModelError(f"{name}: not a view model file ({type(error).__name__}: {error})") from None
+    dims = len(VIEW_DESCRIPTOR_NAMES)
+    head = model.head
+    inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
+    ok = model.mean.shape == model.scale.shape == (dims,) and head.coef.shape == (len(head.classes), inputs)
+    ok &= set(head.classes) == set(model.view_of) and set(model.view_of.values()) <= set(VIEWS)
+    if head.hidden_weights is not None:
+        ok &= head.hidden_weights.shape == (inputs, dims)
+    if not ok or np.any(model.scale <= 0) or not np.isfinite(head.coef).all():
+        raise ModelError(f"{name}: arrays of the wrong shape, classes without a view, or values not finite")
+    return model
+
+
+@lru_cache(maxsize=4)
+def load_view_model(path: str | Path | None = None) -> ViewModel:
+    """Load a view model file (cached per path); default the shipped one.
+
+    Raises
+    ------
+    ModelError
+        If the file is missing, unreadable or not a compatible model.
+    """
+    path = Path(path or SHIPPED_VIEW_MODEL)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"cannot read view model {path} ({error})") from None
+    return view_model_from_json(text, name=str(path))
+
+
+def classify_view(image: np.ndarray, model: ViewModel | None = None) -> ViewResult:
+    """What an image shows: its view and the view's probability.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3), at least 32 px a side.
+    model : ViewModel, optional
+        Default: the shipped model.
+
+    Returns
+    -------
+    ViewResult
+    """
+    return (model or load_view_model()).classify(image)

@@ -1,0 +1,209 @@
+"""Train the view model and validate it on sols and source images it never saw.
+
+``python -m marsviz train-view --rover DIR --orbital DIR [DIR ...]`` rebuilds the shipped
+``marsviz/view/view_model.json`` and ``view_evaluation.json``:
+
+* **surface and hardware**: the labeled Curiosity frames (``labels.csv`` with ``file,label,split,sol``); the
+  terrain labels (:data:`TERRAIN_LABELS`) are ``surface``, every other label ``hardware``.  Validated as the
+  data set's authors split it: fit on the ``train`` sols, test on the later ``val`` sols.
+* **orbital**: labeled HiRISE crops (any label), split into two halves by source image.
+* **other**: photographs and drawings that are not Mars (:data:`OTHER_IMAGES`, shipped with scikit-image).
+
+Two fits, one per half of the orbital and other images (each also fitted on the earlier sols), score the
+other half and the later sols; the shipped model is then fitted on everything.  Each class is its own output
+(every Curiosity label, ``orbital``, ``other``); training also sees a grayscale copy of every colour rover
+frame, so that grayscale cameras (Navcam, Hazcam, MER Pancam filters) are not judged by colour alone.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from marsviz.errors import MarsvizError
+from marsviz.evaluate import LabelsError, roc_auc, source_image_id
+from marsviz.train import _write_atomic, fit_network_head, reliability, standardisation
+from marsviz.view.descriptors import view_descriptors
+from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
+
+#: Curiosity labels that show terrain or sky (view ``surface``); the rest are rover hardware.
+TERRAIN_LABELS = ("ground", "horizon", "drill_holes")
+#: scikit-image's sample images that are not Mars: the ``other`` view's training and test images.
+OTHER_IMAGES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins", "colorwheel",
+                "grass", "gravel", "horse", "hubble_deep_field", "immunohistochemistry", "logo", "moon", "page",
+                "retina", "rocket", "text")
+#: Weight decay of the network (per row), fixed.
+ALPHA = 1.0
+
+
+def _other_pixels(name: str) -> np.ndarray:
+    import skimage.data
+
+    image = np.asarray(getattr(skimage.data, name)())
+    if image.dtype == bool:
+        image = image.astype(np.uint8) * 255
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[..., :3]
+    return image.astype(np.float32) / (255.0 if image.max() > 1 else 1.0)
+
+
+def load_view_sets(rover: Path, orbital: Sequence[Path]) -> pd.DataFrame:
+    """One row per training image: ``path`` (or ``other`` name), ``cls`` (fine class), ``view``, ``part``.
+
+    ``part`` is ``early`` or ``later`` for rover frames (the labels file's ``train`` and ``val`` splits), and
+    ``half0`` or ``half1`` for orbital and other images (by a hash of the source image id or name).
+    """
+    labels_csv = Path(rover) / "labels.csv"
+    try:
+        frames = pd.read_csv(labels_csv, dtype={"file": str, "label": str, "split": str})
+    except (OSError, ValueError) as error:
+        raise LabelsError(f"cannot read rover labels {labels_csv}: {error}") from None
+    if not {"file", "label", "split"} <= set(frames.columns):
+        raise LabelsError(f"{labels_csv}: expected columns file,label,split(,sol)")
+    rows = [{"path": str(Path(rover) / "images" / r.file), "cls": r.label,
+             "view": "surface" if r.label in TERRAIN_LABELS else "hardware",
+             "part": "early" if r.split == "train" else "later", "group": r.file} for r in frames.itertuples()]
+    for folder in orbital:
+        crops = pd.read_csv(Path(folder) / "labels.csv", dtype=str).drop_duplicates("file")
+        for name in crops["file"]:
+            source = source_image_id(name)
+            rows.append({"path": str(Path(folder) / "images" / name), "cls": "orbital", "view": "orbital",
+                         "part": _half(source), "group": source})
+    for name in OTHER_IMAGES:
+        rows.append({"path": f"skimage:{name}", "cls": "other", "view": "other", "part": _half(name),
+                     "group": name})
+    table = pd.DataFrame(rows)
+    if table["path"].duplicated().any():
+        raise LabelsError(f"{table['path'][table['path'].duplicated()].iloc[0]} is listed twice")
+    return table
+
+
+def _half(key: str) -> str:
+    return f"half{zlib.crc32(key.encode()) % 2}"
+
+
+def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    from marsviz.decode import load_image
+
+    pixels = _other_pixels(path.split(":", 1)[1]) if path.startswith("skimage:") else load_image(path).pixels
+    gray = view_descriptors(pixels.mean(axis=2)) if pixels.ndim == 3 else None
+    return view_descriptors(pixels), gray
+
+
+def describe_views(table: pd.DataFrame, workers: int = 1,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Descriptors of every image, and of its grayscale copy (the image's own where it is grayscale)."""
+    from marsviz.train import _Inline
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = []
+    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+        for done, result in enumerate(pool.map(_describe, list(table["path"]), chunksize=16), start=1):
+            out.append(result)
+            if progress:
+                progress(done, len(table))
+    colour = np.stack([d for d, _ in out])
+    gray = np.stack([d if g is None else g for d, g in out])
+    return colour, gray
+
+
+def fit_view_model(colour: np.ndarray, gray: np.ndarray, table: pd.DataFrame, rows: np.ndarray,
+                   seed: int = 0, metadata: dict | None = None) -> ViewModel:
+    """Fit on `rows` (bool), with the grayscale copies of the rover frames among them."""
+    rover = rows & table["view"].isin(["surface", "hardware"]).to_numpy()
+    x = np.vstack([colour[rows], gray[rover]])
+    classes = np.concatenate([table["cls"].to_numpy()[rows], table["cls"].to_numpy()[rover]])
+    mean, scale = standardisation(x)
+    head = fit_network_head((x - mean) / scale, classes, ALPHA, seed)
+    view_of = dict(zip(table["cls"], table["view"]))
+    return ViewModel(mean, scale, head, {c: view_of[c] for c in head.classes}, metadata or {})
+
+
+def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None, seed: int = 0,
+               workers: int = 1, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Describe, validate, fit and write the view model and its evaluation.
+
+    Parameters
+    ----------
+    rover : path
+        Folder with the labeled Curiosity frames (``labels.csv``, ``images/``).
+    orbital : sequence of path
+        Folders with labeled HiRISE crops (``labels.csv``, ``images/``).
+    output : path, optional
+        Model file; default the shipped ``view_model.json`` (the evaluation is written beside it).
+    seed : int, optional
+        Seeds the network.
+    workers : int, optional
+        Processes describing images.
+    progress : callable, optional
+        ``progress(done, total)`` while describing.
+
+    Returns
+    -------
+    dict
+        The evaluation summary.
+    """
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise MarsvizError("training needs scikit-learn: pip install scikit-learn") from None
+    from threadpoolctl import threadpool_limits
+
+    output = Path(output) if output else SHIPPED_VIEW_MODEL
+    table = load_view_sets(rover, orbital)
+    with threadpool_limits(limits=1):
+        colour, gray = describe_views(table, workers, progress)
+        part = table["part"].to_numpy()
+        held = np.zeros((len(table), len(VIEWS)))
+        counts = np.zeros(len(table))
+        for half in ("half0", "half1"):
+            model = fit_view_model(colour, gray, table, (part == "early") | (part == half), seed)
+            test = (part == "later") | ((part != "early") & (part != half))
+            held[test] += model.view_probabilities(colour[test])
+            counts[test] += 1
+        scored = counts > 0
+        held[scored] /= counts[scored, None]
+        summary = view_evaluation(table, held, scored)
+        summary["protocol"] = {
+            "rover": "fit on the labels file's train sols, tested on its later val sols",
+            "orbital_and_other": "two halves by source image (orbital) or name (other); each half tested by "
+                                 "a model fitted on the other half and the earlier sols",
+            "network": f"one hidden layer of 64 ReLU units over every fine class, weight decay {ALPHA}",
+            "copies": "a grayscale copy of every colour rover frame", "seed": seed,
+            "images": {view: int((table["view"] == view).sum()) for view in VIEWS}}
+        metadata = {"trained_on": summary["protocol"]["images"], "seed": seed,
+                    "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...]"}
+        final = fit_view_model(colour, gray, table, np.ones(len(table), dtype=bool), seed, metadata)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(output, final.to_json())
+    _write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -> dict:
+    """Rates, per true view and per rover label, of the held-out calls; terrain-vs-hardware ROC AUC; reliability."""
+    called = np.array(VIEWS)[held.argmax(axis=1)]
+    truth = table["view"].to_numpy()
+    rows = []
+    for view in VIEWS:
+        chosen = scored & (truth == view)
+        calls = pd.Series(called[chosen]).value_counts()
+        rows.append({"view": view, "n": int(chosen.sum()),
+                     "correct": round(float((called[chosen] == view).mean()), 6) if chosen.any() else None,
+                     "called": {v: int(calls.get(v, 0)) for v in VIEWS}})
+    rover = scored & np.isin(truth, ["surface", "hardware"])
+    per_label = []
+    for label in sorted(set(table["cls"][rover])):
+        chosen = rover & (table["cls"].to_numpy() == label)
+        per_label.append({"label": label, "view": truth[chosen][0], "n": int(chosen.sum()),
+                          "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
+    terrain = truth[rover] == "surface"
+    confident = held.max(axis=1)
+    return {"views": rows, "rover_labels": per_label,
+            "terrain_vs_hardware_auc": round(float(roc_auc(terrain, 1 - held[rover, VIEWS.index("hardware")])), 6),
+            "reliability": reliability((called == truth)[scored], confident[scored])}

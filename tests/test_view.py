@@ -1,0 +1,114 @@
+"""The view model: descriptors, the model file, training and validation, the train-view command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from marsviz.cli import main
+from marsviz.decode import load_image
+from marsviz.errors import ModelError
+from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, colour_statistics, view_descriptors
+from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
+from marsviz.view.train import load_view_sets, train_view
+
+ROOT = Path(__file__).resolve().parents[1]
+ROVER = ROOT / "tests" / "fixtures" / "msl"
+ORBITAL = ROOT / "tests" / "fixtures" / "hirise"
+SAMPLES = ROOT / "marsviz" / "samples"
+
+
+def test_descriptors_are_finite_and_see_colour_only_where_there_is_some():
+    rng = np.random.default_rng(0)
+    gray = rng.random((200, 300)).astype(np.float32)
+    as_rgb = np.repeat(gray[..., None], 3, axis=2)
+    assert view_descriptors(gray).shape == (len(VIEW_DESCRIPTOR_NAMES),)
+    assert np.allclose(view_descriptors(gray), view_descriptors(as_rgb), atol=1e-5)
+    assert not colour_statistics(as_rgb).any()
+    rusty = as_rgb * np.array([1.0, 0.6, 0.4], np.float32)
+    is_colour, chroma = colour_statistics(rusty)[:2]
+    assert is_colour == 1 and chroma > 0.05
+
+
+def test_descriptors_tell_the_sky_above_from_below():
+    sky_above = np.vstack([np.full((60, 120), 0.8), np.random.default_rng(1).random((60, 120)) * 0.5])
+    upside_down = sky_above[::-1]
+    brightness = VIEW_DESCRIPTOR_NAMES.index("row0_brightness")
+    assert view_descriptors(sky_above)[brightness] > 0 > view_descriptors(upside_down)[brightness]
+
+
+def test_a_long_strip_is_reduced_less_and_a_tiny_image_is_refused():
+    assert np.isfinite(view_descriptors(np.random.default_rng(2).random((78, 512)))).all()
+    with pytest.raises(ValueError, match="too small"):
+        view_descriptors(np.zeros((20, 400), np.float32))
+
+
+def test_the_shipped_model_calls_rover_frames_and_orbital_crops_apart():
+    model = load_view_model()
+    assert set(model.view_of.values()) == set(VIEWS)
+    wheel = classify_view(load_image(next(ROVER.glob("images/0*.JPG"))).pixels)
+    assert sum(wheel.probabilities.values()) == pytest.approx(1.0)
+    crops = sorted((ORBITAL / "images").glob("*.jpg"))[:10]
+    calls = [classify_view(load_image(path).pixels).view for path in crops]
+    assert calls.count("orbital") >= 8
+
+
+def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
+    text = (ROOT / "marsviz" / "view" / "view_model.json").read_text()
+    payload = json.loads(text)
+    payload["mean"] = payload["mean"][:-1]
+    with pytest.raises(ModelError, match="wrong shape"):
+        view_model_from_json(json.dumps(payload), name="broken.json")
+    with pytest.raises(ModelError, match="not a view model"):
+        view_model_from_json("[1, 2]", name="empty.json")
+    with pytest.raises(ModelError, match="cannot read"):
+        load_view_model(tmp_path / "absent.json")
+
+
+def test_sets_keep_rover_sols_and_orbital_sources_apart():
+    table = load_view_sets(ROVER, [ORBITAL])
+    rover = table[table["view"].isin(["surface", "hardware"])]
+    assert set(rover["part"]) == {"early", "later"}
+    orbital = table[table["view"] == "orbital"]
+    assert all(orbital.groupby("group")["part"].nunique() == 1)
+    assert set(table["view"]) == set(VIEWS)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("view")
+    summary = train_view(ROVER, [ORBITAL], output=folder / "view_model.json")
+    return folder, summary
+
+
+def test_training_twice_gives_the_same_files_and_a_loadable_model(trained, tmp_path):
+    folder, summary = trained
+    again = train_view(ROVER, [ORBITAL], output=tmp_path / "view_model.json")
+    assert (tmp_path / "view_model.json").read_bytes() == (folder / "view_model.json").read_bytes()
+    assert again == summary == json.loads((folder / "view_evaluation.json").read_text())
+    model = load_view_model(folder / "view_model.json")
+    assert model.classify(np.random.default_rng(3).random((100, 100)).astype(np.float32)).view in VIEWS
+
+
+def test_the_evaluation_counts_held_out_images_of_every_view(trained):
+    _, summary = trained
+    rows = {row["view"]: row for row in summary["views"]}
+    assert rows["surface"]["n"] == 6 and rows["hardware"]["n"] == 6  # the later sols only
+    assert rows["orbital"]["n"] == 40 and sum(rows["orbital"]["called"].values()) == 40
+    assert {row["label"] for row in summary["rover_labels"]} == {"ground", "horizon", "drill_holes", "wheel",
+                                                                "mastcam_cal_target", "turret"}
+    assert 0 <= summary["terrain_vs_hardware_auc"] <= 1
+    assert 0 <= summary["reliability"]["ece"] <= 1
+
+
+def test_train_view_command_writes_both_files(tmp_path, capsys):
+    status = main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--output",
+                   str(tmp_path / "m.json")])
+    assert status == 0
+    assert (tmp_path / "m.json").is_file() and (tmp_path / "view_evaluation.json").is_file()
+    assert "terrain vs hardware ROC AUC" in capsys.readouterr().out
+    assert main(["train-view", "--rover", str(tmp_path), "--orbital", str(ORBITAL)]) == 2
+    assert "cannot read rover labels" in capsys.readouterr().err
