@@ -19,7 +19,7 @@ with left:
     pick_x, pick_y, pick_colour = st.columns(3)
     x = pick_x.selectbox("x axis", axes, index=axes.index("projection_1"), format_func=labels.get, key="explore_x")
     y = pick_y.selectbox("y axis", axes, index=axes.index("projection_2"), format_func=labels.get, key="explore_y")
-    colour = pick_colour.selectbox("Colour", axes, index=0, format_func=labels.get, key="explore_colour")
+    colour = pick_colour.selectbox("Colour", [*axes, "view"], index=0, format_func=labels.get, key="explore_colour")
     selected = viewer.selected_image_id()
     drawn = data.scatter_points(data.version(), sidebar.weights_key(weights), x, y)
     # A point picked in the chart is already marked by the chart's own selection; ringing it as well
@@ -28,6 +28,9 @@ with left:
     event = st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, ring), on_select="rerun",
                             selection_mode=("points", "box", "lasso"), key="explore_scatter",
                             config={"displaylogo": False})
+    if colour == "view":
+        st.caption(":blue[● orbital] · :orange[● surface] · :gray[● hardware] · :violet[● other] · "
+                   "light grey: not classified")
     points = event.selection.points if event else []
     picked = sorted({int(p["customdata"][0] if isinstance(p["customdata"], list) else p["customdata"])
                      for p in points if p.get("customdata") is not None})

@@ -8,6 +8,7 @@ from marsviz.errors import MarsvizError
 from marsviz.features import REGISTRY
 from marsviz.scoring import OUTLIER_THRESHOLD
 from marsviz.terrain.model import load_evaluation
+from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation
 
 st.title("Method")
 st.write(f"Every image is decoded at most {config.get('analysis_max_side')} px on its longest side "
@@ -97,6 +98,32 @@ else:
         "other instruments; treat a high score there as a prompt to look, not a finding. Ice terrain comes "
         f"from only {dataset['ice_source_images']} source images, all polar, so its average precision has a "
         "wide interval.")
+
+st.header("What an image shows")
+try:
+    view_evaluation = load_view_evaluation()
+except MarsvizError as error:
+    st.warning(f"The view evaluation cannot be read: {error}")
+else:
+    st.markdown(
+        "Every image gets a **view**: " + "; ".join(f"**{v}**, {m}" for v, m in VIEW_MEANINGS.items()) + ". A "
+        "small network over whole-frame descriptors (brightness and texture in bands from top to bottom, edge "
+        "directions, colour) decides, trained on labeled Curiosity frames (Stanboli and Wagstaff, DOI "
+        "10.5281/zenodo.1049137), the labeled HiRISE crops and 20 non-Mars photographs shipped with "
+        "scikit-image. Validated as the Curiosity set's authors split it, on sols later than any trained on, "
+        "and on HiRISE source images held out. The trained terrain scores were validated only on orbital "
+        "images: on any other view the composite leaves them out, and the viewer says so.")
+    st.dataframe(pd.DataFrame([{
+        "true view": row["view"], "held out": row["n"],
+        "called right": "-" if row["correct"] is None else f"{row['correct']:.1%}",
+        **{f"called {v}": row["called"][v] for v in VIEW_MEANINGS}} for row in view_evaluation["views"]]),
+        hide_index=True)
+    weakest = min(view_evaluation["rover_labels"], key=lambda row: row["correct"])
+    st.markdown(
+        f"Rover terrain against rover hardware: ROC AUC {view_evaluation['terrain_vs_hardware_auc']:.3f}. The "
+        f"weakest Curiosity label is {weakest['label'].replace('_', ' ')} ({weakest['correct']:.0%} of "
+        f"{weakest['n']} called {weakest['view']}); the **other** view has too few training images to be "
+        "relied on.")
 
 st.header("Image credits")
 st.markdown(

@@ -13,14 +13,16 @@ st.title("Ranking")
 weights = sidebar.current_weights()
 table = data.ranking_or_stop(weights)
 
-filters = st.columns(4)
+filters = st.columns(5)
 chosen = {
     column: filters[i].multiselect(label, sorted(v for v in table[column].dropna().unique() if v != ""),
-                                   key=f"ranking_filter_{column}", placeholder="all")
-    for i, (column, label) in enumerate([("source", "Source"), ("mission", "Mission"),
-                                         ("instrument", "Instrument / camera")])
+                                   key=f"ranking_filter_{column}", placeholder="all", help=help_text)
+    for i, (column, label, help_text) in enumerate([
+        ("source", "Source", None), ("mission", "Mission", None), ("instrument", "Instrument / camera", None),
+        ("view", "Shows", "What the view model sees in the image: orbital ground, a surface (rover or lander) "
+                          "view, rover hardware, or other (maps, globes, not Mars).")])
 }
-kind = filters[3].segmented_control("Kind", ["colour", "grayscale"], key="ranking_filter_kind")
+kind = filters[4].segmented_control("Kind", ["colour", "grayscale"], key="ranking_filter_kind")
 shown = table
 for column, values in chosen.items():
     if values:
@@ -47,11 +49,12 @@ with left:
         return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode() if path.exists() else None
 
     window["thumbnail"] = [thumbnail_uri(row) for row in window.to_dict(orient="records")]
-    columns = ["rank", "thumbnail", "name", "source", "mission", "instrument", "score", "outlier", *REGISTRY]
+    columns = ["rank", "thumbnail", "name", "source", "mission", "instrument", "view", "score", "outlier", *REGISTRY]
     config = {
         "thumbnail": st.column_config.ImageColumn("Image", width="small"),
         "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.3f"),
         "outlier": st.column_config.CheckboxColumn("Outlier"),
+        "view": st.column_config.TextColumn("Shows"),
         **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
     }
     event = st.dataframe(window[columns], column_config=config, hide_index=True, on_select="rerun",

@@ -28,7 +28,7 @@ from common import sample_files
 
 from marsviz.catalog import Catalog
 from marsviz.decode import read_bounded
-from marsviz.features import feature_set_version
+from marsviz.features import REGISTRY, feature_set_version
 from marsviz.pipeline import analyse
 from marsviz.provenance import Provenance
 from marsviz.samples import manifest, provenance_of
@@ -115,11 +115,13 @@ def make_catalog(catalog: Catalog, rows: int, progress=print, jitter: float = 0.
 
 
 def _row_features(index: int, analysis, jitter: float, seed: int) -> dict[str, float]:
-    """The feature values stored for synthetic row `index`: its sample's, plus that row's own noise."""
+    """The values stored for synthetic row `index`: its sample's, plus that row's own noise on each feature
+    value (annotations, such as the view, are kept as they are)."""
     if not jitter:
         return dict(analysis.features)
     noise = np.random.default_rng((seed, index)).normal(0, jitter, len(analysis.features))
-    return {name: (value if value is None or (name == "colour_variation" and not analysis.is_color)
+    return {name: (value if value is None or name not in REGISTRY
+                   or (name == "colour_variation" and not analysis.is_color)
                    else float(np.clip(value + delta, 0, 1)))
             for (name, value), delta in zip(analysis.features.items(), noise)}
 

@@ -27,7 +27,7 @@ from PIL import Image
 import baseline
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
-from marsviz.features import REGISTRY, compute_values
+from marsviz.features import REGISTRY, compute_all, compute_annotations, compute_values
 from marsviz.features.seed_group import seed_features
 from marsviz.pipeline import add_paths, analyse_many, reanalyse
 
@@ -86,6 +86,21 @@ def bench_analysis(report: Report, samples: list[Path], large: dict[str, Path], 
         plain, ours = paired_times(lambda: plain_decode(path), lambda: full_analysis(path), repeats)
         report.figure(f"analysis / Pillow decode, {label}", ours / plain, "<= 2.5", ours / plain <= 2.5, "x",
                       f"{ours * 1e3:.1f} ms vs {plain * 1e3:.1f} ms")
+
+
+def bench_view(report: Report, samples: list[Path], repeats: int) -> None:
+    """What the view model adds per image at the analysis resolution (issue 15's budget: 5 ms)."""
+    extra, shares = [], []
+    for path in samples:
+        pixels = load_image(path).pixels
+        features, both = paired_times(lambda: compute_all(pixels),
+                                      lambda: (compute_all(pixels), compute_annotations(pixels)), repeats)
+        extra.append(both - features)
+        shares.append(both / features)
+    report.figure("view model per image, samples at the analysis size: median added time",
+                  statistics.median(extra) * 1e3, "<= 5", statistics.median(extra) * 1e3 <= 5, " ms",
+                  f"worst {max(extra) * 1e3:.1f} ms; features + view / features alone, median "
+                  f"{statistics.median(shares):.2f}x")
 
 
 def bench_baseline(report: Report, samples: list[Path], large: dict[str, Path], repeats: int) -> None:
@@ -245,6 +260,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         large = make_large_frames(Path(scratch))
         bench_analysis(report, samples, large, args.repeats)
+        bench_view(report, samples, args.repeats)
         bench_memory(report, large)
         bench_baseline(report, samples, large, 3)
     bench_cores(report, samples)

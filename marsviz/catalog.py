@@ -16,7 +16,7 @@ import pandas as pd
 
 from marsviz import config
 from marsviz.errors import CatalogError
-from marsviz.features import REGISTRY
+from marsviz.features import ANNOTATIONS, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 
@@ -55,7 +55,12 @@ CATALOG_FILE = "catalog.sqlite"
 
 def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
-    return {**{name: "REAL" for name in REGISTRY}, "added_by": "TEXT NOT NULL DEFAULT ''"}
+    return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''"}
+
+
+def stored_values() -> list[str]:
+    """Columns an analysis fills: every feature's value, then the annotations (view, view confidence)."""
+    return [*REGISTRY, *ANNOTATIONS]
 
 
 class ReadOnlyStore(ContentStore):
@@ -275,7 +280,7 @@ class Catalog:
         row = {"sha256": sha256, "extension": extension, "width": width, "height": height,
                "is_color": int(is_color), **provenance.as_dict(), "synthetic": int(provenance.synthetic),
                "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "feature_version": feature_version, **{k: features[k] for k in REGISTRY if k in features}}
+               "feature_version": feature_version, **{k: features[k] for k in stored_values() if k in features}}
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         with self._write() as conn:
@@ -298,8 +303,8 @@ class Catalog:
             return conn.total_changes - before
 
     def update_features(self, updates: list[tuple[int, dict[str, float]]], feature_version: str) -> None:
-        """Store recomputed feature values for existing images, in one transaction."""
-        names = list(REGISTRY)
+        """Store recomputed feature values and annotations for existing images, in one transaction."""
+        names = stored_values()
         sql = (f"UPDATE images SET {', '.join(f'{chr(34)}{n}{chr(34)} = ?' for n in names)}, feature_version = ? "
                "WHERE id = ?")
         with self._write() as conn:
@@ -347,12 +352,12 @@ class Catalog:
         return dict(rows[0]) if rows else None
 
     def frame(self, include_synthetic: bool = True) -> pd.DataFrame:
-        """Every image as one row: id, provenance, size, colour flag and feature values.
+        """Every image as one row: id, provenance, size, colour flag, feature values and annotations.
 
         The long description text is left out (fetch it per image with :meth:`get`).
         """
         columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
-                   *[c for c in PROVENANCE_FIELDS if c != "description"], *REGISTRY]
+                   *[c for c in PROVENANCE_FIELDS if c != "description"], *stored_values()]
         where = "" if include_synthetic else " WHERE synthetic = 0"
         sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
         with self._connect() as conn:

@@ -109,15 +109,15 @@ TABLE_TOP = 10
 
 
 def ranking_records(catalog, top: int = 0) -> list[dict]:
-    """The ranking as plain records: id, name, source, mission, instrument, score, outlier, features."""
+    """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, features."""
     from marsviz.features import REGISTRY
     from marsviz.scoring import ranked
 
     table = ranked(catalog.frame(include_synthetic=True))
     if top:
         table = table.head(top)
-    columns = ["rank", "id", "name", "source", "mission", "instrument", "score", "outlier", "outlier_score",
-               *REGISTRY]
+    columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
+               "outlier", "outlier_score", *REGISTRY]
     records = []
     for row in table[columns].to_dict(orient="records"):
         row["outlier"] = bool(row["outlier"])

@@ -8,6 +8,20 @@ import plotly.graph_objects as go
 
 #: Above this many points the scatter uses WebGL, which stays smooth with 100,000 points.
 WEBGL_THRESHOLD = 2000
+#: Colours of the categories of a categorical colour column (the view), and of a missing category.
+CATEGORY_COLOURS = {"orbital": "#1f77b4", "surface": "#d9822b", "hardware": "#7f7f7f", "other": "#9467bd"}
+MISSING_COLOUR = "#cccccc"
+
+
+def category_colours(values: pd.Series) -> list[str]:
+    """A colour per value of a categorical column (:data:`CATEGORY_COLOURS`; grey where missing or unknown).
+
+    Examples
+    --------
+    >>> category_colours(pd.Series(["orbital", None, "surface"]))
+    ['#1f77b4', '#cccccc', '#d9822b']
+    """
+    return [CATEGORY_COLOURS.get(v, MISSING_COLOUR) if isinstance(v, str) else MISSING_COLOUR for v in values]
 
 
 def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
@@ -34,17 +48,22 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     figure = go.Figure()
     regular = table[~table["outlier"]]
     outliers = table[table["outlier"]]
-    colour_range = _range(table[colour])
+    categorical = not pd.api.types.is_numeric_dtype(table[colour])
+    colour_range = None if categorical else _range(table[colour])
     for part, name, symbol, size, line in [(regular, "images", "circle", 8, 0),
                                            (outliers, "outliers", "diamond", 12, 2)]:
+        if categorical:
+            marker_colour = dict(color=category_colours(part[colour]))
+        else:
+            marker_colour = dict(color=part[colour], colorscale="Viridis", cmin=colour_range[0],
+                                 cmax=colour_range[1], showscale=name == "images",
+                                 colorbar=dict(title=dict(text=labels.get(colour, colour))))
         figure.add_trace(trace(
             x=part[x], y=part[y], mode="markers", name=f"{name} ({len(part)})",
             customdata=part["id"].astype(int).tolist(), text=part["name"].tolist(),
             hovertemplate=f"%{{text}}<br>{labels.get(x, x)}=%{{x:.3f}}<br>{labels.get(y, y)}=%{{y:.3f}}"
                           "<extra></extra>",
-            marker=dict(symbol=symbol, size=size, color=part[colour], colorscale="Viridis",
-                        cmin=colour_range[0], cmax=colour_range[1], line=dict(width=line, color="#ff4b4b"),
-                        showscale=name == "images", colorbar=dict(title=dict(text=labels.get(colour, colour)))),
+            marker=dict(symbol=symbol, size=size, line=dict(width=line, color="#ff4b4b"), **marker_colour),
         ))
     if selected_id is not None and (table["id"] == selected_id).any():
         chosen = table[table["id"] == selected_id]

@@ -150,10 +150,12 @@ def nearest_neighbours(z: np.ndarray, index: int, count: int = 5) -> list[tuple[
 
 
 def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """The feature columns of a catalog frame, with colour-only features set to NaN for grayscale images.
+    """The feature columns of a catalog frame, NaN where a feature does not apply to the image.
 
-    A grayscale image has no colour variation to measure; counting its 0 as a measurement would rank
-    every grayscale image below every colour one and flag every colour image as an outlier.
+    Colour-only features do not apply to grayscale images: a grayscale image has no colour variation to
+    measure, and counting its 0 as a measurement would rank every grayscale image below every colour one.
+    Trained scores do not apply to images of a view they were not validated on (``validated_views``; the
+    ``view`` column, where present and known): a rover frame's ice terrain score means nothing.
     """
     names = [n for n in REGISTRY if n in frame]
     values = frame[names].astype(float)
@@ -162,6 +164,12 @@ def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
         for name in names:
             if not REGISTRY[name].applies_to(is_color=False):
                 values.loc[grayscale, name] = np.nan
+    if "view" in frame:
+        views = frame["view"]
+        for name in names:
+            validated = REGISTRY[name].validated_views
+            if validated is not None:
+                values.loc[views.notna() & ~views.isin(validated), name] = np.nan
     return values
 
 

@@ -121,3 +121,30 @@ def test_a_large_stale_catalog_is_not_reanalysed_inside_the_page(small_catalog_h
     assert not app.exception
     assert any("python -m marsviz analyze" in w.value for w in app.warning)
     assert (Catalog().frame()["feature_version"] == "old").sum() == 3
+
+
+def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left_out(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    frame = Catalog().frame()
+    surface = frame[frame["view"] == "surface"]
+    assert len(surface) and len(surface) < len(frame)
+    app = run_app("app_pages/ranking.py")
+    app.multiselect(key="ranking_filter_view").select("surface").run()
+    assert not app.exception
+    assert set(app.dataframe[0].value["view"]) == {"surface"} and len(app.dataframe[0].value) == len(surface)
+
+    app = run_app("app_pages/explore.py", image=str(int(surface.iloc[0]["id"])))
+    assert not app.exception
+    assert any(m.value.startswith("**Shows:** surface") for m in app.markdown)
+    assert any("validated only on orbital images" in c.value and "surface view" in c.value for c in app.caption)
+    features = app.dataframe[0].value.set_index("feature")
+    assert features.loc["Ice terrain (trained)", "value"] == "n/a (surface view)"
+    assert features.loc["Ice terrain (trained)", "adds to score"] == "-"
+
+
+def test_explore_colours_points_by_view(small_catalog_home):
+    app = run_app("app_pages/explore.py")
+    app.selectbox(key="explore_colour").select("view").run()
+    assert not app.exception
+    assert any("orbital" in c.value and "hardware" in c.value for c in app.caption)

@@ -41,9 +41,21 @@ def test_rank_json_has_the_documented_keys(small_catalog_home):
     result = marsviz(small_catalog_home, "rank", "--top", "5", "--format", "json")
     records = json.loads(result.stdout)
     assert len(records) == 5
-    assert {"id", "name", "source", "score", "outlier", *REGISTRY} <= set(records[0])
+    assert {"id", "name", "source", "score", "outlier", "view", "view_confidence", *REGISTRY} <= set(records[0])
     scores = [r["score"] for r in records]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_every_image_is_stored_with_its_view_in_rank_and_export(small_catalog_home, tmp_path):
+    records = {r["name"]: r for r in json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)}
+    assert all(r["view"] in ("orbital", "surface", "hardware", "other") for r in records.values())
+    assert all(0.25 <= r["view_confidence"] <= 1 for r in records.values())
+    # A Spirit Pancam frame of the plain and a Pathfinder frame are a lander's or rover's view of the ground.
+    assert records["mer_spirit_pancam_PIA08528.jpg"]["view"] == "surface"
+    assert records["mpf_imp_i1246925713_gray.png"]["view"] == "surface"
+    marsviz(small_catalog_home, "export", tmp_path / "out.csv")
+    exported = pd.read_csv(tmp_path / "out.csv").set_index("name")
+    assert (exported["view"] == pd.Series({n: r["view"] for n, r in records.items()})).all()
 
 
 def test_rank_table_and_csv(small_catalog_home):
@@ -71,3 +83,15 @@ def test_samples_then_analyze_is_a_no_op(home):
     assert loaded.returncode == 0 and "71 added" in loaded.stdout
     again = marsviz(home, "analyze", "--workers", "1")
     assert again.returncode == 0 and "0 images re-analysed" in again.stdout
+
+
+def test_analyze_gives_images_stored_before_the_view_model_their_view(small_catalog_home):
+    import sqlite3
+
+    with sqlite3.connect(small_catalog_home / "catalog.sqlite") as conn:
+        conn.execute("UPDATE images SET view = NULL, view_confidence = NULL, feature_version = 'before-views'")
+    before = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
+    assert {r["view"] for r in before} == {None}
+    assert marsviz(small_catalog_home, "analyze").returncode == 0
+    after = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
+    assert None not in {r["view"] for r in after}

@@ -10,7 +10,7 @@ import pytest
 from marsviz import cli
 from marsviz.catalog import Catalog
 from marsviz.errors import ImageRejected, MarsvizError
-from marsviz.features import REGISTRY, feature_names, feature_set_version
+from marsviz.features import ANNOTATIONS, REGISTRY, feature_names, feature_set_version
 from marsviz.pipeline import reanalyse
 
 distributed = pytest.importorskip("dask.distributed")
@@ -82,7 +82,7 @@ def test_worker_with_another_feature_set_refuses(sample_path):
     with pytest.raises(ClusterMismatch):
         features_on_worker(data, "odyssey_themis_mosaic.jpg", 512, "not-this-version")
     values = features_on_worker(data, "odyssey_themis_mosaic.jpg", 512, feature_set_version())
-    assert set(values) == set(feature_names())
+    assert set(values) == {*feature_names(), *ANNOTATIONS}
     assert isinstance(features_on_worker(b"garbage", "x.jpg", 512, feature_set_version()), ImageRejected)
 
 

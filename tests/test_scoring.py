@@ -77,3 +77,15 @@ def test_ranked_orders_by_score_and_treats_colour_of_grayscale_as_missing():
     # the grayscale image is not penalised for having "no colour": its mean is over three features
     assert table.iloc[0]["id"] == 1 and table.iloc[0]["score"] == pytest.approx(0.5)
     assert table["rank"].tolist() == [1, 2]
+
+
+def test_trained_scores_drop_out_of_images_of_a_view_they_were_not_validated_on():
+    frame = pd.DataFrame({"id": [1, 2, 3], "is_color": [False, True, True], "view": ["orbital", "hardware", None],
+                          "dark_spot_ratio": [0.2, 0.2, 0.2], "ice_terrain_score": [0.9, 0.9, 0.9]})
+    values = scoring.applicable_values(frame)
+    assert pd.isna(values["ice_terrain_score"][1])
+    assert values["ice_terrain_score"][0] == 0.9 and values["ice_terrain_score"][2] == 0.9  # unknown view: kept
+    assert values["dark_spot_ratio"].notna().all()  # a plain measurement applies to every view
+    weights = {"dark_spot_ratio": 1.0, "ice_terrain_score": 1.0}
+    table = scoring.ranked(frame, weights).set_index("id")
+    assert table.loc[2, "score"] == pytest.approx(0.2) and table.loc[1, "score"] == pytest.approx(0.55)

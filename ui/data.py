@@ -194,4 +194,4 @@ def column_labels() -> dict[str, str]:
     """Human labels for the columns the pages show."""
     return {**{name: f.label for name, f in REGISTRY.items()}, "score": "Composite score",
             "outlier_score": "Outlier score", "projection_1": "Projection 1 (all features)",
-            "projection_2": "Projection 2 (all features)"}
+            "projection_2": "Projection 2 (all features)", "view": "Shows (view)"}

@@ -12,6 +12,7 @@ from marsviz.features import REGISTRY
 from marsviz.overlays import colour_name, render_overlays
 from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.terrain.features import SCORES as TERRAIN_SCORES
+from marsviz.view.model import VIEW_MEANINGS
 from ui import data
 from ui.text import escape_markdown
 
@@ -104,8 +105,13 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
 
+    st.markdown(_view_line(row))
     st.markdown("**Features**")
     st.dataframe(_feature_table(row, weights), hide_index=True, width="stretch")
+    for name in REGISTRY:
+        reason = REGISTRY[name].why_not_applied(bool(row["is_color"]), row.get("view"))
+        if reason and REGISTRY[name].validated_views is not None:
+            st.caption(reason)
     reasons = _outlier_reasons(image_id)
     if reasons:
         st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
@@ -120,14 +126,29 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     _neighbours(image_id, table, key)
 
 
+def _view_line(row: dict) -> str:
+    view = row.get("view")
+    if not view:
+        return "**Shows:** not classified (too small, or analysed before the view model; `python -m marsviz analyze`)"
+    confidence = row.get("view_confidence")
+    sure = "" if confidence is None else f" (probability {float(confidence):.2f})"
+    return f"**Shows:** {view}: {VIEW_MEANINGS.get(view, view)}{sure}"
+
+
+def _not_applied_note(feature, row: dict) -> str:
+    if not feature.applies_to(bool(row["is_color"])):
+        return "n/a (grayscale)"
+    return f"n/a ({row.get('view')} view)"
+
+
 def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
     values = pd.Series({name: row.get(name) for name in REGISTRY})
-    applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"])) for name in REGISTRY}
+    applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"]), row.get("view")) for name in REGISTRY}
     usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
     share = scoring.contributions(usable, weights)
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
-        "value": [_number(values[n]) if applicable[n] else "n/a (grayscale)" for n in REGISTRY],
+        "value": [_number(values[n]) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
         "weight": [f"{weights.get(n, 0.0):.1f}" for n in REGISTRY],
         "adds to score": [_number(share[n]) if n in share else "-" for n in REGISTRY],
     })
@@ -149,8 +170,8 @@ def _terrain_explanation(row: dict, score: str, label: str) -> None:
                 for direction, items in (("up", why["up"]), ("down", why["down"])) for d in items]
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        st.caption("Trained and validated on grayscale HiRISE crops only (see the Method page); on rover and "
-                   "colour images this score is not validated.")
+        st.caption("Trained and validated on grayscale HiRISE crops only (see the Method page); on other views "
+                   "the composite leaves this score out.")
 
 
 def _provenance_table(row: dict) -> pd.DataFrame:

@@ -51,6 +51,10 @@ class Feature:
     group : callable or None
         ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
         :func:`marsviz.features.compute_all` calls it once for all features naming it.
+    validated_views : tuple of str or None
+        The views (:data:`marsviz.view.model.VIEWS`) a trained score was validated on; on an image of another
+        view the score does not apply and scoring treats it as missing.  None: a plain measurement that
+        applies to every view.
     """
 
     name: str
@@ -65,10 +69,25 @@ class Feature:
     default_weight: float = 1.0
     colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
+    validated_views: tuple[str, ...] | None = None
 
-    def applies_to(self, is_color: bool) -> bool:
-        """Whether this feature measures anything on a colour (True) or grayscale (False) image."""
+    def applies_to(self, is_color: bool, view: str | None = None) -> bool:
+        """Whether this feature means anything on a colour (True) or grayscale (False) image of `view`.
+
+        An image whose view is unknown (None) is not excluded by view.
+        """
+        if view is not None and self.validated_views is not None and view not in self.validated_views:
+            return False
         return is_color or not self.colour_only
+
+    def why_not_applied(self, is_color: bool, view: str | None = None) -> str:
+        """Why the feature does not apply to such an image, in a sentence; empty if it does."""
+        if view is not None and self.validated_views is not None and view not in self.validated_views:
+            return (f"{self.label} was validated only on {' and '.join(self.validated_views)} images; this image "
+                    f"looks like a {view} view, where it was never validated, so the composite leaves it out.")
+        if not is_color and self.colour_only:
+            return f"{self.label} needs colour; this image is grayscale, so the composite leaves it out."
+        return ""
 
 
 def check_image(image: np.ndarray) -> np.ndarray:

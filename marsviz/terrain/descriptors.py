@@ -411,7 +411,7 @@ def heterogeneity(tiles: np.ndarray, contrast: np.ndarray) -> np.ndarray:
     return np.stack([mean_spread, contrast_spread], axis=1)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=128)
 def _gabor_bank(height: int, width: int) -> tuple:
     """The Gabor filters for (height, width) tiles, each as the patch of the 2-D spectrum it keeps.
 

@@ -75,16 +75,19 @@ def reduced(image: np.ndarray, side: int = VIEW_SIDE, min_side: int = MIN_SIDE) 
     height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
     cropped = np.asarray(image[:height, :width], dtype=np.float32)
     shape = (height // factor, factor, width // factor, factor) + cropped.shape[2:]
-    return cropped.reshape(shape).mean(axis=(1, 3))
+    # Two single-axis sums: several times faster than one mean over two strided axes.
+    return cropped.reshape(shape).sum(axis=3).sum(axis=1) * np.float32(1.0 / (factor * factor))
 
 
-def band_profile(gray: np.ndarray, axis: int) -> np.ndarray:
+def band_profile(gray: np.ndarray, magnitude: np.ndarray, axis: int) -> np.ndarray:
     """Brightness, contrast and gradient strength of :data:`BANDS` bands across `axis`, relative to the frame.
 
     Parameters
     ----------
     gray : ndarray
         float (h, w).
+    magnitude : ndarray
+        (h, w) gradient magnitude of `gray`.
     axis : int
         0: horizontal bands, top to bottom (sky above ground); 1: vertical bands, left to right.
 
@@ -94,8 +97,6 @@ def band_profile(gray: np.ndarray, axis: int) -> np.ndarray:
         (BANDS * 3,): per band, its mean brightness minus the frame's, its standard deviation over the
         frame's, and its mean gradient magnitude over the frame's.
     """
-    gy, gx = np.gradient(gray)
-    magnitude = np.hypot(gx, gy)
     bands = np.array_split(np.arange(gray.shape[axis]), BANDS)
     frame_mean, frame_std, frame_gradient = gray.mean(), gray.std() + 0.01, magnitude.mean() + 1e-3
     values = []
@@ -106,13 +107,12 @@ def band_profile(gray: np.ndarray, axis: int) -> np.ndarray:
     return np.array(values)
 
 
-def orientation_histogram(gray: np.ndarray) -> np.ndarray:
+def orientation_histogram(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """Gradient-magnitude-weighted histogram of edge orientations (0 to 180 degrees), summing to 1.
 
-    Bin 0 holds horizontal gradients (vertical edges), bin ORIENTATION_BINS / 2 vertical gradients
-    (horizontal edges: a horizon, a deck's rim).
+    `gx` and `gy` are the horizontal and vertical gradients.  Bin 0 holds horizontal gradients (vertical
+    edges), bin ORIENTATION_BINS / 2 vertical gradients (horizontal edges: a horizon, a deck's rim).
     """
-    gy, gx = np.gradient(gray)
     magnitude = np.hypot(gx, gy).ravel()
     angle = (np.arctan2(gy, gx).ravel() % np.pi)
     bins = np.minimum((angle * (ORIENTATION_BINS / np.pi)).astype(np.intp), ORIENTATION_BINS - 1)
@@ -163,10 +163,12 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
     gray = np.rint(luminance(small) * 1020.0).astype(np.float32) / np.float32(1020.0)
     if min(gray.shape) < MIN_SIDE:
         raise ValueError(f"image too small to classify its view: {image.shape[:2]} px")
+    gy, gx = np.gradient(gray)
+    magnitude = np.hypot(gx, gy)
     values = [
         describe_tiles(half_resolution(gray)[None])[0],
-        band_profile(gray, axis=0), band_profile(gray, axis=1),
-        orientation_histogram(gray),
+        band_profile(gray, magnitude, axis=0), band_profile(gray, magnitude, axis=1),
+        orientation_histogram(gx, gy),
         [(gray < 0.02).mean(), (gray > 0.98).mean(), np.log(image.shape[1] / image.shape[0])],
         colour_statistics(small),
     ]

@@ -152,6 +152,21 @@ def load_view_model(path: str | Path | None = None) -> ViewModel:
     return view_model_from_json(text, name=str(path))
 
 
+def load_view_evaluation(path: str | Path | None = None) -> dict:
+    """The evaluation written with the view model (``views``, ``rover_labels``, ``terrain_vs_hardware_auc``).
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or not JSON.
+    """
+    path = Path(path or SHIPPED_VIEW_EVALUATION)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ModelError(f"cannot read view evaluation {path} ({error})") from None
+
+
 def classify_view(image: np.ndarray, model: ViewModel | None = None) -> ViewResult:
     """What an image shows: its view and the view's probability.
 
