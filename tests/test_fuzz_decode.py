@@ -19,7 +19,9 @@ from PIL import Image
 
 from marsviz.decode import ALLOWED_FORMATS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
+from marsviz.features import REGISTRY
 from marsviz.pipeline import analyse
+from marsviz.view.model import VIEWS
 
 # Pillow warns about the corrupt EXIF and TIFF tags these files carry; what is tested is the outcome.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
@@ -118,4 +120,5 @@ def test_analyse_raises_only_image_rejected(data):
     except ImageRejected:
         return
     assert result.thumbnail_jpeg.startswith(b"\xff\xd8")
-    assert all(np.isfinite(v) for v in result.features.values() if v is not None), result.features
+    assert all(np.isfinite(result.features[name]) for name in REGISTRY if result.features[name] is not None)
+    assert result.features["view"] in VIEWS and 0 < result.features["view_confidence"] <= 1

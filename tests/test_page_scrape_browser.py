@@ -49,5 +49,5 @@ def test_scrape_page_runs_shows_progress_and_links_the_result(tmp_path, monkeypa
         image_id, name = int(scraped["id"].iloc[0]), scraped["name"].iloc[0]
         page.goto(f"{url}/?image={image_id}")
         wait_for_app(page)
-        page.get_by_text(name).first.wait_for(timeout=30000)
+        page.locator("h4", has_text=name).first.wait_for(timeout=30000)  # the viewer's heading, not a table cell
         assert page.locator("[data-testid='stException']").count() == 0

@@ -6,7 +6,6 @@ Every feature is a pure function ``f(image) -> FeatureResult`` over a float imag
 
 from __future__ import annotations
 
-import functools
 import hashlib
 
 import numpy as np
@@ -65,8 +64,9 @@ _FEATURES = [
 # The trained terrain scores follow the seed four.  Imported here, not at the top, because
 # marsviz.terrain builds its features from this package's contract (_base).
 from marsviz.terrain.features import TERRAIN_FEATURES  # noqa: E402
+from marsviz.view.feature import VIEW_FEATURE  # noqa: E402
 
-_FEATURES += TERRAIN_FEATURES
+_FEATURES += [*TERRAIN_FEATURES, VIEW_FEATURE]
 
 #: Registered features by name, in display order.
 REGISTRY: dict[str, Feature] = {feature.name: feature for feature in _FEATURES}
@@ -89,45 +89,20 @@ def feature_names() -> list[str]:
 VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
 
 
-#: What the catalog stores per image beside the feature values, with SQL types: the view classifier's call
-#: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability.
-#: Not features: no value in [0, 1] to weigh, but what the ranking is read and filtered by.
+#: What the catalog stores per image beside the feature values, with SQL types: the view model's call
+#: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability, found
+#: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to
+#: weigh, but what the ranking is read and filtered by.
 ANNOTATIONS = {"view": "TEXT", "view_confidence": "REAL"}
-
-
-@functools.lru_cache(maxsize=1)
-def view_version() -> str:
-    """Version of the stored view: the view model file's fingerprint (read once)."""
-    from marsviz.terrain.model import model_fingerprint
-    from marsviz.view.model import SHIPPED_VIEW_MODEL
-
-    return model_fingerprint(SHIPPED_VIEW_MODEL)
-
-
-def compute_annotations(image: np.ndarray) -> dict[str, str | float | None]:
-    """The :data:`ANNOTATIONS` of an image: its view and the view's probability (None if too small to tell).
-
-    Parameters
-    ----------
-    image : ndarray
-        float image in [0, 1], (H, W) or (H, W, 3).
-    """
-    from marsviz.view.model import classify_view
-
-    try:
-        result = classify_view(image)
-    except ValueError:
-        return {"view": None, "view_confidence": None}
-    return {"view": result.view, "view_confidence": round(result.confidence, 6)}
 
 
 def feature_set_version() -> str:
     """A short hash of what the stored values depend on; values stored under another one are recomputed.
 
-    That is every feature's name and version, the view model's (:func:`view_version`), the decoder's version
-    (:data:`marsviz.decode.DECODE_VERSION`) and the settings in :data:`VALUE_SETTINGS`.
+    That is every feature's name and version (the trained ones' include their model files' fingerprints), the
+    decoder's version (:data:`marsviz.decode.DECODE_VERSION`) and the settings in :data:`VALUE_SETTINGS`.
     """
-    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()] + [f"view={view_version()}"]
+    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
     parts += [f"decode={DECODE_VERSION}", *(f"{name}={config.get(name)}" for name in VALUE_SETTINGS)]
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
@@ -161,10 +136,14 @@ def compute_all(image: np.ndarray) -> dict[str, FeatureResult]:
 
 def compute_values(image: np.ndarray) -> dict[str, float | str | None]:
     """What the catalog stores of an image: every feature's value (as :func:`compute_all`) and its
-    :data:`ANNOTATIONS`."""
-    return {**{name: result.value for name, result in compute_all(image).items()}, **compute_annotations(image)}
+    :data:`ANNOTATIONS` (from the features' details)."""
+    results = compute_all(image)
+    annotations = dict.fromkeys(ANNOTATIONS)
+    for result in results.values():
+        annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
+    return {**{name: result.value for name, result in results.items()}, **annotations}
 
 
 __all__ = ["Feature", "FeatureResult", "REGISTRY", "register", "feature_names", "feature_set_version",
-           "compute_all", "compute_values", "compute_annotations", "ANNOTATIONS", "check_image", "luminance", "dark_spot_ratio", "edge_ratio",
+           "compute_all", "compute_values", "ANNOTATIONS", "check_image", "luminance", "dark_spot_ratio", "edge_ratio",
            "colour_variation", "water_ice_ratio"]

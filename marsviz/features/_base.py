@@ -18,10 +18,14 @@ class FeatureResult(NamedTuple):
     map : ndarray
         A 2-D array with the image's height and width: a boolean pixel mask, or a float map in [0, 1],
         showing where in the image the value comes from.
+    detail : dict or None
+        What the feature found beyond its value, stored beside it (the view model's call: see
+        :data:`marsviz.features.ANNOTATIONS`); None for most features.
     """
 
     value: float
     map: np.ndarray
+    detail: dict | None = None
 
 
 @dataclass(frozen=True)

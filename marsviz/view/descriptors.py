@@ -143,7 +143,7 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     image : ndarray
-        float image in [0, 1], (H, W) or (H, W, 3), at least :data:`MIN_SIDE` px a side.
+        float image in [0, 1], (H, W) or (H, W, 3); a side shorter than :data:`MIN_SIDE` px is enlarged.
 
     Returns
     -------
@@ -157,12 +157,14 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
     True
     """
     image = check_image(image)
+    # Tiny images are enlarged (pixel repetition) so that the frame can be described at all.
+    factor = max(1, int(np.ceil(MIN_SIDE / min(image.shape[:2]))))
+    if factor > 1:
+        image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
     small = reduced(image)
     # Snapped to 1/1020 steps, so float rounding (the luminance of an RGB frame with equal channels) cannot
     # flip the ties that texture codes compare.
     gray = np.rint(luminance(small) * 1020.0).astype(np.float32) / np.float32(1020.0)
-    if min(gray.shape) < MIN_SIDE:
-        raise ValueError(f"image too small to classify its view: {image.shape[:2]} px")
     gy, gx = np.gradient(gray)
     magnitude = np.hypot(gx, gy)
     values = [

@@ -1,0 +1,79 @@
+"""The view model as a registry feature: how likely the image shows Mars terrain, and (its detail) the view.
+
+One classification gives both: the feature's value, the probability that the frame shows terrain (from
+orbit or the surface) rather than rover hardware or something that is not a view of Mars, which the
+composite weighs so that hardware and calibration frames rank low; and the view with its probability,
+which the catalog stores beside the values (:data:`marsviz.features.ANNOTATIONS`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marsviz.features._base import Feature, FeatureResult
+from marsviz.terrain.model import model_fingerprint
+from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, classify_view
+
+#: The views that count as Mars terrain.
+TERRAIN_VIEWS = ("orbital", "surface")
+
+
+def view_scores(image: np.ndarray) -> dict[str, FeatureResult]:
+    """The terrain-view score of an image, with the view and its probability as the result's detail.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+
+    Returns
+    -------
+    dict of str to FeatureResult
+        ``terrain_view_score``: value P(orbital) + P(surface) in [0, 1]; map that value over the whole
+        frame (the view is a property of the frame); detail ``view``, ``view_confidence`` and
+        ``view_probabilities``.
+
+    Examples
+    --------
+    >>> result = view_scores(np.random.default_rng(0).random((120, 160)).astype(np.float32))
+    >>> sorted(result["terrain_view_score"].detail)
+    ['view', 'view_confidence', 'view_probabilities']
+    """
+    result = classify_view(image)
+    value = float(np.clip(sum(result.probabilities[v] for v in TERRAIN_VIEWS), 0.0, 1.0))
+    detail = {"view": result.view, "view_confidence": round(result.confidence, 6),
+              "view_probabilities": {v: round(result.probabilities[v], 6) for v in VIEWS}}
+    return {"terrain_view_score": FeatureResult(value, np.full(image.shape[:2], value, np.float32), detail)}
+
+
+def terrain_view_score(image: np.ndarray) -> FeatureResult:
+    """How likely the image shows Mars terrain (orbital or surface view) rather than hardware or other.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+
+    Returns
+    -------
+    FeatureResult
+        See :func:`view_scores`.
+    """
+    return view_scores(image)["terrain_view_score"]
+
+
+VIEW_FEATURE = Feature(
+    name="terrain_view_score", label="Shows Mars terrain (trained)", function=terrain_view_score,
+    version=f"1.{model_fingerprint(SHIPPED_VIEW_MODEL)}",
+    measures="How likely the frame shows Mars terrain, from orbit or from the surface, rather than a rover's own "
+             "hardware or calibration targets, a map, a globe or something that is not Mars.",
+    method="The view model (Method page: What an image shows): 118 whole-frame descriptors of the image "
+           "reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left to "
+           "right; edge directions; colour), a network of 64 ReLU units over 26 classes (every Curiosity label, "
+           "orbital, other). Value: P(orbital) + P(surface).",
+    why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
+        "without this the ranking does not know a rover wheel from Martian ground.",
+    limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and 20 non-Mars photographs. Drill-hole "
+           "close-ups of later sols are often taken for hardware, and orbital images of other cameras (Viking, "
+           "THEMIS, map-projected CTX) sometimes too; the 'other' view is barely trained.",
+    overlay_colour=(255, 255, 255), default_weight=2.0, group=view_scores)
