@@ -170,7 +170,7 @@ def describe_crops(labels: pd.DataFrame, workers: int = 1,
         if not path.is_file():
             raise LabelsError(f"labeled image {path.name} not found in {path.parent}")
     results = []
-    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
         for done, result in enumerate(pool.map(_describe_one, paths, chunksize=8), start=1):
             results.append(result)
             if progress:
@@ -182,7 +182,7 @@ def describe_crops(labels: pd.DataFrame, workers: int = 1,
     return CropDescriptors(np.stack([r[0] for r in results]), training, scaled)
 
 
-class _Inline:
+class InlineExecutor:
     """An executor that maps in this process (one worker: no process start-up, easy to debug)."""
 
     def __enter__(self):
@@ -574,8 +574,8 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress) 
         "landmark_by_class": _landmark_by_class(held_out[1.0]["landmark_score"].to_numpy(), classes),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(output, model.to_json())
-    _write_atomic(evaluation_output, json.dumps(summary, indent=1, sort_keys=False) + "\n")
+    write_atomic(output, model.to_json())
+    write_atomic(evaluation_output, json.dumps(summary, indent=1, sort_keys=False) + "\n")
     return summary
 
 
@@ -651,7 +651,8 @@ def _records(table: pd.DataFrame) -> list[dict]:
     return records
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it, so a reader never sees half a file."""
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)

@@ -93,11 +93,11 @@ class Head:
 
     def as_dict(self) -> dict:
         payload = {"kind": self.kind, "classes": list(self.classes),
-                   "coef": [_rounded(row) for row in self.coef], "intercept": _rounded(self.intercept),
-                   "calibration": _rounded(self.calibration)}
+                   "coef": [rounded_list(row) for row in self.coef], "intercept": rounded_list(self.intercept),
+                   "calibration": rounded_list(self.calibration)}
         if self.hidden_weights is not None:
-            payload["hidden_weights"] = [_rounded(row) for row in self.hidden_weights]
-            payload["hidden_bias"] = _rounded(self.hidden_bias)
+            payload["hidden_weights"] = [rounded_list(row) for row in self.hidden_weights]
+            payload["hidden_bias"] = rounded_list(self.hidden_bias)
         return payload
 
 
@@ -203,7 +203,7 @@ class TerrainModel:
         payload = {
             "format": FORMAT_VERSION,
             "descriptor_names": list(self.descriptor_names),
-            "mean": _rounded(self.mean), "scale": _rounded(self.scale),
+            "mean": rounded_list(self.mean), "scale": rounded_list(self.scale),
             "heads": {score: head.as_dict() for score, head in self.heads.items()},
             "metadata": self.metadata,
         }
@@ -233,7 +233,8 @@ def _checked(score: str) -> str:
     return score
 
 
-def _rounded(values: np.ndarray) -> list[float]:
+def rounded_list(values: np.ndarray) -> list[float]:
+    """Floats rounded to 9 significant digits, as model files store them (equal models, equal files)."""
     return [float(f"{v:.9g}") for v in np.asarray(values, dtype=np.float64)]
 
 
@@ -257,7 +258,7 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
         if payload.get("format") != FORMAT_VERSION:
             raise ModelError(f"{name}: model format {payload.get('format')!r}, expected {FORMAT_VERSION}; "
                              f"retrain it with `python -m marsviz train`")
-        heads = {score: _head_from_dict(payload["heads"][score]) for score in SCORES}
+        heads = {score: head_from_dict(payload["heads"][score]) for score in SCORES}
         model = TerrainModel(descriptor_names=list(payload["descriptor_names"]),
                              mean=np.asarray(payload["mean"], dtype=np.float64),
                              scale=np.asarray(payload["scale"], dtype=np.float64),
@@ -290,7 +291,8 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
     return model
 
 
-def _head_from_dict(payload: dict) -> Head:
+def head_from_dict(payload: dict) -> Head:
+    """A :class:`Head` from its :meth:`Head.as_dict` form (raises ValueError, KeyError or TypeError if malformed)."""
     hidden = payload.get("hidden_weights")
     if payload["kind"] not in ("linear", "mlp") or (payload["kind"] == "mlp") != (hidden is not None):
         raise ValueError(f"unknown head kind {payload['kind']!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from marsviz.errors import ModelError
-from marsviz.terrain.model import Head, _head_from_dict, _rounded
+from marsviz.terrain.model import Head, head_from_dict, rounded_list
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, view_descriptors
 
 #: The model shipped with the package, and its evaluation (the Method page's view table).
@@ -94,7 +94,7 @@ class ViewModel:
     def to_json(self) -> str:
         """The model file's text (stable order and precision: equal models give equal files)."""
         payload = {"format": FORMAT_VERSION, "descriptor_names": list(VIEW_DESCRIPTOR_NAMES),
-                   "mean": _rounded(self.mean), "scale": _rounded(self.scale), "head": self.head.as_dict(),
+                   "mean": rounded_list(self.mean), "scale": rounded_list(self.scale), "head": self.head.as_dict(),
                    "view_of": dict(sorted(self.view_of.items())), "metadata": self.metadata}
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
 
@@ -117,7 +117,7 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
                              "retrain it with `python -m marsviz train-view`")
         model = ViewModel(mean=np.asarray(payload["mean"], dtype=np.float64),
                           scale=np.asarray(payload["scale"], dtype=np.float64),
-                          head=_head_from_dict(payload["head"]), view_of=dict(payload["view_of"]),
+                          head=head_from_dict(payload["head"]), view_of=dict(payload["view_of"]),
                           metadata=dict(payload.get("metadata", {})))
     except ModelError:
         raise

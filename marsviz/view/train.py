@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from marsviz.errors import MarsvizError
 from marsviz.evaluate import LabelsError, roc_auc, source_image_id
-from marsviz.train import _write_atomic, fit_network_head, reliability, standardisation
+from marsviz.train import InlineExecutor, fit_network_head, reliability, standardisation, write_atomic
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -98,11 +99,8 @@ def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
 def describe_views(table: pd.DataFrame, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Descriptors of every image, and of its grayscale copy (the image's own where it is grayscale)."""
-    from marsviz.train import _Inline
-    from concurrent.futures import ProcessPoolExecutor
-
     out = []
-    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
         for done, result in enumerate(pool.map(_describe, list(table["path"]), chunksize=16), start=1):
             out.append(result)
             if progress:
@@ -180,8 +178,8 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
                     "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...]"}
         final = fit_view_model(colour, gray, table, np.ones(len(table), dtype=bool), seed, metadata)
     output.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(output, final.to_json())
-    _write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
+    write_atomic(output, final.to_json())
+    write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
     return summary
 
 
