@@ -342,13 +342,26 @@ def load_model(path: str | Path | None = None) -> TerrainModel:
     return _load_cached(Path(path).expanduser().resolve() if path else model_path())
 
 
+def read_model_text(path: Path, what: str) -> str:
+    """A model or evaluation file's text; a clear :class:`ModelError` naming `what` if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"cannot read {what} {path} ({error})") from None
+
+
+def read_json_file(path: Path, what: str) -> dict:
+    """A JSON file written with a model (its evaluation); :class:`ModelError` if unreadable or not JSON."""
+    text = read_model_text(path, what)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ModelError(f"cannot read {what} {path} ({error})") from None
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: Path) -> TerrainModel:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelError(f"cannot read terrain model {path} ({error})") from None
-    return model_from_json(text, name=str(path))
+    return model_from_json(read_model_text(path, "terrain model"), name=str(path))
 
 
 def load_evaluation(path: str | Path | None = None) -> dict:
@@ -371,8 +384,4 @@ def load_evaluation(path: str | Path | None = None) -> dict:
     ModelError
         If the file is missing or not JSON.
     """
-    path = Path(path or SHIPPED_EVALUATION)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ModelError(f"cannot read terrain evaluation {path} ({error})") from None
+    return read_json_file(Path(path or SHIPPED_EVALUATION), "terrain evaluation")

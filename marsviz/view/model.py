@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from marsviz.errors import ModelError
-from marsviz.terrain.model import Head, head_from_dict, rounded_list
+from marsviz.terrain.model import Head, head_from_dict, read_json_file, read_model_text, rounded_list
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, view_descriptors
 
 #: The model shipped with the package, and its evaluation (the Method page's view table).
@@ -145,11 +145,7 @@ def load_view_model(path: str | Path | None = None) -> ViewModel:
         If the file is missing, unreadable or not a compatible model.
     """
     path = Path(path or SHIPPED_VIEW_MODEL)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelError(f"cannot read view model {path} ({error})") from None
-    return view_model_from_json(text, name=str(path))
+    return view_model_from_json(read_model_text(path, "view model"), name=str(path))
 
 
 def load_view_evaluation(path: str | Path | None = None) -> dict:
@@ -160,11 +156,7 @@ def load_view_evaluation(path: str | Path | None = None) -> dict:
     ModelError
         If the file is missing or not JSON.
     """
-    path = Path(path or SHIPPED_VIEW_EVALUATION)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ModelError(f"cannot read view evaluation {path} ({error})") from None
+    return read_json_file(Path(path or SHIPPED_VIEW_EVALUATION), "view evaluation")
 
 
 def classify_view(image: np.ndarray, model: ViewModel | None = None) -> ViewResult:
