@@ -7,6 +7,7 @@ A thin layer over the library: each command is ``cmd_<name>(args) -> exit status
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -34,6 +35,22 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"{value} is below {minimum}; give {minimum} or more")
         return value
     return parse
+
+
+@contextlib.contextmanager
+def _progress_bar(desc: str, unit: str = "image", show_when_piped: bool = False):
+    """A tqdm bar on stderr, yielding the ``progress(done, total)`` callback the library takes.
+
+    The bar shows position `done` of `total`; unless `show_when_piped`, it is hidden when stderr is not a
+    terminal (tqdm's ``disable=None``).
+    """
+    with tqdm(unit=unit, desc=desc, file=sys.stderr, disable=False if show_when_piped else None) as bar:
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield progress
 
 
 def _folder(text: str) -> Path:
@@ -83,11 +100,8 @@ def cmd_samples(args) -> int:
     from marsviz.samples import load_samples
 
     catalog = _catalog(args)
-    with tqdm(total=None, unit="image", desc="samples", file=sys.stderr) as bar:
-        def progress(done, total, _result):
-            bar.total = total
-            bar.update(1)
-        results = load_samples(catalog, progress)
+    with _progress_bar("samples", show_when_piped=True) as progress:
+        results = load_samples(catalog, lambda done, total, _result: progress(done, total))
     added = sum(r.status == "added" for r in results)
     print(f"{added} added, {len(results) - added} already there; catalog holds {catalog.count()} images")
     return 0
@@ -197,11 +211,7 @@ def cmd_analyze(args) -> int:
         from marsviz.distributed import dask_runner
 
         runner = dask_runner(args.dask)
-    with tqdm(unit="image", desc="analyse", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+    with _progress_bar("analyse", show_when_piped=True) as progress:
         report = reanalyse(_catalog(args), args.workers, progress, runner=runner)
     for image_id, name, reason in report.failed:
         print(f"failed    {_printable(name)} (id {image_id}): {_printable(reason)}", file=sys.stderr)
@@ -228,10 +238,7 @@ def cmd_check(args) -> int:
     from marsviz.integrity import check_catalog
 
     catalog = _catalog(args)
-    with tqdm(unit="image", desc="check", file=sys.stderr, disable=None) as bar:
-        def progress(done, total):
-            bar.total = total
-            bar.update(1)
+    with _progress_bar("check") as progress:
         report = check_catalog(catalog, progress)
     for problem in report.database:
         print(f"database  {_printable(problem)}")
@@ -362,8 +369,8 @@ def cmd_evaluate(args) -> int:
 
     labels = load_labels(args.labels)
     positive = [label.strip() for label in args.positive.split(",") if label.strip()]
-    with tqdm(total=len(labels), desc="scoring", unit="image", disable=None, file=sys.stderr) as bar:
-        scores = score_images(labels, args.image_dir, progress=lambda done, total: bar.update(1))
+    with _progress_bar("scoring") as progress:
+        scores = score_images(labels, args.image_dir, progress=progress)
     trained_on = set(load_model().metadata.get("trained_on", {}).get("source_image_ids", []))
     seen = len(trained_on & set(labels["source"]))
     notes = {}
@@ -423,11 +430,7 @@ def cmd_train(args) -> int:
     from marsviz.evaluate import format_table
     from marsviz.train import SHIPPED_MODEL, train
 
-    with tqdm(desc="describing crops", unit="crop", disable=None, file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.total = total
-            bar.update(1)
-
+    with _progress_bar("describing crops", unit="crop") as progress:
         summary = train(labeled_sets(args.sets), output=args.output, seed=args.seed, resamples=args.resamples,
                         workers=args.workers, progress=progress)
     import pandas as pd
@@ -459,11 +462,7 @@ def cmd_train_view(args) -> int:
     from marsviz.view.model import SHIPPED_VIEW_MODEL
     from marsviz.view.train import train_view
 
-    with tqdm(desc="describing images", unit="image", disable=None, file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.total = total
-            bar.update(1)
-
+    with _progress_bar("describing images") as progress:
         summary = train_view(args.rover, args.orbital, output=args.output, seed=args.seed, workers=args.workers,
                              progress=progress)
     for row in summary["views"]:
