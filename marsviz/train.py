@@ -22,6 +22,7 @@ Same data and seed, same files.  Needs scikit-learn (only here; loading the mode
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -107,7 +108,7 @@ def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CropDescriptors:
-    """Descriptors of labeled crops, as they are and as trained on.
+    """Descriptors of labeled crops, as they are and as trained on, and the untrained features' values.
 
     Attributes
     ----------
@@ -117,16 +118,15 @@ class CropDescriptors:
         (N, K, D): every copy trained on; copy 0 is the crop as it is.
     scaled : dict of float to list of ndarray
         Per factor of :data:`SCALES`, per crop, the (T, D) descriptors of the rescaled crop's scored tiles.
+    untrained : DataFrame
+        The registry's other (untrained) features on each crop as it is, one column each, for the
+        evaluation table.
     """
 
     as_is: np.ndarray
     training: np.ndarray
     scaled: dict
-
-    def subset(self, rows: np.ndarray) -> "CropDescriptors":
-        """The descriptors of the crops at `rows` (indices)."""
-        return CropDescriptors(self.as_is[rows], self.training[rows],
-                               {f: [tiles[i] for i in rows] for f, tiles in self.scaled.items()})
+    untrained: pd.DataFrame
 
 
 def _scored_tiles(image: np.ndarray) -> np.ndarray:
@@ -136,18 +136,26 @@ def _scored_tiles(image: np.ndarray) -> np.ndarray:
     return tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
 
 
-def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _untrained_features() -> dict:
+    from marsviz.features import REGISTRY
+
+    return {name: f for name, f in REGISTRY.items() if name not in SCORES}
+
+
+def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[str, float]]:
     from marsviz.decode import load_image
 
     pixels = load_image(path).pixels
     copies = [_scored_tiles(copy).mean(axis=0) for copy in dihedral_copies(pixels)[:DIHEDRAL_COPIES]]
     scaled = [_scored_tiles(rescaled(pixels, factor)) for factor in SCALES]
-    return copies[0], np.vstack(copies + scaled), scaled
+    untrained = {name: feature.function(pixels).value for name, feature in _untrained_features().items()}
+    return copies[0], np.vstack(copies + scaled), scaled, untrained
 
 
 def describe_crops(labels: pd.DataFrame, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None) -> CropDescriptors:
-    """Decode every labeled crop and describe it, and its training copies, as the features do.
+    """Decode every labeled crop once: describe it and its training copies as the features do, and compute the
+    untrained features on it.
 
     Parameters
     ----------
@@ -175,11 +183,12 @@ def describe_crops(labels: pd.DataFrame, workers: int = 1,
             results.append(result)
             if progress:
                 progress(done, len(paths))
-    width = max(rows.shape[0] for _, rows, _ in results)
+    width = max(rows.shape[0] for _, rows, _, _ in results)
     training = np.stack([np.vstack([rows, np.repeat(rows[-1:], width - rows.shape[0], axis=0)])
-                         for _, rows, _ in results])
+                         for _, rows, _, _ in results])
     scaled = {factor: [r[2][k] for r in results] for k, factor in enumerate(SCALES)}
-    return CropDescriptors(np.stack([r[0] for r in results]), training, scaled)
+    untrained = pd.DataFrame([r[3] for r in results], columns=list(_untrained_features()))
+    return CropDescriptors(np.stack([r[0] for r in results]), training, scaled, untrained)
 
 
 class InlineExecutor:
@@ -194,19 +203,6 @@ class InlineExecutor:
     @staticmethod
     def map(function, items, chunksize=1):
         return map(function, items)
-
-
-def untrained_values(labels: pd.DataFrame) -> pd.DataFrame:
-    """The registry's untrained features on each crop as it is, one column each, for the evaluation table."""
-    from marsviz.decode import load_image
-    from marsviz.features import REGISTRY
-
-    others = {name: f for name, f in REGISTRY.items() if name not in SCORES}
-    rows = []
-    for path in labels["path"]:
-        pixels = load_image(path).pixels
-        rows.append({name: feature.function(pixels).value for name, feature in others.items()})
-    return pd.DataFrame(rows, columns=list(others))
 
 
 def load_sets(sets: Sequence[tuple[str | Path, str | Path]]) -> pd.DataFrame:
@@ -239,7 +235,8 @@ def load_sets(sets: Sequence[tuple[str | Path, str | Path]]) -> pd.DataFrame:
     return table
 
 
-def _require_sklearn():
+def require_sklearn():
+    """Raise a clear :class:`MarsvizError` if scikit-learn (needed only for training) is not installed."""
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -324,15 +321,15 @@ def fit_model(descriptors: np.ndarray, classes: np.ndarray, c: float = C, alpha:
     over rows, so K nearly identical copies of each crop would weaken it K-fold; C is divided and alpha
     multiplied by K so that a value means the same with and without copies.
     """
-    _require_sklearn()
+    require_sklearn()
     rows, row_classes, copies = _training_rows(descriptors, classes)
     mean, scale = standardisation(rows)
     z = (rows - mean) / scale
     calibration = calibration or {}
     heads = {"ice_terrain_score": fit_linear_head(z, row_classes, c / copies),
              "landmark_score": fit_network_head(z, row_classes, alpha * copies, seed)}
-    heads = {score: Head(head.classes, head.coef, head.intercept, head.hidden_weights, head.hidden_bias,
-                         calibration.get(score, (1.0, 0.0))) for score, head in heads.items()}
+    heads = {score: dataclasses.replace(head, calibration=calibration.get(score, (1.0, 0.0)))
+             for score, head in heads.items()}
     return TerrainModel(descriptor_names=list(DESCRIPTOR_NAMES), mean=mean, scale=scale, heads=heads,
                         metadata=metadata or {})
 
@@ -406,7 +403,7 @@ def cross_validated_scores(crops: CropDescriptors, classes: np.ndarray, groups: 
     folds : ndarray
         The fold of each crop (:func:`ice_source_folds`).
     """
-    _require_sklearn()
+    require_sklearn()
     folds = ice_source_folds(classes, groups, seed)
     scales = (1.0, *SCALES)
     scores = {f: pd.DataFrame(np.nan, index=range(len(classes)), columns=list(SCORES)) for f in scales}
@@ -500,7 +497,7 @@ def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | No
     dict
         The evaluation summary (also written as JSON).
     """
-    _require_sklearn()
+    require_sklearn()
     from threadpoolctl import threadpool_limits
 
     # Many small fits: BLAS threads only contend (several times slower on a busy machine), so use one.
@@ -523,7 +520,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress) 
 
     raw, folds = cross_validated_scores(crops, classes, groups, seed)
     held_out = cross_fitted_calibration(raw, classes, folds)
-    untrained = untrained_values(labels)
+    untrained = crops.untrained
     scores = pd.concat([held_out[1.0], untrained], axis=1)
     notes = {name: "held-out source images, calibrated" for name in SCORES}
     notes.update({name: "untrained: all crops" for name in untrained.columns})

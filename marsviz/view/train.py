@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from marsviz.errors import MarsvizError
 from marsviz.evaluate import LabelsError, roc_auc, source_image_id
-from marsviz.train import InlineExecutor, fit_network_head, reliability, standardisation, write_atomic
+from marsviz.train import (InlineExecutor, fit_network_head, reliability, require_sklearn, standardisation,
+                           write_atomic)
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -146,10 +146,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     dict
         The evaluation summary.
     """
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise MarsvizError("training needs scikit-learn: pip install scikit-learn") from None
+    require_sklearn()
     from threadpoolctl import threadpool_limits
 
     output = Path(output) if output else SHIPPED_VIEW_MODEL
