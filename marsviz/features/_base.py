@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -75,18 +76,20 @@ class Feature:
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
     validated_views: tuple[str, ...] | None = None
 
+    def not_validated_on(self, view: str | None) -> bool:
+        """Whether `view` is known and not among the views this feature was validated on."""
+        return view is not None and self.validated_views is not None and view not in self.validated_views
+
     def applies_to(self, is_color: bool, view: str | None = None) -> bool:
         """Whether this feature means anything on a colour (True) or grayscale (False) image of `view`.
 
         An image whose view is unknown (None) is not excluded by view.
         """
-        if view is not None and self.validated_views is not None and view not in self.validated_views:
-            return False
-        return is_color or not self.colour_only
+        return not self.not_validated_on(view) and (is_color or not self.colour_only)
 
     def why_not_applied(self, is_color: bool, view: str | None = None) -> str:
         """Why the feature does not apply to such an image, in a sentence; empty if it does."""
-        if view is not None and self.validated_views is not None and view not in self.validated_views:
+        if self.not_validated_on(view):
             return (f"{self.label} was validated only on {' and '.join(self.validated_views)} images; this image "
                     f"looks like a {view} view, where it was never validated, so the composite leaves it out.")
         if not is_color and self.colour_only:
@@ -115,6 +118,21 @@ def check_image(image: np.ndarray) -> np.ndarray:
     if not np.issubdtype(image.dtype, np.floating):
         raise ValueError(f"expected a float image in [0, 1], got dtype {image.dtype}")
     return image
+
+
+def enlarged(image: np.ndarray, min_side: int) -> tuple[np.ndarray, int]:
+    """`image` enlarged by pixel repetition so that its short side is at least `min_side`, and the factor.
+
+    Examples
+    --------
+    >>> big, factor = enlarged(np.zeros((10, 40)), 32)
+    >>> big.shape, factor
+    ((40, 160), 4)
+    """
+    factor = max(1, math.ceil(min_side / min(image.shape[:2])))
+    if factor > 1:
+        image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    return image, factor
 
 
 def luminance(image: np.ndarray) -> np.ndarray:

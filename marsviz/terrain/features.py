@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from marsviz import config
-from marsviz.features._base import Feature, FeatureResult, check_image, luminance
+from marsviz.features._base import Feature, FeatureResult, check_image, enlarged, luminance
 from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
                                          fill_nodata, half_resolution, tile_grid, tile_stack)
 from marsviz.terrain.model import SCORES, TerrainModel, load_model, model_fingerprint
@@ -65,11 +65,8 @@ def image_descriptors(image: np.ndarray) -> TileDescriptors:
     TileDescriptors
     """
     gray = luminance(check_image(image))
-    height, width = gray.shape
     # Tiny images are enlarged (pixel repetition) so that a tile at half resolution is big enough to describe.
-    factor = max(1, math.ceil(2 * MIN_TILE_SIDE / min(height, width)))
-    if factor > 1:
-        gray = np.repeat(np.repeat(gray, factor, axis=0), factor, axis=1)
+    gray, factor = enlarged(gray, 2 * MIN_TILE_SIDE)
     # Snapped to the levels a 2x2 mean of 8-bit pixels can take, so float rounding (luminance of an RGB
     # frame with equal channels, say) cannot flip the ties that LBP codes compare.
     half = np.rint(half_resolution(gray) * 1020.0) / np.float32(1020.0)

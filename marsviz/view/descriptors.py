@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marsviz.features._base import check_image, luminance
+from marsviz.features._base import check_image, enlarged, luminance
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES, describe_tiles, half_resolution
 
 #: Long side, in pixels, of the reduced image the descriptors are computed on.
@@ -158,9 +158,7 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
     """
     image = check_image(image)
     # Tiny images are enlarged (pixel repetition) so that the frame can be described at all.
-    factor = max(1, int(np.ceil(MIN_SIDE / min(image.shape[:2]))))
-    if factor > 1:
-        image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    image, _ = enlarged(image, MIN_SIDE)
     small = reduced(image)
     # Snapped to 1/1020 steps, so float rounding (the luminance of an RGB frame with equal channels) cannot
     # flip the ties that texture codes compare.
