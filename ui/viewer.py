@@ -108,10 +108,9 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     st.markdown(_view_line(row))
     st.markdown("**Features**")
     st.dataframe(_feature_table(row, weights), hide_index=True, width="stretch")
-    for name in REGISTRY:
-        reason = REGISTRY[name].why_not_applied(bool(row["is_color"]), row.get("view"))
-        if reason and REGISTRY[name].validated_views is not None:
-            st.caption(reason)
+    for feature in REGISTRY.values():
+        if feature.not_validated_on(row.get("view")):
+            st.caption(feature.why_not_applied(bool(row["is_color"]), row.get("view")))
     reasons = _outlier_reasons(image_id)
     if reasons:
         st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
