@@ -166,10 +166,11 @@ def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
                 values.loc[grayscale, name] = np.nan
     if "view" in frame:
         views = frame["view"]
+        known = views.dropna().unique()
         for name in names:
-            validated = REGISTRY[name].validated_views
-            if validated is not None:
-                values.loc[views.notna() & ~views.isin(validated), name] = np.nan
+            outside = [view for view in known if REGISTRY[name].not_validated_on(view)]
+            if outside:
+                values.loc[views.isin(outside), name] = np.nan
     return values
 
 
