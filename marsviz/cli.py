@@ -115,19 +115,31 @@ def _add_rank_parser(subparsers):
                              "all for csv and json)")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table",
                         help="table for people (default); csv or json for machines")
+    _add_preset_argument(parser)
     parser.set_defaults(func=cmd_rank)
+
+
+def _add_preset_argument(parser) -> None:
+    from marsviz.presets import DEFAULT_PRESET, PRESETS
+
+    parser.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET,
+                        help=f"composite weights (default {DEFAULT_PRESET}; the Method page explains each)")
 
 
 #: Rows `rank` prints as a table unless told otherwise; machine formats get every row.
 TABLE_TOP = 10
 
 
-def ranking_records(catalog, top: int = 0) -> list[dict]:
-    """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, features."""
-    from marsviz.features import REGISTRY
-    from marsviz.scoring import ranked
+def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[dict]:
+    """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, features.
 
-    table = ranked(catalog.frame(include_synthetic=True))
+    `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
+    """
+    from marsviz.features import REGISTRY
+    from marsviz.presets import DEFAULT_PRESET
+    from marsviz.scoring import ranked, weights_of_preset
+
+    table = ranked(catalog.frame(include_synthetic=True), weights_of_preset(preset or DEFAULT_PRESET))
     if top:
         table = table.head(top)
     columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
@@ -145,7 +157,7 @@ def cmd_rank(args) -> int:
     from marsviz.features import REGISTRY
 
     top = args.top if args.top is not None else (TABLE_TOP if args.format == "table" else 0)
-    records = ranking_records(_catalog(args), top)
+    records = ranking_records(_catalog(args), top, args.preset)
     if args.format == "json":
         print(json.dumps(records, indent=2))
     elif args.format == "csv":
@@ -169,17 +181,18 @@ def cmd_rank(args) -> int:
 def _add_export_parser(subparsers):
     parser = subparsers.add_parser("export", help="write the ranked catalog to CSV or Parquet")
     parser.add_argument("file", type=Path, help="FILE.csv or FILE.parquet")
+    _add_preset_argument(parser)
     parser.set_defaults(func=cmd_export)
 
 
 def cmd_export(args) -> int:
     """Write the whole ranked catalog to CSV or Parquet (chosen by the file extension)."""
-    from marsviz.scoring import ranked
+    from marsviz.scoring import ranked, weights_of_preset
 
     suffix = args.file.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise MarsvizError(f"cannot export to {args.file.name}: use a .csv or .parquet file name")
-    table = ranked(_catalog(args).frame())
+    table = ranked(_catalog(args).frame(), weights_of_preset(args.preset))
     try:
         if suffix == ".csv":
             table.to_csv(args.file, index=False)
@@ -402,6 +415,8 @@ def _add_train_parser(subparsers):
     parser.add_argument("--resamples", type=_count(1), default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--workers", type=_count(1), default=1,
                         help="processes describing crops (default 1; the model does not depend on it)")
+    parser.add_argument("--scores-output", type=Path, default=None, metavar="FILE.csv",
+                        help="also write every crop's held-out values (per scale) to this CSV")
     parser.set_defaults(func=cmd_train)
 
 
@@ -432,10 +447,13 @@ def cmd_train(args) -> int:
 
     with _progress_bar("describing crops", unit="crop") as progress:
         summary = train(labeled_sets(args.sets), output=args.output, seed=args.seed, resamples=args.resamples,
-                        workers=args.workers, progress=progress)
+                        workers=args.workers, progress=progress, scores_output=args.scores_output)
     import pandas as pd
 
     print(format_table(pd.DataFrame(summary["rows"]).fillna(float("nan"))))
+    for row in summary["presets"]:
+        print(f"preset {row['preset']:<16} {row['task']:<12} ROC AUC {row['auc']:.3f} "
+              f"[{row['auc_low']:.3f}, {row['auc_high']:.3f}]  avg precision {row['average_precision']:.3f}")
     output = args.output or SHIPPED_MODEL
     print(f"wrote {output} and {output.with_name('evaluation.json')}", file=sys.stderr)
     return 0
@@ -468,7 +486,10 @@ def cmd_train_view(args) -> int:
     for row in summary["views"]:
         rate = "n/a" if row["correct"] is None else f"{row['correct']:.3f}"
         print(f"{row['view']:9s} {row['n']:6d} held out, called right {rate}  {row['called']}")
-    print(f"terrain vs hardware ROC AUC {summary['terrain_vs_hardware_auc']:.3f}")
+    print(f"terrain vs hardware ROC AUC {summary['terrain_vs_hardware_auc']:.3f} (view model)")
+    for row in summary["presets"]:
+        print(f"preset {row['preset']:<16} terrain vs hardware ROC AUC {row['auc']:.3f} "
+              f"[{row['auc_low']:.3f}, {row['auc_high']:.3f}]")
     output = args.output or SHIPPED_VIEW_MODEL
     print(f"wrote {output} and {output.with_name('view_evaluation.json')}", file=sys.stderr)
     return 0

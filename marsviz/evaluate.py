@@ -321,3 +321,56 @@ def render(table: pd.DataFrame, fmt: str) -> str:
                     for key, value in row.items()} for row in table.to_dict(orient="records")]
         return json.dumps(records, indent=1) + "\n"
     raise ValueError(f"unknown format {fmt!r}; expected table, csv or json")
+
+
+def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.ndarray], groups: np.ndarray,
+                      resamples: int = 1000, seed: int = 0) -> list[dict]:
+    """How well each composite preset ranks each task's positives above the rest, as the app would rank them.
+
+    Parameters
+    ----------
+    frames : dict of float to DataFrame
+        Per scale factor (1.0 for the images as they are), one row per image with the feature columns the
+        catalog holds (held-out values for trained scores), ``view`` and ``is_color``; the composite is
+        computed by :func:`marsviz.scoring.applicable_values` and :func:`marsviz.scoring.composite_score`,
+        so a score a view was not validated on drops out as it does in the app.
+    targets : dict of str to ndarray
+        Task name to boolean targets, rows aligned with the frames.
+    groups : ndarray
+        Group (source image or sol) of each row, resampled by the bootstrap.
+    resamples, seed : int, optional
+        Bootstrap resamples and seed.
+
+    Returns
+    -------
+    list of dict
+        Per preset and task: ``preset``, its non-zero ``weights``, ``task``, ``auc`` with ``auc_low`` and ``auc_high`` (95% bootstrap
+        interval), ``average_precision``, ``n_positive``, ``n_negative``, and ``auc_at_scale`` (scale factor as
+        text to ROC AUC; empty when only 1.0 is given).  An image with no composite (every weighted feature
+        missing) ranks last.
+    """
+    from marsviz.presets import PRESETS
+    from marsviz.scoring import applicable_values, composite_score, factor_names, weights_of_preset
+
+    rows = []
+    for name in PRESETS:
+        weights = weights_of_preset(name)
+        composite = {factor: np.nan_to_num(composite_score(applicable_values(frame), weights, factor_names())
+                                           .to_numpy(dtype=float), nan=-1.0)
+                     for factor, frame in frames.items()}
+        for task, y in targets.items():
+            y = np.asarray(y, dtype=bool)
+            values = composite[1.0]
+            low, high = grouped_bootstrap(y, values, groups, roc_auc, resamples, seed)
+            rows.append({"preset": name, "weights": {k: w for k, w in weights.items() if w}, "task": task,
+                         "auc": _rounded(roc_auc(y, values)),
+                         "auc_low": _rounded(low), "auc_high": _rounded(high),
+                         "average_precision": _rounded(average_precision(y, values)),
+                         "n_positive": int(y.sum()), "n_negative": int((~y).sum()),
+                         "auc_at_scale": {f"{factor:g}": _rounded(roc_auc(y, scores))
+                                          for factor, scores in composite.items() if factor != 1.0}})
+    return rows
+
+
+def _rounded(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), 6)

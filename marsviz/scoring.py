@@ -7,11 +7,13 @@ nothing here reads files.
 from __future__ import annotations
 
 import warnings
+from typing import Collection
 
 import numpy as np
 import pandas as pd
 
 from marsviz.features import REGISTRY
+from marsviz.presets import DEFAULT_PRESET, preset_weights
 
 #: Modified z-score above which an image is called an outlier (Iglewicz and Hoaglin, 1993).
 OUTLIER_THRESHOLD = 3.5
@@ -22,12 +24,22 @@ MEAN_AD_TO_SD = 1.2533
 
 
 def default_weights() -> dict[str, float]:
-    """Each registered feature's default weight in the composite score."""
-    return {name: feature.default_weight for name, feature in REGISTRY.items()}
+    """Each registered feature's weight in the default preset (:data:`marsviz.presets.DEFAULT_PRESET`)."""
+    return preset_weights(DEFAULT_PRESET, REGISTRY)
 
 
-def composite_score(values: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
-    """Weighted mean of the feature columns, in [0, 1].
+def weights_of_preset(name: str) -> dict[str, float]:
+    """Each registered feature's weight in preset `name` (see :mod:`marsviz.presets`)."""
+    return preset_weights(name, REGISTRY)
+
+
+def factor_names() -> list[str]:
+    """The registered features the composite multiplies by (:attr:`Feature.multiplies`)."""
+    return [name for name, feature in REGISTRY.items() if feature.multiplies]
+
+
+def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str] = ()) -> pd.Series:
+    """Weighted mean of the feature columns, times each factor column raised to its weight; in [0, 1].
 
     Parameters
     ----------
@@ -36,15 +48,20 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float]) -> pd.Serie
     weights : dict of str to float
         Non-negative weights; features with weight 0 (or missing) do not count.  A missing feature
         value (NaN) drops out of that image's mean instead of counting as 0.
+    factors : collection of str, optional
+        Columns that multiply the mean instead of joining it: probabilities that the image is of a kind the
+        question is about at all (:func:`factor_names`).  A factor with weight ``w`` multiplies by
+        ``value ** w`` (weight 0: no effect; 1: the probability itself; 2: it counts twice); a missing
+        factor value multiplies by 1.
 
     Returns
     -------
     Series
-        The score per row; NaN where no weighted feature has a value, or all weights are 0.
+        The score per row; NaN where no weighted (non-factor) feature has a value, or all their weights are 0.
     """
-    names = [n for n, w in weights.items() if w > 0 and n in values]
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must not be negative")
+    names = [n for n, w in weights.items() if w > 0 and n in values and n not in factors]
     if not names:
         return pd.Series(np.nan, index=values.index)
     matrix = values[names].to_numpy(dtype=float)
@@ -53,14 +70,35 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float]) -> pd.Serie
     total = (np.where(present, matrix, 0.0) * w).sum(axis=1)
     norm = (present * w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.Series(np.where(norm > 0, total / norm, np.nan), index=values.index)
+        mean = np.where(norm > 0, total / norm, np.nan)
+    return pd.Series(mean * _factor(values, weights, factors), index=values.index)
 
 
-def contributions(row: pd.Series, weights: dict[str, float]) -> dict[str, float]:
-    """How many score points each feature adds to one image's composite score (they sum to the score)."""
-    names = [n for n, w in weights.items() if w > 0 and pd.notna(row.get(n))]
+def _factor(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str]) -> np.ndarray:
+    product = np.ones(len(values))
+    for name in factors:
+        if weights.get(name, 0) > 0 and name in values:
+            column = np.clip(values[name].to_numpy(dtype=float), 0.0, 1.0)
+            product *= np.where(np.isnan(column), 1.0, column ** weights[name])
+    return product
+
+
+def contributions(row: pd.Series, weights: dict[str, float], factors: Collection[str] = ()) -> dict[str, float]:
+    """How many score points each averaged feature adds to one image's composite score.
+
+    They sum to the score: each feature's share of the weighted mean, times the factors (see
+    :func:`composite_score`; factors themselves get no entry, :func:`factor_of` gives their product).
+    """
+    names = [n for n, w in weights.items() if w > 0 and n not in factors and pd.notna(row.get(n))]
     norm = sum(weights[n] for n in names)
-    return {n: (weights[n] * float(row[n]) / norm if norm else 0.0) for n in names}
+    factor = factor_of(row, weights, factors)
+    return {n: (factor * weights[n] * float(row[n]) / norm if norm else 0.0) for n in names}
+
+
+def factor_of(row: pd.Series, weights: dict[str, float], factors: Collection[str]) -> float:
+    """The product one image's composite is multiplied by (1 when no factor has a weight or a value)."""
+    present = [n for n in factors if n in row.index]
+    return float(_factor(row[present].to_frame().T, weights, present)[0]) if present else 1.0
 
 
 def robust_z(matrix: np.ndarray) -> np.ndarray:
@@ -187,7 +225,7 @@ def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.D
     weights = weights or default_weights()
     out = frame.copy()
     values = applicable_values(out)
-    out["score"] = composite_score(values, weights)
+    out["score"] = composite_score(values, weights, factor_names())
     score, _ = outlier_scores(values.to_numpy(dtype=float))
     out["outlier_score"] = score
     out["outlier"] = score > OUTLIER_THRESHOLD

@@ -35,7 +35,7 @@ import pandas as pd
 
 from marsviz.errors import MarsvizError
 from marsviz.evaluate import (ICE_LABELS, TARGETS, LabelsError, average_precision, evaluate_scores, load_labels,
-                              roc_auc)
+                              preset_evaluation, roc_auc)
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated
 
@@ -118,15 +118,15 @@ class CropDescriptors:
         (N, K, D): every copy trained on; copy 0 is the crop as it is.
     scaled : dict of float to list of ndarray
         Per factor of :data:`SCALES`, per crop, the (T, D) descriptors of the rescaled crop's scored tiles.
-    untrained : DataFrame
-        The registry's other (untrained) features on each crop as it is, one column each, for the
-        evaluation table.
+    untrained : dict of float to DataFrame
+        Per scale (1.0 and each of :data:`SCALES`), the registry's other (untrained) features on each crop, one
+        column each, with the columns ``view``, ``view_confidence`` and ``is_color`` the composite needs.
     """
 
     as_is: np.ndarray
     training: np.ndarray
     scaled: dict
-    untrained: pd.DataFrame
+    untrained: dict
 
 
 def _scored_tiles(image: np.ndarray) -> np.ndarray:
@@ -137,18 +137,33 @@ def _scored_tiles(image: np.ndarray) -> np.ndarray:
 
 
 def _untrained_features() -> dict:
+    """The registry's features this trainer does not fit: the seed's measurements and the view model's score."""
     from marsviz.features import REGISTRY
 
     return {name: f for name, f in REGISTRY.items() if name not in SCORES}
 
 
-def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[str, float]]:
+def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None]:
+    """The untrained features' values on `pixels`, with what the composite needs beside them (view, colour)."""
+    from marsviz.features import ANNOTATIONS
+
+    values: dict[str, float | str | bool | None] = {"is_color": pixels.ndim == 3}
+    for name, feature in _untrained_features().items():
+        result = feature.function(pixels)
+        values[name] = result.value
+        values.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
+    return values
+
+
+def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[float, dict]]:
     from marsviz.decode import load_image
 
     pixels = load_image(path).pixels
     copies = [_scored_tiles(copy).mean(axis=0) for copy in dihedral_copies(pixels)[:DIHEDRAL_COPIES]]
-    scaled = [_scored_tiles(rescaled(pixels, factor)) for factor in SCALES]
-    untrained = {name: feature.function(pixels).value for name, feature in _untrained_features().items()}
+    shrunk_and_enlarged = [rescaled(pixels, factor) for factor in SCALES]
+    scaled = [_scored_tiles(image) for image in shrunk_and_enlarged]
+    untrained = {1.0: _untrained_values(pixels)}
+    untrained.update({factor: _untrained_values(image) for factor, image in zip(SCALES, shrunk_and_enlarged)})
     return copies[0], np.vstack(copies + scaled), scaled, untrained
 
 
@@ -187,7 +202,7 @@ def describe_crops(labels: pd.DataFrame, workers: int = 1,
     training = np.stack([np.vstack([rows, np.repeat(rows[-1:], width - rows.shape[0], axis=0)])
                          for _, rows, _, _ in results])
     scaled = {factor: [r[2][k] for r in results] for k, factor in enumerate(SCALES)}
-    untrained = pd.DataFrame([r[3] for r in results], columns=list(_untrained_features()))
+    untrained = {factor: pd.DataFrame([r[3][factor] for r in results]) for factor in (1.0, *SCALES)}
     return CropDescriptors(np.stack([r[0] for r in results]), training, scaled, untrained)
 
 
@@ -472,7 +487,8 @@ def reliability(target: np.ndarray, probability: np.ndarray, bins: int = RELIABI
 
 def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | None = None,
           evaluation_output: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
-          workers: int = 1, progress: Callable[[int, int], None] | None = None) -> dict:
+          workers: int = 1, progress: Callable[[int, int], None] | None = None,
+          scores_output: str | Path | None = None) -> dict:
     """Describe the crops, cross-validate, calibrate, fit the final model and write it with its evaluation.
 
     Parameters
@@ -491,6 +507,10 @@ def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | No
         Processes describing crops.
     progress : callable, optional
         ``progress(done, total)`` while describing crops.
+    scores_output : path, optional
+        CSV to write every crop's held-out values to (one row per crop and scale: ``file``, ``source``,
+        ``class``, ``scale``, the feature columns, ``view``, ``is_color``), to measure other composites
+        without training again.
 
     Returns
     -------
@@ -502,10 +522,10 @@ def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | No
 
     # Many small fits: BLAS threads only contend (several times slower on a busy machine), so use one.
     with threadpool_limits(limits=1):
-        return _train(sets, output, evaluation_output, seed, resamples, workers, progress)
+        return _train(sets, output, evaluation_output, seed, resamples, workers, progress, scores_output)
 
 
-def _train(sets, output, evaluation_output, seed, resamples, workers, progress) -> dict:
+def _train(sets, output, evaluation_output, seed, resamples, workers, progress, scores_output) -> dict:
     output = Path(output) if output else SHIPPED_MODEL
     evaluation_output = Path(evaluation_output) if evaluation_output else output.with_name("evaluation.json")
     labels = load_sets(sets)
@@ -520,11 +540,16 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress) 
 
     raw, folds = cross_validated_scores(crops, classes, groups, seed)
     held_out = cross_fitted_calibration(raw, classes, folds)
-    untrained = crops.untrained
-    scores = pd.concat([held_out[1.0], untrained], axis=1)
+    untrained = list(_untrained_features())
+    scores = pd.concat([held_out[1.0], crops.untrained[1.0][untrained]], axis=1)
     notes = {name: "held-out source images, calibrated" for name in SCORES}
-    notes.update({name: "untrained: all crops" for name in untrained.columns})
+    notes.update({name: "untrained: all crops" for name in untrained})
+    notes.update({name: "in-sample: the view model was fitted on these crops" for name in untrained
+                  if _untrained_features()[name].multiplies})
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
+    composite = {factor: pd.concat([held_out[factor], crops.untrained[factor]], axis=1) for factor in held_out}
+    if scores_output:
+        _write_scores(Path(scores_output), labels, classes, composite)
 
     targets = score_targets(classes)
     calibration = {score: fit_calibration(raw[1.0][score], targets[score]) for score in SCORES}
@@ -569,11 +594,21 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress) 
         "scales": _scale_rows(held_out, targets),
         "reliability": {score: reliability(targets[score], held_out[1.0][score]) for score in SCORES},
         "landmark_by_class": _landmark_by_class(held_out[1.0]["landmark_score"].to_numpy(), classes),
+        "presets": preset_evaluation(composite, {"ice_terrain": targets["ice_terrain_score"],
+                                                 "landmark": targets["landmark_score"]}, groups, resamples, seed),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, model.to_json())
     write_atomic(evaluation_output, json.dumps(summary, indent=1, sort_keys=False) + "\n")
     return summary
+
+
+def _write_scores(path: Path, labels: pd.DataFrame, classes: np.ndarray, frames: dict[float, pd.DataFrame]) -> None:
+    keys = pd.DataFrame({"file": labels["file"].to_numpy(), "source": labels["source"].to_numpy(), "class": classes})
+    table = pd.concat([pd.concat([keys, frame.reset_index(drop=True)], axis=1).assign(scale=factor)
+                       for factor, frame in frames.items()], ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, table.to_csv(index=False, float_format="%.6g"))
 
 
 def _tile_side() -> int:

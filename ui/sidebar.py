@@ -5,21 +5,42 @@ from __future__ import annotations
 import streamlit as st
 
 from marsviz.features import REGISTRY
-from marsviz.scoring import default_weights
+from marsviz.presets import DEFAULT_PRESET, PRESETS
+from marsviz.scoring import weights_of_preset
+
+PRESET_KEY = "preset"
+
+
+def _slider_key(name: str) -> str:
+    return f"weight_{name}"
+
+
+def _apply_preset() -> None:
+    for name, value in weights_of_preset(st.session_state.get(PRESET_KEY, DEFAULT_PRESET)).items():
+        st.session_state[_slider_key(name)] = float(value)
 
 
 def weights() -> dict[str, float]:
-    """Sliders for the composite score's weights; returns the current weights by feature name."""
+    """A preset choice and sliders for the composite score's weights; returns the current weights by feature name.
+
+    Choosing a preset sets the sliders to its weights; "Reset weights" sets them back to the chosen preset's.
+    """
     st.sidebar.subheader("Score weights")
-    defaults = default_weights()
-    if st.sidebar.button("Reset weights", key="reset_weights"):
-        for name, value in defaults.items():
-            st.session_state[f"weight_{name}"] = float(value)
+    name = st.sidebar.selectbox("Preset", list(PRESETS), format_func=lambda key: PRESETS[key].label,
+                                key=PRESET_KEY, on_change=_apply_preset, help=PRESETS[DEFAULT_PRESET].question)
+    st.sidebar.caption(PRESETS[name].question)
+    defaults = weights_of_preset(name)
+    st.sidebar.button("Reset weights", key="reset_weights", on_click=_apply_preset)
     chosen = {}
-    for name, feature in REGISTRY.items():
-        chosen[name] = st.sidebar.slider(feature.label, 0.0, 3.0, float(defaults[name]), 0.1,
-                                         key=f"weight_{name}", help=feature.measures)
-    if not any(chosen.values()):
+    for feature_name, feature in REGISTRY.items():
+        help_text = feature.measures
+        if feature.multiplies:
+            help_text += " The score is multiplied by this probability raised to the weight (0: not used)."
+        chosen[feature_name] = st.sidebar.slider(feature.label, 0.0, 3.0, float(defaults[feature_name]), 0.1,
+                                                 key=_slider_key(feature_name), help=help_text)
+    if chosen != defaults:
+        st.sidebar.caption(f"Weights changed from the {PRESETS[name].label} preset.")
+    if not any(w for n, w in chosen.items() if not REGISTRY[n].multiplies):
         st.sidebar.warning("All weights are 0: no composite score can be computed.")
     return chosen
 
@@ -30,6 +51,6 @@ def weights_key(chosen: dict[str, float]) -> tuple[tuple[str, float], ...]:
 
 
 def current_weights() -> dict[str, float]:
-    """The weights the sidebar sliders hold now (defaults before they are first drawn)."""
-    defaults = default_weights()
-    return {name: float(st.session_state.get(f"weight_{name}", defaults[name])) for name in REGISTRY}
+    """The weights the sidebar sliders hold now (the chosen preset's before they are first drawn)."""
+    defaults = weights_of_preset(st.session_state.get(PRESET_KEY, DEFAULT_PRESET))
+    return {name: float(st.session_state.get(_slider_key(name), defaults[name])) for name in REGISTRY}

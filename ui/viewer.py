@@ -144,13 +144,23 @@ def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
     values = pd.Series({name: row.get(name) for name in REGISTRY})
     applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"]), row.get("view")) for name in REGISTRY}
     usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
-    share = scoring.contributions(usable, weights)
+    factors = scoring.factor_names()
+    share = scoring.contributions(usable, weights, factors)
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
         "value": [_number(values[n]) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
         "weight": [f"{weights.get(n, 0.0):.1f}" for n in REGISTRY],
-        "adds to score": [_number(share[n]) if n in share else "-" for n in REGISTRY],
+        "adds to score": [_share(n, usable, weights, share, factors) for n in REGISTRY],
     })
+
+
+def _share(name: str, usable: pd.Series, weights: dict[str, float], share: dict[str, float], factors) -> str:
+    """Score points a feature adds, or for a factor what it multiplies the score by."""
+    if name not in factors:
+        return _number(share[name]) if name in share else "-"
+    if not weights.get(name) or pd.isna(usable[name]):
+        return "-"
+    return f"x {scoring.factor_of(usable, {name: weights[name]}, [name]):.3f}"
 
 
 def _number(value) -> str:

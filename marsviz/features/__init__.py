@@ -29,7 +29,7 @@ _FEATURES = [
             "ground; some are linked to volatiles (water or CO2 ice).",
         limits="Shadows, black space around a planet and no-data borders count as dark too. Relative to the "
                "frame, so a uniformly dark frame scores low.",
-        overlay_colour=(40, 120, 255), default_weight=0.5, group=seed_features),
+        overlay_colour=(40, 120, 255), group=seed_features),
     Feature(
         name="edge_ratio", label="Edges", function=edge_ratio, version="2",
         measures="The fraction of the frame lying on sharp intensity boundaries.",
@@ -39,7 +39,7 @@ _FEATURES = [
             "plains produce few.",
         limits="Depends on resolution and noise: rover close-ups and stretched or noisy frames score high for "
                "reasons unrelated to geology; compression blocks add edges.",
-        overlay_colour=(255, 230, 0), default_weight=0.5, group=seed_features),
+        overlay_colour=(255, 230, 0), group=seed_features),
     Feature(
         name="colour_variation", label="Colour variation", function=colour_variation, version="2",
         measures="The fraction of a colour frame whose colour departs from the frame's dominant colour.",
@@ -49,7 +49,7 @@ _FEATURES = [
             "hydrated minerals in enhanced colour) are worth a look.",
         limits="Only meaningful in colour; false-colour and enhanced-colour products exaggerate it; a grayscale "
                "frame scores 0 by construction, not because it is uniform.",
-        overlay_colour=(255, 0, 200), default_weight=0.5, colour_only=True, group=seed_features),
+        overlay_colour=(255, 0, 200), colour_only=True, group=seed_features),
     Feature(
         name="water_ice_ratio", label="Potential water/ice", function=water_ice_ratio, version="2",
         measures="The fraction of the frame that is bright, brighter than the frame, and not red.",
@@ -58,7 +58,7 @@ _FEATURES = [
         why="Frost, polar ice and freshly exposed ice in craters are bright and white to bluish against red dust.",
         limits="Bright rock, clouds, sky and overexposed areas qualify too; in grayscale it is a brightness "
                "test only. A candidate, never a detection.",
-        overlay_colour=(0, 255, 255), default_weight=0.5, group=seed_features),
+        overlay_colour=(0, 255, 255), group=seed_features),
 ]
 
 # The trained terrain scores follow the seed four.  Imported here, not at the top, because
@@ -107,13 +107,15 @@ def feature_set_version() -> str:
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
 
-def compute_all(image: np.ndarray) -> dict[str, FeatureResult]:
-    """Compute every registered feature on `image`, running each shared group step once.
+def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
+    """Compute every registered feature (or those in `names`) on `image`, running each shared group step once.
 
     Parameters
     ----------
     image : ndarray
         float image in [0, 1], (H, W) or (H, W, 3).
+    names : collection of str, optional
+        Registered feature names to compute; default all.
 
     Returns
     -------
@@ -121,17 +123,19 @@ def compute_all(image: np.ndarray) -> dict[str, FeatureResult]:
         In registry order.
     """
     check_image(image)
+    wanted = [name for name in REGISTRY if names is None or name in names]
     results: dict[str, FeatureResult] = {}
     done_groups = set()
-    for feature in REGISTRY.values():
-        if feature.name in results:
+    for name in wanted:
+        feature = REGISTRY[name]
+        if name in results:
             continue
         if feature.group is not None and feature.group not in done_groups:
             done_groups.add(feature.group)
             results.update(feature.group(image))
-        if feature.name not in results:
-            results[feature.name] = feature.function(image)
-    return {name: results[name] for name in REGISTRY}
+        if name not in results:
+            results[name] = feature.function(image)
+    return {name: results[name] for name in wanted}
 
 
 def compute_values(image: np.ndarray) -> dict[str, float | str | None]:

@@ -48,8 +48,10 @@ class Feature:
         ice or unusual terrain, and where it is weak.
     overlay_colour : tuple of int
         RGB colour of the overlay drawn in the viewer.
-    default_weight : float
-        Weight in the composite score before a user changes it.
+    multiplies : bool
+        True for a probability that the composite multiplies by (raised to its weight) instead of averaging
+        it in with the rest: whether the frame shows Mars terrain at all.  See
+        :func:`marsviz.scoring.composite_score`.
     colour_only : bool
         True when the feature says nothing about grayscale images; scoring then treats a grayscale
         image's value as missing rather than as 0.
@@ -71,7 +73,7 @@ class Feature:
     why: str
     limits: str
     overlay_colour: tuple[int, int, int] = (255, 0, 0)
-    default_weight: float = 1.0
+    multiplies: bool = False
     colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
     validated_views: tuple[str, ...] | None = None

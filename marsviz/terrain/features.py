@@ -250,7 +250,7 @@ ICE_TERRAIN_FEATURE = Feature(
            "is reduced to luminance. Rover images and other cameras are not validated. The labeled ice crops come "
            "from few source images, all polar (Method page): water-ice features (frost, gullies, ice-exposing "
            "craters) were not in the training set.",
-    overlay_colour=(60, 220, 120), default_weight=2.0, group=terrain_scores, validated_views=("orbital",))
+    overlay_colour=(60, 220, 120), group=terrain_scores, validated_views=("orbital",))
 
 LANDMARK_FEATURE = Feature(
     name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version=VERSION,
@@ -263,7 +263,7 @@ LANDMARK_FEATURE = Feature(
     limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "
            "table): the 'other' class holds many salient but unlabeled features. Rover images and other "
            "cameras are not validated.",
-    overlay_colour=(255, 150, 0), default_weight=1.0, group=terrain_scores, validated_views=("orbital",))
+    overlay_colour=(255, 150, 0), group=terrain_scores, validated_views=("orbital",))
 
 #: The terrain features, in registry order.
 TERRAIN_FEATURES = [ICE_TERRAIN_FEATURE, LANDMARK_FEATURE]

@@ -68,7 +68,8 @@ def load_view_sets(rover: Path, orbital: Sequence[Path]) -> pd.DataFrame:
         raise LabelsError(f"{labels_csv}: expected columns file,label,split(,sol)")
     rows = [{"path": str(Path(rover) / "images" / r.file), "cls": r.label,
              "view": "surface" if r.label in TERRAIN_LABELS else "hardware",
-             "part": "early" if r.split == "train" else "later", "group": r.file} for r in frames.itertuples()]
+             "part": "early" if r.split == "train" else "later",
+             "group": f"sol {r.sol}" if "sol" in frames.columns else r.file} for r in frames.itertuples()]
     for folder in orbital:
         crops = pd.read_csv(Path(folder) / "labels.csv", dtype=str).drop_duplicates("file")
         for name in crops["file"]:
@@ -164,6 +165,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
         scored = counts > 0
         held[scored] /= counts[scored, None]
         summary = view_evaluation(table, held, scored)
+        summary["presets"] = rover_preset_evaluation(table, held, workers, seed)
         summary["protocol"] = {
             "rover": "fit on the labels file's train sols, tested on its later val sols",
             "orbital_and_other": "two halves by source image (orbital) or name (other); each half tested by "
@@ -178,6 +180,37 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     write_atomic(output, final.to_json())
     write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def _measured(path: str) -> dict:
+    """Every registered feature but the view model's on one image, with whether it is in colour."""
+    from marsviz.decode import load_image
+    from marsviz.features import REGISTRY, compute_all
+
+    pixels = load_image(path).pixels
+    names = [name for name, feature in REGISTRY.items() if not feature.multiplies]
+    values = {name: result.value for name, result in compute_all(pixels, names).items()}
+    return {**values, "is_color": pixels.ndim == 3}
+
+
+def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int = 1, seed: int = 0) -> list[dict]:
+    """How each composite preset ranks the later sols' terrain frames above their hardware frames.
+
+    The frames' view and terrain-view score are the held-out ones (`held`: a model fitted on the earlier
+    sols); every other feature is computed as the app computes it.  Bootstrap intervals resample sols.
+    """
+    from marsviz.evaluate import preset_evaluation
+    from marsviz.view.feature import TERRAIN_VIEWS
+
+    later = np.flatnonzero((table["part"] == "later").to_numpy())
+    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
+        frame = pd.DataFrame(list(pool.map(_measured, list(table["path"].iloc[later]), chunksize=8)))
+    probabilities = held[later]
+    frame["terrain_view_score"] = probabilities[:, [VIEWS.index(v) for v in TERRAIN_VIEWS]].sum(axis=1)
+    frame["view"] = np.array(VIEWS)[probabilities.argmax(axis=1)]
+    terrain = (table["view"].iloc[later] == "surface").to_numpy()
+    return preset_evaluation({1.0: frame}, {"terrain_vs_hardware": terrain}, table["group"].iloc[later].to_numpy(),
+                             seed=seed)
 
 
 def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -> dict:
