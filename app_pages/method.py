@@ -9,6 +9,17 @@ from marsviz.features import REGISTRY
 from marsviz.scoring import OUTLIER_THRESHOLD
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation
+from ui import preset_figures
+
+
+def _loaded(loader, what: str) -> dict | None:
+    """The summary `loader` reads, or None after a warning saying why it cannot be read."""
+    try:
+        return loader()
+    except MarsvizError as error:
+        st.warning(f"The {what} cannot be read: {error}")
+        return None
+
 
 st.title("Method")
 st.write(f"Every image is decoded at most {config.get('analysis_max_side')} px on its longest side "
@@ -23,14 +34,17 @@ for feature in REGISTRY.values():
         st.subheader(feature.label)
         st.markdown(f"**Measures.** {feature.measures}\n\n**How.** {feature.method}\n\n"
                     f"**Why it matters.** {feature.why}\n\n**Limits.** {feature.limits}")
-        st.caption(f"column `{feature.name}` · version {feature.version} · default weight {feature.default_weight}")
+        st.caption(f"column `{feature.name}` · version {feature.version}")
 
 st.header("Composite score")
 st.markdown(
-    "The composite score is the weighted mean of the feature values, with the weights from the sidebar. "
-    "A feature that does not apply to an image (colour variation of a grayscale image) drops out of that "
-    "image's mean instead of counting as 0, so grayscale frames are not pushed down the ranking for lacking "
-    "colour. The viewer lists how many score points each feature adds.")
+    "The composite score is the weighted mean of the feature values, with the weights from the sidebar, "
+    "multiplied by the probability that the frame shows Mars terrain (raised to that feature's weight; weight "
+    "0 leaves it out). A feature that does not apply to an image (colour variation of a grayscale image, a "
+    "trained score on a view it was not validated on) drops out of that image's mean instead of counting as 0. "
+    "The viewer lists how many score points each feature adds and what the score is multiplied by.")
+preset_figures.show(_loaded(load_evaluation, "evaluation summary"),
+                    _loaded(load_view_evaluation, "view evaluation"))
 st.header("Outlier score")
 st.markdown(
     "For each feature, every image gets a robust z-score: its distance from the catalog's median, divided by "
@@ -41,11 +55,8 @@ st.markdown(
     "make an image an outlier. The 2-D projection on the Explore page is the first two principal components "
     "of these z-scores, and nearest neighbours are measured in the same space.")
 st.header("Validation on labeled Mars terrain")
-try:
-    evaluation = load_evaluation()
-except MarsvizError as error:
-    st.warning(f"The evaluation summary cannot be read: {error}")
-else:
+evaluation = _loaded(load_evaluation, "evaluation summary")
+if evaluation:
     dataset, protocol = evaluation["dataset"], evaluation["protocol"]
     counts = dataset.get("label_counts", {})
     st.markdown(
@@ -100,11 +111,8 @@ else:
         "wide interval.")
 
 st.header("What an image shows")
-try:
-    view_evaluation = load_view_evaluation()
-except MarsvizError as error:
-    st.warning(f"The view evaluation cannot be read: {error}")
-else:
+view_evaluation = _loaded(load_view_evaluation, "view evaluation")
+if view_evaluation:
     st.markdown(
         "Every image gets a **view**: " + "; ".join(f"**{v}**, {m}" for v, m in VIEW_MEANINGS.items()) + ". A "
         "small network over whole-frame descriptors (brightness and texture in bands from top to bottom, edge "

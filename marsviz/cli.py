@@ -360,10 +360,10 @@ def cmd_scrape(args) -> int:
 # -- evaluate ----------------------------------------------------------------------------------------
 def _add_evaluate_parser(subparsers):
     parser = subparsers.add_parser(
-        "evaluate", help="ROC AUC and average precision of every feature on a labeled image set",
-        description="For every registered feature: ROC AUC and average precision for ice terrain against "
-                    "the rest and for any landmark against 'other', with 95%% bootstrap intervals over "
-                    "source images.")
+        "evaluate", help="ROC AUC and average precision of every feature and preset on a labeled image set",
+        description="For every registered feature and every composite preset: ROC AUC and average precision "
+                    "for ice terrain against the rest and for any landmark against 'other', with 95%% bootstrap "
+                    "intervals over source images; over all images, then per view the view model called.")
     parser.add_argument("labels", type=Path, help="CSV with columns file,label")
     parser.add_argument("image_dir", type=Path, help="folder holding the labeled images")
     parser.add_argument("--positive", default="swiss_cheese,spider",
@@ -377,7 +377,7 @@ def _add_evaluate_parser(subparsers):
 
 def cmd_evaluate(args) -> int:
     """Score every labeled image with every feature and print or write the evaluation table."""
-    from marsviz.evaluate import evaluate_scores, load_labels, render, score_images
+    from marsviz.evaluate import evaluate_by_view, load_labels, render, score_images
     from marsviz.terrain.model import load_model
 
     labels = load_labels(args.labels)
@@ -390,7 +390,7 @@ def cmd_evaluate(args) -> int:
     if seen:
         note = f"in-sample: model trained on {seen} of these source images (cross-validated: evaluation.json)"
         notes = {"ice_terrain_score": note, "landmark_score": note}
-    table = evaluate_scores(scores, labels, positive, resamples=args.resamples, seed=args.seed, notes=notes)
+    table = evaluate_by_view(scores, labels, positive, resamples=args.resamples, seed=args.seed, notes=notes)
     text = render(table, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

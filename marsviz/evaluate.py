@@ -263,7 +263,8 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
     Returns
     -------
     DataFrame
-        One column per feature, rows aligned with `labels`.
+        One column per feature, rows aligned with `labels`; for the whole registry also the view model's
+        ``view`` and ``view_confidence`` and ``is_color``, which :func:`evaluate_by_view` needs.
 
     Raises
     ------
@@ -273,7 +274,7 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
         If a labeled file is not a readable image.
     """
     from marsviz.decode import load_image
-    from marsviz.features import REGISTRY, compute_values
+    from marsviz.features import ANNOTATIONS, REGISTRY, compute_values
 
     image_dir = Path(image_dir)
     rows = []
@@ -283,20 +284,70 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
             raise LabelsError(f"labeled image {file_name} not found in {image_dir}")
         pixels = load_image(path).pixels
         if features is None:
-            rows.append(compute_values(pixels))
+            rows.append({**compute_values(pixels), "is_color": pixels.ndim == 3})
         else:
             rows.append({name: feature.function(pixels).value for name, feature in features.items()})
         if progress:
             progress(done, len(labels))
-    return pd.DataFrame(rows, columns=list(features or REGISTRY))
+    columns = list(features) if features is not None else [*REGISTRY, *ANNOTATIONS, "is_color"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS,
+                     resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None) -> pd.DataFrame:
+    """The evaluation table over every image, then over the images of each view, with the composite presets.
+
+    Parameters
+    ----------
+    values : DataFrame
+        As :func:`score_images` returns it for the whole registry (feature columns, ``view``, ``is_color``).
+    labels : DataFrame
+        As returned by :func:`load_labels`.
+    positive, resamples, seed, notes
+        As for :func:`evaluate_scores`.
+
+    Returns
+    -------
+    DataFrame
+        The :data:`COLUMNS` with a leading ``view`` column: ``all`` for every image, then one block per view
+        the view model called (tasks with positives and negatives in that view only).  Besides each feature
+        (its own value, whatever the view), every preset of :mod:`marsviz.presets` is a score named
+        ``preset:NAME``, computed as the app ranks: a trained score drops out of images of a view it was not
+        validated on.
+    """
+    from marsviz.features import REGISTRY
+    from marsviz.presets import PRESETS
+    from marsviz.scoring import app_composite, applicable_values, weights_of_preset
+
+    features = [name for name in REGISTRY if name in values]
+    scores = values[features].astype(float)
+    applicable = applicable_values(values)
+    for name in PRESETS:
+        scores[f"preset:{name}"] = app_composite(values, weights_of_preset(name), applicable).fillna(-1.0)
+    blocks = [evaluate_scores(scores, labels, positive, resamples, seed, notes).assign(view="all")]
+    views = values["view"] if "view" in values else pd.Series(None, index=values.index, dtype=object)
+    for view in sorted(views.dropna().unique()):
+        chosen = (views == view).to_numpy()
+        view_notes = dict(notes or {})
+        for name in features:
+            if REGISTRY[name].not_validated_on(view):
+                note = f"not validated on {view} views: left out of the composite there"
+                view_notes[name] = "; ".join(filter(None, [view_notes.get(name), note]))
+        table = evaluate_scores(scores[chosen].reset_index(drop=True), labels[chosen].reset_index(drop=True),
+                                positive, resamples, seed, view_notes)
+        blocks.append(table[(table["n_positive"] > 0) & (table["n_negative"] > 0)].assign(view=view))
+    table = pd.concat(blocks, ignore_index=True)
+    return table[["view", *COLUMNS]]
 
 
 def format_table(table: pd.DataFrame) -> str:
     """A plain-text table for the terminal: one line per (task, score), intervals in brackets."""
-    lines = [f"{'task':<12} {'score':<22} {'ROC AUC [95% CI]':<24} {'avg precision [95% CI]':<24} "
-             f"{'pos/neg (pos sources)':<22} note"]
+    by_view = "view" in table
+    lines = [("view      " if by_view else "") + f"{'task':<12} {'score':<22} {'ROC AUC [95% CI]':<24} "
+             f"{'avg precision [95% CI]':<24} {'pos/neg (pos sources)':<22} note"]
     for row in table.itertuples():
-        lines.append(f"{row.task:<12} {row.score:<22} {_with_interval(row.auc, row.auc_low, row.auc_high):<24} "
+        lines.append((f"{row.view:<9} " if by_view else "") +
+                     f"{row.task:<12} {row.score:<22} {_with_interval(row.auc, row.auc_low, row.auc_high):<24} "
                      f"{_with_interval(row.average_precision, row.ap_low, row.ap_high):<24} "
                      f"{f'{row.n_positive}/{row.n_negative} ({row.positive_sources})':<22} {row.note}")
     return "\n".join(lines)
@@ -350,13 +401,12 @@ def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.n
         missing) ranks last.
     """
     from marsviz.presets import PRESETS
-    from marsviz.scoring import applicable_values, composite_score, factor_names, weights_of_preset
+    from marsviz.scoring import app_composite, weights_of_preset
 
     rows = []
     for name in PRESETS:
         weights = weights_of_preset(name)
-        composite = {factor: np.nan_to_num(composite_score(applicable_values(frame), weights, factor_names())
-                                           .to_numpy(dtype=float), nan=-1.0)
+        composite = {factor: app_composite(frame, weights).fillna(-1.0).to_numpy(dtype=float)
                      for factor, frame in frames.items()}
         for task, y in targets.items():
             y = np.asarray(y, dtype=bool)

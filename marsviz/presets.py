@@ -47,29 +47,29 @@ _SEED_FOUR = ("dark_spot_ratio", "edge_ratio", "colour_variation", "water_ice_ra
 _PRESETS = [
     Preset(
         name="water_and_ice", label="Water and ice",
-        weights={"ice_terrain_score": 1.0, "water_ice_ratio": 0.2, "terrain_view_score": 1.0},
-        question="Which images most likely show ice terrain or water/ice candidates on Mars ground?",
-        reasoning="The trained ice terrain score is the validated evidence where it applies (orbital views); "
-                  "the seed's bright, not-red candidate fraction is the only water/ice measure for the other "
-                  "views, and it counts a fifth as much, because on orbital crops it does not tell ice terrain "
-                  "from the rest. The whole is multiplied by the probability that the frame shows Mars terrain, "
-                  "so hardware, calibration targets, maps and globes fall to the bottom."),
+        weights={"ice_terrain_score": 1.0, "water_ice_ratio": 1.0, "terrain_view_score": 1.0},
+        question="Which images most likely show ice terrain, or water/ice candidates, on Mars ground?",
+        reasoning="The trained ice terrain score is the validated evidence where it applies (orbital views). "
+                  "Elsewhere the seed's bright, not-red candidate fraction stands in for it; on orbital views it "
+                  "does not count, because there it ranks ice terrain below the rest. The whole is multiplied "
+                  "by the probability that the frame shows Mars terrain, so hardware, calibration targets, maps "
+                  "and globes fall to the bottom."),
     Preset(
         name="unusual_terrain", label="Unusual terrain",
-        weights={"landmark_score": 1.0, "dark_spot_ratio": 0.25, "edge_ratio": 0.25, "colour_variation": 0.25,
+        weights={"landmark_score": 1.0, "dark_spot_ratio": 1.0, "edge_ratio": 1.0, "colour_variation": 1.0,
                  "terrain_view_score": 1.0},
         question="Which images show terrain that scientists would label (craters, dunes, slope streaks, ice "
                  "terrain) or that stands out in darkness, edges or colour?",
-        reasoning="The trained landmark score is the validated evidence on orbital views; dark spots, edges and "
-                  "colour variation, a quarter each, are what the other views are ranked by. Multiplied by the "
+        reasoning="The trained landmark score is the validated evidence on orbital views; elsewhere dark spots, "
+                  "edges and colour variation stand in for it, with equal weights. Multiplied by the "
                   "probability that the frame shows Mars terrain."),
     Preset(
         name="seed", label="Seed method",
         weights=dict.fromkeys(_SEED_FOUR, 1.0),
         question="How did the original seed method rank the catalog?",
         reasoning="The seed's four measurements with equal weights, nothing trained: the mean of dark spots, "
-                  "edges, colour variation and potential water/ice, as the seed computed its composite. Kept as "
-                  "the baseline the trained presets are measured against."),
+                  "edges, colour variation and potential water/ice on every image, as the seed computed its "
+                  "composite. Kept as the baseline the trained presets are measured against."),
 ]
 
 #: The presets by name, in display order.

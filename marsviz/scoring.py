@@ -38,7 +38,35 @@ def factor_names() -> list[str]:
     return [name for name, feature in REGISTRY.items() if feature.multiplies]
 
 
-def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str] = ()) -> pd.Series:
+def stand_in_map() -> dict[str, tuple[str, ...]]:
+    """Registered features that stand in for trained scores (:attr:`Feature.stands_in_for`), by name."""
+    return {name: feature.stands_in_for for name, feature in REGISTRY.items() if feature.stands_in_for}
+
+
+def counted_values(values: pd.DataFrame, weights: dict[str, float],
+                   stand_ins: dict[str, Collection[str]] | None = None) -> pd.DataFrame:
+    """`values` with each stand-in left out (NaN) of the images where a score it stands in for counts.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Feature columns, NaN where a feature does not apply (:func:`applicable_values`).
+    weights : dict of str to float
+        The composite's weights: a score with weight 0 does not count, so its stand-ins count everywhere.
+    stand_ins : dict of str to collection of str, optional
+        Feature name to the scores it stands in for (:func:`stand_in_map`).
+    """
+    out = values
+    for name, principals in (stand_ins or {}).items():
+        counting = [p for p in principals if weights.get(p, 0) > 0 and p in values]
+        if name in values and counting:
+            out = out.copy() if out is values else out
+            out.loc[values[counting].notna().any(axis=1), name] = np.nan
+    return out
+
+
+def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str] = (),
+                    stand_ins: dict[str, Collection[str]] | None = None) -> pd.Series:
     """Weighted mean of the feature columns, times each factor column raised to its weight; in [0, 1].
 
     Parameters
@@ -53,6 +81,9 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Co
         question is about at all (:func:`factor_names`).  A factor with weight ``w`` multiplies by
         ``value ** w`` (weight 0: no effect; 1: the probability itself; 2: it counts twice); a missing
         factor value multiplies by 1.
+    stand_ins : dict of str to collection of str, optional
+        Columns that count only on images where none of the (weighted) scores they stand in for has a value
+        (:func:`counted_values`): a plain measurement that a validated score supersedes where it applies.
 
     Returns
     -------
@@ -64,7 +95,7 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Co
     names = [n for n, w in weights.items() if w > 0 and n in values and n not in factors]
     if not names:
         return pd.Series(np.nan, index=values.index)
-    matrix = values[names].to_numpy(dtype=float)
+    matrix = counted_values(values, weights, stand_ins)[names].to_numpy(dtype=float)
     w = np.array([weights[n] for n in names], dtype=float)
     present = ~np.isnan(matrix)
     total = (np.where(present, matrix, 0.0) * w).sum(axis=1)
@@ -83,16 +114,19 @@ def _factor(values: pd.DataFrame, weights: dict[str, float], factors: Collection
     return product
 
 
-def contributions(row: pd.Series, weights: dict[str, float], factors: Collection[str] = ()) -> dict[str, float]:
+def contributions(row: pd.Series, weights: dict[str, float], factors: Collection[str] = (),
+                  stand_ins: dict[str, Collection[str]] | None = None) -> dict[str, float]:
     """How many score points each averaged feature adds to one image's composite score.
 
-    They sum to the score: each feature's share of the weighted mean, times the factors (see
-    :func:`composite_score`; factors themselves get no entry, :func:`factor_of` gives their product).
+    They sum to the score: each counted feature's share of the weighted mean, times the factors (see
+    :func:`composite_score`; factors themselves get no entry, :func:`factor_of` gives their product, and a
+    stand-in superseded on this image gets none).
     """
-    names = [n for n, w in weights.items() if w > 0 and n not in factors and pd.notna(row.get(n))]
+    counted = counted_values(pd.to_numeric(row, errors="coerce").to_frame().T, weights, stand_ins).iloc[0]
+    names = [n for n, w in weights.items() if w > 0 and n not in factors and pd.notna(counted.get(n))]
     norm = sum(weights[n] for n in names)
     factor = factor_of(row, weights, factors)
-    return {n: (factor * weights[n] * float(row[n]) / norm if norm else 0.0) for n in names}
+    return {n: (factor * weights[n] * float(counted[n]) / norm if norm else 0.0) for n in names}
 
 
 def factor_of(row: pd.Series, weights: dict[str, float], factors: Collection[str]) -> float:
@@ -212,6 +246,17 @@ def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
     return values
 
 
+def app_composite(frame: pd.DataFrame, weights: dict[str, float], values: pd.DataFrame | None = None) -> pd.Series:
+    """The composite score of every image of a catalog frame, as the app and the command line rank them.
+
+    The registry's rules applied: features that do not apply drop out (:func:`applicable_values`), the
+    terrain-view probability multiplies (:func:`factor_names`) and stand-ins give way to the trained scores
+    they stand in for (:func:`stand_in_map`).  `values`: :func:`applicable_values` of `frame`, if already known.
+    """
+    values = applicable_values(frame) if values is None else values
+    return composite_score(values, weights, factor_names(), stand_in_map())
+
+
 def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """The catalog frame with `score`, `outlier_score`, `outlier`, `rank` columns, best score first.
 
@@ -225,7 +270,7 @@ def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.D
     weights = weights or default_weights()
     out = frame.copy()
     values = applicable_values(out)
-    out["score"] = composite_score(values, weights, factor_names())
+    out["score"] = app_composite(out, weights, values)
     score, _ = outlier_scores(values.to_numpy(dtype=float))
     out["outlier_score"] = score
     out["outlier"] = score > OUTLIER_THRESHOLD

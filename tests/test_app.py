@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from marsviz.features import REGISTRY
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
 
@@ -43,13 +45,14 @@ def test_first_start_loads_the_bundled_samples(home):
 def test_deep_link_opens_the_viewer_with_that_image(small_catalog_home):
     from marsviz.catalog import Catalog
 
-    row = Catalog().frame().iloc[3]
+    frame = Catalog().frame()
+    row = frame[frame["view"] == "orbital"].iloc[0]
     app = run_app("app_pages/explore.py", image=str(row["id"]))
     assert not app.exception
     headings = [m.value for m in app.markdown if m.value.startswith("####")]
     assert headings and row["name"].split(".")[0].split("_")[0] in headings[0]
     explanations = [e for e in app.expander if e.label.startswith("Why this")]
-    assert len(explanations) == 2  # one per trained terrain score, each with its descriptor table
+    assert len(explanations) == 2  # one per trained terrain score (on an orbital view), each with its table
     assert all(len(e.dataframe) == 1 and len(e.dataframe[0].value) > 0 for e in explanations)
 
 
@@ -73,6 +76,37 @@ def test_weights_change_the_ranking(small_catalog_home):
     expected = frame.sort_values(["edge_ratio", "id"], ascending=[False, True])["name"].head(len(shown)).tolist()
     assert shown["name"].tolist() == expected
     assert ranked(frame, {"edge_ratio": 1.0}).iloc[0]["name"] == shown["name"].iloc[0]
+
+
+def test_a_preset_sets_the_sliders_and_orders_the_ranking_by_its_weights(small_catalog_home):
+    from marsviz.catalog import Catalog
+    from marsviz.scoring import ranked, weights_of_preset
+
+    frame = Catalog().frame()
+    app = run_app("app_pages/ranking.py")
+    assert app.selectbox(key="preset").value == "water_and_ice"
+    app.selectbox(key="preset").select("seed").run()
+    assert not app.exception
+    seed = weights_of_preset("seed")
+    assert {name: app.slider(key=f"weight_{name}").value for name in seed} == seed
+    expected = ranked(frame, seed)["name"].head(len(app.dataframe[0].value)).tolist()
+    assert app.dataframe[0].value["name"].tolist() == expected
+
+    app.slider(key="weight_edge_ratio").set_value(2.5).run()
+    assert any("changed from the Seed method preset" in c.value for c in app.sidebar.caption)
+    app.button(key="reset_weights").click().run()
+    assert app.slider(key="weight_edge_ratio").value == seed["edge_ratio"]
+    assert not any("changed from" in c.value for c in app.sidebar.caption)
+
+
+def test_the_viewer_shows_what_the_terrain_view_factor_multiplies_the_score_by(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    row = Catalog().frame().iloc[0]
+    app = run_app("app_pages/explore.py", image=str(int(row["id"])))
+    assert not app.exception
+    features = app.dataframe[0].value.set_index("feature")
+    assert features.loc["Shows Mars terrain (trained)", "adds to score"] == f"x {row['terrain_view_score']:.3f}"
 
 
 def test_ranking_filters(small_catalog_home):
@@ -141,6 +175,10 @@ def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left
     features = app.dataframe[0].value.set_index("feature")
     assert features.loc["Ice terrain (trained)", "value"] == "n/a (surface view)"
     assert features.loc["Ice terrain (trained)", "adds to score"] == "-"
+    # No explanation of a score that does not apply here, and no overlay for a whole-frame probability.
+    assert not [e for e in app.expander if e.label.startswith("Why this")]
+    overlays = app.get("button_group")[0].proto.options
+    assert len(overlays) == len([f for f in REGISTRY.values() if f.has_overlay]) < len(REGISTRY)
 
 
 def test_explore_colours_points_by_view(small_catalog_home):

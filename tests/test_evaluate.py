@@ -188,3 +188,27 @@ def test_render_formats():
     assert "ice_terrain" in render(table, "table")
     with pytest.raises(ValueError):
         render(table, "xml")
+
+
+def test_evaluate_by_view_reports_every_image_then_each_view_and_ranks_presets_as_the_app_does():
+    from marsviz.evaluate import evaluate_by_view
+
+    labels = pd.DataFrame({"file": [f"f{i}" for i in range(8)], "source": [f"s{i}" for i in range(8)],
+                           "labels": [("spider",), ("other",), ("other",), ("crater",),
+                                      ("spider",), ("other",), ("other",), ("other",)]})
+    values = pd.DataFrame({
+        "view": ["orbital"] * 4 + ["surface"] * 4, "is_color": False,
+        # Right on the orbital crops it was validated on, wrong on the surface frames.
+        "ice_terrain_score": [0.9, 0.1, 0.2, 0.1, 0.1, 0.9, 0.8, 0.7],
+        "water_ice_ratio": [0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]})
+    table = evaluate_by_view(values, labels, resamples=20)
+    rows = {(r.view, r.task, r.score): r for r in table.itertuples()}
+    assert list(table.columns[:3]) == ["view", "task", "score"]
+    assert {"all", "orbital", "surface"} == set(table["view"])
+    assert rows[("orbital", "ice_terrain", "ice_terrain_score")].auc == 1.0
+    surface = rows[("surface", "ice_terrain", "ice_terrain_score")]
+    assert surface.auc == 0.0 and "not validated on surface" in surface.note
+    # The preset leaves the ice score out of surface frames, so there the water/ice candidates decide.
+    assert rows[("surface", "ice_terrain", "preset:water_and_ice")].auc == 1.0
+    assert rows[("orbital", "ice_terrain", "preset:water_and_ice")].auc == 1.0
+    assert ("surface", "landmark", "preset:seed") in rows and ("all", "landmark", "preset:unusual_terrain") in rows

@@ -73,7 +73,7 @@ def test_nearest_neighbours_exclude_self_and_are_sorted():
 def test_ranked_orders_by_score_and_treats_colour_of_grayscale_as_missing():
     frame = pd.DataFrame({"id": [1, 2], "is_color": [False, True], "dark_spot_ratio": [0.5, 0.5],
                           "edge_ratio": [0.5, 0.5], "colour_variation": [0.0, 0.1], "water_ice_ratio": [0.5, 0.5]})
-    table = scoring.ranked(frame)
+    table = scoring.ranked(frame, scoring.weights_of_preset("seed"))
     # the grayscale image is not penalised for having "no colour": its mean is over three features
     assert table.iloc[0]["id"] == 1 and table.iloc[0]["score"] == pytest.approx(0.5)
     assert table["rank"].tolist() == [1, 2]

@@ -97,7 +97,8 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         st.error("The stored file of this image is missing from the data folder.")
         return
     labels = {name: feature.label for name, feature in REGISTRY.items()}
-    chosen = st.pills("Overlays", list(REGISTRY), format_func=labels.get, selection_mode="multi", wrap=True,
+    mapped = [name for name, feature in REGISTRY.items() if feature.has_overlay]
+    chosen = st.pills("Overlays", mapped, format_func=labels.get, selection_mode="multi", wrap=True,
                       key=f"{key}_overlays", help="Draw where in the image each feature's value comes from.")
     st.image(render_overlays(pixels, results, list(chosen or [])), width="stretch",
              caption=f"{row['width']} x {row['height']} px original · shown at {pixels.shape[1]} x "
@@ -116,7 +117,8 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         st.caption("Unusual in: " + ", ".join(f"{labels[n]} (z = {z:+.1f})" for n, z in reasons))
 
     for score in TERRAIN_SCORES:
-        _terrain_explanation(row, score, labels[score])
+        if not REGISTRY[score].not_validated_on(row.get("view")):
+            _terrain_explanation(row, score, labels[score])
 
     with st.expander("Metadata and provenance", expanded=False):
         st.dataframe(_provenance_table(row), hide_index=True, width="stretch")
@@ -145,7 +147,7 @@ def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
     applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"]), row.get("view")) for name in REGISTRY}
     usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
     factors = scoring.factor_names()
-    share = scoring.contributions(usable, weights, factors)
+    share = scoring.contributions(usable, weights, factors, scoring.stand_in_map())
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
         "value": [_number(values[n]) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
@@ -157,7 +159,11 @@ def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
 def _share(name: str, usable: pd.Series, weights: dict[str, float], share: dict[str, float], factors) -> str:
     """Score points a feature adds, or for a factor what it multiplies the score by."""
     if name not in factors:
-        return _number(share[name]) if name in share else "-"
+        if name in share:
+            return _number(share[name])
+        superseding = [REGISTRY[p].label for p in REGISTRY[name].stands_in_for
+                       if weights.get(p) and pd.notna(usable.get(p))]
+        return f"- ({superseding[0]} counts instead)" if weights.get(name) and superseding else "-"
     if not weights.get(name) or pd.isna(usable[name]):
         return "-"
     return f"x {scoring.factor_of(usable, {name: weights[name]}, [name]):.3f}"

@@ -29,7 +29,7 @@ _FEATURES = [
             "ground; some are linked to volatiles (water or CO2 ice).",
         limits="Shadows, black space around a planet and no-data borders count as dark too. Relative to the "
                "frame, so a uniformly dark frame scores low.",
-        overlay_colour=(40, 120, 255), group=seed_features),
+        overlay_colour=(40, 120, 255), stands_in_for=("landmark_score",), group=seed_features),
     Feature(
         name="edge_ratio", label="Edges", function=edge_ratio, version="2",
         measures="The fraction of the frame lying on sharp intensity boundaries.",
@@ -39,7 +39,7 @@ _FEATURES = [
             "plains produce few.",
         limits="Depends on resolution and noise: rover close-ups and stretched or noisy frames score high for "
                "reasons unrelated to geology; compression blocks add edges.",
-        overlay_colour=(255, 230, 0), group=seed_features),
+        overlay_colour=(255, 230, 0), stands_in_for=("landmark_score",), group=seed_features),
     Feature(
         name="colour_variation", label="Colour variation", function=colour_variation, version="2",
         measures="The fraction of a colour frame whose colour departs from the frame's dominant colour.",
@@ -49,7 +49,7 @@ _FEATURES = [
             "hydrated minerals in enhanced colour) are worth a look.",
         limits="Only meaningful in colour; false-colour and enhanced-colour products exaggerate it; a grayscale "
                "frame scores 0 by construction, not because it is uniform.",
-        overlay_colour=(255, 0, 200), colour_only=True, group=seed_features),
+        overlay_colour=(255, 0, 200), colour_only=True, stands_in_for=("landmark_score",), group=seed_features),
     Feature(
         name="water_ice_ratio", label="Potential water/ice", function=water_ice_ratio, version="2",
         measures="The fraction of the frame that is bright, brighter than the frame, and not red.",
@@ -58,7 +58,7 @@ _FEATURES = [
         why="Frost, polar ice and freshly exposed ice in craters are bright and white to bluish against red dust.",
         limits="Bright rock, clouds, sky and overexposed areas qualify too; in grayscale it is a brightness "
                "test only. A candidate, never a detection.",
-        overlay_colour=(0, 255, 255), group=seed_features),
+        overlay_colour=(0, 255, 255), stands_in_for=("ice_terrain_score",), group=seed_features),
 ]
 
 # The trained terrain scores follow the seed four.  Imported here, not at the top, because

@@ -48,6 +48,9 @@ class Feature:
         ice or unusual terrain, and where it is weak.
     overlay_colour : tuple of int
         RGB colour of the overlay drawn in the viewer.
+    has_overlay : bool
+        False for a property of the whole frame, whose map is the same everywhere: the viewer offers no
+        overlay for it.
     multiplies : bool
         True for a probability that the composite multiplies by (raised to its weight) instead of averaging
         it in with the rest: whether the frame shows Mars terrain at all.  See
@@ -58,6 +61,10 @@ class Feature:
     group : callable or None
         ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
         :func:`marsviz.features.compute_all` calls it once for all features naming it.
+    stands_in_for : tuple of str
+        Trained scores this plain measurement stands in for: in the composite it counts only on images where
+        none of them (with a weight) applies, so that a measurement shown to rank worse does not dilute the
+        validated score where there is one.  Empty: it always counts.
     validated_views : tuple of str or None
         The views (:data:`marsviz.view.model.VIEWS`) a trained score was validated on; on an image of another
         view the score does not apply and scoring treats it as missing.  None: a plain measurement that
@@ -73,9 +80,11 @@ class Feature:
     why: str
     limits: str
     overlay_colour: tuple[int, int, int] = (255, 0, 0)
+    has_overlay: bool = True
     multiplies: bool = False
     colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
+    stands_in_for: tuple[str, ...] = ()
     validated_views: tuple[str, ...] | None = None
 
     def not_validated_on(self, view: str | None) -> bool:

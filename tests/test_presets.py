@@ -1,0 +1,102 @@
+"""Composite presets and the multiplying terrain-view factor."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marsviz import scoring
+from marsviz.errors import MarsvizError
+from marsviz.features import REGISTRY
+from marsviz.presets import DEFAULT_PRESET, PRESETS, preset_weights
+from marsviz.terrain.model import load_evaluation
+from marsviz.view.model import load_view_evaluation
+
+SEED_FOUR = ["dark_spot_ratio", "edge_ratio", "colour_variation", "water_ice_ratio"]
+
+
+def test_every_preset_weighs_registered_features_only_and_the_default_is_one_of_them():
+    assert DEFAULT_PRESET in PRESETS
+    for name in PRESETS:
+        weights = scoring.weights_of_preset(name)
+        assert list(weights) == list(REGISTRY) and min(weights.values()) >= 0
+        assert any(w for n, w in weights.items() if not REGISTRY[n].multiplies)
+    assert scoring.default_weights() == scoring.weights_of_preset(DEFAULT_PRESET)
+
+
+def test_an_unknown_preset_or_feature_is_refused_with_the_choices():
+    with pytest.raises(MarsvizError, match="water_and_ice"):
+        scoring.weights_of_preset("wet")
+    with pytest.raises(MarsvizError, match="unknown features: ice_terrain_score"):
+        preset_weights(DEFAULT_PRESET, SEED_FOUR)
+
+
+def test_the_seed_preset_is_the_plain_mean_of_the_seed_four():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((6, len(REGISTRY))), columns=list(REGISTRY))
+    frame["id"], frame["is_color"], frame["view"] = range(6), True, "hardware"
+    table = scoring.ranked(frame, scoring.weights_of_preset("seed")).set_index("id").sort_index()
+    np.testing.assert_allclose(table["score"], frame[SEED_FOUR].mean(axis=1))
+
+
+def test_a_factor_multiplies_the_mean_by_its_value_to_the_power_of_its_weight():
+    values = pd.DataFrame({"a": [0.4, 0.4, 0.4], "gate": [0.5, np.nan, 0.0]})
+    product = scoring.composite_score(values, {"a": 1.0, "gate": 2.0}, factors=["gate"])
+    assert product.tolist() == pytest.approx([0.4 * 0.25, 0.4, 0.0])  # a missing factor multiplies by 1
+    off = scoring.composite_score(values, {"a": 1.0, "gate": 0.0}, factors=["gate"])
+    assert off.tolist() == pytest.approx([0.4, 0.4, 0.4])
+    assert scoring.composite_score(values, {"gate": 1.0}, factors=["gate"]).isna().all()  # nothing to average
+
+
+def test_contributions_sum_to_the_score_with_a_factor():
+    row = pd.Series({"a": 0.2, "b": 0.8, "gate": 0.6})
+    weights = {"a": 3.0, "b": 1.0, "gate": 1.0}
+    parts = scoring.contributions(row, weights, ["gate"])
+    assert set(parts) == {"a", "b"}
+    assert scoring.factor_of(row, weights, ["gate"]) == pytest.approx(0.6)
+    total = scoring.composite_score(row.to_frame().T, weights, ["gate"]).iloc[0]
+    assert sum(parts.values()) == pytest.approx(total) == pytest.approx(0.6 * (0.6 + 0.8) / 4)
+
+
+def _catalog_frame() -> pd.DataFrame:
+    """An ice crop, a plain orbital crop, a rover ground frame and a bright, edgy calibration-target frame."""
+    rows = [
+        {"id": 1, "view": "orbital", "is_color": False, "ice_terrain_score": 0.7, "landmark_score": 0.9,
+         "terrain_view_score": 0.99, "dark_spot_ratio": 0.05, "edge_ratio": 0.05, "colour_variation": 0.0,
+         "water_ice_ratio": 0.01},
+        {"id": 2, "view": "orbital", "is_color": False, "ice_terrain_score": 0.002, "landmark_score": 0.1,
+         "terrain_view_score": 0.99, "dark_spot_ratio": 0.1, "edge_ratio": 0.1, "colour_variation": 0.0,
+         "water_ice_ratio": 0.02},
+        {"id": 3, "view": "surface", "is_color": True, "ice_terrain_score": 0.9, "landmark_score": 0.9,
+         "terrain_view_score": 0.95, "dark_spot_ratio": 0.1, "edge_ratio": 0.2, "colour_variation": 0.1,
+         "water_ice_ratio": 0.05},
+        {"id": 4, "view": "hardware", "is_color": True, "ice_terrain_score": 0.9, "landmark_score": 0.9,
+         "terrain_view_score": 0.02, "dark_spot_ratio": 0.4, "edge_ratio": 0.5, "colour_variation": 0.6,
+         "water_ice_ratio": 0.5},
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_water_and_ice_ranks_the_ice_crop_first_and_the_calibration_target_below_the_ground_frame():
+    table = scoring.ranked(_catalog_frame(), scoring.weights_of_preset("water_and_ice")).set_index("id")
+    assert table["rank"].tolist()[0] == 1 and table.index[0] == 1
+    # The bright calibration target has ten times the ground frame's water/ice candidates, yet ranks below it.
+    assert table.loc[4, "rank"] > table.loc[3, "rank"]
+    assert table.loc[4, "score"] == pytest.approx(0.02 * 0.5)
+
+
+def test_the_seed_method_ranks_the_calibration_target_first_as_the_seed_did():
+    assert scoring.ranked(_catalog_frame(), scoring.weights_of_preset("seed"))["id"].tolist()[0] == 4
+
+
+def test_unusual_terrain_ranks_the_landmark_crop_first_and_the_calibration_target_last():
+    order = scoring.ranked(_catalog_frame(), scoring.weights_of_preset("unusual_terrain"))["id"].tolist()
+    assert order[0] == 1 and order[-1] == 4
+
+
+def test_the_shipped_evaluations_measured_every_preset_with_its_current_weights():
+    rows = load_evaluation()["presets"] + load_view_evaluation()["presets"]
+    for name, preset in PRESETS.items():
+        own = [row for row in rows if row["preset"] == name]
+        assert {row["task"] for row in own} == {"ice_terrain", "landmark", "terrain_vs_hardware"}
+        assert all(row["weights"] == {k: w for k, w in preset.weights.items() if w} for row in own), name
+        assert all(0.0 <= row["auc"] <= 1.0 for row in own)
