@@ -6,7 +6,7 @@ import streamlit as st
 from marsviz import config, plots
 from marsviz.errors import MarsvizError
 from marsviz.features import REGISTRY
-from marsviz.scoring import OUTLIER_THRESHOLD
+from marsviz.scoring import OUTLIER_THRESHOLD, stand_in_map
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation
 from ui import preset_figures
@@ -37,12 +37,18 @@ for feature in REGISTRY.values():
         st.caption(f"column `{feature.name}` · version {feature.version}")
 
 st.header("Composite score")
+stand_ins = "; ".join(f"{REGISTRY[n].label} for {', '.join(REGISTRY[p].label for p in principals)}"
+                      for n, principals in stand_in_map().items())
 st.markdown(
     "The composite score is the weighted mean of the feature values, with the weights from the sidebar, "
     "multiplied by the probability that the frame shows Mars terrain (raised to that feature's weight; weight "
     "0 leaves it out). A feature that does not apply to an image (colour variation of a grayscale image, a "
     "trained score on a view it was not validated on) drops out of that image's mean instead of counting as 0. "
-    "The viewer lists how many score points each feature adds and what the score is multiplied by.")
+    "Where a trained score applies, the seed measurements that stand in for it do not also count: on orbital "
+    "crops they rank ice terrain and landmarks worse than chance (the validation below), and averaging them in "
+    f"would dilute the validated score. They stand in for it on every other view ({stand_ins}). The viewer "
+    "lists how many score points each feature adds and what the score is multiplied by. A **preset** in the "
+    "sidebar sets all the weights at once, for one question:")
 preset_figures.show(_loaded(load_evaluation, "evaluation summary"),
                     _loaded(load_view_evaluation, "view evaluation"))
 st.header("Outlier score")

@@ -109,6 +109,17 @@ def test_the_viewer_shows_what_the_terrain_view_factor_multiplies_the_score_by(s
     assert features.loc["Shows Mars terrain (trained)", "adds to score"] == f"x {row['terrain_view_score']:.3f}"
 
 
+def test_the_viewer_says_when_the_trained_score_counts_instead_of_the_seed_measurement(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    frame = Catalog().frame()
+    orbital = frame[frame["view"] == "orbital"].iloc[0]
+    app = run_app("app_pages/explore.py", image=str(int(orbital["id"])))
+    features = app.dataframe[0].value.set_index("feature")
+    assert features.loc["Potential water/ice", "adds to score"] == "- (Ice terrain (trained) counts instead)"
+    assert features.loc["Ice terrain (trained)", "adds to score"] != "-"
+
+
 def test_ranking_filters(small_catalog_home):
     app = run_app("app_pages/ranking.py")
     app.multiselect(key="ranking_filter_mission").select("MRO").run()

@@ -136,3 +136,14 @@ def test_feature_set_version_changes_with_a_feature_version(monkeypatch):
     assert feature_set_version() != before
 
 
+
+
+@pytest.mark.parametrize("module", ["marsviz.view.model", "marsviz.view.train", "marsviz.view.feature",
+                                    "marsviz.terrain.model", "marsviz.terrain.features", "marsviz.features",
+                                    "marsviz.scoring", "marsviz.train", "marsviz.evaluate"])
+def test_every_module_imports_first_in_a_fresh_process(module):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -57,6 +57,25 @@ def test_contributions_sum_to_the_score_with_a_factor():
     assert sum(parts.values()) == pytest.approx(total) == pytest.approx(0.6 * (0.6 + 0.8) / 4)
 
 
+def test_a_stand_in_counts_only_where_the_score_it_stands_in_for_does_not():
+    values = pd.DataFrame({"trained": [0.8, np.nan], "plain": [0.1, 0.6]})
+    stand_ins = {"plain": ("trained",)}
+    both = {"trained": 1.0, "plain": 1.0}
+    assert scoring.composite_score(values, both, stand_ins=stand_ins).tolist() == pytest.approx([0.8, 0.6])
+    # With the trained score weighed 0 the plain measurement counts everywhere, as in the seed method.
+    assert scoring.composite_score(values, {"trained": 0.0, "plain": 1.0},
+                                   stand_ins=stand_ins).tolist() == pytest.approx([0.1, 0.6])
+    assert scoring.composite_score(values, both).tolist() == pytest.approx([0.45, 0.6])  # no rule: a plain mean
+    row = values.iloc[0]
+    assert scoring.contributions(row, both, stand_ins=stand_ins) == {"trained": pytest.approx(0.8)}
+
+
+def test_the_seed_water_ice_ratio_stands_in_for_the_ice_score_and_the_other_three_for_the_landmark_score():
+    assert scoring.stand_in_map() == {"dark_spot_ratio": ("landmark_score",), "edge_ratio": ("landmark_score",),
+                                      "colour_variation": ("landmark_score",),
+                                      "water_ice_ratio": ("ice_terrain_score",)}
+
+
 def _catalog_frame() -> pd.DataFrame:
     """An ice crop, a plain orbital crop, a rover ground frame and a bright, edgy calibration-target frame."""
     rows = [
