@@ -312,8 +312,8 @@ def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Itera
         The :data:`COLUMNS` with a leading ``view`` column: ``all`` for every image, then one block per view
         the view model called (tasks with positives and negatives in that view only).  Besides each feature
         (its own value, whatever the view), every preset of :mod:`marsviz.presets` is a score named
-        ``preset:NAME``, computed as the app ranks: a trained score drops out of images of a view it was not
-        validated on.
+        ``preset:NAME``, computed as the app ranks (:func:`marsviz.scoring.app_composite`): a trained score
+        drops out of images of a view it was not validated on.
     """
     from marsviz.features import REGISTRY
     from marsviz.presets import PRESETS
@@ -383,8 +383,7 @@ def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.n
     frames : dict of float to DataFrame
         Per scale factor (1.0 for the images as they are), one row per image with the feature columns the
         catalog holds (held-out values for trained scores), ``view`` and ``is_color``; the composite is
-        computed by :func:`marsviz.scoring.applicable_values` and :func:`marsviz.scoring.composite_score`,
-        so a score a view was not validated on drops out as it does in the app.
+        :func:`marsviz.scoring.app_composite`, the one the app ranks by.
     targets : dict of str to ndarray
         Task name to boolean targets, rows aligned with the frames.
     groups : ndarray
@@ -395,10 +394,10 @@ def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.n
     Returns
     -------
     list of dict
-        Per preset and task: ``preset``, its non-zero ``weights``, ``task``, ``auc`` with ``auc_low`` and ``auc_high`` (95% bootstrap
-        interval), ``average_precision``, ``n_positive``, ``n_negative``, and ``auc_at_scale`` (scale factor as
-        text to ROC AUC; empty when only 1.0 is given).  An image with no composite (every weighted feature
-        missing) ranks last.
+        Per preset and task: ``preset``, its non-zero ``weights``, ``task``, ``auc`` with ``auc_low`` and
+        ``auc_high`` (95% bootstrap interval), ``average_precision``, ``n_positive``, ``n_negative``, and
+        ``auc_at_scale`` (scale factor as text to ROC AUC; empty when only 1.0 is given).  An image with no
+        composite (every weighted feature missing) ranks last.
     """
     from marsviz.presets import PRESETS
     from marsviz.scoring import app_composite, weights_of_preset

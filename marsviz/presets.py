@@ -51,18 +51,18 @@ _PRESETS = [
         question="Which images most likely show ice terrain, or water/ice candidates, on Mars ground?",
         reasoning="The trained ice terrain score is the validated evidence where it applies (orbital views). "
                   "Elsewhere the seed's bright, not-red candidate fraction stands in for it; on orbital views it "
-                  "does not count, because there it ranks ice terrain below the rest. The whole is multiplied "
-                  "by the probability that the frame shows Mars terrain, so hardware, calibration targets, maps "
-                  "and globes fall to the bottom."),
+                  "does not count, because there it ranks ice terrain below the rest. The probability that the "
+                  "frame shows Mars terrain gates both and counts as much as they do, so hardware, calibration "
+                  "targets, maps and globes fall to the bottom, and plain ground still ranks above them."),
     Preset(
         name="unusual_terrain", label="Unusual terrain",
-        weights={"landmark_score": 1.0, "dark_spot_ratio": 1.0, "edge_ratio": 1.0, "colour_variation": 1.0,
+        weights={"landmark_score": 1.0, "dark_spot_ratio": 0.3, "edge_ratio": 0.3, "colour_variation": 0.3,
                  "terrain_view_score": 1.0},
         question="Which images show terrain that scientists would label (craters, dunes, slope streaks, ice "
                  "terrain) or that stands out in darkness, edges or colour?",
         reasoning="The trained landmark score is the validated evidence on orbital views; elsewhere dark spots, "
-                  "edges and colour variation stand in for it, with equal weights. Multiplied by the "
-                  "probability that the frame shows Mars terrain."),
+                  "edges and colour variation stand in for it, 0.3 each, together about its weight. Gated by "
+                  "the probability that the frame shows Mars terrain, which counts as much as the evidence."),
     Preset(
         name="seed", label="Seed method",
         weights=dict.fromkeys(_SEED_FOUR, 1.0),

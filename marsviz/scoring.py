@@ -33,9 +33,9 @@ def weights_of_preset(name: str) -> dict[str, float]:
     return preset_weights(name, REGISTRY)
 
 
-def factor_names() -> list[str]:
-    """The registered features the composite multiplies by (:attr:`Feature.multiplies`)."""
-    return [name for name, feature in REGISTRY.items() if feature.multiplies]
+def gate_names() -> list[str]:
+    """The registered features that gate the others in the composite (:attr:`Feature.gates`)."""
+    return [name for name, feature in REGISTRY.items() if feature.gates]
 
 
 def stand_in_map() -> dict[str, tuple[str, ...]]:
@@ -56,18 +56,17 @@ def counted_values(values: pd.DataFrame, weights: dict[str, float],
     stand_ins : dict of str to collection of str, optional
         Feature name to the scores it stands in for (:func:`stand_in_map`).
     """
-    out = values
+    out = values.copy()
     for name, principals in (stand_ins or {}).items():
         counting = [p for p in principals if weights.get(p, 0) > 0 and p in values]
         if name in values and counting:
-            out = out.copy() if out is values else out
             out.loc[values[counting].notna().any(axis=1), name] = np.nan
     return out
 
 
-def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str] = (),
+def composite_score(values: pd.DataFrame, weights: dict[str, float], gates: Collection[str] = (),
                     stand_ins: dict[str, Collection[str]] | None = None) -> pd.Series:
-    """Weighted mean of the feature columns, times each factor column raised to its weight; in [0, 1].
+    """Weighted mean of the feature columns, every one but the gates multiplied by the gates first; in [0, 1].
 
     Parameters
     ----------
@@ -76,11 +75,12 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Co
     weights : dict of str to float
         Non-negative weights; features with weight 0 (or missing) do not count.  A missing feature
         value (NaN) drops out of that image's mean instead of counting as 0.
-    factors : collection of str, optional
-        Columns that multiply the mean instead of joining it: probabilities that the image is of a kind the
-        question is about at all (:func:`factor_names`).  A factor with weight ``w`` multiplies by
-        ``value ** w`` (weight 0: no effect; 1: the probability itself; 2: it counts twice); a missing
-        factor value multiplies by 1.
+    gates : collection of str, optional
+        Columns holding the probability that the image shows what the other features measure
+        (:func:`gate_names`: Mars terrain).  A gate with a weight joins the mean like any feature, and
+        multiplies every other feature's value before it does, so a feature counts only as far as the frame
+        is likely to show terrain: a calibration target's bright pixels add almost nothing, while a frame of
+        plain ground still scores its probability of being terrain.  A missing gate value multiplies by 1.
     stand_ins : dict of str to collection of str, optional
         Columns that count only on images where none of the (weighted) scores they stand in for has a value
         (:func:`counted_values`): a plain measurement that a validated score supersedes where it applies.
@@ -88,51 +88,42 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], factors: Co
     Returns
     -------
     Series
-        The score per row; NaN where no weighted (non-factor) feature has a value, or all their weights are 0.
+        The score per row; NaN where no weighted feature has a value, or all weights are 0.
     """
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must not be negative")
-    names = [n for n, w in weights.items() if w > 0 and n in values and n not in factors]
-    if not names:
-        return pd.Series(np.nan, index=values.index)
-    matrix = counted_values(values, weights, stand_ins)[names].to_numpy(dtype=float)
+    return _weighted_parts(values, weights, gates, stand_ins).sum(axis=1, min_count=1)
+
+
+def _weighted_parts(values: pd.DataFrame, weights: dict[str, float], gates: Collection[str],
+                    stand_ins: dict[str, Collection[str]] | None) -> pd.DataFrame:
+    """Each counted feature's share of every row's composite (NaN where it does not count); rows sum to it."""
+    names = [n for n, w in weights.items() if w > 0 and n in values]
+    counted = counted_values(values[names].astype(float), weights, stand_ins)
+    gate = np.ones(len(values))
+    for name in names:
+        if name in gates:
+            gate *= np.nan_to_num(np.clip(counted[name].to_numpy(), 0.0, 1.0), nan=1.0)
     w = np.array([weights[n] for n in names], dtype=float)
-    present = ~np.isnan(matrix)
-    total = (np.where(present, matrix, 0.0) * w).sum(axis=1)
-    norm = (present * w).sum(axis=1)
+    matrix = counted.to_numpy()
+    gated = np.array([n not in gates for n in names], dtype=bool)
+    matrix = np.where(gated, matrix * gate[:, None], matrix)
+    norm = (~np.isnan(matrix) * w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(norm > 0, total / norm, np.nan)
-    return pd.Series(mean * _factor(values, weights, factors), index=values.index)
+        parts = matrix * w / norm[:, None]
+    return pd.DataFrame(parts, index=values.index, columns=names)
 
 
-def _factor(values: pd.DataFrame, weights: dict[str, float], factors: Collection[str]) -> np.ndarray:
-    product = np.ones(len(values))
-    for name in factors:
-        if weights.get(name, 0) > 0 and name in values:
-            column = np.clip(values[name].to_numpy(dtype=float), 0.0, 1.0)
-            product *= np.where(np.isnan(column), 1.0, column ** weights[name])
-    return product
-
-
-def contributions(row: pd.Series, weights: dict[str, float], factors: Collection[str] = (),
+def contributions(row: pd.Series, weights: dict[str, float], gates: Collection[str] = (),
                   stand_ins: dict[str, Collection[str]] | None = None) -> dict[str, float]:
-    """How many score points each averaged feature adds to one image's composite score.
+    """How many score points each counted feature adds to one image's composite score (they sum to it).
 
-    They sum to the score: each counted feature's share of the weighted mean, times the factors (see
-    :func:`composite_score`; factors themselves get no entry, :func:`factor_of` gives their product, and a
-    stand-in superseded on this image gets none).
+    See :func:`composite_score`; a feature that does not count on this image (missing, weight 0, or a
+    stand-in superseded here) gets no entry.
     """
-    counted = counted_values(pd.to_numeric(row, errors="coerce").to_frame().T, weights, stand_ins).iloc[0]
-    names = [n for n, w in weights.items() if w > 0 and n not in factors and pd.notna(counted.get(n))]
-    norm = sum(weights[n] for n in names)
-    factor = factor_of(row, weights, factors)
-    return {n: (factor * weights[n] * float(counted[n]) / norm if norm else 0.0) for n in names}
-
-
-def factor_of(row: pd.Series, weights: dict[str, float], factors: Collection[str]) -> float:
-    """The product one image's composite is multiplied by (1 when no factor has a weight or a value)."""
-    present = [n for n in factors if n in row.index]
-    return float(_factor(row[present].to_frame().T, weights, present)[0]) if present else 1.0
+    frame = pd.to_numeric(row, errors="coerce").to_frame().T
+    parts = _weighted_parts(frame, weights, gates, stand_ins).iloc[0]
+    return {name: float(value) for name, value in parts.items() if pd.notna(value)}
 
 
 def robust_z(matrix: np.ndarray) -> np.ndarray:
@@ -250,11 +241,11 @@ def app_composite(frame: pd.DataFrame, weights: dict[str, float], values: pd.Dat
     """The composite score of every image of a catalog frame, as the app and the command line rank them.
 
     The registry's rules applied: features that do not apply drop out (:func:`applicable_values`), the
-    terrain-view probability multiplies (:func:`factor_names`) and stand-ins give way to the trained scores
+    terrain-view probability gates the rest (:func:`gate_names`) and stand-ins give way to the trained scores
     they stand in for (:func:`stand_in_map`).  `values`: :func:`applicable_values` of `frame`, if already known.
     """
     values = applicable_values(frame) if values is None else values
-    return composite_score(values, weights, factor_names(), stand_in_map())
+    return composite_score(values, weights, gate_names(), stand_in_map())
 
 
 def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:

@@ -545,7 +545,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
     notes = {name: "held-out source images, calibrated" for name in SCORES}
     notes.update({name: "untrained: all crops" for name in untrained})
     notes.update({name: "in-sample: the view model was fitted on these crops" for name in untrained
-                  if _untrained_features()[name].multiplies})
+                  if _untrained_features()[name].gates})
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
     composite = {factor: pd.concat([held_out[factor], crops.untrained[factor]], axis=1) for factor in held_out}
     if scores_output:

@@ -99,14 +99,17 @@ def test_a_preset_sets_the_sliders_and_orders_the_ranking_by_its_weights(small_c
     assert not any("changed from" in c.value for c in app.sidebar.caption)
 
 
-def test_the_viewer_shows_what_the_terrain_view_factor_multiplies_the_score_by(small_catalog_home):
+def test_the_viewers_score_points_add_up_to_the_images_score(small_catalog_home):
     from marsviz.catalog import Catalog
+    from marsviz.scoring import ranked
 
-    row = Catalog().frame().iloc[0]
-    app = run_app("app_pages/explore.py", image=str(int(row["id"])))
-    assert not app.exception
-    features = app.dataframe[0].value.set_index("feature")
-    assert features.loc["Shows Mars terrain (trained)", "adds to score"] == f"x {row['terrain_view_score']:.3f}"
+    table = ranked(Catalog().frame())
+    for row in (table.iloc[0], table.iloc[-1]):
+        app = run_app("app_pages/explore.py", image=str(int(row["id"])))
+        assert not app.exception
+        points = app.dataframe[0].value["adds to score"]
+        numbers = [float(p) for p in points if not p.startswith("-")]
+        assert sum(numbers) == pytest.approx(row["score"], abs=0.003 * len(numbers))
 
 
 def test_the_viewer_says_when_the_trained_score_counts_instead_of_the_seed_measurement(small_catalog_home):

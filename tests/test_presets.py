@@ -19,7 +19,7 @@ def test_every_preset_weighs_registered_features_only_and_the_default_is_one_of_
     for name in PRESETS:
         weights = scoring.weights_of_preset(name)
         assert list(weights) == list(REGISTRY) and min(weights.values()) >= 0
-        assert any(w for n, w in weights.items() if not REGISTRY[n].multiplies)
+        assert any(w for n, w in weights.items() if not REGISTRY[n].gates)
     assert scoring.default_weights() == scoring.weights_of_preset(DEFAULT_PRESET)
 
 
@@ -38,23 +38,24 @@ def test_the_seed_preset_is_the_plain_mean_of_the_seed_four():
     np.testing.assert_allclose(table["score"], frame[SEED_FOUR].mean(axis=1))
 
 
-def test_a_factor_multiplies_the_mean_by_its_value_to_the_power_of_its_weight():
-    values = pd.DataFrame({"a": [0.4, 0.4, 0.4], "gate": [0.5, np.nan, 0.0]})
-    product = scoring.composite_score(values, {"a": 1.0, "gate": 2.0}, factors=["gate"])
-    assert product.tolist() == pytest.approx([0.4 * 0.25, 0.4, 0.0])  # a missing factor multiplies by 1
-    off = scoring.composite_score(values, {"a": 1.0, "gate": 0.0}, factors=["gate"])
-    assert off.tolist() == pytest.approx([0.4, 0.4, 0.4])
-    assert scoring.composite_score(values, {"gate": 1.0}, factors=["gate"]).isna().all()  # nothing to average
+def test_a_gate_multiplies_every_other_feature_and_counts_with_its_weight():
+    values = pd.DataFrame({"a": [0.4, 0.4, 0.4, 0.0], "gate": [0.5, np.nan, 0.0, 0.9]})
+    gated = scoring.composite_score(values, {"a": 1.0, "gate": 1.0}, gates=["gate"])
+    # (0.5 x 0.4 + 0.5) / 2; a missing gate neither multiplies nor counts; plain ground scores its gate / 2.
+    assert gated.tolist() == pytest.approx([0.35, 0.4, 0.0, 0.45])
+    off = scoring.composite_score(values, {"a": 1.0, "gate": 0.0}, gates=["gate"])
+    assert off.tolist() == pytest.approx([0.4, 0.4, 0.4, 0.0])
+    # Not a gate: a plain weighted mean.
+    assert scoring.composite_score(values, {"a": 1.0, "gate": 1.0}).tolist() == pytest.approx([0.45, 0.4, 0.2, 0.45])
 
 
-def test_contributions_sum_to_the_score_with_a_factor():
+def test_contributions_sum_to_the_score_with_a_gate():
     row = pd.Series({"a": 0.2, "b": 0.8, "gate": 0.6})
     weights = {"a": 3.0, "b": 1.0, "gate": 1.0}
     parts = scoring.contributions(row, weights, ["gate"])
-    assert set(parts) == {"a", "b"}
-    assert scoring.factor_of(row, weights, ["gate"]) == pytest.approx(0.6)
+    assert parts["gate"] == pytest.approx(0.6 / 5) and parts["a"] == pytest.approx(3 * 0.6 * 0.2 / 5)
     total = scoring.composite_score(row.to_frame().T, weights, ["gate"]).iloc[0]
-    assert sum(parts.values()) == pytest.approx(total) == pytest.approx(0.6 * (0.6 + 0.8) / 4)
+    assert sum(parts.values()) == pytest.approx(total)
 
 
 def test_a_stand_in_counts_only_where_the_score_it_stands_in_for_does_not():
@@ -100,7 +101,8 @@ def test_water_and_ice_ranks_the_ice_crop_first_and_the_calibration_target_below
     assert table["rank"].tolist()[0] == 1 and table.index[0] == 1
     # The bright calibration target has ten times the ground frame's water/ice candidates, yet ranks below it.
     assert table.loc[4, "rank"] > table.loc[3, "rank"]
-    assert table.loc[4, "score"] == pytest.approx(0.02 * 0.5)
+    assert table.loc[4, "score"] == pytest.approx((0.02 * 0.5 + 0.02) / 2)
+    assert table.loc[3, "score"] == pytest.approx((0.95 * 0.05 + 0.95) / 2)
 
 
 def test_the_seed_method_ranks_the_calibration_target_first_as_the_seed_did():

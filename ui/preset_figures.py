@@ -28,7 +28,7 @@ def show(terrain_evaluation: dict | None, view_evaluation: dict | None) -> None:
     for name, preset in PRESETS.items():
         with st.container(border=True):
             st.subheader(preset.label + (" (the default)" if name == DEFAULT_PRESET else ""))
-            weights = ", ".join(f"{REGISTRY[n].label} {w:g}" + (" (multiplies)" if REGISTRY[n].multiplies else "")
+            weights = ", ".join(f"{REGISTRY[n].label} {w:g}" + (" (gates the others)" if REGISTRY[n].gates else "")
                                 for n, w in preset.weights.items())
             st.markdown(f"**Asks.** {preset.question}\n\n**Why these weights.** {preset.reasoning}\n\n"
                         f"**Weights.** {weights}; every other feature 0.")

@@ -34,13 +34,15 @@ def weights() -> dict[str, float]:
     chosen = {}
     for feature_name, feature in REGISTRY.items():
         help_text = feature.measures
-        if feature.multiplies:
-            help_text += " The score is multiplied by this probability raised to the weight (0: not used)."
+        if feature.gates:
+            help_text += (" Every other feature counts only as far as the frame is likely to show terrain (its value "
+                          "is multiplied by this probability), and this probability counts with its weight too; "
+                          "at 0 it is not used.")
         chosen[feature_name] = st.sidebar.slider(feature.label, 0.0, 3.0, float(defaults[feature_name]), 0.1,
                                                  key=_slider_key(feature_name), help=help_text)
     if chosen != defaults:
         st.sidebar.caption(f"Weights changed from the {PRESETS[name].label} preset.")
-    if not any(w for n, w in chosen.items() if not REGISTRY[n].multiplies):
+    if not any(chosen.values()):
         st.sidebar.warning("All weights are 0: no composite score can be computed.")
     return chosen
 

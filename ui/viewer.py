@@ -146,27 +146,21 @@ def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
     values = pd.Series({name: row.get(name) for name in REGISTRY})
     applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"]), row.get("view")) for name in REGISTRY}
     usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
-    factors = scoring.factor_names()
-    share = scoring.contributions(usable, weights, factors, scoring.stand_in_map())
+    share = scoring.contributions(usable, weights, scoring.gate_names(), scoring.stand_in_map())
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
         "value": [_number(values[n]) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
         "weight": [f"{weights.get(n, 0.0):.1f}" for n in REGISTRY],
-        "adds to score": [_share(n, usable, weights, share, factors) for n in REGISTRY],
+        "adds to score": [_share(n, usable, weights, share) for n in REGISTRY],
     })
 
 
-def _share(name: str, usable: pd.Series, weights: dict[str, float], share: dict[str, float], factors) -> str:
-    """Score points a feature adds, or for a factor what it multiplies the score by."""
-    if name not in factors:
-        if name in share:
-            return _number(share[name])
-        superseding = [REGISTRY[p].label for p in REGISTRY[name].stands_in_for
-                       if weights.get(p) and pd.notna(usable.get(p))]
-        return f"- ({superseding[0]} counts instead)" if weights.get(name) and superseding else "-"
-    if not weights.get(name) or pd.isna(usable[name]):
-        return "-"
-    return f"x {scoring.factor_of(usable, {name: weights[name]}, [name]):.3f}"
+def _share(name: str, usable: pd.Series, weights: dict[str, float], share: dict[str, float]) -> str:
+    """Score points a feature adds, or why a weighted stand-in adds none here."""
+    if name in share:
+        return _number(share[name])
+    superseding = [REGISTRY[p].label for p in REGISTRY[name].stands_in_for if weights.get(p) and pd.notna(usable.get(p))]
+    return f"- ({superseding[0]} counts instead)" if weights.get(name) and superseding else "-"
 
 
 def _number(value) -> str:

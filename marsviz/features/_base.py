@@ -51,10 +51,10 @@ class Feature:
     has_overlay : bool
         False for a property of the whole frame, whose map is the same everywhere: the viewer offers no
         overlay for it.
-    multiplies : bool
-        True for a probability that the composite multiplies by (raised to its weight) instead of averaging
-        it in with the rest: whether the frame shows Mars terrain at all.  See
-        :func:`marsviz.scoring.composite_score`.
+    gates : bool
+        True for the probability that the frame shows what the other features measure (Mars terrain): the
+        composite multiplies every other feature's value by it before averaging, and averages it in too
+        (:func:`marsviz.scoring.composite_score`).
     colour_only : bool
         True when the feature says nothing about grayscale images; scoring then treats a grayscale
         image's value as missing rather than as 0.
@@ -81,7 +81,7 @@ class Feature:
     limits: str
     overlay_colour: tuple[int, int, int] = (255, 0, 0)
     has_overlay: bool = True
-    multiplies: bool = False
+    gates: bool = False
     colour_only: bool = False
     group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
     stands_in_for: tuple[str, ...] = ()

@@ -76,4 +76,4 @@ VIEW_FEATURE = Feature(
     limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and 20 non-Mars photographs. Drill-hole "
            "close-ups of later sols are often taken for hardware, and orbital images of other cameras (Viking, "
            "THEMIS, map-projected CTX) sometimes too; the 'other' view is barely trained.",
-    overlay_colour=(255, 255, 255), has_overlay=False, multiplies=True, group=view_scores)
+    overlay_colour=(255, 255, 255), has_overlay=False, gates=True, group=view_scores)

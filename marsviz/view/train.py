@@ -188,7 +188,7 @@ def _measured(path: str) -> dict:
     from marsviz.features import REGISTRY, compute_all
 
     pixels = load_image(path).pixels
-    names = [name for name, feature in REGISTRY.items() if not feature.multiplies]
+    names = [name for name, feature in REGISTRY.items() if not feature.gates]
     values = {name: result.value for name, result in compute_all(pixels, names).items()}
     return {**values, "is_color": pixels.ndim == 3}
 
