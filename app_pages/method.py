@@ -37,18 +37,24 @@ for feature in REGISTRY.values():
         st.caption(f"column `{feature.name}` · version {feature.version}")
 
 st.header("Composite score")
-stand_ins = "; ".join(f"{REGISTRY[n].label} for {', '.join(REGISTRY[p].label for p in principals)}"
-                      for n, principals in stand_in_map().items())
+by_score: dict[str, list[str]] = {}
+for stand_in, principals in stand_in_map().items():
+    for principal in principals:
+        by_score.setdefault(principal, []).append(REGISTRY[stand_in].label.lower())
+stand_ins = "; ".join(f"{', '.join(names)} for {REGISTRY[principal].label.lower()}"
+                      for principal, names in by_score.items())
 st.markdown(
-    "The composite score is the weighted mean of the feature values, with the weights from the sidebar, "
-    "multiplied by the probability that the frame shows Mars terrain (raised to that feature's weight; weight "
-    "0 leaves it out). A feature that does not apply to an image (colour variation of a grayscale image, a "
-    "trained score on a view it was not validated on) drops out of that image's mean instead of counting as 0. "
-    "Where a trained score applies, the seed measurements that stand in for it do not also count: on orbital "
-    "crops they rank ice terrain and landmarks worse than chance (the validation below), and averaging them in "
-    f"would dilute the validated score. They stand in for it on every other view ({stand_ins}). The viewer "
-    "lists how many score points each feature adds and what the score is multiplied by. A **preset** in the "
-    "sidebar sets all the weights at once, for one question:")
+    "The composite score is the weighted mean of the feature values, with the weights from the sidebar. The "
+    "probability that the frame shows Mars terrain gates the rest: every other feature's value is multiplied "
+    "by it first, and it counts with its own weight too (weight 0 turns both off). A calibration target's "
+    "bright pixels then add almost nothing, while a frame of plain ground still scores about half its "
+    "probability of showing terrain; evidence raises the score towards 1. A feature that does not apply to an "
+    "image (colour variation of a grayscale image, a trained score on a view it was not validated on) drops "
+    "out of that image's mean instead of counting as 0. Where a trained score applies, the seed measurements "
+    "that stand in for it do not also count: on orbital crops they rank ice terrain and landmarks worse than "
+    "chance (the validation below), and averaging them in would dilute the validated score. On every other "
+    f"view they count in its place ({stand_ins}). The viewer lists how many score points each feature adds. "
+    "A **preset** in the sidebar sets all the weights at once, for one question:")
 preset_figures.show(_loaded(load_evaluation, "evaluation summary"),
                     _loaded(load_view_evaluation, "view evaluation"))
 st.header("Outlier score")

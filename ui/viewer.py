@@ -109,6 +109,9 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     st.markdown(_view_line(row))
     st.markdown("**Features**")
     st.dataframe(_feature_table(row, weights), hide_index=True, width="stretch")
+    for name, instead in _superseded(_usable(row), weights).items():
+        st.caption(f"{REGISTRY[name].label} is replaced here: it stands in for {instead} only where that score "
+                   "does not apply, and on this image it does.")
     for feature in REGISTRY.values():
         if feature.not_validated_on(row.get("view")):
             st.caption(feature.why_not_applied(bool(row["is_color"]), row.get("view")))
@@ -142,25 +145,43 @@ def _not_applied_note(feature, row: dict) -> str:
     return f"n/a ({row.get('view')} view)"
 
 
+def _applicable(row: dict) -> dict[str, bool]:
+    return {n: REGISTRY[n].applies_to(bool(row["is_color"]), row.get("view")) for n in REGISTRY}
+
+
+def _usable(row: dict) -> pd.Series:
+    """The image's feature values, NaN where a feature does not apply to it."""
+    applicable = _applicable(row)
+    return pd.Series({n: row.get(n) if applicable[n] else np.nan for n in REGISTRY})
+
+
 def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
-    values = pd.Series({name: row.get(name) for name in REGISTRY})
-    applicable = {name: REGISTRY[name].applies_to(bool(row["is_color"]), row.get("view")) for name in REGISTRY}
-    usable = pd.Series({n: (v if applicable[n] else np.nan) for n, v in values.items()})
+    applicable, usable = _applicable(row), _usable(row)
     share = scoring.contributions(usable, weights, scoring.gate_names(), scoring.stand_in_map())
+    superseded = _superseded(usable, weights)
     return pd.DataFrame({
         "feature": [REGISTRY[n].label for n in REGISTRY],
-        "value": [_number(values[n]) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
+        "value": [_number(row.get(n)) if applicable[n] else _not_applied_note(REGISTRY[n], row) for n in REGISTRY],
         "weight": [f"{weights.get(n, 0.0):.1f}" for n in REGISTRY],
-        "adds to score": [_share(n, usable, weights, share) for n in REGISTRY],
+        "adds to score": [_share(n, share, superseded) for n in REGISTRY],
     })
 
 
-def _share(name: str, usable: pd.Series, weights: dict[str, float], share: dict[str, float]) -> str:
-    """Score points a feature adds, or why a weighted stand-in adds none here."""
+def _share(name: str, share: dict[str, float], superseded: dict[str, str]) -> str:
+    """Score points a feature adds; "replaced" for a weighted stand-in whose trained score counts here."""
     if name in share:
         return _number(share[name])
-    superseding = [REGISTRY[p].label for p in REGISTRY[name].stands_in_for if weights.get(p) and pd.notna(usable.get(p))]
-    return f"- ({superseding[0]} counts instead)" if weights.get(name) and superseding else "-"
+    return "replaced" if name in superseded else "-"
+
+
+def _superseded(usable: pd.Series, weights: dict[str, float]) -> dict[str, str]:
+    """Weighted stand-ins that do not count on this image, each with the trained score that counts instead."""
+    out = {}
+    for name, principals in scoring.stand_in_map().items():
+        counting = [p for p in principals if weights.get(p) and pd.notna(usable.get(p))]
+        if weights.get(name) and pd.notna(usable.get(name)) and counting:
+            out[name] = REGISTRY[counting[0]].label
+    return out
 
 
 def _number(value) -> str:
