@@ -213,7 +213,7 @@ def test_signed_out_scrape_page_shows_the_sign_in_button_and_no_form(small_catal
     assert not app.exception
     assert "Sign in to scrape" in [b.label for b in app.button]
     assert "Start scrape" not in [b.label for b in app.button]
-    assert len(app.selectbox) == 0
+    assert len(app.main.selectbox) == 0  # no scrape form (the sidebar holds the preset choice)
 
 
 # -- URLs and names that used to break the viewer --------------------------------------------------------------
