@@ -145,14 +145,9 @@ def _untrained_features() -> dict:
 
 def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None]:
     """The untrained features' values on `pixels`, with what the composite needs beside them (view, colour)."""
-    from marsviz.features import ANNOTATIONS
+    from marsviz.features import compute_values
 
-    values: dict[str, float | str | bool | None] = {"is_color": pixels.ndim == 3}
-    for name, feature in _untrained_features().items():
-        result = feature.function(pixels)
-        values[name] = result.value
-        values.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
-    return values
+    return {"is_color": pixels.ndim == 3, **compute_values(pixels, list(_untrained_features()))}
 
 
 def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[float, dict]]:
@@ -540,12 +535,11 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
 
     raw, folds = cross_validated_scores(crops, classes, groups, seed)
     held_out = cross_fitted_calibration(raw, classes, folds)
-    untrained = list(_untrained_features())
-    scores = pd.concat([held_out[1.0], crops.untrained[1.0][untrained]], axis=1)
+    untrained = _untrained_features()
+    scores = pd.concat([held_out[1.0], crops.untrained[1.0][list(untrained)]], axis=1)
     notes = {name: "held-out source images, calibrated" for name in SCORES}
-    notes.update({name: "untrained: all crops" for name in untrained})
-    notes.update({name: "in-sample: the view model was fitted on these crops" for name in untrained
-                  if _untrained_features()[name].gates})
+    notes.update({name: ("in-sample: the view model was fitted on these crops" if feature.gates
+                         else "untrained: all crops") for name, feature in untrained.items()})
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
     composite = {factor: pd.concat([held_out[factor], crops.untrained[factor]], axis=1) for factor in held_out}
     if scores_output:

@@ -27,7 +27,9 @@ def weights() -> dict[str, float]:
     """
     st.sidebar.subheader("Score weights")
     name = st.sidebar.selectbox("Preset", list(PRESETS), format_func=lambda key: PRESETS[key].label,
-                                key=PRESET_KEY, on_change=_apply_preset, help=PRESETS[DEFAULT_PRESET].question)
+                                key=PRESET_KEY, on_change=_apply_preset,
+                                help="Sets every weight below for one question; the Method page gives each "
+                                     "preset's measured ROC AUC.")
     st.sidebar.caption(PRESETS[name].question)
     defaults = weights_of_preset(name)
     st.sidebar.button("Reset weights", key="reset_weights", on_click=_apply_preset)

@@ -150,9 +150,8 @@ def _applicable(row: dict) -> dict[str, bool]:
 
 
 def _usable(row: dict) -> pd.Series:
-    """The image's feature values, NaN where a feature does not apply to it."""
-    applicable = _applicable(row)
-    return pd.Series({n: row.get(n) if applicable[n] else np.nan for n in REGISTRY})
+    """The image's feature values, NaN where a feature does not apply to it (as the ranking has them)."""
+    return scoring.applicable_values(pd.DataFrame([row])).iloc[0]
 
 
 def _feature_table(row: dict, weights: dict[str, float]) -> pd.DataFrame:
@@ -175,13 +174,12 @@ def _share(name: str, share: dict[str, float], superseded: dict[str, str]) -> st
 
 
 def _superseded(usable: pd.Series, weights: dict[str, float]) -> dict[str, str]:
-    """Weighted stand-ins that do not count on this image, each with the trained score that counts instead."""
-    out = {}
-    for name, principals in scoring.stand_in_map().items():
-        counting = [p for p in principals if weights.get(p) and pd.notna(usable.get(p))]
-        if weights.get(name) and pd.notna(usable.get(name)) and counting:
-            out[name] = REGISTRY[counting[0]].label
-    return out
+    """Weighted stand-ins the composite leaves out of this image, each with the trained score counting instead."""
+    stand_ins = scoring.stand_in_map()
+    counted = scoring.counted_values(usable.to_frame().T, weights, stand_ins).iloc[0]
+    left_out = [n for n in stand_ins if weights.get(n) and pd.notna(usable.get(n)) and pd.isna(counted[n])]
+    return {n: next(REGISTRY[p].label for p in stand_ins[n] if weights.get(p) and pd.notna(usable.get(p)))
+            for n in left_out}
 
 
 def _number(value) -> str:

@@ -138,10 +138,11 @@ def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
     return {name: results[name] for name in wanted}
 
 
-def compute_values(image: np.ndarray) -> dict[str, float | str | None]:
-    """What the catalog stores of an image: every feature's value (as :func:`compute_all`) and its
-    :data:`ANNOTATIONS` (from the features' details)."""
-    results = compute_all(image)
+def compute_values(image: np.ndarray, names=None) -> dict[str, float | str | None]:
+    """What the catalog stores of an image: every feature's value (or those in `names`, as
+    :func:`compute_all`) and its :data:`ANNOTATIONS` (from the features' details; None where no computed
+    feature gives them)."""
+    results = compute_all(image, names)
     annotations = dict.fromkeys(ANNOTATIONS)
     for result in results.values():
         annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})

@@ -185,12 +185,11 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
 def _measured(path: str) -> dict:
     """Every registered feature but the view model's on one image, with whether it is in colour."""
     from marsviz.decode import load_image
-    from marsviz.features import REGISTRY, compute_all
+    from marsviz.features import REGISTRY, compute_values
 
     pixels = load_image(path).pixels
     names = [name for name, feature in REGISTRY.items() if not feature.gates]
-    values = {name: result.value for name, result in compute_all(pixels, names).items()}
-    return {**values, "is_color": pixels.ndim == 3}
+    return {**compute_values(pixels, names), "is_color": pixels.ndim == 3}
 
 
 def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int = 1, seed: int = 0) -> list[dict]:
