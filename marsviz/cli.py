@@ -468,11 +468,42 @@ def _add_train_view_parser(subparsers):
                         help="folder with the labeled Curiosity frames (labels.csv with file,label,split; images/)")
     parser.add_argument("--orbital", type=Path, nargs="+", required=True,
                         help="folders with labeled HiRISE crops (labels.csv, images/)")
+    parser.add_argument("--other", type=Path, nargs="+", default=[],
+                        help="folders made by make-other-set: maps, globes, artwork, photographs that are not Mars")
     parser.add_argument("--output", type=Path, default=None,
                         help="model file to write (default: the shipped marsviz/view/view_model.json)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the network (default 0)")
     parser.add_argument("--workers", type=_count(1), default=1, help="processes describing images (default 1)")
     parser.set_defaults(func=cmd_train_view)
+
+
+def _add_make_other_set_parser(subparsers):
+    parser = subparsers.add_parser(
+        "make-other-set", help="cut the view model's `other` set from unpacked Debian image packages",
+        description="Sample maps, globes, artwork, screenshots and photographs that are not Mars from Debian "
+                    "packages unpacked with dpkg-deb -x (openclipart-png, stellarium-data, desktop-base, "
+                    "gnome-backgrounds, marble-data) into a folder for train-view --other.")
+    parser.add_argument("unpacked", type=Path, nargs="+", help="folders the packages were unpacked into")
+    parser.add_argument("--output", type=Path, required=True, help="folder to write (images/, labels.csv)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    parser.set_defaults(func=cmd_make_other_set)
+
+
+def cmd_make_other_set(args) -> int:
+    """Write the `other` set and print how many images of each kind it holds."""
+    from collections import Counter
+
+    from marsviz.view.other_set import make_other_set
+
+    rows = make_other_set(args.unpacked, args.output, seed=args.seed)
+    if not rows:
+        print("no images found: unpack the packages with dpkg-deb -x into the folders given", file=sys.stderr)
+        return 1
+    for kind, count in Counter(row["kind"] for row in rows).items():
+        print(f"{count:5d} {kind}")
+    print(f"wrote {len(rows)} images in {len({row['group'] for row in rows})} groups to {args.output}",
+          file=sys.stderr)
+    return 0
 
 
 def cmd_train_view(args) -> int:
@@ -482,10 +513,12 @@ def cmd_train_view(args) -> int:
 
     with _progress_bar("describing images") as progress:
         summary = train_view(args.rover, args.orbital, output=args.output, seed=args.seed, workers=args.workers,
-                             progress=progress)
+                             progress=progress, other=args.other)
     for row in summary["views"]:
         rate = "n/a" if row["correct"] is None else f"{row['correct']:.3f}"
         print(f"{row['view']:9s} {row['n']:6d} held out, called right {rate}  {row['called']}")
+    for row in summary["classes"]:
+        print(f"  {row['class']:<34} {row['n']:6d} held out, called {row['view']} {row['correct']:.3f}")
     print(f"terrain vs hardware ROC AUC {summary['terrain_vs_hardware_auc']:.3f} (view model)")
     for row in summary["presets"]:
         print(f"preset {row['preset']:<16} terrain vs hardware ROC AUC {row['auc']:.3f} "
@@ -510,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
                        _add_analyze_parser, _add_check_parser, _add_scrape_parser, _add_evaluate_parser,
-                       _add_train_parser, _add_train_view_parser):
+                       _add_train_parser, _add_train_view_parser, _add_make_other_set_parser):
         add_parser(subparsers)
     return parser
 

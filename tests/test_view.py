@@ -6,14 +6,18 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
 from marsviz.cli import main
 from marsviz.decode import load_image
 from marsviz.errors import ModelError
+from marsviz.evaluate import source_image_id
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, colour_statistics, view_descriptors
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
-from marsviz.view.train import load_view_sets, train_view
+from marsviz.view.other_set import make_other_set
+from marsviz.view.train import PRODUCT_VARIANTS, load_view_sets, orbital_product, train_view
 
 ROOT = Path(__file__).resolve().parents[1]
 ROVER = ROOT / "tests" / "fixtures" / "msl"
@@ -68,25 +72,82 @@ def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
         load_view_model(tmp_path / "absent.json")
 
 
-def test_sets_keep_rover_sols_and_orbital_sources_apart():
-    table = load_view_sets(ROVER, [ORBITAL])
+def _unpacked_packages(root: Path) -> Path:
+    """A miniature of the unpacked Debian packages: clip art in two categories, planet maps, an icon."""
+    rng = np.random.default_rng(0)
+    for folder, count in (("usr/share/openclipart/png/animals", 3), ("usr/share/openclipart/png/food", 2),
+                          ("usr/share/stellarium/textures", 2)):
+        (root / folder).mkdir(parents=True)
+        for k in range(count):
+            pixels = rng.integers(0, 255, (160 + 10 * k, 200, 4), dtype=np.uint8)
+            Image.fromarray(pixels, "RGBA").save(root / folder / f"picture{k}.png")
+    Image.fromarray(rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)).save(
+        root / "usr/share/stellarium/textures/mars.png")
+    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
+        root / "usr/share/openclipart/png/food/icon.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def other_set(tmp_path_factory):
+    unpacked = _unpacked_packages(tmp_path_factory.mktemp("unpacked"))
+    output = tmp_path_factory.mktemp("other")
+    make_other_set([unpacked], output)
+    return output
+
+
+def test_the_other_set_groups_by_kind_and_leaves_out_icons_and_mars(other_set, tmp_path):
+    labels = pd.read_csv(other_set / "labels.csv")
+    assert sorted(labels["group"].unique()) == ["clip art / animals", "clip art / food", "planet and moon maps"]
+    assert len(labels) == 7  # the 32 px icon and the Mars map are not taken
+    assert not labels["source"].str.contains("mars|icon").any()
+    for name in labels["file"]:
+        with Image.open(other_set / "images" / name) as image:
+            assert image.mode == "RGB" and max(image.size) <= 512
+    again = tmp_path / "again"
+    make_other_set([_unpacked_packages(tmp_path / "unpacked")], again)
+    assert (again / "labels.csv").read_text() == (other_set / "labels.csv").read_text()
+
+
+def test_orbital_products_frame_crops_as_projected_mosaics_strips_and_colour_mosaics():
+    rng = np.random.default_rng(1)
+    crops = [rng.uniform(0.2, 0.9, (50, 50)).astype(np.float32) for _ in range(9)]
+    mosaic = orbital_product(crops, "mosaic", np.random.default_rng(0))
+    assert mosaic.ndim == 2 and min(mosaic.shape) > 150
+    assert mosaic[0, 0] == 0 and mosaic[-1, -1] == 0  # turned on a black no-data frame
+    strip = orbital_product(crops, "strip", np.random.default_rng(0))
+    assert strip.shape[0] > 3 * strip.shape[1] / 1.5
+    colour = orbital_product(crops, "colour", np.random.default_rng(0))
+    assert colour.shape == (75, 75, 3)
+    assert (colour[..., 0] >= colour[..., 1]).all() and (colour[..., 1] >= colour[..., 2]).all()
+    with pytest.raises(ValueError, match="unknown"):
+        orbital_product(crops, "poster", rng)
+
+
+def test_sets_keep_rover_sols_orbital_sources_and_other_groups_apart(other_set):
+    table = load_view_sets(ROVER, [ORBITAL], [other_set])
     rover = table[table["view"].isin(["surface", "hardware"])]
     assert set(rover["part"]) == {"early", "later"}
     orbital = table[table["view"] == "orbital"]
     assert all(orbital.groupby("group")["part"].nunique() == 1)
+    products = orbital[orbital["path"].str.startswith("product:")]
+    assert len(products) == len(PRODUCT_VARIANTS) * orbital["group"].nunique()
+    other = table[table["view"] == "other"]
+    assert all(other.groupby("group")["part"].nunique() == 1)
+    assert len(other) == 7 + 20  # the made set and scikit-image's samples
     assert set(table["view"]) == set(VIEWS)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, other_set):
     folder = tmp_path_factory.mktemp("view")
-    summary = train_view(ROVER, [ORBITAL], output=folder / "view_model.json")
+    summary = train_view(ROVER, [ORBITAL], output=folder / "view_model.json", other=[other_set])
     return folder, summary
 
 
-def test_training_twice_gives_the_same_files_and_a_loadable_model(trained, tmp_path):
+def test_training_twice_gives_the_same_files_and_a_loadable_model(trained, tmp_path, other_set):
     folder, summary = trained
-    again = train_view(ROVER, [ORBITAL], output=tmp_path / "view_model.json")
+    again = train_view(ROVER, [ORBITAL], output=tmp_path / "view_model.json", other=[other_set])
     assert (tmp_path / "view_model.json").read_bytes() == (folder / "view_model.json").read_bytes()
     assert again == summary == json.loads((folder / "view_evaluation.json").read_text())
     model = load_view_model(folder / "view_model.json")
@@ -97,7 +158,12 @@ def test_the_evaluation_counts_held_out_images_of_every_view(trained):
     _, summary = trained
     rows = {row["view"]: row for row in summary["views"]}
     assert rows["surface"]["n"] == 6 and rows["hardware"]["n"] == 6  # the later sols only
-    assert rows["orbital"]["n"] == 40 and sum(rows["orbital"]["called"].values()) == 40
+    sources = pd.read_csv(ORBITAL / "labels.csv")["file"].map(source_image_id).nunique()
+    orbital = 40 + len(PRODUCT_VARIANTS) * sources  # the crops and the products assembled from them
+    assert rows["orbital"]["n"] == orbital and sum(rows["orbital"]["called"].values()) == orbital
+    assert rows["other"]["n"] == 27
+    classes = {row["class"]: row["n"] for row in summary["classes"]}
+    assert classes["orbital"] == 40 and classes["other clip art"] == 5
     assert {row["label"] for row in summary["rover_labels"]} == {"ground", "horizon", "drill_holes", "wheel",
                                                                 "mastcam_cal_target", "turret"}
     assert 0 <= summary["terrain_vs_hardware_auc"] <= 1
@@ -112,6 +178,18 @@ def test_train_view_command_writes_both_files(tmp_path, capsys):
     assert "terrain vs hardware ROC AUC" in capsys.readouterr().out
     assert main(["train-view", "--rover", str(tmp_path), "--orbital", str(ORBITAL)]) == 2
     assert "cannot read rover labels" in capsys.readouterr().err
+    assert main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--other", str(tmp_path)]) == 2
+    assert "cannot read other-set labels" in capsys.readouterr().err
+
+
+def test_make_other_set_command_writes_the_set_and_refuses_an_empty_folder(tmp_path, capsys):
+    unpacked = _unpacked_packages(tmp_path / "unpacked")
+    assert main(["make-other-set", str(unpacked), "--output", str(tmp_path / "set")]) == 0
+    assert "5 clip art" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "set" / "labels.csv")) == 7
+    (tmp_path / "empty").mkdir()
+    assert main(["make-other-set", str(tmp_path / "empty"), "--output", str(tmp_path / "none")]) == 1
+    assert "no images found" in capsys.readouterr().err
 
 
 def test_the_view_feature_scores_terrain_high_and_hardware_low_and_carries_the_view():

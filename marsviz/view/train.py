@@ -6,8 +6,13 @@
 * **surface and hardware**: the labeled Curiosity frames (``labels.csv`` with ``file,label,split,sol``); the
   terrain labels (:data:`TERRAIN_LABELS`) are ``surface``, every other label ``hardware``.  Validated as the
   data set's authors split it: fit on the ``train`` sols, test on the later ``val`` sols.
-* **orbital**: labeled HiRISE crops (any label), split into two halves by source image.
-* **other**: photographs and drawings that are not Mars (:data:`OTHER_IMAGES`, shipped with scikit-image).
+* **orbital**: labeled HiRISE crops (any label), split into two halves by source image; and, per source image,
+  three *orbital products* assembled from its crops (:func:`orbital_product`): a map-projected mosaic turned on
+  a black no-data frame, a long projected strip, and a colour mosaic at lower resolution.  Orbital images other
+  than HiRISE crops reach the app as such products (CTX, THEMIS, MOC, Viking mosaics), and none is labeled here.
+* **other**: maps, globes, artwork, diagrams and photographs that are not Mars: the sets made by
+  ``python -m marsviz make-other-set`` (:mod:`marsviz.view.other_set`, split into halves by group), and the
+  sample images shipped with scikit-image (:data:`OTHER_IMAGES`).
 
 Two fits, one per half of the orbital and other images (each also fitted on the earlier sols), score the
 other half and the later sols; the shipped model is then fitted on everything.  Each class is its own output
@@ -40,6 +45,48 @@ OTHER_IMAGES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coff
                 "retina", "rocket", "text")
 #: Weight decay of the network (per row), fixed.
 ALPHA = 1.0
+#: Orbital products assembled per source image (see :func:`orbital_product`).
+PRODUCT_VARIANTS = ("mosaic", "strip", "colour")
+#: Relative mean colour (R, G, B) of the Curiosity ``ground`` frames of the training sols (first 200 colour
+#: frames, measured once): the tint of the colour product copies, so that colour alone never says "not orbital".
+MARS_TINT = (1.0, 0.73, 0.56)
+
+
+def orbital_product(crops: Sequence[np.ndarray], variant: str, rng: np.random.Generator) -> np.ndarray:
+    """An orbital product as the app receives one, assembled from grayscale crops of one source image.
+
+    Parameters
+    ----------
+    crops : sequence of ndarray
+        float (H, W) crops of the same size, in [0, 1].
+    variant : {"mosaic", "strip", "colour"}
+        ``mosaic``: the crops in a square grid, turned by 5-35 degrees on black (a map-projected product's
+        no-data frame); ``strip``: up to four crops stacked, turned by 2-12 degrees on black (a projected
+        image strip); ``colour``: the grid at half resolution, tinted with :data:`MARS_TINT`.
+    rng : numpy.random.Generator
+        Draws the turn and its sign.
+
+    Returns
+    -------
+    ndarray
+        float (H, W) or, for ``colour``, (H, W, 3) in [0, 1].
+    """
+    from skimage.transform import rotate
+
+    if variant == "strip":
+        tiles = list(crops[:4])
+        frame = np.vstack(tiles)
+        return rotate(frame, rng.uniform(2, 12) * rng.choice([-1, 1]), resize=True, order=1, cval=0.0)
+    side = max(1, int(np.sqrt(len(crops))))
+    tiles = list(crops[:side * side])
+    frame = np.vstack([np.hstack(tiles[row * side:(row + 1) * side]) for row in range(side)])
+    if variant == "mosaic":
+        return rotate(frame, rng.uniform(5, 35) * rng.choice([-1, 1]), resize=True, order=1, cval=0.0)
+    if variant == "colour":
+        half = frame[:frame.shape[0] // 2 * 2, :frame.shape[1] // 2 * 2]
+        half = half.reshape(half.shape[0] // 2, 2, half.shape[1] // 2, 2).mean(axis=(1, 3))
+        return np.clip(half[..., None] * np.asarray(MARS_TINT, dtype=np.float32), 0.0, 1.0)
+    raise ValueError(f"unknown orbital product variant {variant!r}")
 
 
 def _other_pixels(name: str) -> np.ndarray:
@@ -53,11 +100,13 @@ def _other_pixels(name: str) -> np.ndarray:
     return image.astype(np.float32) / (255.0 if image.max() > 1 else 1.0)
 
 
-def load_view_sets(rover: Path, orbital: Sequence[Path]) -> pd.DataFrame:
-    """One row per training image: ``path`` (or ``other`` name), ``cls`` (fine class), ``view``, ``part``.
+def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] = ()) -> pd.DataFrame:
+    """One row per training image: ``path`` (or recipe), ``cls`` (fine class), ``view``, ``part``, ``group``.
 
     ``part`` is ``early`` or ``later`` for rover frames (the labels file's ``train`` and ``val`` splits), and
-    ``half0`` or ``half1`` for orbital and other images (by a hash of the source image id or name).
+    ``half0`` or ``half1`` for orbital and other images (by a hash of the source image id or group).  An
+    orbital product's path is ``product:VARIANT:`` and its crops' paths joined by ``|``; a scikit-image
+    sample's is ``skimage:NAME``.
     """
     labels_csv = Path(rover) / "labels.csv"
     try:
@@ -70,14 +119,31 @@ def load_view_sets(rover: Path, orbital: Sequence[Path]) -> pd.DataFrame:
              "view": "surface" if r.label in TERRAIN_LABELS else "hardware",
              "part": "early" if r.split == "train" else "later",
              "group": f"sol {r.sol}" if "sol" in frames.columns else r.file} for r in frames.itertuples()]
+    by_source: dict[str, list[str]] = {}
     for folder in orbital:
         crops = pd.read_csv(Path(folder) / "labels.csv", dtype=str).drop_duplicates("file")
         for name in crops["file"]:
             source = source_image_id(name)
-            rows.append({"path": str(Path(folder) / "images" / name), "cls": "orbital", "view": "orbital",
-                         "part": _half(source), "group": source})
+            path = str(Path(folder) / "images" / name)
+            by_source.setdefault(source, []).append(path)
+            rows.append({"path": path, "cls": "orbital", "view": "orbital", "part": _half(source), "group": source})
+    for source, paths in sorted(by_source.items()):
+        chosen = sorted(paths)[::max(1, len(paths) // 9)][:9]
+        for variant in PRODUCT_VARIANTS:
+            rows.append({"path": f"product:{variant}:" + "|".join(chosen), "cls": f"orbital {variant}",
+                         "view": "orbital", "part": _half(source), "group": source})
+    for folder in other:
+        try:
+            images = pd.read_csv(Path(folder) / "labels.csv", dtype=str)
+        except (OSError, ValueError) as error:
+            raise LabelsError(f"cannot read other-set labels in {folder}: {error}") from None
+        if not {"file", "group", "kind"} <= set(images.columns):
+            raise LabelsError(f"{Path(folder) / 'labels.csv'}: expected columns file,group,kind")
+        for r in images.itertuples():
+            rows.append({"path": str(Path(folder) / "images" / r.file), "cls": f"other {r.kind}", "view": "other",
+                         "part": _half(r.group), "group": r.group})
     for name in OTHER_IMAGES:
-        rows.append({"path": f"skimage:{name}", "cls": "other", "view": "other", "part": _half(name),
+        rows.append({"path": f"skimage:{name}", "cls": "other photograph", "view": "other", "part": _half(name),
                      "group": name})
     table = pd.DataFrame(rows)
     if table["path"].duplicated().any():
@@ -89,10 +155,24 @@ def _half(key: str) -> str:
     return f"half{zlib.crc32(key.encode()) % 2}"
 
 
-def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _pixels(path: str) -> np.ndarray:
     from marsviz.decode import load_image
 
-    pixels = _other_pixels(path.split(":", 1)[1]) if path.startswith("skimage:") else load_image(path).pixels
+    if path.startswith("skimage:"):
+        return _other_pixels(path.split(":", 1)[1])
+    if path.startswith("product:"):
+        _, variant, crops = path.split(":", 2)
+        tiles = [load_image(crop).pixels for crop in crops.split("|")]
+        tiles = [t if t.ndim == 2 else t.mean(axis=2) for t in tiles]
+        side = min(min(t.shape) for t in tiles)
+        tiles = [t[:side, :side] for t in tiles]
+        rng = np.random.default_rng(zlib.crc32(path.encode()))
+        return orbital_product(tiles, variant, rng).astype(np.float32)
+    return load_image(path).pixels
+
+
+def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    pixels = _pixels(path)
     gray = view_descriptors(pixels.mean(axis=2)) if pixels.ndim == 3 else None
     return view_descriptors(pixels), gray
 
@@ -124,7 +204,8 @@ def fit_view_model(colour: np.ndarray, gray: np.ndarray, table: pd.DataFrame, ro
 
 
 def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None, seed: int = 0,
-               workers: int = 1, progress: Callable[[int, int], None] | None = None) -> dict:
+               workers: int = 1, progress: Callable[[int, int], None] | None = None,
+               other: Sequence[Path] = ()) -> dict:
     """Describe, validate, fit and write the view model and its evaluation.
 
     Parameters
@@ -141,6 +222,8 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
         Processes describing images.
     progress : callable, optional
         ``progress(done, total)`` while describing.
+    other : sequence of path, optional
+        Folders made by :func:`marsviz.view.other_set.make_other_set` (``labels.csv`` with ``file,group,kind``).
 
     Returns
     -------
@@ -151,7 +234,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     from threadpoolctl import threadpool_limits
 
     output = Path(output) if output else SHIPPED_VIEW_MODEL
-    table = load_view_sets(rover, orbital)
+    table = load_view_sets(rover, orbital, other)
     with threadpool_limits(limits=1):
         colour, gray = describe_views(table, workers, progress)
         part = table["part"].to_numpy()
@@ -168,13 +251,14 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
         summary["presets"] = rover_preset_evaluation(table, held, workers, seed)
         summary["protocol"] = {
             "rover": "fit on the labels file's train sols, tested on its later val sols",
-            "orbital_and_other": "two halves by source image (orbital) or name (other); each half tested by "
-                                 "a model fitted on the other half and the earlier sols",
+            "orbital_and_other": "two halves by source image (orbital crops and the products assembled from "
+                                 "them) or group (other); each half tested by a model fitted on the other half "
+                                 "and the earlier sols",
             "network": f"one hidden layer of 64 ReLU units over every fine class, weight decay {ALPHA}",
             "copies": "a grayscale copy of every colour rover frame", "seed": seed,
             "images": {view: int((table["view"] == view).sum()) for view in VIEWS}}
         metadata = {"trained_on": summary["protocol"]["images"], "seed": seed,
-                    "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...]"}
+                    "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...] --other DIR"}
         final = fit_view_model(colour, gray, table, np.ones(len(table), dtype=bool), seed, metadata)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, final.to_json())
@@ -224,6 +308,11 @@ def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -
                      "correct": round(float((called[chosen] == view).mean()), 6) if chosen.any() else None,
                      "called": {v: int(calls.get(v, 0)) for v in VIEWS}})
     rover = scored & np.isin(truth, ["surface", "hardware"])
+    per_class = []
+    for label in sorted(set(table["cls"][scored & ~np.isin(truth, ["surface", "hardware"])])):
+        chosen = scored & (table["cls"].to_numpy() == label)
+        per_class.append({"class": label, "view": truth[chosen][0], "n": int(chosen.sum()),
+                          "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
     per_label = []
     for label in sorted(set(table["cls"][rover])):
         chosen = rover & (table["cls"].to_numpy() == label)
@@ -231,6 +320,6 @@ def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -
                           "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
     terrain = truth[rover] == "surface"
     confident = held.max(axis=1)
-    return {"views": rows, "rover_labels": per_label,
+    return {"views": rows, "rover_labels": per_label, "classes": per_class,
             "terrain_vs_hardware_auc": round(float(roc_auc(terrain, 1 - held[rover, VIEWS.index("hardware")])), 6),
             "reliability": reliability((called == truth)[scored], confident[scored])}
