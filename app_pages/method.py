@@ -5,7 +5,7 @@ import streamlit as st
 
 from marsviz import config, plots
 from marsviz.errors import MarsvizError
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.scoring import OUTLIER_THRESHOLD, stand_in_map
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation

@@ -4,7 +4,7 @@ import base64
 
 import streamlit as st
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from ui import data, sidebar, viewer
 
 PAGE_SIZE = 25

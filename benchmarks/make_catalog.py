@@ -28,7 +28,7 @@ from common import sample_files
 
 from marsviz.catalog import Catalog
 from marsviz.decode import read_bounded
-from marsviz.features import REGISTRY, feature_set_version
+from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.pipeline import analyse
 from marsviz.provenance import Provenance
 from marsviz.samples import manifest, provenance_of

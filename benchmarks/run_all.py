@@ -27,7 +27,7 @@ from PIL import Image
 import baseline
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
-from marsviz.features import REGISTRY, compute_values
+from marsviz.registry import REGISTRY, compute_values
 from marsviz.features.seed_group import seed_features
 from marsviz.pipeline import add_paths, analyse_many, reanalyse
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from marsviz import config
 from marsviz.errors import CatalogError
-from marsviz.features import ANNOTATIONS, REGISTRY
+from marsviz.registry import ANNOTATIONS, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 

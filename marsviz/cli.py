@@ -135,7 +135,7 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
 
     `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
     """
-    from marsviz.features import REGISTRY
+    from marsviz.registry import REGISTRY
     from marsviz.presets import DEFAULT_PRESET
     from marsviz.scoring import ranked, weights_of_preset
 
@@ -154,7 +154,7 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
 
 def cmd_rank(args) -> int:
     """Print the top of the ranking as a table, CSV or JSON."""
-    from marsviz.features import REGISTRY
+    from marsviz.registry import REGISTRY
 
     top = args.top if args.top is not None else (TABLE_TOP if args.format == "table" else 0)
     records = ranking_records(_catalog(args), top, args.preset)

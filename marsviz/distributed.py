@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 from marsviz import config
 from marsviz.decode import read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
-from marsviz.features import compute_values, feature_set_version
+from marsviz.registry import compute_values, feature_set_version
 
 #: Tasks in flight per worker thread: enough to hide the network, few enough to keep memory flat.
 IN_FLIGHT_PER_THREAD = 4
@@ -40,20 +40,20 @@ def features_on_worker(data: bytes, name: str, max_side: int,
     max_side : int
         The client's ``analysis_max_side``, so that every worker analyses at the same resolution.
     expected_version : str
-        The client's :func:`marsviz.features.feature_set_version`.
+        The client's :func:`marsviz.registry.feature_set_version`.
 
     Raises
     ------
     ClusterMismatch
         If this worker's feature set differs from the client's (another marsviz version installed).
     """
-    from marsviz import features
+    from marsviz import registry
     from marsviz.decode import load_image
 
-    if features.feature_set_version() != expected_version:
-        raise ClusterMismatch(f"a Dask worker has feature set {features.feature_set_version()}, the client "
+    if registry.feature_set_version() != expected_version:
+        raise ClusterMismatch(f"a Dask worker has feature set {registry.feature_set_version()}, the client "
                               f"{expected_version}: install the same marsviz version on the workers, with the same "
-                              f"{' and '.join(features.VALUE_SETTINGS)} settings")
+                              f"{' and '.join(registry.VALUE_SETTINGS)} settings")
     try:
         return compute_values(load_image(data, name=name, max_side=max_side).pixels)
     except ImageRejected as error:

@@ -274,7 +274,7 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
         If a labeled file is not a readable image.
     """
     from marsviz.decode import load_image
-    from marsviz.features import ANNOTATIONS, REGISTRY, compute_values
+    from marsviz.registry import ANNOTATIONS, REGISTRY, compute_values
 
     image_dir = Path(image_dir)
     rows = []
@@ -315,7 +315,7 @@ def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Itera
         ``preset:NAME``, computed as the app ranks (:func:`marsviz.scoring.app_composite`): a trained score
         drops out of images of a view it was not validated on.
     """
-    from marsviz.features import REGISTRY
+    from marsviz.registry import REGISTRY
     from marsviz.presets import PRESETS
     from marsviz.scoring import app_composite, applicable_values, weights_of_preset
 

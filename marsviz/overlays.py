@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from marsviz.features import REGISTRY, FeatureResult
+from marsviz.features import FeatureResult
+from marsviz.registry import REGISTRY
 
 #: Plain names for overlay colours, so a legend can say "in blue" instead of an RGB triple.
 COLOUR_NAMES: dict[str, tuple[int, int, int]] = {

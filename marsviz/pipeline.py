@@ -24,7 +24,7 @@ from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.decode import irregular_file_reason, load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
-from marsviz.features import compute_values, feature_set_version
+from marsviz.registry import compute_values, feature_set_version
 from marsviz.provenance import Provenance
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 

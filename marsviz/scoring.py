@@ -12,7 +12,7 @@ from typing import Collection
 import numpy as np
 import pandas as pd
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.presets import DEFAULT_PRESET, preset_weights
 
 #: Modified z-score above which an image is called an outlier (Iglewicz and Hoaglin, 1993).

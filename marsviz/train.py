@@ -138,14 +138,14 @@ def _scored_tiles(image: np.ndarray) -> np.ndarray:
 
 def _untrained_features() -> dict:
     """The registry's features this trainer does not fit: the seed's measurements and the view model's score."""
-    from marsviz.features import REGISTRY
+    from marsviz.registry import REGISTRY
 
     return {name: f for name, f in REGISTRY.items() if name not in SCORES}
 
 
 def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None]:
     """The untrained features' values on `pixels`, with what the composite needs beside them (view, colour)."""
-    from marsviz.features import compute_values
+    from marsviz.registry import compute_values
 
     return {"is_color": pixels.ndim == 3, **compute_values(pixels, list(_untrained_features()))}
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
@@ -148,7 +148,7 @@ def test_images_analysed_by_an_older_feature_version_are_updated_on_start(small_
     import sqlite3
 
     from marsviz.catalog import Catalog
-    from marsviz.features import feature_set_version
+    from marsviz.registry import feature_set_version
 
     with sqlite3.connect(small_catalog_home / "catalog.sqlite") as conn:
         conn.execute("UPDATE images SET feature_version = 'old', edge_ratio = NULL WHERE id <= 3")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from marsviz.catalog import Catalog
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.samples import SAMPLES_DIR, load_samples_subset
 from marsviz.store import sha256_file
 from tests.browser import CHROMIUM, app_server, chromium, wait_for_app

@@ -6,7 +6,7 @@ import pytest
 
 from marsviz.catalog import Catalog
 from marsviz.errors import CatalogError
-from marsviz.features import REGISTRY, feature_set_version
+from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.provenance import Provenance
 
 SHA = "ab" * 32

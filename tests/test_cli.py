@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 

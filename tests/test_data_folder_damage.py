@@ -152,7 +152,7 @@ def test_analyze_counts_and_reports_images_it_could_not_read(filled, originals):
     assert "frame1.png (id 2): file is empty" in failures[1]
     stale = Catalog(filled).stale("older")
     assert len(stale) == 1  # the readable one is current; the two failures stay stale
-    from marsviz.features import feature_set_version
+    from marsviz.registry import feature_set_version
 
     assert len(Catalog(filled).stale(feature_set_version())) == 2
 

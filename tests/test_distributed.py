@@ -10,7 +10,7 @@ import pytest
 from marsviz import cli
 from marsviz.catalog import Catalog
 from marsviz.errors import ImageRejected, MarsvizError
-from marsviz.features import ANNOTATIONS, REGISTRY, feature_names, feature_set_version
+from marsviz.registry import ANNOTATIONS, REGISTRY, feature_names, feature_set_version
 from marsviz.pipeline import reanalyse
 
 distributed = pytest.importorskip("dask.distributed")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from marsviz.decode import load_image
-from marsviz.features import (REGISTRY, FeatureResult, colour_variation, compute_all, dark_spot_ratio, edge_ratio,
-                              feature_set_version, water_ice_ratio)
+from marsviz.features import FeatureResult, colour_variation, dark_spot_ratio, edge_ratio, water_ice_ratio
+from marsviz.registry import REGISTRY, compute_all, feature_set_version
 from marsviz.features._stats import MEDIAN_STEP, frame_median
 from marsviz.samples import SAMPLES_DIR, manifest
 
@@ -122,7 +122,7 @@ def test_compute_all_runs_a_shared_group_once(monkeypatch):
     extra = {name: _base.Feature(name=name, label=name, function=lambda im, n=name: group(im)[n], version="1",
                                  measures="m", method="m", why="w", limits="l", group=group)
              for name in ("g_a", "g_b")}
-    monkeypatch.setattr("marsviz.features.REGISTRY", {**REGISTRY, **extra})
+    monkeypatch.setattr("marsviz.registry.REGISTRY", {**REGISTRY, **extra})
     values = compute_all(np.full((16, 16), 0.5, np.float32))
     assert values["g_a"].value == 0.1 and values["g_b"].value == 0.2 and len(calls) == 1
 
@@ -136,14 +136,32 @@ def test_feature_set_version_changes_with_a_feature_version(monkeypatch):
     assert feature_set_version() != before
 
 
+#: What each layer may load: a feature family knows the contract, not the registry above it; the contract and
+#: the seed features load no trained family, and nothing loads a model file before a feature is computed.
+LAYERS = {
+    "marsviz.features._base": ("marsviz.registry", "marsviz.terrain", "marsviz.view"),
+    "marsviz.features": ("marsviz.registry", "marsviz.terrain", "marsviz.view"),
+    "marsviz.terrain.descriptors": ("marsviz.registry", "marsviz.terrain.features", "marsviz.view"),
+    "marsviz.terrain.features": ("marsviz.registry", "marsviz.view"),
+    "marsviz.view.feature": ("marsviz.registry", "marsviz.terrain.features"),
+    "marsviz.view.train": ("marsviz.registry",),
+}
 
 
 @pytest.mark.parametrize("module", ["marsviz.view.model", "marsviz.view.train", "marsviz.view.feature",
                                     "marsviz.terrain.model", "marsviz.terrain.features", "marsviz.features",
-                                    "marsviz.scoring", "marsviz.train", "marsviz.evaluate"])
-def test_every_module_imports_first_in_a_fresh_process(module):
+                                    "marsviz.features._base", "marsviz.registry", "marsviz.scoring",
+                                    "marsviz.train", "marsviz.evaluate"])
+def test_every_module_imports_first_in_a_fresh_process_and_loads_nothing_above_it(module):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    probe = (f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('marsviz'))); "
+             "from marsviz.terrain import model; from marsviz.view import model as view; "
+             "print(model._load_cached.cache_info().currsize, view.load_view_model.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+    loaded, models = done.stdout.splitlines()
+    for above in LAYERS.get(module, ()):
+        assert not any(name == above or name.startswith(above + ".") for name in eval(loaded)), (module, above)
+    assert models == "0 0"  # no model file is loaded at import

@@ -19,7 +19,7 @@ from PIL import Image
 
 from marsviz.decode import ALLOWED_FORMATS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.pipeline import analyse
 from marsviz.view.model import VIEWS
 

@@ -44,7 +44,7 @@ def test_jitter_spreads_values_within_range(tmp_path):
 def test_rows_left_stale_by_a_feature_change_are_brought_up_to_date(tmp_path, monkeypatch):
     import dataclasses
 
-    from marsviz.features import REGISTRY, feature_set_version
+    from marsviz.registry import REGISTRY, feature_set_version
 
     catalog = Catalog(tmp_path)
     rows = len(manifest()) + 3

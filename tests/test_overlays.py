@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from marsviz.features import REGISTRY, FeatureResult
+from marsviz.features import FeatureResult
+from marsviz.registry import REGISTRY
 from marsviz.overlays import colour_name, render_overlays, to_rgb8
 
 GREY = 0.5

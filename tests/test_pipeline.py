@@ -5,7 +5,7 @@ import dataclasses
 
 from marsviz import pipeline
 from marsviz.catalog import Catalog
-from marsviz.features import REGISTRY, feature_set_version
+from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.provenance import Provenance
 from marsviz.store import sha256_bytes
 

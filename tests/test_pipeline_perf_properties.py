@@ -16,7 +16,7 @@ import pytest
 from marsviz import pipeline
 from marsviz.catalog import Catalog
 from marsviz.errors import MarsvizError
-from marsviz.features import REGISTRY, feature_names, feature_set_version
+from marsviz.registry import REGISTRY, feature_names, feature_set_version
 from marsviz.samples import SAMPLES_DIR
 
 from conftest import SMALL_SAMPLE_SET

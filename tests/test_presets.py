@@ -6,7 +6,7 @@ import pytest
 
 from marsviz import scoring
 from marsviz.errors import MarsvizError
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.presets import DEFAULT_PRESET, PRESETS, preset_weights
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import load_view_evaluation

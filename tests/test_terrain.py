@@ -12,7 +12,7 @@ from skimage.feature import graycomatrix, graycoprops
 from marsviz.decode import load_image
 from marsviz.errors import ModelError
 from marsviz.evaluate import load_labels, roc_auc, task_targets
-from marsviz.features import REGISTRY, compute_all
+from marsviz.registry import REGISTRY, compute_all
 from marsviz.terrain import descriptors as d
 from marsviz.terrain.features import (explain, ice_terrain_score, image_descriptors, landmark_score,
                                       terrain_scores)

@@ -193,7 +193,7 @@ def test_make_other_set_command_writes_the_set_and_refuses_an_empty_folder(tmp_p
 
 
 def test_the_view_feature_scores_terrain_high_and_hardware_low_and_carries_the_view():
-    from marsviz.features import REGISTRY, compute_values
+    from marsviz.registry import REGISTRY, compute_values
 
     feature = REGISTRY["terrain_view_score"]
     assert feature.validated_views is None  # it decides the view, so it applies to every view

@@ -16,7 +16,7 @@ from marsviz.access import read_only
 from marsviz.catalog import Catalog
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
-from marsviz.features import REGISTRY, compute_all, feature_set_version
+from marsviz.registry import REGISTRY, compute_all, feature_set_version
 from marsviz.pipeline import reanalyse
 from marsviz.samples import load_samples
 from marsviz.terrain.features import explain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.presets import DEFAULT_PRESET, PRESETS
 
 _TASKS = {"ice_terrain": "ice terrain vs rest (held-out HiRISE crops)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.presets import DEFAULT_PRESET, PRESETS
 from marsviz.scoring import weights_of_preset
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from marsviz import scoring
 from marsviz.errors import MarsvizError
-from marsviz.features import REGISTRY
+from marsviz.registry import REGISTRY
 from marsviz.overlays import colour_name, render_overlays
 from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.terrain.features import SCORES as TERRAIN_SCORES

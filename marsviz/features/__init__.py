@@ -1,17 +1,12 @@
-"""The feature registry: one list drives the catalog columns, the app's choices and the Method page.
+"""The seed's four features and the contract every feature meets.
 
 Every feature is a pure function ``f(image) -> FeatureResult`` over a float image in [0, 1]
-(see :mod:`marsviz.features._base`).
+(see :mod:`marsviz.features._base`).  The registry of every feature, these four and the trained ones of
+:mod:`marsviz.terrain` and :mod:`marsviz.view`, is :mod:`marsviz.registry`, above all three.
 """
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
-
-from marsviz import config
-from marsviz.decode import DECODE_VERSION
 from marsviz.features._base import Feature, FeatureResult, check_image, luminance
 from marsviz.features.colour import colour_variation
 from marsviz.features.dark_spots import dark_spot_ratio
@@ -19,7 +14,8 @@ from marsviz.features.edges import edge_ratio
 from marsviz.features.seed_group import seed_features
 from marsviz.features.water_ice import water_ice_ratio
 
-_FEATURES = [
+#: The seed's four features, in display order.
+SEED_FEATURES = [
     Feature(
         name="dark_spot_ratio", label="Dark spots", function=dark_spot_ratio, version="2",
         measures="The fraction of the frame that is markedly darker than the frame itself.",
@@ -61,94 +57,5 @@ _FEATURES = [
         overlay_colour=(0, 255, 255), stands_in_for=("ice_terrain_score",), group=seed_features),
 ]
 
-# The trained terrain scores follow the seed four.  Imported here, not at the top, because
-# marsviz.terrain builds its features from this package's contract (_base).
-from marsviz.terrain.features import TERRAIN_FEATURES  # noqa: E402
-from marsviz.view.feature import VIEW_FEATURE  # noqa: E402
-
-_FEATURES += [*TERRAIN_FEATURES, VIEW_FEATURE]
-
-#: Registered features by name, in display order.
-REGISTRY: dict[str, Feature] = {feature.name: feature for feature in _FEATURES}
-
-
-def register(feature: Feature) -> None:
-    """Add `feature` to the registry (used by feature families defined outside this package)."""
-    if feature.name in REGISTRY:
-        raise ValueError(f"feature {feature.name!r} is already registered")
-    REGISTRY[feature.name] = feature
-
-
-def feature_names() -> list[str]:
-    """Names of the registered features, in display order."""
-    return list(REGISTRY)
-
-
-#: Settings that change feature values (the analysis resolution, the trained scores' tile size): values
-#: stored under other settings are recomputed, so one catalog never mixes values computed two ways.
-VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
-
-
-#: What the catalog stores per image beside the feature values, with SQL types: the view model's call
-#: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability, found
-#: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to
-#: weigh, but what the ranking is read and filtered by.
-ANNOTATIONS = {"view": "TEXT", "view_confidence": "REAL"}
-
-
-def feature_set_version() -> str:
-    """A short hash of what the stored values depend on; values stored under another one are recomputed.
-
-    That is every feature's name and version (the trained ones' include their model files' fingerprints), the
-    decoder's version (:data:`marsviz.decode.DECODE_VERSION`) and the settings in :data:`VALUE_SETTINGS`.
-    """
-    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
-    parts += [f"decode={DECODE_VERSION}", *(f"{name}={config.get(name)}" for name in VALUE_SETTINGS)]
-    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
-
-
-def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
-    """Compute every registered feature (or those in `names`) on `image`, running each shared group step once.
-
-    Parameters
-    ----------
-    image : ndarray
-        float image in [0, 1], (H, W) or (H, W, 3).
-    names : collection of str, optional
-        Registered feature names to compute; default all.
-
-    Returns
-    -------
-    dict of str to FeatureResult
-        In registry order.
-    """
-    check_image(image)
-    wanted = [name for name in REGISTRY if names is None or name in names]
-    results: dict[str, FeatureResult] = {}
-    done_groups = set()
-    for name in wanted:
-        feature = REGISTRY[name]
-        if name in results:
-            continue
-        if feature.group is not None and feature.group not in done_groups:
-            done_groups.add(feature.group)
-            results.update(feature.group(image))
-        if name not in results:
-            results[name] = feature.function(image)
-    return {name: results[name] for name in wanted}
-
-
-def compute_values(image: np.ndarray, names=None) -> dict[str, float | str | None]:
-    """What the catalog stores of an image: every feature's value (or those in `names`, as
-    :func:`compute_all`) and its :data:`ANNOTATIONS` (from the features' details; None where no computed
-    feature gives them)."""
-    results = compute_all(image, names)
-    annotations = dict.fromkeys(ANNOTATIONS)
-    for result in results.values():
-        annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
-    return {**{name: result.value for name, result in results.items()}, **annotations}
-
-
-__all__ = ["Feature", "FeatureResult", "REGISTRY", "register", "feature_names", "feature_set_version",
-           "compute_all", "compute_values", "ANNOTATIONS", "check_image", "luminance", "dark_spot_ratio", "edge_ratio",
+__all__ = ["Feature", "FeatureResult", "SEED_FEATURES", "check_image", "luminance", "dark_spot_ratio", "edge_ratio",
            "colour_variation", "water_ice_ratio"]

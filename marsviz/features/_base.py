@@ -21,7 +21,7 @@ class FeatureResult(NamedTuple):
         showing where in the image the value comes from.
     detail : dict or None
         What the feature found beyond its value, stored beside it (the view model's call: see
-        :data:`marsviz.features.ANNOTATIONS`); None for most features.
+        :data:`marsviz.registry.ANNOTATIONS`); None for most features.
     """
 
     value: float
@@ -60,7 +60,7 @@ class Feature:
         image's value as missing rather than as 0.
     group : callable or None
         ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
-        :func:`marsviz.features.compute_all` calls it once for all features naming it.
+        :func:`marsviz.registry.compute_all` calls it once for all features naming it.
     stands_in_for : tuple of str
         Trained scores this plain measurement stands in for: in the composite it counts only on images where
         none of them (with a weight) applies, so that a measurement shown to rank worse does not dilute the

@@ -3,7 +3,7 @@
 One classification gives both: the feature's value, the probability that the frame shows terrain (from
 orbit or the surface) rather than rover hardware or something that is not a view of Mars, which the
 composite weighs so that hardware and calibration frames rank low; and the view with its probability,
-which the catalog stores beside the values (:data:`marsviz.features.ANNOTATIONS`).
+which the catalog stores beside the values (:data:`marsviz.registry.ANNOTATIONS`).
 """
 
 from __future__ import annotations

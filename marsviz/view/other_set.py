@@ -45,6 +45,9 @@ class Kind:
     exclude: tuple[str, ...] = ()
 
 
+#: Earth's landscape panoramas (stellarium's ``landscapes``) are left out on purpose: seen at the view model's
+#: 128 px they are a Mars panorama's twins, and a Mars panorama called ``other`` drops out of the ranking,
+#: while a user of marsviz rarely brings a photograph of Earth's horizon.
 KINDS = (
     Kind("clip art", "usr/share/openclipart/png", 1, 12, (255, 255, 255)),
     Kind("constellation art", "usr/share/stellarium/skycultures", 1, 3, (0, 0, 0)),
@@ -52,7 +55,6 @@ KINDS = (
          exclude=("mars", "neb", "milkyway", "fog", "halo", "gray", "disk", "cross", "gear", "nomap", "test",
                   "icon", "indicator", "shadow", "normals", "coma", "tail", "corona")),
     Kind("nebulae and galaxies", "usr/share/stellarium/nebulae", 0, 24, (0, 0, 0)),
-    Kind("landscape panoramas", "usr/share/stellarium/landscapes", 1, 2, (255, 255, 255), exclude=("mars",)),
     Kind("desktop artwork", "usr/share/desktop-base", 1, 6, (255, 255, 255)),
     Kind("boot screen artwork", "usr/share/plymouth/themes", 1, 3, (0, 0, 0)),
     Kind("wallpapers", "usr/share/backgrounds", 0, 20, (255, 255, 255)),

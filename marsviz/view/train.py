@@ -269,7 +269,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
 def _measured(path: str) -> dict:
     """Every registered feature but the view model's on one image, with whether it is in colour."""
     from marsviz.decode import load_image
-    from marsviz.features import REGISTRY, compute_values
+    from marsviz.registry import REGISTRY, compute_values
 
     pixels = load_image(path).pixels
     names = [name for name, feature in REGISTRY.items() if not feature.gates]

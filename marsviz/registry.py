@@ -1,0 +1,93 @@
+"""The feature registry: one list drives the catalog columns, the app's choices and the Method page.
+
+It sits above every family of features: the seed's four (:mod:`marsviz.features`), the trained terrain
+scores (:mod:`marsviz.terrain.features`) and the view model's (:mod:`marsviz.view.feature`), which know
+only the contract in :mod:`marsviz.features._base`.  Models are loaded when a feature is first computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from marsviz import config
+from marsviz.decode import DECODE_VERSION
+from marsviz.features import SEED_FEATURES
+from marsviz.features._base import Feature, FeatureResult, check_image
+from marsviz.terrain.features import TERRAIN_FEATURES
+from marsviz.view.feature import VIEW_FEATURE
+
+#: Registered features by name, in display order: the seed four, the trained terrain scores, the view score.
+REGISTRY: dict[str, Feature] = {feature.name: feature for feature in [*SEED_FEATURES, *TERRAIN_FEATURES,
+                                                                       VIEW_FEATURE]}
+
+
+def feature_names() -> list[str]:
+    """Names of the registered features, in display order."""
+    return list(REGISTRY)
+
+
+#: Settings that change feature values (the analysis resolution, the trained scores' tile size): values
+#: stored under other settings are recomputed, so one catalog never mixes values computed two ways.
+VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
+
+
+#: What the catalog stores per image beside the feature values, with SQL types: the view model's call
+#: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability, found
+#: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to
+#: weigh, but what the ranking is read and filtered by.
+ANNOTATIONS = {"view": "TEXT", "view_confidence": "REAL"}
+
+
+def feature_set_version() -> str:
+    """A short hash of what the stored values depend on; values stored under another one are recomputed.
+
+    That is every feature's name and version (the trained ones' include their model files' fingerprints), the
+    decoder's version (:data:`marsviz.decode.DECODE_VERSION`) and the settings in :data:`VALUE_SETTINGS`.
+    """
+    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
+    parts += [f"decode={DECODE_VERSION}", *(f"{name}={config.get(name)}" for name in VALUE_SETTINGS)]
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
+
+
+def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
+    """Compute every registered feature (or those in `names`) on `image`, running each shared group step once.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+    names : collection of str, optional
+        Registered feature names to compute; default all.
+
+    Returns
+    -------
+    dict of str to FeatureResult
+        In registry order.
+    """
+    check_image(image)
+    wanted = [name for name in REGISTRY if names is None or name in names]
+    results: dict[str, FeatureResult] = {}
+    done_groups = set()
+    for name in wanted:
+        feature = REGISTRY[name]
+        if name in results:
+            continue
+        if feature.group is not None and feature.group not in done_groups:
+            done_groups.add(feature.group)
+            results.update(feature.group(image))
+        if name not in results:
+            results[name] = feature.function(image)
+    return {name: results[name] for name in wanted}
+
+
+def compute_values(image: np.ndarray, names=None) -> dict[str, float | str | None]:
+    """What the catalog stores of an image: every feature's value (or those in `names`, as
+    :func:`compute_all`) and its :data:`ANNOTATIONS` (from the features' details; None where no computed
+    feature gives them)."""
+    results = compute_all(image, names)
+    annotations = dict.fromkeys(ANNOTATIONS)
+    for result in results.values():
+        annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
+    return {**{name: result.value for name, result in results.items()}, **annotations}
