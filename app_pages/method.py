@@ -122,6 +122,11 @@ if evaluation:
         f"from only {dataset['ice_source_images']} source images, all polar, so its average precision has a "
         "wide interval.")
 
+#: How the view evaluation's orbital classes read on the page (the other kinds read as they are named).
+CLASS_NAMES = {"orbital": "HiRISE crops", "orbital mosaic": "product: projected mosaic",
+               "orbital strip": "product: projected strip", "orbital colour": "product: colour mosaic",
+               "other photograph": "photographs (scikit-image)"}
+
 st.header("What an image shows")
 view_evaluation = _loaded(load_view_evaluation, "view evaluation")
 if view_evaluation:
@@ -129,10 +134,13 @@ if view_evaluation:
         "Every image gets a **view**: " + "; ".join(f"**{v}**, {m}" for v, m in VIEW_MEANINGS.items()) + ". A "
         "small network over whole-frame descriptors (brightness and texture in bands from top to bottom, edge "
         "directions, colour) decides, trained on labeled Curiosity frames (Stanboli and Wagstaff, DOI "
-        "10.5281/zenodo.1049137), the labeled HiRISE crops and 20 non-Mars photographs shipped with "
-        "scikit-image. Validated as the Curiosity set's authors split it, on sols later than any trained on, "
-        "and on HiRISE source images held out. The trained terrain scores were validated only on orbital "
-        "images: on any other view the composite leaves them out, and the viewer says so.")
+        "10.5281/zenodo.1049137), the labeled HiRISE crops with orbital products assembled from them (a "
+        "projected mosaic on a black no-data frame, a projected strip, a colour mosaic), and maps, artwork, "
+        "screenshots and photographs that are not Mars, cut from Debian's image packages and scikit-image's "
+        "samples. Validated as the Curiosity set's authors split it, on sols later than any trained on, on "
+        "HiRISE source images held out, and on kinds of other images held out. The trained terrain scores "
+        "were validated only on orbital images: on any other view the composite leaves them out, and the "
+        "viewer says so.")
     st.dataframe(pd.DataFrame([{
         "true view": row["view"], "held out": row["n"],
         "called right": "-" if row["correct"] is None else f"{row['correct']:.1%}",
@@ -142,8 +150,13 @@ if view_evaluation:
     st.markdown(
         f"Rover terrain against rover hardware: ROC AUC {view_evaluation['terrain_vs_hardware_auc']:.3f}. The "
         f"weakest Curiosity label is {weakest['label'].replace('_', ' ')} ({weakest['correct']:.0%} of "
-        f"{weakest['n']} called {weakest['view']}); the **other** view has too few training images to be "
-        "relied on.")
+        f"{weakest['n']} called {weakest['view']}).")
+    if view_evaluation.get("classes"):
+        st.markdown("Orbital crops, the products assembled from held-out source images, and each kind of other "
+                    "image, held out by group:")
+        st.dataframe(pd.DataFrame([{
+            "images": CLASS_NAMES.get(row["class"], row["class"].removeprefix("other ")), "view": row["view"], "held out": row["n"], "called right": f"{row['correct']:.1%}"}
+            for row in view_evaluation["classes"]]), hide_index=True)
 
 st.header("Image credits")
 st.markdown(

@@ -17,7 +17,8 @@ from marsviz.evaluate import source_image_id
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, colour_statistics, view_descriptors
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
-from marsviz.view.train import PRODUCT_VARIANTS, load_view_sets, orbital_product, train_view
+from marsviz.view.train import (PRODUCT_VARIANTS, _pixels, load_view_sets, orbital_product, panorama,
+                                train_view)
 
 ROOT = Path(__file__).resolve().parents[1]
 ROVER = ROOT / "tests" / "fixtures" / "msl"
@@ -122,6 +123,26 @@ def test_orbital_products_frame_crops_as_projected_mosaics_strips_and_colour_mos
     assert (colour[..., 0] >= colour[..., 1]).all() and (colour[..., 1] >= colour[..., 2]).all()
     with pytest.raises(ValueError, match="unknown"):
         orbital_product(crops, "poster", rng)
+
+
+def test_panoramas_join_one_cameras_terrain_frames_of_a_sol_side_by_side(tmp_path):
+    rng = np.random.default_rng(2)
+    (tmp_path / "images").mkdir()
+    rows = ["file,label,split,sol"]
+    for k, (camera, label) in enumerate([("MR", "ground"), ("MR", "horizon"), ("MR", "ground"), ("MR", "ground"),
+                                         ("ML", "ground"), ("MR", "wheel")]):
+        name = f"0072{camera}00056101{k}0103642E01_DRCL.JPG"
+        Image.fromarray(rng.integers(0, 255, (100 + 10 * k, 120, 3), dtype=np.uint8)).save(tmp_path / "images" / name)
+        rows.append(f"{name},{label},train,72")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    table = load_view_sets(tmp_path, [ORBITAL])
+    joined = table[table["cls"] == "surface panorama"]
+    assert len(joined) == 1 and joined.iloc[0][["view", "part", "group"]].tolist() == ["surface", "early", "sol 72"]
+    assert joined.iloc[0]["path"].count("|") == 3  # the four MR terrain frames; not the ML frame, not the wheel
+    pixels = _pixels(joined.iloc[0]["path"])
+    assert pixels.shape[0] == 100 and pixels.shape[1] > 4 * 100 and pixels.ndim == 3
+    gray = panorama([np.full((50, 60), 0.5, np.float32), np.full((80, 40, 3), 0.2, np.float32)])
+    assert gray.shape == (50, 60 + 25)
 
 
 def test_sets_keep_rover_sols_orbital_sources_and_other_groups_apart(other_set):

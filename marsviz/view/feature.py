@@ -69,11 +69,13 @@ VIEW_FEATURE = Feature(
              "hardware or calibration targets, a map, a globe or something that is not Mars.",
     method="The view model (Method page: What an image shows): 118 whole-frame descriptors of the image "
            "reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left to "
-           "right; edge directions; colour), a network of 64 ReLU units over 26 classes (every Curiosity label, "
-           "orbital, other). Value: P(orbital) + P(surface).",
+           "right; edge directions; colour), a network of 64 ReLU units over fine classes (every Curiosity label; "
+           "HiRISE crops and orbital products assembled from them; kinds of images that are not Mars terrain). "
+           "Value: P(orbital) + P(surface).",
     why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
         "without this the ranking does not know a rover wheel from Martian ground.",
-    limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and 20 non-Mars photographs. Drill-hole "
-           "close-ups of later sols are often taken for hardware, and orbital images of other cameras (Viking, "
-           "THEMIS, map-projected CTX) sometimes too; the 'other' view is barely trained.",
+    limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and products assembled from them, and "
+           "maps, artwork, screenshots and photographs that are not Mars. Drill-hole close-ups of later sols are "
+           "often taken for hardware; orbital images of other cameras are validated only as products assembled "
+           "from HiRISE crops; a real labeled set of other cameras' products does not exist here.",
     overlay_colour=(255, 255, 255), has_overlay=False, gates=True, group=view_scores)

@@ -13,6 +13,10 @@
 * **other**: maps, globes, artwork, diagrams and photographs that are not Mars: the sets made by
   ``python -m marsviz make-other-set`` (:mod:`marsviz.view.other_set`, split into halves by group), and the
   sample images shipped with scikit-image (:data:`OTHER_IMAGES`).
+* **surface panoramas**: rover panoramas are frames of one camera on one sol set side by side; up to
+  :data:`PANORAMA_FRAMES` ``ground`` and ``horizon`` frames of one camera and sol are joined so (on the sols they
+  belong to, early or later), since the labeled frames are all single frames and a panorama's width alone must
+  not say "not Mars".
 
 Two fits, one per half of the orbital and other images (each also fitted on the earlier sols), score the
 other half and the later sols; the shipped model is then fitted on everything.  Each class is its own output
@@ -45,6 +49,8 @@ OTHER_IMAGES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coff
                 "retina", "rocket", "text")
 #: Weight decay of the network (per row), fixed.
 ALPHA = 1.0
+#: Frames of one camera and sol joined into a panorama (at least 3; the labeled frames' own order).
+PANORAMA_FRAMES = 5
 #: Orbital products assembled per source image (see :func:`orbital_product`).
 PRODUCT_VARIANTS = ("mosaic", "strip", "colour")
 #: Relative mean colour (R, G, B) of the Curiosity ``ground`` frames of the training sols (first 200 colour
@@ -100,6 +106,29 @@ def _other_pixels(name: str) -> np.ndarray:
     return image.astype(np.float32) / (255.0 if image.max() > 1 else 1.0)
 
 
+def panorama(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """`frames` side by side at the height of the lowest, in gray if any of them is (a rover panorama's layout).
+
+    Parameters
+    ----------
+    frames : sequence of ndarray
+        float (H, W) or (H, W, 3) images in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        float (H, sum of widths) or (H, W, 3).
+    """
+    from skimage.transform import resize
+
+    if any(frame.ndim == 2 for frame in frames):
+        frames = [frame if frame.ndim == 2 else frame.mean(axis=2) for frame in frames]
+    height = min(frame.shape[0] for frame in frames)
+    joined = [resize(frame, (height, max(1, round(frame.shape[1] * height / frame.shape[0]))) + frame.shape[2:],
+                     order=1, anti_aliasing=True) for frame in frames]
+    return np.hstack(joined).astype(np.float32)
+
+
 def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] = ()) -> pd.DataFrame:
     """One row per training image: ``path`` (or recipe), ``cls`` (fine class), ``view``, ``part``, ``group``.
 
@@ -119,6 +148,17 @@ def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] =
              "view": "surface" if r.label in TERRAIN_LABELS else "hardware",
              "part": "early" if r.split == "train" else "later",
              "group": f"sol {r.sol}" if "sol" in frames.columns else r.file} for r in frames.itertuples()]
+    if "sol" in frames.columns:
+        terrain = frames[frames["label"].isin(["ground", "horizon"])].sort_values("file")
+        for (split, sol, camera), group in terrain.groupby(["split", "sol", terrain["file"].str[4:6]]):
+            names = list(group["file"])
+            for start in range(0, len(names) - 2, PANORAMA_FRAMES):
+                chunk = names[start:start + PANORAMA_FRAMES]
+                if len(chunk) < 3:
+                    break
+                rows.append({"path": "panorama:" + "|".join(str(Path(rover) / "images" / n) for n in chunk),
+                             "cls": "surface panorama", "view": "surface",
+                             "part": "early" if split == "train" else "later", "group": f"sol {sol}"})
     by_source: dict[str, list[str]] = {}
     for folder in orbital:
         crops = pd.read_csv(Path(folder) / "labels.csv", dtype=str).drop_duplicates("file")
@@ -160,6 +200,8 @@ def _pixels(path: str) -> np.ndarray:
 
     if path.startswith("skimage:"):
         return _other_pixels(path.split(":", 1)[1])
+    if path.startswith("panorama:"):
+        return panorama([load_image(frame).pixels for frame in path.split(":", 1)[1].split("|")])
     if path.startswith("product:"):
         _, variant, crops = path.split(":", 2)
         tiles = [load_image(crop).pixels for crop in crops.split("|")]
