@@ -327,7 +327,7 @@ def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int 
     from marsviz.evaluate import preset_evaluation
     from marsviz.view.feature import TERRAIN_VIEWS
 
-    later = np.flatnonzero((table["part"] == "later").to_numpy())
+    later = np.flatnonzero((table["part"] == "later").to_numpy() & ~assembled_rows(table))
     with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
         frame = pd.DataFrame(list(pool.map(_measured, list(table["path"].iloc[later]), chunksize=8)))
     probabilities = held[later]
@@ -339,19 +339,25 @@ def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int 
 
 
 def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -> dict:
-    """Rates, per true view and per rover label, of the held-out calls; terrain-vs-hardware ROC AUC; reliability."""
+    """Rates, per true view and per rover label, of the held-out calls; terrain-vs-hardware ROC AUC; reliability.
+
+    The views, the rover labels, the ROC AUC and the reliability count real images only; the images assembled
+    for training (panoramas, orbital products) are rated per class in ``classes``, with the orbital crops and
+    each kind of other image.
+    """
     called = np.array(VIEWS)[held.argmax(axis=1)]
     truth = table["view"].to_numpy()
+    assembled = assembled_rows(table)
     rows = []
     for view in VIEWS:
-        chosen = scored & (truth == view)
+        chosen = scored & ~assembled & (truth == view)
         calls = pd.Series(called[chosen]).value_counts()
         rows.append({"view": view, "n": int(chosen.sum()),
                      "correct": round(float((called[chosen] == view).mean()), 6) if chosen.any() else None,
                      "called": {v: int(calls.get(v, 0)) for v in VIEWS}})
-    rover = scored & np.isin(truth, ["surface", "hardware"])
+    rover = scored & ~assembled & np.isin(truth, ["surface", "hardware"])
     per_class = []
-    for label in sorted(set(table["cls"][scored & ~np.isin(truth, ["surface", "hardware"])])):
+    for label in sorted(set(table["cls"][scored & (assembled | ~np.isin(truth, ["surface", "hardware"]))])):
         chosen = scored & (table["cls"].to_numpy() == label)
         per_class.append({"class": label, "view": truth[chosen][0], "n": int(chosen.sum()),
                           "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
@@ -364,4 +370,9 @@ def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -
     confident = held.max(axis=1)
     return {"views": rows, "rover_labels": per_label, "classes": per_class,
             "terrain_vs_hardware_auc": round(float(roc_auc(terrain, 1 - held[rover, VIEWS.index("hardware")])), 6),
-            "reliability": reliability((called == truth)[scored], confident[scored])}
+            "reliability": reliability((called == truth)[scored & ~assembled], confident[scored & ~assembled])}
+
+
+def assembled_rows(table: pd.DataFrame) -> np.ndarray:
+    """Which rows are images assembled for training (panoramas, orbital products), not images as they came."""
+    return table["path"].str.startswith(("panorama:", "product:")).to_numpy()
