@@ -76,6 +76,6 @@ VIEW_FEATURE = Feature(
         "without this the ranking does not know a rover wheel from Martian ground.",
     limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and products assembled from them, and "
            "maps, artwork, screenshots and photographs that are not Mars. Drill-hole close-ups of later sols are "
-           "often taken for hardware; orbital images of other cameras are validated only as products assembled "
-           "from HiRISE crops; a real labeled set of other cameras' products does not exist here.",
+           "often called orbital or hardware; orbital images of other cameras are validated only as products "
+           "assembled from HiRISE crops; a real labeled set of other cameras' products does not exist here.",
     overlay_colour=(255, 255, 255), has_overlay=False, gates=True, group=view_scores)
