@@ -155,7 +155,8 @@ if view_evaluation:
         st.markdown("Orbital crops, the products assembled from held-out source images, and each kind of other "
                     "image, held out by group:")
         st.dataframe(pd.DataFrame([{
-            "images": CLASS_NAMES.get(row["class"], row["class"].removeprefix("other ")), "view": row["view"], "held out": row["n"], "called right": f"{row['correct']:.1%}"}
+            "images": CLASS_NAMES.get(row["class"], row["class"].removeprefix("other ")), "view": row["view"],
+            "held out": row["n"], "called right": f"{row['correct']:.1%}"}
             for row in view_evaluation["classes"]]), hide_index=True)
 
 st.header("Image credits")

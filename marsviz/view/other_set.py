@@ -7,7 +7,7 @@ The set is cut from Debian packages of real images, unpacked with ``dpkg-deb -x`
     python -m marsviz make-other-set unpacked --output other-set
 
 Each image's ``group`` names where it came from (a clip-art category, a sky culture's constellation art, a
-landscape panorama, the planet maps), and the view model's validation splits by group, so a held-out image's
+desktop theme, the planet maps), and the view model's validation splits by group, so a held-out image's
 whole kind was unseen.  Only the recipe lives in the repository; the images stay where they were unpacked.
 """
 
@@ -41,7 +41,7 @@ class Kind:
     per_group: int
     #: Background an image's transparent pixels are laid on (clip art is drawn on white, sky art on black).
     background: tuple[int, int, int]
-    #: Names (lower case) that leave an image out: Mars itself and Earth's own planet texture are not `other`.
+    #: Parts of file names (lower case) that leave an image out: Mars itself, and textures that are not pictures.
     exclude: tuple[str, ...] = ()
 
 
@@ -63,6 +63,7 @@ KINDS = (
 
 
 def _candidates(root: Path, kind: Kind) -> Iterator[tuple[str, Path]]:
+    """(group, path) of every image of `kind` under `root`, in path order."""
     base = root / kind.folder
     if not base.is_dir():
         return
@@ -115,24 +116,23 @@ def make_other_set(roots: list[Path], output: Path, seed: int = 0) -> list[dict]
     images.mkdir(parents=True, exist_ok=True)
     rows = []
     for kind in KINDS:
-        groups: dict[str, list[Path]] = {}
-        for root in roots:
-            for group, path in _candidates(Path(root), kind):
-                groups.setdefault(group, []).append(path)
+        groups: dict[str, list[tuple[Path, Path]]] = {}
+        for root in map(Path, roots):
+            for group, path in _candidates(root, kind):
+                groups.setdefault(group, []).append((root, path))
         for group, paths in sorted(groups.items()):
             rng = np.random.default_rng([seed, zlib.crc32(group.encode())])
             taken = 0
             for index in rng.permutation(len(paths)):
                 if taken == kind.per_group:
                     break
-                image = _opened(paths[index], kind.background)
+                root, path = paths[index]
+                image = _opened(path, kind.background)
                 if image is None:
                     continue
-                name = f"{len(rows):04d}_{paths[index].stem[:40]}.png"
+                name = f"{len(rows):04d}_{path.stem[:40]}.png"
                 image.save(images / name)
-                source = next(str(paths[index].relative_to(r)) for r in map(Path, roots)
-                              if paths[index].is_relative_to(r))
-                rows.append({"file": name, "group": group, "kind": kind.name, "source": source})
+                rows.append({"file": name, "group": group, "kind": kind.name, "source": str(path.relative_to(root))})
                 taken += 1
     with open(Path(output) / "labels.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["file", "group", "kind", "source"])

@@ -80,8 +80,7 @@ def orbital_product(crops: Sequence[np.ndarray], variant: str, rng: np.random.Ge
     from skimage.transform import rotate
 
     if variant == "strip":
-        tiles = list(crops[:4])
-        frame = np.vstack(tiles)
+        frame = np.vstack(list(crops[:4]))
         return rotate(frame, rng.uniform(2, 12) * rng.choice([-1, 1]), resize=True, order=1, cval=0.0)
     side = max(1, int(np.sqrt(len(crops))))
     tiles = list(crops[:side * side])
@@ -134,8 +133,8 @@ def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] =
 
     ``part`` is ``early`` or ``later`` for rover frames (the labels file's ``train`` and ``val`` splits), and
     ``half0`` or ``half1`` for orbital and other images (by a hash of the source image id or group).  An
-    orbital product's path is ``product:VARIANT:`` and its crops' paths joined by ``|``; a scikit-image
-    sample's is ``skimage:NAME``.
+    orbital product's path is ``product:VARIANT:`` and its crops' paths joined by ``|``; a panorama's is
+    ``panorama:`` and its frames' paths joined by ``|``; a scikit-image sample's is ``skimage:NAME``.
     """
     labels_csv = Path(rover) / "labels.csv"
     try:
@@ -356,16 +355,18 @@ def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -
                      "correct": round(float((called[chosen] == view).mean()), 6) if chosen.any() else None,
                      "called": {v: int(calls.get(v, 0)) for v in VIEWS}})
     rover = scored & ~assembled & np.isin(truth, ["surface", "hardware"])
-    per_class = []
-    for label in sorted(set(table["cls"][scored & (assembled | ~np.isin(truth, ["surface", "hardware"]))])):
-        chosen = scored & (table["cls"].to_numpy() == label)
-        per_class.append({"class": label, "view": truth[chosen][0], "n": int(chosen.sum()),
-                          "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
-    per_label = []
-    for label in sorted(set(table["cls"][rover])):
-        chosen = rover & (table["cls"].to_numpy() == label)
-        per_label.append({"label": label, "view": truth[chosen][0], "n": int(chosen.sum()),
-                          "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
+    classes = table["cls"].to_numpy()
+
+    def rates(among: np.ndarray, key: str) -> list[dict]:
+        out = []
+        for label in sorted(set(classes[among])):
+            chosen = among & (classes == label)
+            out.append({key: label, "view": truth[chosen][0], "n": int(chosen.sum()),
+                        "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
+        return out
+
+    per_class = rates(scored & (assembled | ~np.isin(truth, ["surface", "hardware"])), "class")
+    per_label = rates(rover, "label")
     terrain = truth[rover] == "surface"
     confident = held.max(axis=1)
     return {"views": rows, "rover_labels": per_label, "classes": per_class,
