@@ -28,6 +28,7 @@ from common import sample_files
 
 from marsviz.catalog import Catalog
 from marsviz.decode import read_bounded
+from marsviz.config import AnalysisSettings
 from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.pipeline import analyse
 from marsviz.provenance import Provenance
@@ -39,11 +40,11 @@ BATCH = 20_000
 
 def analysed_samples(catalog: Catalog) -> list[tuple[object, Provenance]]:
     """Each bundled sample analysed once, its file and thumbnail put in the store."""
-    rows = manifest()
+    rows, settings = manifest(), AnalysisSettings.from_environment()
     analysed = []
     for path in sample_files():
         data = read_bounded(path, path.name)
-        analysis = analyse(data, path.name)
+        analysis = analyse(data, path.name, settings)
         catalog.images.put_bytes(data, analysis.sha256, analysis.extension)
         catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg")
         analysed.append((analysis, provenance_of(rows[path.name])))

@@ -16,6 +16,7 @@ from common import sample_files
 
 from PIL import Image
 
+from marsviz.config import AnalysisSettings
 from marsviz.decode import read_bounded
 from marsviz.errors import ImageRejected
 from marsviz.pipeline import analyse
@@ -44,11 +45,11 @@ def main() -> int:
                 return image.width * image.height
         files = sorted(files, key=pixels, reverse=True)[:args.largest]
     after_imports = _rss_mb()
-    analysed = 0
+    analysed, settings = 0, AnalysisSettings.from_environment()
     for _ in range(args.repeat):
         for path in files:
             try:
-                analyse(read_bounded(path, path.name), path.name)
+                analyse(read_bounded(path, path.name), path.name, settings)
                 analysed += 1
             except ImageRejected as error:
                 print(f"rejected {error}", file=sys.stderr)

@@ -6,13 +6,16 @@ checked against the setting's type and range: a bad one raises :class:`SettingEr
 variable and what it accepts, never a failure further down that blames an image or a server.
 :func:`check` checks them all at once (the command line and the app call it first).  A test checks
 that every setting is documented in the README.
+
+The settings that change what is computed of an image are resolved once per run into an
+:class:`AnalysisSettings` and passed down: the feature functions themselves never read the environment.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from marsviz.errors import MarsvizError
@@ -192,6 +195,56 @@ def check() -> None:
             problems.append(str(error))
     if problems:
         raise SettingError("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The settings that change what is computed of an image, resolved once and passed down.
+
+    Stored values depend on them, so they are part of each value's version
+    (:func:`marsviz.registry.feature_set_version`): values computed under other settings are recomputed.
+    The defaults are the documented ones, not the environment's: :meth:`from_environment` reads that.
+
+    Attributes
+    ----------
+    max_side : int
+        Longest side, in pixels, at which an image is decoded and measured (setting ``analysis_max_side``).
+    tile_side : int
+        Side, in pixels of the analysis image, of the tiles the trained terrain scores judge (setting
+        ``terrain_tile_side``).
+
+    Raises
+    ------
+    SettingError
+        If a value is not one its setting accepts (a whole number in its range).
+    """
+
+    max_side: int = SETTINGS["analysis_max_side"].default
+    tile_side: int = SETTINGS["terrain_tile_side"].default
+
+    #: The setting each field holds.
+    SETTING_OF = {"max_side": "analysis_max_side", "tile_side": "terrain_tile_side"}
+
+    def __post_init__(self):
+        for field in fields(self):
+            setting, value = SETTINGS[self.SETTING_OF[field.name]], getattr(self, field.name)
+            if type(value) is not int or setting._below_minimum(value):
+                raise SettingError(f"{setting.name}={value!r} is not accepted: it takes {setting.accepts}")
+
+    @classmethod
+    def from_environment(cls) -> AnalysisSettings:
+        """The settings as the ``MARSVIZ_*`` variables set them, defaults elsewhere.
+
+        Raises
+        ------
+        SettingError
+            If a variable holds a value its setting does not accept.
+        """
+        return cls(**{field.name: get(cls.SETTING_OF[field.name]) for field in fields(cls)})
+
+    def version_parts(self) -> list[str]:
+        """``setting=value`` for each setting, as the stored values' version hashes them."""
+        return [f"{self.SETTING_OF[field.name]}={getattr(self, field.name)}" for field in fields(self)]
 
 
 def home() -> Path:

@@ -3,8 +3,8 @@
 Dask is an optional extra (``pip install 'marsviz[dask]'`` or ``-r requirements-dask.txt``), imported
 only here and only when used.  The client reads each image file and ships its bytes with the task, so
 workers need marsviz (same version) but no access to the catalog's folder; the catalog is written by
-this process alone.  Each worker checks that its feature set and analysis resolution are the client's,
-so the values are the ones the local process pool would compute.
+this process alone.  The client's analysis settings travel with each task, and each worker checks that
+its feature set is the client's, so the values are the ones the local process pool would compute.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from marsviz import config
+from marsviz.config import AnalysisSettings
 from marsviz.decode import read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.registry import compute_values, feature_set_version
@@ -24,10 +25,10 @@ IN_FLIGHT_PER_THREAD = 4
 
 
 class ClusterMismatch(MarsvizError):
-    """A Dask worker runs another marsviz feature set or analysis resolution than the client."""
+    """A Dask worker runs another marsviz feature set (another version or model files) than the client."""
 
 
-def features_on_worker(data: bytes, name: str, max_side: int,
+def features_on_worker(data: bytes, name: str, settings: AnalysisSettings,
                        expected_version: str) -> dict[str, float] | ImageRejected:
     """The task run on a worker: feature values of one encoded image, or its rejection.
 
@@ -37,10 +38,10 @@ def features_on_worker(data: bytes, name: str, max_side: int,
         The image file's content.
     name : str
         The file's name, for messages.
-    max_side : int
-        The client's ``analysis_max_side``, so that every worker analyses at the same resolution.
+    settings : AnalysisSettings
+        The client's, so that every worker analyses as the client would, whatever its own environment.
     expected_version : str
-        The client's :func:`marsviz.registry.feature_set_version`.
+        The client's :func:`marsviz.registry.feature_set_version` of `settings`.
 
     Raises
     ------
@@ -50,12 +51,12 @@ def features_on_worker(data: bytes, name: str, max_side: int,
     from marsviz import registry
     from marsviz.decode import load_image
 
-    if registry.feature_set_version() != expected_version:
-        raise ClusterMismatch(f"a Dask worker has feature set {registry.feature_set_version()}, the client "
-                              f"{expected_version}: install the same marsviz version on the workers, with the same "
-                              f"{' and '.join(registry.VALUE_SETTINGS)} settings")
+    own_version = registry.feature_set_version(settings)
+    if own_version != expected_version:
+        raise ClusterMismatch(f"a Dask worker has feature set {own_version}, the client {expected_version}: install "
+                              "the same marsviz version and model files on the workers")
     try:
-        return compute_values(load_image(data, name=name, max_side=max_side).pixels)
+        return compute_values(load_image(data, name=name, max_side=settings.max_side).pixels, settings=settings)
     except ImageRejected as error:
         return error
 
@@ -80,7 +81,7 @@ def connect(address: str, timeout: float | None = None):
         raise MarsvizError(f"cannot reach the Dask scheduler at {address} ({error})") from None
 
 
-def dask_runner(address_or_client) -> Callable[[list[Path]], Iterator[tuple[Path, object]]]:
+def dask_runner(address_or_client) -> Callable[[list[Path], AnalysisSettings], Iterator[tuple[Path, object]]]:
     """A runner for :func:`marsviz.pipeline.reanalyse` that computes features on a Dask cluster.
 
     Parameters
@@ -91,8 +92,8 @@ def dask_runner(address_or_client) -> Callable[[list[Path]], Iterator[tuple[Path
     Returns
     -------
     callable
-        ``runner(paths)`` yielding ``(path, feature values or ImageRejected)`` in input order, with a
-        bounded number of images in flight.
+        ``runner(paths, settings)`` yielding ``(path, feature values or ImageRejected)`` in input order,
+        with a bounded number of images in flight.
 
     Raises
     ------
@@ -100,19 +101,19 @@ def dask_runner(address_or_client) -> Callable[[list[Path]], Iterator[tuple[Path
         When iterated: Dask missing, the scheduler unreachable, a worker with another feature set
         (:class:`ClusterMismatch`), or a worker lost.
     """
-    def run(paths: list[Path]) -> Iterator[tuple[Path, object]]:
+    def run(paths: list[Path], settings: AnalysisSettings) -> Iterator[tuple[Path, object]]:
         own_client = isinstance(address_or_client, str)
         client = connect(address_or_client) if own_client else address_or_client
         try:
-            yield from _run(client, paths)
+            yield from _run(client, paths, settings)
         finally:
             if own_client:
                 client.close()
     return run
 
 
-def _run(client, paths: list[Path]) -> Iterator[tuple[Path, object]]:
-    max_side, version = int(config.get("analysis_max_side")), feature_set_version()
+def _run(client, paths: list[Path], settings: AnalysisSettings) -> Iterator[tuple[Path, object]]:
+    version = feature_set_version(settings)
     threads = sum(client.nthreads().values()) or 1
     pending: deque = deque()
     remaining = iter(paths)
@@ -122,7 +123,7 @@ def _run(client, paths: list[Path]) -> Iterator[tuple[Path, object]]:
             data = read_bounded(path, path.name)
         except ImageRejected as error:
             return path, error
-        return path, client.submit(features_on_worker, data, path.name, max_side, version, pure=False)
+        return path, client.submit(features_on_worker, data, path.name, settings, version, pure=False)
 
     try:
         pending.extend(submit(p) for p in islice(remaining, threads * IN_FLIGHT_PER_THREAD))

@@ -246,7 +246,7 @@ def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterab
 
 
 def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable[[int, int], None] | None = None,
-                 features: dict | None = None) -> pd.DataFrame:
+                 features: dict | None = None, settings=None) -> pd.DataFrame:
     """Compute every registered feature (or the given ones) on every labeled image.
 
     Parameters
@@ -259,6 +259,8 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
         ``progress(done, total)`` after each image.
     features : dict of str to Feature, optional
         Default: the registry (shared group steps run once per image).
+    settings : AnalysisSettings, optional
+        What to analyse at, as the app would; default: from the environment, read once.
 
     Returns
     -------
@@ -273,20 +275,23 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
     ImageRejected
         If a labeled file is not a readable image.
     """
+    from marsviz.config import AnalysisSettings
     from marsviz.decode import load_image
     from marsviz.registry import ANNOTATIONS, REGISTRY, compute_values
 
+    settings = settings or AnalysisSettings.from_environment()
     image_dir = Path(image_dir)
     rows = []
     for done, file_name in enumerate(labels["file"], start=1):
         path = image_dir / file_name
         if not path.is_file():
             raise LabelsError(f"labeled image {file_name} not found in {image_dir}")
-        pixels = load_image(path).pixels
+        pixels = load_image(path, max_side=settings.max_side).pixels
         if features is None:
-            rows.append({**compute_values(pixels), "is_color": pixels.ndim == 3})
+            rows.append({**compute_values(pixels, settings=settings), "is_color": pixels.ndim == 3})
         else:
-            rows.append({name: feature.function(pixels).value for name, feature in features.items()})
+            rows.append({name: feature.function(pixels, **feature.arguments(settings)).value
+                         for name, feature in features.items()})
         if progress:
             progress(done, len(labels))
     columns = list(features) if features is not None else [*REGISTRY, *ANNOTATIONS, "is_color"]

@@ -1,7 +1,9 @@
 """Turning files into catalog rows: validate, analyse, store, record.
 
-The expensive step, :func:`analyse`, is a pure function of the file's bytes, so batches run it in a
-process pool while this process alone writes the catalog.  A file is stored and recorded only after
+The expensive step, :func:`analyse`, is a pure function of the file's bytes and the run's
+:class:`~marsviz.config.AnalysisSettings` (resolved once per call of :func:`add_paths`, :func:`add_bytes`,
+:func:`add_file` or :func:`reanalyse`, and passed to every worker), so batches run it in a process pool
+while this process alone writes the catalog.  A file is stored and recorded only after
 it has been fully decoded and analysed, so a rejected file changes nothing.
 """
 
@@ -13,6 +15,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
@@ -22,6 +25,7 @@ from PIL import Image
 
 from marsviz import config
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.decode import irregular_file_reason, load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.registry import compute_values, feature_set_version
@@ -74,7 +78,7 @@ class AddResult:
     note: str = ""
 
 
-def analyse(data: bytes, name: str) -> Analysis:
+def analyse(data: bytes, name: str, settings: AnalysisSettings) -> Analysis:
     """Decode and analyse encoded image bytes.
 
     Parameters
@@ -83,6 +87,8 @@ def analyse(data: bytes, name: str) -> Analysis:
         The file's content.
     name : str
         The file's name, for messages.
+    settings : AnalysisSettings
+        The resolution and tile side to analyse at.
 
     Returns
     -------
@@ -93,9 +99,10 @@ def analyse(data: bytes, name: str) -> Analysis:
     ImageRejected
         If the bytes are not an acceptable image.
     """
-    decoded = load_image(data, name=name)
+    decoded = load_image(data, name=name, max_side=settings.max_side)
+    features = compute_values(decoded.pixels, settings=settings)
     return Analysis(sha256=sha256_bytes(data), extension=decoded.extension, width=decoded.width,
-                    height=decoded.height, is_color=decoded.is_color, features=compute_values(decoded.pixels),
+                    height=decoded.height, is_color=decoded.is_color, features=features,
                     thumbnail_jpeg=make_thumbnail(decoded.pixels), note=decoded.note)
 
 
@@ -113,8 +120,10 @@ RESTORED = "its stored copy was missing or damaged and has been restored from th
 
 
 def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, provenance: Provenance,
-           *, move: bool = False) -> AddResult:
+           feature_version: str, *, move: bool = False) -> AddResult:
     """Store an analysed file and its thumbnail and add its catalog row.
+
+    `feature_version` is :func:`marsviz.registry.feature_set_version` of the settings `analysis` was made with.
 
     When the same content is already catalogued but its stored copy is missing or has another size
     (deleted or emptied behind the catalog's back), the copy is restored from this file, which hashes
@@ -134,7 +143,7 @@ def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, pro
     catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg")
     image_id = catalog.insert(sha256=analysis.sha256, extension=analysis.extension, width=analysis.width,
                               height=analysis.height, is_color=analysis.is_color, provenance=provenance,
-                              features=analysis.features, feature_version=feature_set_version())
+                              features=analysis.features, feature_version=feature_version)
     if image_id is None:  # another writer added the same content in the meantime
         return AddResult("duplicate", provenance.name, catalog.find_by_sha(analysis.sha256))
     return AddResult("added", provenance.name, image_id, note=analysis.note)
@@ -156,8 +165,10 @@ def _restore_if_damaged(catalog: Catalog, image_id: int, analysis: Analysis, dat
     return damaged
 
 
-def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResult:
-    """Validate, analyse and add one image given as bytes (an upload).
+def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance,
+              settings: AnalysisSettings | None = None) -> AddResult:
+    """Validate, analyse and add one image given as bytes (an upload), with `settings` (default: from the
+    environment).
 
     Returns
     -------
@@ -169,24 +180,27 @@ def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance) -> AddResul
     stored = catalog.rows_by_sha([sha]).get(sha)
     if stored is not None and is_intact(catalog.image_path(stored), len(data)):
         return AddResult("duplicate", provenance.name, stored["id"])
+    settings = settings or AnalysisSettings.from_environment()
     try:
-        analysis = analyse(data, provenance.name)
+        analysis = analyse(data, provenance.name, settings)
     except ImageRejected as error:
         return AddResult("rejected", provenance.name, reason=error.reason)
-    return record(catalog, analysis, data, provenance)
+    return record(catalog, analysis, data, provenance, feature_set_version(settings))
 
 
-def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool = False) -> AddResult:
+def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool = False,
+             settings: AnalysisSettings | None = None) -> AddResult:
     """Like :func:`add_bytes` for a file on disk; with `move`, the file is moved into the store."""
     path = Path(path)
+    settings = settings or AnalysisSettings.from_environment()
     try:
         data = read_bounded(path, provenance.name)
-        analysis = analyse(data, provenance.name)
+        analysis = analyse(data, provenance.name, settings)
     except ImageRejected as error:
         if move:
             path.unlink(missing_ok=True)
         return AddResult("rejected", provenance.name, reason=error.reason)
-    return record(catalog, analysis, path, provenance, move=move)
+    return record(catalog, analysis, path, provenance, feature_set_version(settings), move=move)
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
@@ -211,16 +225,16 @@ def _not_a_regular_file(path: Path) -> str:
         return f"cannot read file ({error.strerror or error})"
 
 
-def _analyse_path(path: str) -> Analysis | ImageRejected:
+def _analyse_path(settings: AnalysisSettings, path: str) -> Analysis | ImageRejected:
     """Pool worker: analyse one file, returning the rejection rather than raising it across processes."""
     name = Path(path).name
     try:
-        return analyse(read_bounded(Path(path), name), name)
+        return analyse(read_bounded(Path(path), name), name, settings)
     except ImageRejected as error:
         return error
 
 
-def analyse_features(data: bytes, name: str) -> dict[str, float]:
+def analyse_features(data: bytes, name: str, settings: AnalysisSettings) -> dict[str, float]:
     """Feature values of encoded image bytes: :func:`analyse` without hashing or a thumbnail.
 
     Raises
@@ -228,14 +242,14 @@ def analyse_features(data: bytes, name: str) -> dict[str, float]:
     ImageRejected
         If the bytes are not an acceptable image.
     """
-    return compute_values(load_image(data, name=name).pixels)
+    return compute_values(load_image(data, name=name, max_side=settings.max_side).pixels, settings=settings)
 
 
-def _features_of_path(path: str) -> dict[str, float] | ImageRejected:
+def _features_of_path(settings: AnalysisSettings, path: str) -> dict[str, float] | ImageRejected:
     """Pool worker: feature values of one file, or its rejection."""
     name = Path(path).name
     try:
-        return analyse_features(read_bounded(Path(path), name), name)
+        return analyse_features(read_bounded(Path(path), name), name, settings)
     except ImageRejected as error:
         return error
 
@@ -251,8 +265,8 @@ def worker_count(requested: int | None = None) -> int:
 IN_FLIGHT_PER_WORKER = 8
 
 
-def analyse_many(paths: list[Path], workers: int | None = None,
-                 task: Callable[[str], object] = _analyse_path) -> Iterator[tuple[Path, object]]:
+def analyse_many(paths: list[Path], workers: int | None = None, task: Callable[[str], object] | None = None,
+                 settings: AnalysisSettings | None = None) -> Iterator[tuple[Path, object]]:
     """Analyse files in a process pool (in-process for one worker), yielding results in input order.
 
     Parameters
@@ -261,8 +275,11 @@ def analyse_many(paths: list[Path], workers: int | None = None,
     workers : int, optional
         See :func:`worker_count`.
     task : callable, optional
-        ``task(path_string)`` run per file in the workers: a picklable module-level function returning
-        the result or the :class:`ImageRejected` (default: the full :class:`Analysis`).
+        ``task(path_string)`` run per file in the workers: picklable (a module-level function or a
+        :func:`functools.partial` of one), returning the result or the :class:`ImageRejected`. Default:
+        the full :class:`Analysis` with `settings`.
+    settings : AnalysisSettings, optional
+        For the default task; default: from the environment.
 
     Yields
     ------
@@ -275,6 +292,7 @@ def analyse_many(paths: list[Path], workers: int | None = None,
     MarsvizError
         If a worker process dies (for instance killed for lack of memory).
     """
+    task = task or partial(_analyse_path, settings or AnalysisSettings.from_environment())
     workers = min(worker_count(workers), max(1, len(paths)))
     if workers == 1:
         for path in paths:
@@ -298,7 +316,7 @@ def analyse_many(paths: list[Path], workers: int | None = None,
 
 
 def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[[Path], Provenance] | None = None,
-              workers: int | None = None) -> Iterator[AddResult]:
+              workers: int | None = None, settings: AnalysisSettings | None = None) -> Iterator[AddResult]:
     """Add files and folders of images; yields one :class:`AddResult` per file, in order.
 
     Parameters
@@ -310,7 +328,11 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
         ``provenance_for(path) -> Provenance``; default: source ``file``, named after the file.
     workers : int, optional
         Analysis processes; see :func:`worker_count`.
+    settings : AnalysisSettings, optional
+        What to analyse at; default: from the environment, read once for the whole batch.
     """
+    settings = settings or AnalysisSettings.from_environment()
+    version = feature_set_version(settings)
     provenance_for = provenance_for or (lambda p: Provenance(source="file", name=p.name))
     plan: list[tuple[Path, str | None, str]] = []  # (path, sha, why it is not read)
     first_of: dict[str, int] = {}  # sha -> position in plan of the one file that gets analysed
@@ -331,7 +353,7 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
             continue
         if sha not in stored or not is_intact(catalog.image_path(stored[sha]), path.stat().st_size):
             first_of[sha] = position  # new, or its stored copy is missing or damaged: analyse, then restore
-    analysed = analyse_many([plan[i][0] for i in first_of.values()], workers)
+    analysed = analyse_many([plan[i][0] for i in first_of.values()], workers, settings=settings)
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
     for position, (path, sha, problem) in enumerate(plan):
         if problem == "skipped":
@@ -348,7 +370,7 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
                 rejected[sha] = outcome.reason
                 yield AddResult("rejected", path.name, reason=outcome.reason)
             else:
-                yield record(catalog, outcome, path, provenance_for(path))
+                yield record(catalog, outcome, path, provenance_for(path), version)
 
 
 @dataclass(frozen=True)
@@ -373,7 +395,8 @@ class ReanalyseReport:
 
 def reanalyse(catalog: Catalog, workers: int | None = None,
               progress: Callable[[int, int], None] | None = None,
-              runner: Callable[[list[Path]], Iterable[tuple[Path, object]]] | None = None) -> ReanalyseReport:
+              runner: Callable[[list[Path], AnalysisSettings], Iterable[tuple[Path, object]]] | None = None,
+              settings: AnalysisSettings | None = None) -> ReanalyseReport:
     """Recompute features of images analysed by another feature-set version.
 
     Images already at the current version cost one catalog query and nothing else; stale images are
@@ -387,17 +410,21 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
     progress : callable, optional
         Called as ``progress(done, total)`` after each image.
     runner : callable, optional
-        ``runner(paths)`` yielding ``(path, feature values or ImageRejected)`` in order, such as
+        ``runner(paths, settings)`` yielding ``(path, feature values or ImageRejected)`` in order, such as
         :func:`marsviz.distributed.dask_runner`; default: the local process pool.
+    settings : AnalysisSettings, optional
+        What to analyse at; default: from the environment, read once for the whole run.
 
     Returns
     -------
     ReanalyseReport
     """
-    version = feature_set_version()
+    settings = settings or AnalysisSettings.from_environment()
+    version = feature_set_version(settings)
     stale = catalog.stale(version)
     paths = [catalog.image_path(row) for row in stale]
-    outcomes = runner(paths) if runner else analyse_many(paths, workers, task=_features_of_path)
+    outcomes = (runner(paths, settings) if runner
+                else analyse_many(paths, workers, task=partial(_features_of_path, settings)))
     updates, failed, updated = [], [], 0
     for done, (row, (_, outcome)) in enumerate(zip(stale, outcomes), start=1):
         if isinstance(outcome, MarsvizError):

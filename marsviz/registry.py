@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from marsviz import config
+from marsviz.config import AnalysisSettings
 from marsviz.decode import DECODE_VERSION
 from marsviz.features import SEED_FEATURES
 from marsviz.features._base import Feature, FeatureResult, check_image
@@ -28,11 +28,6 @@ def feature_names() -> list[str]:
     return list(REGISTRY)
 
 
-#: Settings that change feature values (the analysis resolution, the trained scores' tile size): values
-#: stored under other settings are recomputed, so one catalog never mixes values computed two ways.
-VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
-
-
 #: What the catalog stores per image beside the feature values, with SQL types: the view model's call
 #: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability, found
 #: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to
@@ -40,18 +35,25 @@ VALUE_SETTINGS = ("analysis_max_side", "terrain_tile_side")
 ANNOTATIONS = {"view": "TEXT", "view_confidence": "REAL"}
 
 
-def feature_set_version() -> str:
+def feature_set_version(settings: AnalysisSettings | None = None) -> str:
     """A short hash of what the stored values depend on; values stored under another one are recomputed.
 
     That is every feature's name and version (the trained ones' include their model files' fingerprints), the
-    decoder's version (:data:`marsviz.decode.DECODE_VERSION`) and the settings in :data:`VALUE_SETTINGS`.
+    decoder's version (:data:`marsviz.decode.DECODE_VERSION`) and the analysis settings the values were
+    computed with, so that one catalog never mixes values computed two ways.
+
+    Parameters
+    ----------
+    settings : AnalysisSettings, optional
+        The run's settings; default :meth:`AnalysisSettings.from_environment`.
     """
+    settings = settings or AnalysisSettings.from_environment()
     parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
-    parts += [f"decode={DECODE_VERSION}", *(f"{name}={config.get(name)}" for name in VALUE_SETTINGS)]
+    parts += [f"decode={DECODE_VERSION}", *settings.version_parts()]
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
 
-def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
+def compute_all(image: np.ndarray, names=None, settings: AnalysisSettings | None = None) -> dict[str, FeatureResult]:
     """Compute every registered feature (or those in `names`) on `image`, running each shared group step once.
 
     Parameters
@@ -60,6 +62,9 @@ def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
         float image in [0, 1], (H, W) or (H, W, 3).
     names : collection of str, optional
         Registered feature names to compute; default all.
+    settings : AnalysisSettings, optional
+        The run's settings, passed to the features that take them (:attr:`Feature.settings`); default
+        :meth:`AnalysisSettings.from_environment`.
 
     Returns
     -------
@@ -67,6 +72,7 @@ def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
         In registry order.
     """
     check_image(image)
+    settings = settings or AnalysisSettings.from_environment()
     wanted = [name for name in REGISTRY if names is None or name in names]
     results: dict[str, FeatureResult] = {}
     done_groups = set()
@@ -74,19 +80,21 @@ def compute_all(image: np.ndarray, names=None) -> dict[str, FeatureResult]:
         feature = REGISTRY[name]
         if name in results:
             continue
+        arguments = feature.arguments(settings)
         if feature.group is not None and feature.group not in done_groups:
             done_groups.add(feature.group)
-            results.update(feature.group(image))
+            results.update(feature.group(image, **arguments))
         if name not in results:
-            results[name] = feature.function(image)
+            results[name] = feature.function(image, **arguments)
     return {name: results[name] for name in wanted}
 
 
-def compute_values(image: np.ndarray, names=None) -> dict[str, float | str | None]:
+def compute_values(image: np.ndarray, names=None,
+                   settings: AnalysisSettings | None = None) -> dict[str, float | str | None]:
     """What the catalog stores of an image: every feature's value (or those in `names`, as
-    :func:`compute_all`) and its :data:`ANNOTATIONS` (from the features' details; None where no computed
-    feature gives them)."""
-    results = compute_all(image, names)
+    :func:`compute_all`, with `settings`) and its :data:`ANNOTATIONS` (from the features' details; None
+    where no computed feature gives them)."""
+    results = compute_all(image, names, settings)
     annotations = dict.fromkeys(ANNOTATIONS)
     for result in results.values():
         annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})

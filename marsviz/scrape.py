@@ -19,6 +19,7 @@ from typing import Callable
 
 from marsviz import config
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.errors import FetchError, MarsvizError
 from marsviz.fetch import Cancelled, make_session, redact
 from marsviz.pipeline import add_file
@@ -230,6 +231,7 @@ class _Run:
         self.stopped = False
         self.failures_in_a_row = 0
         self.max_failures = max(1, int(config.get("scrape_max_failures")))
+        self.analysis_settings = AnalysisSettings.from_environment()
 
     def run(self) -> ScrapeReport:
         _remove_stale_parts(self.tmp_dir)
@@ -312,7 +314,7 @@ class _Run:
             self.failures_in_a_row = 0
             try:
                 provenance = replace(item.provenance, file_url=url, added_by=self.added_by)
-                result = add_file(self.catalog, path, provenance, move=True)
+                result = add_file(self.catalog, path, provenance, move=True, settings=self.analysis_settings)
             except MarsvizError as error:
                 self._stop(str(error))
                 continue

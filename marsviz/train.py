@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from marsviz.config import AnalysisSettings
 from marsviz.errors import MarsvizError
 from marsviz.evaluate import (ICE_LABELS, TARGETS, LabelsError, average_precision, evaluate_scores, load_labels,
                               preset_evaluation, roc_auc)
@@ -60,6 +61,9 @@ DIHEDRAL_COPIES = 4
 SCALES = (0.5, 2.0)
 #: Bins of the reliability table (equal width over [0, 1]).
 RELIABILITY_BINS = 10
+#: What crops are decoded and described at: the documented defaults, never the environment's, so the same data
+#: and seed give the same model on any machine (the shipped model is what the app applies at its defaults).
+TRAINING_SETTINGS = AnalysisSettings()
 
 
 def crop_class(labels: tuple[str, ...]) -> str:
@@ -132,7 +136,7 @@ class CropDescriptors:
 def _scored_tiles(image: np.ndarray) -> np.ndarray:
     from marsviz.terrain.features import image_descriptors
 
-    tiles = image_descriptors(image)
+    tiles = image_descriptors(image, TRAINING_SETTINGS.tile_side)
     return tiles.descriptors[tiles.valid] if tiles.valid.any() else tiles.descriptors
 
 
@@ -147,13 +151,13 @@ def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None
     """The untrained features' values on `pixels`, with what the composite needs beside them (view, colour)."""
     from marsviz.registry import compute_values
 
-    return {"is_color": pixels.ndim == 3, **compute_values(pixels, list(_untrained_features()))}
+    return {"is_color": pixels.ndim == 3, **compute_values(pixels, list(_untrained_features()), TRAINING_SETTINGS)}
 
 
 def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[float, dict]]:
     from marsviz.decode import load_image
 
-    pixels = load_image(path).pixels
+    pixels = load_image(path, max_side=TRAINING_SETTINGS.max_side).pixels
     copies = [_scored_tiles(copy).mean(axis=0) for copy in dihedral_copies(pixels)[:DIHEDRAL_COPIES]]
     shrunk_and_enlarged = [rescaled(pixels, factor) for factor in SCALES]
     scaled = [_scored_tiles(image) for image in shrunk_and_enlarged]
@@ -575,7 +579,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
                                 "terrain and a seeded share of the others",
                      "hyperparameters": {"c": C, "alpha": ALPHA, "hidden_units": HIDDEN_UNITS,
                                          "chosen": "fixed, not tuned on these folds"},
-                     "training_copies": copies, "tile_side": _tile_side(),
+                     "training_copies": copies, "tile_side": TRAINING_SETTINGS.tile_side,
                      "calibration": "Platt map on the log-odds; held-out scores of a fold calibrated by a map "
                                     "fitted on the other folds' held-out scores; the shipped map is fitted on all",
                      "shipped_calibration": {score: list(calibration[score]) for score in SCORES},
@@ -603,12 +607,6 @@ def _write_scores(path: Path, labels: pd.DataFrame, classes: np.ndarray, frames:
                        for factor, frame in frames.items()], ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, table.to_csv(index=False, float_format="%.6g"))
-
-
-def _tile_side() -> int:
-    from marsviz import config
-
-    return int(config.get("terrain_tile_side"))
 
 
 def _label_counts(labels: pd.DataFrame) -> dict[str, int]:

@@ -9,6 +9,7 @@ import pytest
 
 from marsviz import cli
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.registry import ANNOTATIONS, REGISTRY, feature_names, feature_set_version
 from marsviz.pipeline import reanalyse
@@ -80,16 +81,16 @@ def test_unreadable_stored_file_is_skipped_and_stays_stale(small_catalog_home, c
 def test_worker_with_another_feature_set_refuses(sample_path):
     data = sample_path("odyssey_themis_mosaic.jpg").read_bytes()
     with pytest.raises(ClusterMismatch):
-        features_on_worker(data, "odyssey_themis_mosaic.jpg", 512, "not-this-version")
-    values = features_on_worker(data, "odyssey_themis_mosaic.jpg", 512, feature_set_version())
+        features_on_worker(data, "odyssey_themis_mosaic.jpg", AnalysisSettings(), "not-this-version")
+    values = features_on_worker(data, "odyssey_themis_mosaic.jpg", AnalysisSettings(), feature_set_version())
     assert set(values) == {*feature_names(), *ANNOTATIONS}
-    assert isinstance(features_on_worker(b"garbage", "x.jpg", 512, feature_set_version()), ImageRejected)
+    assert isinstance(features_on_worker(b"garbage", "x.jpg", AnalysisSettings(), feature_set_version()), ImageRejected)
 
 
 def test_mismatch_on_the_cluster_stops_the_run(small_catalog_home, cluster, monkeypatch):
     catalog = Catalog(small_catalog_home)
     _make_stale(monkeypatch, "mismatch")
-    monkeypatch.setattr("marsviz.distributed.feature_set_version", lambda: "client-differs")
+    monkeypatch.setattr("marsviz.distributed.feature_set_version", lambda settings=None: "client-differs")
     with pytest.raises(ClusterMismatch):
         reanalyse(catalog, runner=dask_runner(cluster.scheduler_address))
 

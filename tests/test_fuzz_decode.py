@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from marsviz.config import AnalysisSettings
 from marsviz.decode import ALLOWED_FORMATS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
 from marsviz.registry import REGISTRY
@@ -116,7 +117,7 @@ def test_corrupted_real_images_are_rejected_or_decoded(data):
 @given(corrupted())
 def test_analyse_raises_only_image_rejected(data):
     try:
-        result = analyse(data, "fuzz.bin")
+        result = analyse(data, "fuzz.bin", AnalysisSettings())
     except ImageRejected:
         return
     assert result.thumbnail_jpeg.startswith(b"\xff\xd8")

@@ -2,9 +2,11 @@
 
 import dataclasses
 
+import pytest
 
 from marsviz import pipeline
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.provenance import Provenance
 from marsviz.store import sha256_bytes
@@ -65,7 +67,7 @@ def test_batch_results_equal_single_file_results(home, sample_path):
     paths = [sample_path(n) for n in names]
     pooled = {p.name: a.features for p, a in pipeline.analyse_many(paths, workers=2)}
     for path in paths:
-        assert pipeline.analyse(path.read_bytes(), path.name).features == pooled[path.name]
+        assert pipeline.analyse(path.read_bytes(), path.name, AnalysisSettings()).features == pooled[path.name]
 
 
 def test_reanalyse_recomputes_only_stale_rows(home, sample_path, monkeypatch):
@@ -85,3 +87,24 @@ def test_add_file_with_move_leaves_no_source_behind(home, sample_path, tmp_path)
     download.write_bytes(sample_path(SAMPLE).read_bytes())
     result = pipeline.add_file(Catalog(), download, Provenance(source="msl", name="x"), move=True)
     assert result.status == "added" and not download.exists()
+
+
+def test_a_batch_is_analysed_with_the_settings_given_not_the_workers_environment(home, sample_path, monkeypatch):
+    names = [SAMPLE, "mgs_moc_na_calibrated.png"]
+    small = AnalysisSettings(max_side=256, tile_side=113)
+    # The workers inherit an environment that says otherwise: what counts is what the run passes down.
+    monkeypatch.setenv("MARSVIZ_ANALYSIS_MAX_SIDE", "1024")
+    monkeypatch.setenv("MARSVIZ_TERRAIN_TILE_SIDE", "300")
+    catalog = Catalog()
+    results = list(pipeline.add_paths(catalog, [sample_path(n) for n in names], workers=2, settings=small))
+    assert [r.status for r in results] == ["added", "added"]
+    frame = catalog.frame().set_index("name")
+    assert set(frame["feature_version"]) == {feature_set_version(small)} != {feature_set_version()}
+    for name in names:
+        expected = pipeline.analyse(sample_path(name).read_bytes(), name, small).features
+        assert frame.loc[name, "landmark_score"] == pytest.approx(expected["landmark_score"], abs=1e-12)
+        other = pipeline.analyse(sample_path(name).read_bytes(), name, AnalysisSettings.from_environment())
+        assert other.features["landmark_score"] != pytest.approx(expected["landmark_score"], abs=1e-6)
+    # Re-analysing with the same settings finds nothing stale; with the environment's, everything.
+    assert pipeline.reanalyse(catalog, workers=1, settings=small).stale == 0
+    assert pipeline.reanalyse(catalog, workers=1).updated == 2

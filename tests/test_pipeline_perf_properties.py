@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from functools import partial
 import tracemalloc
 
 import pytest
 
 from marsviz import pipeline
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.errors import MarsvizError
 from marsviz.registry import REGISTRY, feature_names, feature_set_version
 from marsviz.samples import SAMPLES_DIR
@@ -78,8 +80,8 @@ def test_process_pool_gives_the_sequential_results_in_order():
     files = [SAMPLES_DIR / n for n in SMALL_SAMPLE_SET]
     broken = SAMPLES_DIR / "MANIFEST.csv"  # not an image: rejected in the worker, not raised
     batch = files[:5] + [broken] + files[5:]
-    sequential = list(pipeline.analyse_many(batch, workers=1, task=pipeline._features_of_path))
-    pooled = list(pipeline.analyse_many(batch, workers=2, task=pipeline._features_of_path))
+    sequential = list(pipeline.analyse_many(batch, workers=1, task=partial(pipeline._features_of_path, AnalysisSettings())))
+    pooled = list(pipeline.analyse_many(batch, workers=2, task=partial(pipeline._features_of_path, AnalysisSettings())))
     assert [p for p, _ in pooled] == batch
     assert [type(r) for _, r in pooled] == [type(r) for _, r in sequential]
     assert [r for _, r in pooled if isinstance(r, dict)] == [r for _, r in sequential if isinstance(r, dict)]

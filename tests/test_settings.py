@@ -121,3 +121,17 @@ def test_the_readme_states_each_default_and_what_it_accepts(name):
     row = next(line for line in README.splitlines() if line.startswith(f"| `{setting.env_var}` |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == f"`{setting.default}`" and cells[2] == setting.accepts
+
+
+def test_analysis_settings_are_read_once_from_the_environment_and_checked(monkeypatch):
+    assert config.AnalysisSettings() == config.AnalysisSettings(max_side=512, tile_side=227)
+    monkeypatch.setenv("MARSVIZ_TERRAIN_TILE_SIDE", "150")
+    settings = config.AnalysisSettings.from_environment()
+    assert settings == config.AnalysisSettings(tile_side=150)
+    assert settings.version_parts() == ["analysis_max_side=512", "terrain_tile_side=150"]
+    monkeypatch.setenv("MARSVIZ_TERRAIN_TILE_SIDE", "abc")
+    with pytest.raises(config.SettingError, match="MARSVIZ_TERRAIN_TILE_SIDE='abc'"):
+        config.AnalysisSettings.from_environment()
+    for bad in [dict(max_side=63), dict(tile_side=150.0), dict(tile_side=True)]:
+        with pytest.raises(config.SettingError, match="is not accepted: it takes a whole number"):
+            config.AnalysisSettings(**bad)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from skimage.feature import graycomatrix, graycoprops
 
+from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import ModelError
 from marsviz.evaluate import load_labels, roc_auc, task_targets
@@ -244,6 +245,23 @@ def test_a_training_size_crop_is_one_tile_and_a_large_frame_several():
     assert image_descriptors(np.zeros((227, 227), dtype=np.float32) + 0.5).descriptors.shape[0] == 1
     tiles = image_descriptors(RNG.random((512, 384), dtype=np.float32))
     assert (tiles.rows, tiles.cols) == (2, 2)
+
+
+def test_the_tile_side_is_passed_down_and_never_read_from_the_environment(monkeypatch):
+    image = _crop("PSP_004673_0935_RED-0049.jpg")
+    default = terrain_scores(image)
+    monkeypatch.setenv("MARSVIZ_TERRAIN_TILE_SIDE", "113")
+    # The pure functions keep their default (the training crops' size) whatever the environment says.
+    assert terrain_scores(image)["landmark_score"].value == default["landmark_score"].value
+    assert image_descriptors(image).descriptors.shape[0] == 1
+    small = AnalysisSettings(tile_side=113)
+    assert image_descriptors(image, tile_side=113).descriptors.shape[0] == 4
+    # The registry passes the run's settings; without any, it resolves them from the environment once.
+    given = compute_all(image, settings=small)
+    assert given["landmark_score"].value == terrain_scores(image, tile_side=113)["landmark_score"].value
+    assert given["landmark_score"].value != default["landmark_score"].value
+    assert compute_all(image)["landmark_score"].value == given["landmark_score"].value
+    assert explain(image, "landmark_score", tile_side=113)["tile"] in {(0, 0), (0, 1), (1, 0), (1, 1)}
 
 
 def test_the_map_shows_where_the_ice_terrain_is():

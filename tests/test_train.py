@@ -189,3 +189,13 @@ def test_train_command_reports_a_missing_image_in_one_line(tmp_path, capsys):
     status = main(["train", str(FIXTURE / "labels.csv"), str(tmp_path), "--output", str(tmp_path / "model.json")])
     assert status == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_training_describes_crops_at_the_default_settings_whatever_the_environment(monkeypatch):
+    labels = _fixture_labels().head(2)
+    before = train_module.describe_crops(labels)
+    monkeypatch.setenv("MARSVIZ_TERRAIN_TILE_SIDE", "113")
+    monkeypatch.setenv("MARSVIZ_ANALYSIS_MAX_SIDE", "64")
+    after = train_module.describe_crops(labels)
+    assert np.array_equal(before.training, after.training)
+    assert all(np.array_equal(a, b) for a, b in zip(before.scaled[2.0], after.scaled[2.0]))

@@ -14,6 +14,7 @@ import streamlit as st
 from marsviz import config, scoring
 from marsviz.access import read_only
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
 from marsviz.registry import REGISTRY, compute_all, feature_set_version
@@ -134,9 +135,11 @@ def robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_data(max_entries=32, show_spinner="Computing feature maps...")
 def feature_maps(sha256: str, path: str) -> tuple[np.ndarray, dict]:
-    """Decoded pixels and every feature's result for one stored image (keyed by its content hash)."""
-    pixels = load_image(path).pixels
-    return pixels, compute_all(pixels)
+    """Decoded pixels and every feature's result for one stored image (keyed by its content hash), as the
+    catalog's values were computed (the server's analysis settings)."""
+    settings = AnalysisSettings.from_environment()
+    pixels = load_image(path, max_side=settings.max_side).pixels
+    return pixels, compute_all(pixels, settings=settings)
 
 
 #: Grid (x cells, y cells) over the plotted range: a cell is about one marker (8 px) of the scatter at
@@ -187,7 +190,7 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
 @st.cache_data(max_entries=32, show_spinner=False)
 def terrain_explanation(sha256: str, path: str, score: str) -> dict:
     """Why a stored image got its trained terrain score (see :func:`marsviz.terrain.features.explain`)."""
-    return explain(feature_maps(sha256, path)[0], score)
+    return explain(feature_maps(sha256, path)[0], score, tile_side=AnalysisSettings.from_environment().tile_side)
 
 
 def column_labels() -> dict[str, str]:

@@ -40,7 +40,8 @@ class Feature:
     label : str
         Short human name for axes and tables.
     function : callable
-        ``function(image) -> FeatureResult`` with `image` as given by :func:`marsviz.decode.load_image`.
+        ``function(image, **settings) -> FeatureResult`` with `image` as given by
+        :func:`marsviz.decode.load_image`.
     version : str
         Bumped whenever the function's output changes; stored values of an older version are recomputed.
     measures, method, why, limits : str
@@ -59,8 +60,12 @@ class Feature:
         True when the feature says nothing about grayscale images; scoring then treats a grayscale
         image's value as missing rather than as 0.
     group : callable or None
-        ``group(image) -> dict[str, FeatureResult]`` computing several features from one shared step;
-        :func:`marsviz.registry.compute_all` calls it once for all features naming it.
+        ``group(image, **settings) -> dict[str, FeatureResult]`` computing several features from one shared
+        step; :func:`marsviz.registry.compute_all` calls it once for all features naming it.
+    settings : tuple of str
+        Fields of :class:`marsviz.config.AnalysisSettings` that `function` and `group` take as keyword
+        arguments of the same name (``tile_side``); :func:`marsviz.registry.compute_all` passes them from
+        the run's settings, so the function never reads the environment.
     stands_in_for : tuple of str
         Trained scores this plain measurement stands in for: in the composite it counts only on images where
         none of them (with a weight) applies, so that a measurement shown to rank worse does not dilute the
@@ -73,7 +78,7 @@ class Feature:
 
     name: str
     label: str
-    function: Callable[[np.ndarray], FeatureResult]
+    function: Callable[..., FeatureResult]
     version: str
     measures: str
     method: str
@@ -83,9 +88,15 @@ class Feature:
     has_overlay: bool = True
     gates: bool = False
     colour_only: bool = False
-    group: Callable[[np.ndarray], dict[str, FeatureResult]] | None = None
+    group: Callable[..., dict[str, FeatureResult]] | None = None
+    settings: tuple[str, ...] = ()
     stands_in_for: tuple[str, ...] = ()
     validated_views: tuple[str, ...] | None = None
+
+    def arguments(self, settings) -> dict:
+        """The keyword arguments `function` and `group` take from `settings` (an
+        :class:`marsviz.config.AnalysisSettings`): one per name in :attr:`settings`."""
+        return {name: getattr(settings, name) for name in self.settings}
 
     def not_validated_on(self, view: str | None) -> bool:
         """Whether `view` is known and not among the views this feature was validated on."""

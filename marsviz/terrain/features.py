@@ -1,8 +1,9 @@
 """The two trained terrain scores as registry features: ice terrain and landmark (interesting terrain).
 
 Both come from one pass: the image's luminance is cut into tiles of about the training crops' size
-(setting ``terrain_tile_side``), each tile is described (:mod:`marsviz.terrain.descriptors`) and scored by
-the shipped model (:mod:`marsviz.terrain.model`).  A tile's score is what was validated on labeled HiRISE
+(``tile_side``, which the registry passes down from the setting ``terrain_tile_side``), each tile is
+described (:mod:`marsviz.terrain.descriptors`) and scored by the shipped model
+(:mod:`marsviz.terrain.model`).  A tile's score is what was validated on labeled HiRISE
 crops; an image's value is the mean of its best quarter of tiles, and its map paints each tile's score.
 :func:`terrain_scores` computes both (the registry's shared group step); each feature function also
 works alone.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from marsviz import config
+from marsviz.config import AnalysisSettings
 from marsviz.features._base import Feature, FeatureResult, check_image, enlarged, luminance
 from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
                                          fill_nodata, half_resolution, tile_grid, tile_stack)
@@ -25,6 +26,8 @@ from marsviz.terrain.model import SCORES, TerrainModel, load_model, model_finger
 MIN_VALID_FRACTION = 0.5
 #: Share of an image's scored tiles, best first, whose mean is the image's value.
 TOP_TILE_FRACTION = 0.25
+#: Tile side when none is given: the labeled HiRISE crops' size, the setting's default.
+DEFAULT_TILE_SIDE = AnalysisSettings().tile_side
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,16 @@ class TileDescriptors:
     tile_width: float
 
 
-def image_descriptors(image: np.ndarray) -> TileDescriptors:
+def image_descriptors(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> TileDescriptors:
     """Cut an image into terrain tiles and describe each.
 
     Parameters
     ----------
     image : ndarray
         float image in [0, 1], (H, W) or (H, W, 3); colour is reduced to luminance.
+    tile_side : int, optional
+        Side of a tile in pixels of `image` (about; the grid divides the image evenly); tiles are described
+        at half resolution, at least ``2 * MIN_TILE_SIDE`` px.
 
     Returns
     -------
@@ -70,7 +76,7 @@ def image_descriptors(image: np.ndarray) -> TileDescriptors:
     # Snapped to the levels a 2x2 mean of 8-bit pixels can take, so float rounding (luminance of an RGB
     # frame with equal channels, say) cannot flip the ties that LBP codes compare.
     half = np.rint(half_resolution(gray) * 1020.0) / np.float32(1020.0)
-    side = max(MIN_TILE_SIDE, int(config.get("terrain_tile_side")) // 2)
+    side = max(MIN_TILE_SIDE, int(tile_side) // 2)
     rows, cols = tile_grid(*half.shape, side)
     filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))
     tile_height = filled.shape[1] * 2 / factor
@@ -108,7 +114,8 @@ def aggregate(tile_scores: np.ndarray, valid: np.ndarray) -> float:
     return float(np.clip(scored[:top].mean(), 0.0, 1.0))
 
 
-def terrain_scores(image: np.ndarray, model: TerrainModel | None = None) -> dict[str, FeatureResult]:
+def terrain_scores(image: np.ndarray, model: TerrainModel | None = None,
+                   tile_side: int = DEFAULT_TILE_SIDE) -> dict[str, FeatureResult]:
     """Both terrain scores of an image, from one descriptor pass.
 
     Parameters
@@ -117,6 +124,8 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None) -> dict
         float image in [0, 1], (H, W) or (H, W, 3).
     model : TerrainModel, optional
         Default: :func:`marsviz.terrain.model.load_model`.
+    tile_side : int, optional
+        Side of the tiles in pixels of `image` (:func:`image_descriptors`).
 
     Returns
     -------
@@ -137,7 +146,7 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None) -> dict
     (['ice_terrain_score', 'landmark_score'], (300, 400))
     """
     model = model or load_model()
-    tiles = image_descriptors(image)
+    tiles = image_descriptors(image, tile_side)
     shape = image.shape[:2]
     results = {}
     for name, values in model.scores(tiles.descriptors).items():
@@ -146,13 +155,15 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None) -> dict
     return results
 
 
-def ice_terrain_score(image: np.ndarray) -> FeatureResult:
+def ice_terrain_score(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> FeatureResult:
     """How much the image looks like the ice terrain of the labeled HiRISE set (swiss cheese, spiders).
 
     Parameters
     ----------
     image : ndarray
         float image in [0, 1], (H, W) or (H, W, 3).
+    tile_side : int, optional
+        Side of the tiles in pixels of `image` (:func:`image_descriptors`).
 
     Returns
     -------
@@ -160,16 +171,18 @@ def ice_terrain_score(image: np.ndarray) -> FeatureResult:
         `value`: the model's probability of ice terrain (mean over the best quarter of tiles); `map`:
         each tile's probability.
     """
-    return terrain_scores(image)["ice_terrain_score"]
+    return terrain_scores(image, tile_side=tile_side)["ice_terrain_score"]
 
 
-def landmark_score(image: np.ndarray) -> FeatureResult:
+def landmark_score(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> FeatureResult:
     """How likely the image shows one of the labeled landmark kinds rather than "other" terrain.
 
     Parameters
     ----------
     image : ndarray
         float image in [0, 1], (H, W) or (H, W, 3).
+    tile_side : int, optional
+        Side of the tiles in pixels of `image` (:func:`image_descriptors`).
 
     Returns
     -------
@@ -177,10 +190,11 @@ def landmark_score(image: np.ndarray) -> FeatureResult:
         `value`: 1 - the model's probability of "other" (mean over the best quarter of tiles); `map`:
         each tile's score.
     """
-    return terrain_scores(image)["landmark_score"]
+    return terrain_scores(image, tile_side=tile_side)["landmark_score"]
 
 
-def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | None = None) -> dict:
+def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | None = None,
+            tile_side: int = DEFAULT_TILE_SIDE) -> dict:
     """Why an image got its terrain score: the descriptors that pushed it up or down most.
 
     Parameters
@@ -193,6 +207,8 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
         How many descriptors to list each way.
     model : TerrainModel, optional
         Default: the shipped model.
+    tile_side : int, optional
+        Side of the tiles in pixels of `image`, as the image's score was computed with.
 
     Returns
     -------
@@ -205,7 +221,7 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
     if score not in SCORES:
         raise ValueError(f"unknown terrain score {score!r}; expected one of {SCORES}")
     model = model or load_model()
-    tiles = image_descriptors(image)
+    tiles = image_descriptors(image, tile_side)
     values = np.where(tiles.valid, model.scores(tiles.descriptors)[score], -1.0)
     best = int(np.argmax(values))
     descriptor = tiles.descriptors[best]
@@ -250,7 +266,8 @@ ICE_TERRAIN_FEATURE = Feature(
            "is reduced to luminance. Rover images and other cameras are not validated. The labeled ice crops come "
            "from few source images, all polar (Method page): water-ice features (frost, gullies, ice-exposing "
            "craters) were not in the training set.",
-    overlay_colour=(60, 220, 120), group=terrain_scores, validated_views=("orbital",))
+    overlay_colour=(60, 220, 120), group=terrain_scores, settings=("tile_side",),
+    validated_views=("orbital",))
 
 LANDMARK_FEATURE = Feature(
     name="landmark_score", label="Landmark terrain (trained)", function=landmark_score, version=VERSION,
@@ -263,7 +280,8 @@ LANDMARK_FEATURE = Feature(
     limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "
            "table): the 'other' class holds many salient but unlabeled features. Rover images and other "
            "cameras are not validated.",
-    overlay_colour=(255, 150, 0), group=terrain_scores, validated_views=("orbital",))
+    overlay_colour=(255, 150, 0), group=terrain_scores, settings=("tile_side",),
+    validated_views=("orbital",))
 
 #: The terrain features, in registry order.
 TERRAIN_FEATURES = [ICE_TERRAIN_FEATURE, LANDMARK_FEATURE]

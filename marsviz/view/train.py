@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from marsviz.evaluate import LabelsError, roc_auc, source_image_id
-from marsviz.train import (InlineExecutor, fit_network_head, reliability, require_sklearn, standardisation,
-                           write_atomic)
+from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
+                           standardisation, write_atomic)
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -194,22 +194,27 @@ def _half(key: str) -> str:
     return f"half{zlib.crc32(key.encode()) % 2}"
 
 
-def _pixels(path: str) -> np.ndarray:
+def _decoded(path: str) -> np.ndarray:
+    """The pixels of an image file, decoded as training decodes every file (:data:`TRAINING_SETTINGS`)."""
     from marsviz.decode import load_image
 
+    return load_image(path, max_side=TRAINING_SETTINGS.max_side).pixels
+
+
+def _pixels(path: str) -> np.ndarray:
     if path.startswith("skimage:"):
         return _other_pixels(path.split(":", 1)[1])
     if path.startswith("panorama:"):
-        return panorama([load_image(frame).pixels for frame in path.split(":", 1)[1].split("|")])
+        return panorama([_decoded(frame) for frame in path.split(":", 1)[1].split("|")])
     if path.startswith("product:"):
         _, variant, crops = path.split(":", 2)
-        tiles = [load_image(crop).pixels for crop in crops.split("|")]
+        tiles = [_decoded(crop) for crop in crops.split("|")]
         tiles = [t if t.ndim == 2 else t.mean(axis=2) for t in tiles]
         side = min(min(t.shape) for t in tiles)
         tiles = [t[:side, :side] for t in tiles]
         rng = np.random.default_rng(zlib.crc32(path.encode()))
         return orbital_product(tiles, variant, rng).astype(np.float32)
-    return load_image(path).pixels
+    return _decoded(path)
 
 
 def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -309,12 +314,11 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
 
 def _measured(path: str) -> dict:
     """Every registered feature but the view model's on one image, with whether it is in colour."""
-    from marsviz.decode import load_image
     from marsviz.registry import REGISTRY, compute_values
 
-    pixels = load_image(path).pixels
+    pixels = _decoded(path)
     names = [name for name, feature in REGISTRY.items() if not feature.gates]
-    return {**compute_values(pixels, names), "is_color": pixels.ndim == 3}
+    return {**compute_values(pixels, names, TRAINING_SETTINGS), "is_color": pixels.ndim == 3}
 
 
 def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int = 1, seed: int = 0) -> list[dict]:
