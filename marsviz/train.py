@@ -583,7 +583,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
                      "calibration": "Platt map on the log-odds; held-out scores of a fold calibrated by a map "
                                     "fitted on the other folds' held-out scores; the shipped map is fitted on all",
                      "shipped_calibration": {score: list(calibration[score]) for score in SCORES},
-                     "seed": seed, "bootstrap_resamples": resamples,
+                     "seed": seed, "bootstrap_resamples": resamples, "environment": training_environment(),
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,
         "rows": _records(table),
@@ -673,6 +673,31 @@ def _records(table: pd.DataFrame) -> list[dict]:
     for row in table.to_dict(orient="records"):
         records.append({key: (_finite(value) if isinstance(value, float) else value) for key, value in row.items()})
     return records
+
+
+#: Libraries whose versions a trained model depends on: the same data and seed give identical files only with
+#: the same versions (a solver's or a descriptor's last bits can change between releases).
+TRAINING_LIBRARIES = ("numpy", "scipy", "scikit-image", "scikit-learn", "pillow")
+
+
+def training_environment() -> dict[str, str]:
+    """The Python version and the versions of :data:`TRAINING_LIBRARIES` this process trains with.
+
+    Examples
+    --------
+    >>> sorted(training_environment())
+    ['numpy', 'pillow', 'python', 'scikit-image', 'scikit-learn', 'scipy']
+    """
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {"python": platform.python_version(), **{name: installed(name) for name in TRAINING_LIBRARIES}}
 
 
 def write_atomic(path: Path, text: str) -> None:

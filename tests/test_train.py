@@ -157,6 +157,11 @@ def test_the_evaluation_summary_holds_cross_validated_rows_for_every_score(train
     assert summary["protocol"]["folds"] == summary["dataset"]["ice_source_images"] == len(ice_sources)
     assert [row["source"] for row in summary["per_ice_source"]] == ice_sources
     assert summary["spiders"]["n"] == 2
+    import numpy
+    import sklearn
+
+    environment = summary["protocol"]["environment"]
+    assert environment["numpy"] == numpy.__version__ and environment["scikit-learn"] == sklearn.__version__
     assert {(row["score"], row["scale"]) for row in summary["scales"]} == {
         (score, scale) for score in ("ice_terrain_score", "landmark_score") for scale in (1.0, 0.5, 2.0)}
     for score in ("ice_terrain_score", "landmark_score"):

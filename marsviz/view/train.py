@@ -37,7 +37,7 @@ import pandas as pd
 
 from marsviz.evaluate import LabelsError, roc_auc, source_image_id
 from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
-                           standardisation, write_atomic)
+                           standardisation, training_environment, write_atomic)
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -302,6 +302,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
                                  "and the earlier sols",
             "network": f"one hidden layer of 64 ReLU units over every fine class, weight decay {ALPHA}",
             "copies": "a grayscale copy of every colour rover frame", "seed": seed,
+            "environment": training_environment(),
             "images": {view: int((table["view"] == view).sum()) for view in VIEWS}}
         metadata = {"trained_on": summary["protocol"]["images"], "seed": seed,
                     "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...] --other DIR"}
