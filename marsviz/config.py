@@ -18,14 +18,10 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from marsviz.errors import MarsvizError
+from marsviz.errors import SettingError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-
-
-class SettingError(MarsvizError):
-    """A ``MARSVIZ_*`` environment variable holds a value its setting does not accept."""
 
 
 @dataclass(frozen=True)

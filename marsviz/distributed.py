@@ -17,15 +17,11 @@ from typing import Callable, Iterator
 from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.decode import read_bounded
-from marsviz.errors import ImageRejected, MarsvizError
+from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.registry import compute_values, feature_set_version
 
 #: Tasks in flight per worker thread: enough to hide the network, few enough to keep memory flat.
 IN_FLIGHT_PER_THREAD = 4
-
-
-class ClusterMismatch(MarsvizError):
-    """A Dask worker runs another marsviz feature set (another version or model files) than the client."""
 
 
 def features_on_worker(data: bytes, name: str, settings: AnalysisSettings,

@@ -29,6 +29,10 @@ class ImageRejected(MarsvizError):
         return type(self), (self.name, self.reason)
 
 
+class SettingError(MarsvizError):
+    """A ``MARSVIZ_*`` environment variable holds a value its setting does not accept."""
+
+
 class CatalogError(MarsvizError):
     """The catalog cannot be read or written (disk full, read-only folder, corrupt file)."""
 
@@ -43,3 +47,31 @@ class FetchError(SourceError):
 
 class ModelError(MarsvizError):
     """A trained model file is missing, corrupt or incompatible."""
+
+
+class HTTPStatusError(SourceError):
+    """A service answered with an HTTP error status.
+
+    Parameters
+    ----------
+    message : str
+        What happened, for a user.
+    status : int
+        The HTTP status code.
+    """
+
+    def __init__(self, message: str, status: int):
+        self.status = status
+        super().__init__(message)
+
+
+class Cancelled(FetchError):
+    """The request was stopped by :meth:`marsviz.fetch.NasaSession.abort` (a cancelled run), not by a fault."""
+
+
+class LabelsError(MarsvizError):
+    """A labels file or image folder cannot be used for evaluation or training."""
+
+
+class ClusterMismatch(MarsvizError):
+    """A Dask worker runs another marsviz feature set (another version or model files) than the client."""

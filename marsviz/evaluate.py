@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from marsviz.errors import MarsvizError
+from marsviz.errors import LabelsError
 
 #: Labels of ice terrain in the HiRISE landmark set (swiss cheese: CO2 ice cap; spiders: seasonal CO2 ice).
 ICE_LABELS = ("swiss_cheese", "spider")
@@ -35,10 +35,6 @@ TARGETS = {"ice_terrain": 0.95, "landmark": 0.85}
 #: Table columns, in order.
 COLUMNS = ["task", "score", "auc", "auc_low", "auc_high", "average_precision", "ap_low", "ap_high",
            "n_positive", "n_negative", "positive_sources", "note"]
-
-
-class LabelsError(MarsvizError):
-    """A labels file or image folder cannot be used for evaluation or training."""
 
 
 def source_image_id(file_name: str) -> str:

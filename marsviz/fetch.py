@@ -36,32 +36,12 @@ from urllib3.util.retry import Retry
 
 import marsviz
 from marsviz import config
-from marsviz.errors import CatalogError, FetchError, SourceError
+from marsviz.errors import Cancelled, CatalogError, FetchError, HTTPStatusError, SourceError
 
 PROJECT_URL = "https://github.com/marsviz/marsviz"
 USER_AGENT = f"marsviz/{marsviz.__version__} (+{PROJECT_URL}; Mars image triage)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _CHUNK = 64 * 1024
-
-
-class HTTPStatusError(SourceError):
-    """A service answered with an HTTP error status.
-
-    Parameters
-    ----------
-    message : str
-        What happened, for a user.
-    status : int
-        The HTTP status code.
-    """
-
-    def __init__(self, message: str, status: int):
-        self.status = status
-        super().__init__(message)
-
-
-class Cancelled(FetchError):
-    """The request was stopped by :meth:`NasaSession.abort` (a cancelled run), not by a fault."""
 
 
 # The authority runs to the first "/", "?", "#" or space; its user info to the last "@", as urllib3 reads it.

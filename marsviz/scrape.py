@@ -20,8 +20,8 @@ from typing import Callable
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.errors import FetchError, MarsvizError
-from marsviz.fetch import Cancelled, make_session, redact
+from marsviz.errors import Cancelled, FetchError, MarsvizError
+from marsviz.fetch import make_session, redact
 from marsviz.pipeline import add_file
 from marsviz.sources import SourceItem
 from marsviz.store import process_alive

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from marsviz.config import AnalysisSettings
-from marsviz.errors import MarsvizError
-from marsviz.evaluate import (ICE_LABELS, TARGETS, LabelsError, average_precision, evaluate_scores, load_labels,
+from marsviz.errors import LabelsError, MarsvizError
+from marsviz.evaluate import (ICE_LABELS, TARGETS, average_precision, evaluate_scores, load_labels,
                               preset_evaluation, roc_auc)
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated

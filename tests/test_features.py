@@ -165,3 +165,25 @@ def test_every_module_imports_first_in_a_fresh_process_and_loads_nothing_above_i
     for above in LAYERS.get(module, ()):
         assert not any(name == above or name.startswith(above + ".") for name in eval(loaded)), (module, above)
     assert models == "0 0"  # no model file is loaded at import
+
+
+def test_every_public_exception_is_defined_in_the_one_tree():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import marsviz
+    from marsviz import errors
+
+    elsewhere = []
+    for info in pkgutil.walk_packages(marsviz.__path__, "marsviz."):
+        if info.name in ("marsviz.__main__", "marsviz.errors"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (inspect.isclass(value) and issubclass(value, Exception) and value.__module__ == info.name
+                    and not name.startswith("_")):
+                elsewhere.append(f"{info.name}.{name}")
+    assert elsewhere == []
+    assert all(issubclass(value, errors.MarsvizError) for value in vars(errors).values()
+               if inspect.isclass(value) and issubclass(value, Exception) and value is not errors.MarsvizError)

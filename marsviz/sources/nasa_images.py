@@ -11,8 +11,7 @@ import re
 from typing import Iterator
 from urllib.parse import quote
 
-from marsviz.errors import FetchError, SourceError
-from marsviz.fetch import HTTPStatusError
+from marsviz.errors import FetchError, HTTPStatusError, SourceError
 from marsviz.provenance import Provenance
 from marsviz.sources import Query, SourceItem, https, on_root, page_size, refuse, text
 

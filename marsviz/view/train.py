@@ -35,7 +35,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from marsviz.evaluate import LabelsError, roc_auc, source_image_id
+from marsviz.errors import LabelsError
+from marsviz.evaluate import roc_auc, source_image_id
 from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
                            standardisation, training_environment, write_atomic)
 from marsviz.view.descriptors import view_descriptors
