@@ -18,7 +18,7 @@ from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.decode import read_bounded
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
-from marsviz.registry import compute_values, feature_set_version
+from marsviz.registry import feature_set_version
 
 #: Tasks in flight per worker thread: enough to hide the network, few enough to keep memory flat.
 IN_FLIGHT_PER_THREAD = 4
@@ -45,14 +45,14 @@ def features_on_worker(data: bytes, name: str, settings: AnalysisSettings,
         If this worker's feature set differs from the client's (another marsviz version installed).
     """
     from marsviz import registry
-    from marsviz.decode import load_image
+    from marsviz.pipeline import analyse_features
 
     own_version = registry.feature_set_version(settings)
     if own_version != expected_version:
         raise ClusterMismatch(f"a Dask worker has feature set {own_version}, the client {expected_version}: install "
                               "the same marsviz version and model files on the workers")
     try:
-        return compute_values(load_image(data, name=name, max_side=settings.max_side).pixels, settings=settings)
+        return analyse_features(data, name, settings)
     except ImageRejected as error:
         return error
 

@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError
 
 #: Labels of ice terrain in the HiRISE landmark set (swiss cheese: CO2 ice cap; spiders: seasonal CO2 ice).
@@ -242,7 +243,7 @@ def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterab
 
 
 def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable[[int, int], None] | None = None,
-                 features: dict | None = None, settings=None) -> pd.DataFrame:
+                 features: dict | None = None, settings: AnalysisSettings | None = None) -> pd.DataFrame:
     """Compute every registered feature (or the given ones) on every labeled image.
 
     Parameters
@@ -271,7 +272,6 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
     ImageRejected
         If a labeled file is not a readable image.
     """
-    from marsviz.config import AnalysisSettings
     from marsviz.decode import load_image
     from marsviz.registry import ANNOTATIONS, REGISTRY, compute_values
 

@@ -154,10 +154,15 @@ def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None
     return {"is_color": pixels.ndim == 3, **compute_values(pixels, list(_untrained_features()), TRAINING_SETTINGS)}
 
 
-def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[float, dict]]:
+def training_pixels(path: str | Path) -> np.ndarray:
+    """The pixels of an image file, decoded as training decodes every file (at :data:`TRAINING_SETTINGS`)."""
     from marsviz.decode import load_image
 
-    pixels = load_image(path, max_side=TRAINING_SETTINGS.max_side).pixels
+    return load_image(path, max_side=TRAINING_SETTINGS.max_side).pixels
+
+
+def _describe_one(path: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[float, dict]]:
+    pixels = training_pixels(path)
     copies = [_scored_tiles(copy).mean(axis=0) for copy in dihedral_copies(pixels)[:DIHEDRAL_COPIES]]
     shrunk_and_enlarged = [rescaled(pixels, factor) for factor in SCALES]
     scaled = [_scored_tiles(image) for image in shrunk_and_enlarged]

@@ -38,7 +38,7 @@ import pandas as pd
 from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
 from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
-                           standardisation, training_environment, write_atomic)
+                           standardisation, training_environment, training_pixels, write_atomic)
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -195,27 +195,20 @@ def _half(key: str) -> str:
     return f"half{zlib.crc32(key.encode()) % 2}"
 
 
-def _decoded(path: str) -> np.ndarray:
-    """The pixels of an image file, decoded as training decodes every file (:data:`TRAINING_SETTINGS`)."""
-    from marsviz.decode import load_image
-
-    return load_image(path, max_side=TRAINING_SETTINGS.max_side).pixels
-
-
 def _pixels(path: str) -> np.ndarray:
     if path.startswith("skimage:"):
         return _other_pixels(path.split(":", 1)[1])
     if path.startswith("panorama:"):
-        return panorama([_decoded(frame) for frame in path.split(":", 1)[1].split("|")])
+        return panorama([training_pixels(frame) for frame in path.split(":", 1)[1].split("|")])
     if path.startswith("product:"):
         _, variant, crops = path.split(":", 2)
-        tiles = [_decoded(crop) for crop in crops.split("|")]
+        tiles = [training_pixels(crop) for crop in crops.split("|")]
         tiles = [t if t.ndim == 2 else t.mean(axis=2) for t in tiles]
         side = min(min(t.shape) for t in tiles)
         tiles = [t[:side, :side] for t in tiles]
         rng = np.random.default_rng(zlib.crc32(path.encode()))
         return orbital_product(tiles, variant, rng).astype(np.float32)
-    return _decoded(path)
+    return training_pixels(path)
 
 
 def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -318,7 +311,7 @@ def _measured(path: str) -> dict:
     """Every registered feature but the view model's on one image, with whether it is in colour."""
     from marsviz.registry import REGISTRY, compute_values
 
-    pixels = _decoded(path)
+    pixels = training_pixels(path)
     names = [name for name, feature in REGISTRY.items() if not feature.gates]
     return {**compute_values(pixels, names, TRAINING_SETTINGS), "is_color": pixels.ndim == 3}
 
