@@ -6,7 +6,7 @@ import streamlit as st
 from marsviz import config, plots
 from marsviz.errors import MarsvizError
 from marsviz.registry import REGISTRY
-from marsviz.scoring import OUTLIER_THRESHOLD, stand_in_map
+from marsviz.scoring import GATE_CERTAINTY, OUTLIER_THRESHOLD, stand_in_map
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation
 from ui import preset_figures
@@ -46,9 +46,11 @@ stand_ins = "; ".join(f"{', '.join(names)} for {REGISTRY[principal].label.lower(
 st.markdown(
     "The composite score is the weighted mean of the feature values, with the weights from the sidebar. The "
     "probability that the frame shows Mars terrain gates the rest: every other feature's value is multiplied "
-    "by it first, and it counts with its own weight too (weight 0 turns both off). A calibration target's "
-    "bright pixels then add almost nothing, while a frame of plain ground still scores about half its "
-    "probability of showing terrain; evidence raises the score towards 1. A feature that does not apply to an "
+    "by it first, and it counts with its own weight too (weight 0 turns both off). From a probability of "
+    f"{GATE_CERTAINTY:.0%} up a frame counts as surely showing terrain, so finer differences among such frames do "
+    "not reorder them; below it the gate counts in proportion. A calibration target's bright pixels then add "
+    "almost nothing, while a frame of plain ground still scores about half; evidence raises the score towards "
+    "1. A feature that does not apply to an "
     "image (colour variation of a grayscale image, a trained score on a view it was not validated on) drops "
     "out of that image's mean instead of counting as 0. Where a trained score applies, the seed measurements "
     "that stand in for it do not also count: on orbital crops they rank ice terrain and landmarks worse than "

@@ -21,6 +21,10 @@ OUTLIER_THRESHOLD = 3.5
 MAD_TO_SD = 1.4826
 #: Scale turning a mean absolute deviation into a standard deviation.
 MEAN_AD_TO_SD = 1.2533
+#: Gate value at and above which a frame counts as surely showing what the gated features measure.  Fixed
+#: before measuring: a calibrated 0.9 is a one-in-ten chance of being wrong, and finer differences above it
+#: (0.996 against 0.999 on orbital crops) carry no evidence about the features the gate weighs.
+GATE_CERTAINTY = 0.9
 
 
 def default_weights() -> dict[str, float]:
@@ -65,7 +69,8 @@ def counted_values(values: pd.DataFrame, weights: dict[str, float],
 
 
 def composite_score(values: pd.DataFrame, weights: dict[str, float], gates: Collection[str] = (),
-                    stand_ins: dict[str, Collection[str]] | None = None) -> pd.Series:
+                    stand_ins: dict[str, Collection[str]] | None = None,
+                    gate_certainty: float = GATE_CERTAINTY) -> pd.Series:
     """Weighted mean of the feature columns, every one but the gates multiplied by the gates first; in [0, 1].
 
     Parameters
@@ -81,9 +86,13 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], gates: Coll
         multiplies every other feature's value before it does, so a feature counts only as far as the frame
         is likely to show terrain: a calibration target's bright pixels add almost nothing, while a frame of
         plain ground still scores its probability of being terrain.  A missing gate value multiplies by 1.
+        Gate values are read as ``min(value / gate_certainty, 1)``: every frame at or above the certainty
+        counts as surely terrain, so the gate sorts frames into terrain or not without reordering the sure ones.
     stand_ins : dict of str to collection of str, optional
         Columns that count only on images where none of the (weighted) scores they stand in for has a value
         (:func:`counted_values`): a plain measurement that a validated score supersedes where it applies.
+    gate_certainty : float, optional
+        Gate value in (0, 1] from which a frame counts as surely showing terrain (:data:`GATE_CERTAINTY`).
 
     Returns
     -------
@@ -92,18 +101,21 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], gates: Coll
     """
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must not be negative")
-    return _weighted_parts(values, weights, gates, stand_ins).sum(axis=1, min_count=1)
+    if not 0.0 < gate_certainty <= 1.0:
+        raise ValueError(f"gate_certainty must be in (0, 1], not {gate_certainty!r}")
+    return _weighted_parts(values, weights, gates, stand_ins, gate_certainty).sum(axis=1, min_count=1)
 
 
 def _weighted_parts(values: pd.DataFrame, weights: dict[str, float], gates: Collection[str],
-                    stand_ins: dict[str, Collection[str]] | None) -> pd.DataFrame:
+                    stand_ins: dict[str, Collection[str]] | None, gate_certainty: float) -> pd.DataFrame:
     """Each counted feature's share of every row's composite (NaN where it does not count); rows sum to it."""
     names = [n for n, w in weights.items() if w > 0 and n in values]
     counted = counted_values(values[names].astype(float), weights, stand_ins)
     gate = np.ones(len(values))
     for name in names:
         if name in gates:
-            gate *= np.nan_to_num(np.clip(counted[name].to_numpy(), 0.0, 1.0), nan=1.0)
+            counted[name] = np.clip(counted[name] / gate_certainty, 0.0, 1.0)
+            gate *= np.nan_to_num(counted[name].to_numpy(), nan=1.0)
     w = np.array([weights[n] for n in names], dtype=float)
     matrix = counted.to_numpy()
     gated = np.array([n not in gates for n in names], dtype=bool)
@@ -115,14 +127,15 @@ def _weighted_parts(values: pd.DataFrame, weights: dict[str, float], gates: Coll
 
 
 def contributions(row: pd.Series, weights: dict[str, float], gates: Collection[str] = (),
-                  stand_ins: dict[str, Collection[str]] | None = None) -> dict[str, float]:
+                  stand_ins: dict[str, Collection[str]] | None = None,
+                  gate_certainty: float = GATE_CERTAINTY) -> dict[str, float]:
     """How many score points each counted feature adds to one image's composite score (they sum to it).
 
     See :func:`composite_score`; a feature that does not count on this image (missing, weight 0, or a
     stand-in superseded here) gets no entry.
     """
     frame = pd.to_numeric(row, errors="coerce").to_frame().T
-    parts = _weighted_parts(frame, weights, gates, stand_ins).iloc[0]
+    parts = _weighted_parts(frame, weights, gates, stand_ins, gate_certainty).iloc[0]
     return {name: float(value) for name, value in parts.items() if pd.notna(value)}
 
 

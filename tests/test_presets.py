@@ -40,7 +40,7 @@ def test_the_seed_preset_is_the_plain_mean_of_the_seed_four():
 
 def test_a_gate_multiplies_every_other_feature_and_counts_with_its_weight():
     values = pd.DataFrame({"a": [0.4, 0.4, 0.4, 0.0], "gate": [0.5, np.nan, 0.0, 0.9]})
-    gated = scoring.composite_score(values, {"a": 1.0, "gate": 1.0}, gates=["gate"])
+    gated = scoring.composite_score(values, {"a": 1.0, "gate": 1.0}, gates=["gate"], gate_certainty=1.0)
     # (0.5 x 0.4 + 0.5) / 2; a missing gate neither multiplies nor counts; plain ground scores its gate / 2.
     assert gated.tolist() == pytest.approx([0.35, 0.4, 0.0, 0.45])
     off = scoring.composite_score(values, {"a": 1.0, "gate": 0.0}, gates=["gate"])
@@ -49,12 +49,25 @@ def test_a_gate_multiplies_every_other_feature_and_counts_with_its_weight():
     assert scoring.composite_score(values, {"a": 1.0, "gate": 1.0}).tolist() == pytest.approx([0.45, 0.4, 0.2, 0.45])
 
 
+def test_a_gate_at_or_above_its_certainty_no_longer_reorders_frames():
+    # Orbital crops: the gate is 0.996 to 1.0 on all of them, and the evidence alone must decide their order.
+    values = pd.DataFrame({"a": [0.001, 0.003, 0.002, 0.2], "gate": [1.0, 0.996, 0.9, 0.45]})
+    score = scoring.composite_score(values, {"a": 1.0, "gate": 1.0}, gates=["gate"], gate_certainty=0.9)
+    assert score.tolist() == pytest.approx([0.5005, 0.5015, 0.501, (0.5 * 0.2 + 0.5) / 2])
+    assert list(score.sort_values(ascending=False).index) == [1, 2, 0, 3]
+    # Without the rule the gate's own differences put the least likely ice crop (row 0) first.
+    raw = scoring.composite_score(values.iloc[:2], {"a": 1.0, "gate": 1.0}, gates=["gate"], gate_certainty=1.0)
+    assert raw.iloc[0] > raw.iloc[1]
+    with pytest.raises(ValueError, match="gate_certainty"):
+        scoring.composite_score(values, {"a": 1.0}, gates=["gate"], gate_certainty=0.0)
+
+
 def test_contributions_sum_to_the_score_with_a_gate():
     row = pd.Series({"a": 0.2, "b": 0.8, "gate": 0.6})
     weights = {"a": 3.0, "b": 1.0, "gate": 1.0}
-    parts = scoring.contributions(row, weights, ["gate"])
-    assert parts["gate"] == pytest.approx(0.6 / 5) and parts["a"] == pytest.approx(3 * 0.6 * 0.2 / 5)
-    total = scoring.composite_score(row.to_frame().T, weights, ["gate"]).iloc[0]
+    parts = scoring.contributions(row, weights, ["gate"], gate_certainty=0.75)
+    assert parts["gate"] == pytest.approx(0.8 / 5) and parts["a"] == pytest.approx(3 * 0.8 * 0.2 / 5)
+    total = scoring.composite_score(row.to_frame().T, weights, ["gate"], gate_certainty=0.75).iloc[0]
     assert sum(parts.values()) == pytest.approx(total)
 
 
@@ -101,8 +114,9 @@ def test_water_and_ice_ranks_the_ice_crop_first_and_the_calibration_target_below
     assert table["rank"].tolist()[0] == 1 and table.index[0] == 1
     # The bright calibration target has ten times the ground frame's water/ice candidates, yet ranks below it.
     assert table.loc[4, "rank"] > table.loc[3, "rank"]
-    assert table.loc[4, "score"] == pytest.approx((0.02 * 0.5 + 0.02) / 2)
-    assert table.loc[3, "score"] == pytest.approx((0.95 * 0.05 + 0.95) / 2)
+    gate = 0.02 / scoring.GATE_CERTAINTY
+    assert table.loc[4, "score"] == pytest.approx((gate * 0.5 + gate) / 2)
+    assert table.loc[3, "score"] == pytest.approx((0.05 + 1.0) / 2)  # 0.95 is above the gate's certainty
 
 
 def test_the_seed_method_ranks_the_calibration_target_first_as_the_seed_did():
