@@ -377,20 +377,15 @@ def _add_evaluate_parser(subparsers):
 
 def cmd_evaluate(args) -> int:
     """Score every labeled image with every feature and print or write the evaluation table."""
-    from marsviz.evaluate import evaluate_by_view, load_labels, render, score_images
+    from marsviz.evaluate import evaluate_by_view, in_sample_notes, load_labels, render, score_images
     from marsviz.terrain.model import load_model
 
     labels = load_labels(args.labels)
     positive = [label.strip() for label in args.positive.split(",") if label.strip()]
     with _progress_bar("scoring") as progress:
         scores = score_images(labels, args.image_dir, progress=progress)
-    trained_on = set(load_model().metadata.get("trained_on", {}).get("source_image_ids", []))
-    seen = len(trained_on & set(labels["source"]))
-    notes = {}
-    if seen:
-        note = f"in-sample: model trained on {seen} of these source images (cross-validated: evaluation.json)"
-        notes = {"ice_terrain_score": note, "landmark_score": note}
-    table = evaluate_by_view(scores, labels, positive, resamples=args.resamples, seed=args.seed, notes=notes)
+    table = evaluate_by_view(scores, labels, positive, resamples=args.resamples, seed=args.seed,
+                             notes=in_sample_notes(labels, load_model()))
     text = render(table, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -443,10 +438,12 @@ def labeled_sets(arguments: list[Path]) -> list[tuple[Path, Path]]:
 def cmd_train(args) -> int:
     """Train, write the model and its evaluation, print the held-out table."""
     from marsviz.evaluate import format_table
-    from marsviz.train import SHIPPED_MODEL, train
+    from marsviz.terrain.model import model_path
+    from marsviz.train import default_model_output, train
 
+    output = args.output or default_model_output()
     with _progress_bar("describing crops", unit="crop") as progress:
-        summary = train(labeled_sets(args.sets), output=args.output, seed=args.seed, resamples=args.resamples,
+        summary = train(labeled_sets(args.sets), output=output, seed=args.seed, resamples=args.resamples,
                         workers=args.workers, progress=progress, scores_output=args.scores_output)
     import pandas as pd
 
@@ -454,8 +451,8 @@ def cmd_train(args) -> int:
     for row in summary["presets"]:
         print(f"preset {row['preset']:<16} {row['task']:<12} ROC AUC {row['auc']:.3f} "
               f"[{row['auc_low']:.3f}, {row['auc_high']:.3f}]  avg precision {row['average_precision']:.3f}")
-    output = args.output or SHIPPED_MODEL
     print(f"wrote {output} and {output.with_name('evaluation.json')}", file=sys.stderr)
+    _say_how_to_use(output, model_path(), "MARSVIZ_TERRAIN_MODEL")
     return 0
 
 
@@ -508,11 +505,12 @@ def cmd_make_other_set(args) -> int:
 
 def cmd_train_view(args) -> int:
     """Train the view model, write it and its evaluation, print the held-out rates."""
-    from marsviz.view.model import SHIPPED_VIEW_MODEL
-    from marsviz.view.train import train_view
+    from marsviz.view.model import view_model_path
+    from marsviz.view.train import default_view_model_output, train_view
 
+    output = args.output or default_view_model_output()
     with _progress_bar("describing images") as progress:
-        summary = train_view(args.rover, args.orbital, output=args.output, seed=args.seed, workers=args.workers,
+        summary = train_view(args.rover, args.orbital, output=output, seed=args.seed, workers=args.workers,
                              progress=progress, other=args.other)
     for row in summary["views"]:
         rate = "n/a" if row["correct"] is None else f"{row['correct']:.3f}"
@@ -523,9 +521,16 @@ def cmd_train_view(args) -> int:
     for row in summary["presets"]:
         print(f"preset {row['preset']:<16} terrain vs hardware ROC AUC {row['auc']:.3f} "
               f"[{row['auc_low']:.3f}, {row['auc_high']:.3f}]")
-    output = args.output or SHIPPED_VIEW_MODEL
     print(f"wrote {output} and {output.with_name('view_evaluation.json')}", file=sys.stderr)
+    _say_how_to_use(output, view_model_path(), "MARSVIZ_VIEW_MODEL")
     return 0
+
+
+def _say_how_to_use(written: Path, in_use: Path, variable: str) -> None:
+    """Tell the user how to rank with a model just written, unless it is already the one in use."""
+    if written.expanduser().resolve() != in_use:
+        print(f"to rank with it: {variable}={written} (`analyze` then recomputes the stored scores)",
+              file=sys.stderr)
 
 
 # -- plumbing ----------------------------------------------------------------------------------------

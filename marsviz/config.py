@@ -144,6 +144,7 @@ SETTINGS: dict[str, Setting] = {
                 "`analyze` recompute every image.",
                 minimum=32),
         Setting("terrain_model", "", "Trained terrain model file (JSON). Empty: the model shipped in the package."),
+        Setting("view_model", "", "Trained view model file (JSON). Empty: the model shipped in the package."),
         Setting("read_only", False, "Serve the catalog read-only (a public deployment): browsing, ranking and links "
                 "work; the app adds nothing (no Upload or Scrape page) and its catalog refuses every write."),
     ]

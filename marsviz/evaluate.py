@@ -294,6 +294,31 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
     return pd.DataFrame(rows, columns=columns)
 
 
+def in_sample_notes(labels: pd.DataFrame, model) -> dict[str, str]:
+    """Notes marking the trained scores in-sample when `model` was fitted on any of `labels`' source images.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        As :func:`load_labels` returns it (column ``source``).
+    model : TerrainModel
+        The model that computed the scores; its ``metadata["trained_on"]["source_image_ids"]`` are compared.
+
+    Returns
+    -------
+    dict of str to str
+        Score name to note, for :func:`evaluate_scores`' `notes`; empty when no source image was seen.
+    """
+    from marsviz.terrain.model import SCORES
+
+    trained_on = set(model.metadata.get("trained_on", {}).get("source_image_ids", []))
+    seen = len(trained_on & set(labels["source"]))
+    if not seen:
+        return {}
+    note = f"in-sample: model trained on {seen} of these source images (cross-validated: evaluation.json)"
+    return dict.fromkeys(SCORES, note)
+
+
 def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS,
                      resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None) -> pd.DataFrame:
     """The evaluation table over every image, then over the images of each view, with the composite presets.

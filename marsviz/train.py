@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError, MarsvizError
 from marsviz.evaluate import (ICE_LABELS, TARGETS, average_precision, evaluate_scores, load_labels,
@@ -500,7 +501,8 @@ def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | No
     sets : sequence of (labels_csv, image_dir)
         The labeled sets (``file,label`` CSV and the folder of crops), validated together.
     output : path, optional
-        Model file to write; default the shipped ``marsviz/terrain/model.json``.
+        Model file to write; default ``model.json`` in :func:`trained_models_folder`.  The shipped model
+        is rebuilt by naming ``marsviz/terrain/model.json``.
     evaluation_output : path, optional
         Evaluation summary; default ``evaluation.json`` beside `output`.
     seed : int, optional
@@ -530,7 +532,7 @@ def train(sets: Sequence[tuple[str | Path, str | Path]], output: str | Path | No
 
 
 def _train(sets, output, evaluation_output, seed, resamples, workers, progress, scores_output) -> dict:
-    output = Path(output) if output else SHIPPED_MODEL
+    output = Path(output) if output else default_model_output()
     evaluation_output = Path(evaluation_output) if evaluation_output else output.with_name("evaluation.json")
     labels = load_sets(sets)
     classes = labels["labels"].map(crop_class).to_numpy()
@@ -683,6 +685,20 @@ def _records(table: pd.DataFrame) -> list[dict]:
 #: Libraries whose versions a trained model depends on: the same data and seed give identical files only with
 #: the same versions (a solver's or a descriptor's last bits can change between releases).
 TRAINING_LIBRARIES = ("numpy", "scipy", "scikit-image", "scikit-learn", "pillow")
+
+
+def trained_models_folder() -> Path:
+    """Where ``train`` and ``train-view`` write a model when no output is named: ``models`` in the data folder.
+
+    The package's own files are never overwritten by default: the app uses a model written here once the
+    setting ``terrain_model`` (or ``view_model``) names it.
+    """
+    return config.home() / "models"
+
+
+def default_model_output() -> Path:
+    """The terrain model file ``train`` writes when no output is named (:func:`trained_models_folder`)."""
+    return trained_models_folder() / SHIPPED_MODEL.name
 
 
 def training_environment() -> dict[str, str]:

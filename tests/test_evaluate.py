@@ -212,3 +212,15 @@ def test_evaluate_by_view_reports_every_image_then_each_view_and_ranks_presets_a
     assert rows[("surface", "ice_terrain", "preset:water_and_ice")].auc == 1.0
     assert rows[("orbital", "ice_terrain", "preset:water_and_ice")].auc == 1.0
     assert ("surface", "landmark", "preset:seed") in rows and ("all", "landmark", "preset:unusual_terrain") in rows
+
+
+def test_in_sample_notes_name_the_trained_scores_only_when_the_model_saw_a_source_image():
+    from marsviz.evaluate import in_sample_notes
+    from marsviz.terrain.model import load_model
+
+    model = load_model()
+    seen = model.metadata["trained_on"]["source_image_ids"][:2]
+    labels = pd.DataFrame({"source": seen + ["ESP_999999_9999"]})
+    notes = in_sample_notes(labels, model)
+    assert set(notes) == {"ice_terrain_score", "landmark_score"} and "2 of these" in notes["landmark_score"]
+    assert in_sample_notes(labels.tail(1), model) == {}

@@ -178,16 +178,25 @@ def test_training_without_enough_ice_sources_is_refused(tmp_path):
         train([(tmp_path / "labels.csv", FIXTURE / "images")], output=tmp_path / "model.json", resamples=10)
 
 
-def test_train_command_writes_the_model_and_another_seed_gives_other_folds(tmp_path, trained_twice, capsys):
+def test_train_command_writes_to_the_data_folder_and_another_seed_gives_other_folds(tmp_path, trained_twice,
+                                                                                     capsys, monkeypatch):
+    from marsviz.terrain.model import SHIPPED_MODEL, model_path
+
+    shipped = SHIPPED_MODEL.read_bytes()
+    monkeypatch.setenv("MARSVIZ_HOME", str(tmp_path / "home"))
     shutil.copytree(FIXTURE, tmp_path / "set")
-    status = main(["train", str(tmp_path / "set"), "--output", str(tmp_path / "out" / "model.json"),
-                   "--seed", "8", "--resamples", "50"])
+    status = main(["train", str(tmp_path / "set"), "--seed", "8", "--resamples", "50"])
     assert status == 0
-    assert (tmp_path / "out" / "model.json").is_file()
-    printed = capsys.readouterr().out
-    assert "ice_terrain_score" in printed and "held-out source images" in printed
-    other_seed = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    written = tmp_path / "home" / "models" / "model.json"
+    assert written.is_file() and SHIPPED_MODEL.read_bytes() == shipped
+    out, err = capsys.readouterr()
+    assert "ice_terrain_score" in out and "held-out source images" in out
+    assert f"MARSVIZ_TERRAIN_MODEL={written}" in err
+    other_seed = json.loads((written.parent / "evaluation.json").read_text())
     assert other_seed["rows"] != trained_twice[0][1]["rows"]
+    monkeypatch.setenv("MARSVIZ_TERRAIN_MODEL", str(written))
+    assert model_path() == written.resolve()
+    assert load_model().metadata["seed"] == 8
 
 
 def test_train_command_reports_a_missing_image_in_one_line(tmp_path, capsys):

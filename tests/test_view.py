@@ -191,12 +191,24 @@ def test_the_evaluation_counts_held_out_images_of_every_view(trained):
     assert 0 <= summary["reliability"]["ece"] <= 1
 
 
-def test_train_view_command_writes_both_files(tmp_path, capsys):
+def test_train_view_command_writes_both_files(tmp_path, capsys, monkeypatch):
+    from marsviz.view.model import SHIPPED_VIEW_MODEL, load_view_model
+
     status = main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--output",
                    str(tmp_path / "m.json")])
     assert status == 0
     assert (tmp_path / "m.json").is_file() and (tmp_path / "view_evaluation.json").is_file()
-    assert "terrain vs hardware ROC AUC" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "terrain vs hardware ROC AUC" in out and f"MARSVIZ_VIEW_MODEL={tmp_path / 'm.json'}" in err
+    # Without --output: the data folder, never the package's own file.
+    shipped = SHIPPED_VIEW_MODEL.read_bytes()
+    monkeypatch.setenv("MARSVIZ_HOME", str(tmp_path / "home"))
+    assert main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL)]) == 0
+    written = tmp_path / "home" / "models" / "view_model.json"
+    assert written.read_bytes() == (tmp_path / "m.json").read_bytes() and SHIPPED_VIEW_MODEL.read_bytes() == shipped
+    capsys.readouterr()
+    monkeypatch.setenv("MARSVIZ_VIEW_MODEL", str(written))
+    assert load_view_model().to_json() == written.read_text()
     assert main(["train-view", "--rover", str(tmp_path), "--orbital", str(ORBITAL)]) == 2
     assert "cannot read rover labels" in capsys.readouterr().err
     assert main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--other", str(tmp_path)]) == 2

@@ -12,7 +12,7 @@ import numpy as np
 
 from marsviz.features._base import Feature, FeatureResult
 from marsviz.terrain.model import model_fingerprint
-from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, classify_view
+from marsviz.view.model import VIEWS, classify_view, view_model_path
 
 #: The views that count as Mars terrain.
 TERRAIN_VIEWS = ("orbital", "surface")
@@ -64,7 +64,7 @@ def terrain_view_score(image: np.ndarray) -> FeatureResult:
 
 VIEW_FEATURE = Feature(
     name="terrain_view_score", label="Shows Mars terrain (trained)", function=terrain_view_score,
-    version=f"1.{model_fingerprint(SHIPPED_VIEW_MODEL)}",
+    version=f"1.{model_fingerprint(view_model_path())}",
     measures="How likely the frame shows Mars terrain, from orbit or from the surface, rather than a rover's own "
              "hardware or calibration targets, a map, a globe or something that is not Mars.",
     method="The view model (Method page: What an image shows): 118 whole-frame descriptors of the image "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from marsviz import config
 from marsviz.errors import ModelError
 from marsviz.terrain.model import Head, head_from_dict, read_json_file, read_model_text, rounded_list
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, view_descriptors
@@ -135,16 +136,29 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
     return model
 
 
-@lru_cache(maxsize=4)
+def view_model_path() -> Path:
+    """The view model file in use: setting ``view_model``, or the shipped model when that is empty."""
+    return Path(config.get("view_model") or SHIPPED_VIEW_MODEL).expanduser().resolve()
+
+
 def load_view_model(path: str | Path | None = None) -> ViewModel:
-    """Load a view model file (cached per path); default the shipped one.
+    """Load a view model file (cached per path).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: setting ``view_model``, or the model shipped in the package when that is empty.
 
     Raises
     ------
     ModelError
         If the file is missing, unreadable or not a compatible model.
     """
-    path = Path(path or SHIPPED_VIEW_MODEL)
+    return _load_cached(Path(path).expanduser().resolve() if path else view_model_path())
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path) -> ViewModel:
     return view_model_from_json(read_model_text(path, "view model"), name=str(path))
 
 

@@ -38,7 +38,8 @@ import pandas as pd
 from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
 from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
-                           standardisation, training_environment, training_pixels, write_atomic)
+                           standardisation, trained_models_folder, training_environment, training_pixels,
+                           write_atomic)
 from marsviz.view.descriptors import view_descriptors
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -243,6 +244,11 @@ def fit_view_model(colour: np.ndarray, gray: np.ndarray, table: pd.DataFrame, ro
     return ViewModel(mean, scale, head, {c: view_of[c] for c in head.classes}, metadata or {})
 
 
+def default_view_model_output() -> Path:
+    """The view model file ``train-view`` writes when no output is named (:func:`trained_models_folder`)."""
+    return trained_models_folder() / SHIPPED_VIEW_MODEL.name
+
+
 def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None, seed: int = 0,
                workers: int = 1, progress: Callable[[int, int], None] | None = None,
                other: Sequence[Path] = ()) -> dict:
@@ -255,7 +261,8 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     orbital : sequence of path
         Folders with labeled HiRISE crops (``labels.csv``, ``images/``).
     output : path, optional
-        Model file; default the shipped ``view_model.json`` (the evaluation is written beside it).
+        Model file; default ``view_model.json`` in :func:`marsviz.train.trained_models_folder` (the
+        evaluation is written beside it).  The shipped model is rebuilt by naming ``marsviz/view/view_model.json``.
     seed : int, optional
         Seeds the network.
     workers : int, optional
@@ -273,7 +280,7 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     require_sklearn()
     from threadpoolctl import threadpool_limits
 
-    output = Path(output) if output else SHIPPED_VIEW_MODEL
+    output = Path(output) if output else default_view_model_output()
     table = load_view_sets(rover, orbital, other)
     with threadpool_limits(limits=1):
         colour, gray = describe_views(table, workers, progress)
