@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS images (
     added_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS images_source_id ON images (source, source_id);
+CREATE TABLE IF NOT EXISTS source_aliases (
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    PRIMARY KEY (source, source_id)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', '0');
 """
@@ -221,13 +227,15 @@ class Catalog:
                                "deployment is read-only: open it once with `python -m marsviz rank` to update it")
 
     def _columns_current(self) -> bool:
-        """Whether the images table has every column this version reads (it cannot be added read-only)."""
+        """Whether the catalog has every table and column this version reads (they cannot be added read-only)."""
         try:
             with self._connect() as conn:
                 present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
+                aliases = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_aliases'")
+                has_aliases = aliases.fetchone() is not None
         except (sqlite3.Error, CatalogError):
             return False
-        return bool(present) and all(name in present for name in later_columns())
+        return bool(present) and has_aliases and all(name in present for name in later_columns())
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:
@@ -302,6 +310,18 @@ class Catalog:
             conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
             return conn.total_changes - before
 
+    def add_source_aliases(self, aliases: list[tuple[str, str, int]]) -> None:
+        """Remember ``(source, source_id, image_id)``: the source's id for content the catalog already holds.
+
+        The catalog keeps one row per content; a scrape meeting the same content under another id records
+        it here, so :meth:`find_by_source_id` knows it and a re-run does not download it again.  An alias
+        already recorded is kept as it is.
+        """
+        if aliases:
+            with self._write() as conn:
+                conn.executemany("INSERT OR IGNORE INTO source_aliases (source, source_id, image_id) VALUES (?, ?, ?)",
+                                 aliases)
+
     def update_features(self, updates: list[tuple[int, dict[str, float]]], feature_version: str) -> None:
         """Store recomputed feature values and annotations for existing images, in one transaction."""
         names = stored_values()
@@ -342,8 +362,14 @@ class Catalog:
         return found
 
     def find_by_source_id(self, source: str, source_id: str) -> int | None:
-        """Id of the image with this id at this source, or None."""
-        rows = self._read("SELECT id FROM images WHERE source = ? AND source_id = ?", (source, source_id))
+        """Id of the image with this id at this source, or None.
+
+        An id the source gave to content already in the catalog under another id (:meth:`add_source_aliases`)
+        finds that image too.
+        """
+        rows = self._read("SELECT id FROM images WHERE source = ? AND source_id = ? UNION ALL "
+                          "SELECT image_id FROM source_aliases WHERE source = ? AND source_id = ? LIMIT 1",
+                          (source, source_id, source, source_id))
         return rows[0][0] if rows else None
 
     def get(self, image_id: int) -> dict | None:

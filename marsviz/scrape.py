@@ -28,7 +28,8 @@ from marsviz.store import process_alive
 
 #: Partial downloads older than this (seconds) are leftovers of a killed run, not of a running one.
 STALE_PART_AGE = 3600.0
-ALIASES_FILE = "scrape-duplicates.jsonl"
+#: The ledger of duplicate source ids that earlier versions kept beside the catalog; read once into it.
+LEGACY_ALIASES_FILE = "scrape-duplicates.jsonl"
 
 
 @dataclass
@@ -225,8 +226,7 @@ class _Run:
         self.cancel = cancel or threading.Event()
         self.report = ScrapeReport(source.name)
         self.tmp_dir = catalog.tmp_dir
-        self.aliases_path = Path(catalog.home) / ALIASES_FILE
-        self.known = self._load_aliases()
+        import_legacy_aliases(catalog)
         self.pending: dict[Future, SourceItem] = {}
         self.stopped = False
         self.failures_in_a_row = 0
@@ -275,7 +275,7 @@ class _Run:
             self.report.considered += 1
             self._update_total()
             key = item.provenance.source_id
-            if key in seen or key in self.known or self.catalog.find_by_source_id(self.source.name, key) is not None:
+            if key in seen or self.catalog.find_by_source_id(self.source.name, key) is not None:
                 self.report.skipped += 1
                 self._notify(f"already there: {item.provenance.name}")
                 continue
@@ -324,7 +324,8 @@ class _Run:
                 self.report.added.append((result.image_id, name))
             elif result.status == "duplicate":
                 self.report.duplicates.append((result.image_id, name))
-                self._remember_duplicate(item, result.image_id)
+                if result.image_id is not None:
+                    self.catalog.add_source_aliases([(self.source.name, item.provenance.source_id, result.image_id)])
             else:
                 self.report.rejected.append((name, result.reason))
             self._notify(f"{result.status}: {name}")
@@ -345,31 +346,29 @@ class _Run:
         if self.progress is not None:
             self.progress(self.report)
 
-    def _load_aliases(self) -> set[str]:
-        """Source ids of this source found earlier to duplicate an image already in the catalog."""
-        known = set()
-        try:
-            lines = self.aliases_path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return known
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a killed run
-            if isinstance(entry, dict) and entry.get("source") == self.source.name:
-                known.add(str(entry.get("source_id")))
-        return known
 
-    def _remember_duplicate(self, item: SourceItem, image_id: int | None) -> None:
-        # The catalog keeps one row per content; this ledger remembers the other ids of that content so
-        # a re-run does not download them again.
-        entry = {"source": self.source.name, "source_id": item.provenance.source_id, "image_id": image_id}
+def import_legacy_aliases(catalog: Catalog) -> int:
+    """Move the duplicate ledger of earlier versions (JSON lines beside the catalog) into the catalog.
+
+    Returns the number of entries read; the file is deleted once they are stored.  A line cut short by
+    a killed run, or naming no image, is skipped: it only costs a repeated download.
+    """
+    ledger = Path(catalog.home) / LEGACY_ALIASES_FILE
+    try:
+        lines = ledger.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    aliases = []
+    for line in lines:
         try:
-            with self.aliases_path.open("a", encoding="utf-8") as ledger:
-                ledger.write(json.dumps(entry) + "\n")
-        except OSError:
-            pass  # only costs a repeated download next time
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("image_id"), int) and entry.get("source"):
+            aliases.append((str(entry["source"]), str(entry.get("source_id", "")), entry["image_id"]))
+    catalog.add_source_aliases(aliases)
+    ledger.unlink(missing_ok=True)
+    return len(aliases)
 
 
 def _discard(future: Future) -> None:

@@ -231,6 +231,23 @@ def test_same_content_under_two_ids_is_stored_once_and_not_fetched_again(server,
     downloads = len(server.image_requests())
     report = scrape(server, catalog)
     assert report.skipped == 2 and len(server.image_requests()) == downloads
+    # The second id is remembered in the catalog itself, not in a file beside it.
+    (image_id,) = catalog.frame()["id"].tolist()
+    assert catalog.find_by_source_id(catalog.get(image_id)["source"], "FLF_1483_TWIN") == image_id
+    assert [p.name for p in Path(catalog.home).iterdir() if p.is_file() and "sqlite" not in p.name] == []
+
+
+def test_the_duplicate_ledger_of_earlier_versions_moves_into_the_catalog(server, catalog):
+    report = scrape(server, catalog)
+    image_id, source = report.added[0][0], catalog.get(report.added[0][0])["source"]
+    ledger = Path(catalog.home) / "scrape-duplicates.jsonl"
+    ledger.write_text(json.dumps({"source": source, "source_id": "OLD_TWIN", "image_id": image_id}) + "\n"
+                      + '{"source": "' + source + '", "source_id": "CUT', encoding="utf-8")  # cut short by a kill
+    revision = catalog.revision()
+    report = scrape(server, catalog)
+    assert not ledger.exists() and catalog.revision() > revision
+    assert catalog.find_by_source_id(source, "OLD_TWIN") == image_id
+    assert catalog.find_by_source_id(source, "CUT") is None
 
 
 def test_downloads_run_concurrently_within_the_bound(server, catalog):
