@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from marsviz.decode import ALLOWED_FORMATS
+from marsviz.decode import ACCEPTED_SUFFIXES, ALLOWED_FORMATS
 from marsviz.errors import MarsvizError
 from marsviz.pipeline import add_bytes
 from marsviz.provenance import Provenance
@@ -15,8 +15,7 @@ st.write("Add JPEG, PNG, TIFF or WebP images. Each is checked, analysed with the
          "ranked against it. The same file uploaded twice is recognised and kept once.")
 added_by = access.require_writer("upload")
 
-files = st.file_uploader("Images", type=["jpg", "jpeg", "png", "tif", "tiff", "webp"], accept_multiple_files=True,
-                         key="upload_files")
+files = st.file_uploader("Images", type=list(ACCEPTED_SUFFIXES), accept_multiple_files=True, key="upload_files")
 results = st.session_state.setdefault("upload_results", {})
 catalog = data.get_catalog()
 for upload in files or []:

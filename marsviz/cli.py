@@ -135,8 +135,9 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
 
     `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
     """
-    from marsviz.registry import REGISTRY
     from marsviz.presets import DEFAULT_PRESET
+    from marsviz.records import json_records
+    from marsviz.registry import REGISTRY
     from marsviz.scoring import ranked, weights_of_preset
 
     table = ranked(catalog.frame(include_synthetic=True), weights_of_preset(preset or DEFAULT_PRESET))
@@ -144,11 +145,10 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
         table = table.head(top)
     columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
                "outlier", "outlier_score", *REGISTRY]
-    records = []
-    for row in table[columns].to_dict(orient="records"):
+    records = json_records(table[columns])
+    for row in records:
         row["outlier"] = bool(row["outlier"])
         row["id"], row["rank"] = int(row["id"]), int(row["rank"])
-        records.append({k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()})
     return records
 
 

@@ -28,6 +28,8 @@ ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp
 #: Formats Pillow reports for files of an accepted format: a JPEG holding several pictures (stereo
 #: cameras write these) opens as "MPO"; the first picture is the image, and the file stays a .jpg.
 EXTENSIONS = {**ALLOWED_FORMATS, "MPO": ".jpg"}
+#: File name endings of the accepted formats, for finding images in a folder and for file pickers.
+ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 #: Pillow modes of single-channel samples wider than 8 bits (16-bit integers, 32-bit integers, floats).
 NUMERIC_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 #: Sample depths, in bits, recognised as the bits in use of a 16-bit or 32-bit integer file.

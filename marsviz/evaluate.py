@@ -24,6 +24,7 @@ import pandas as pd
 
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError
+from marsviz.records import json_records, json_value
 
 #: Labels of ice terrain in the HiRISE landmark set (swiss cheese: CO2 ice cap; spiders: seasonal CO2 ice).
 ICE_LABELS = ("swiss_cheese", "spider")
@@ -394,9 +395,7 @@ def render(table: pd.DataFrame, fmt: str) -> str:
         table.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.6g")
         return buffer.getvalue()
     if fmt == "json":
-        records = [{key: (None if isinstance(value, float) and np.isnan(value) else value)
-                    for key, value in row.items()} for row in table.to_dict(orient="records")]
-        return json.dumps(records, indent=1) + "\n"
+        return json.dumps(json_records(table), indent=1) + "\n"
     raise ValueError(f"unknown format {fmt!r}; expected table, csv or json")
 
 
@@ -448,4 +447,4 @@ def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.n
 
 
 def _rounded(value: float) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), 6)
+    return json_value(value, 6)

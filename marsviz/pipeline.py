@@ -26,13 +26,12 @@ from PIL import Image
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.decode import irregular_file_reason, load_image, read_bounded
+from marsviz.decode import ACCEPTED_SUFFIXES, irregular_file_reason, load_image, read_bounded
 from marsviz.errors import ImageRejected, MarsvizError
 from marsviz.registry import compute_values, feature_set_version
 from marsviz.provenance import Provenance
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 #: Re-analysed rows written to the catalog per transaction.
 REANALYSE_BATCH = 200
 
@@ -212,7 +211,7 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
     for path in map(Path, paths):
         if path.is_dir():
             for inside in sorted(p for p in path.rglob("*") if not p.is_dir()):
-                yield inside, inside.suffix.lower() not in IMAGE_SUFFIXES
+                yield inside, inside.suffix.lower() not in ACCEPTED_SUFFIXES
         else:
             yield path, False
 

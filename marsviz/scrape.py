@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,10 +23,8 @@ from marsviz.errors import Cancelled, FetchError, MarsvizError
 from marsviz.fetch import make_session, redact
 from marsviz.pipeline import add_file
 from marsviz.sources import SourceItem
-from marsviz.store import process_alive
+from marsviz.store import remove_stale_parts
 
-#: Partial downloads older than this (seconds) are leftovers of a killed run, not of a running one.
-STALE_PART_AGE = 3600.0
 #: The ledger of duplicate source ids that earlier versions kept beside the catalog; read once into it.
 LEGACY_ALIASES_FILE = "scrape-duplicates.jsonl"
 
@@ -234,7 +231,7 @@ class _Run:
         self.analysis_settings = AnalysisSettings.from_environment()
 
     def run(self) -> ScrapeReport:
-        _remove_stale_parts(self.tmp_dir)
+        remove_stale_parts(self.tmp_dir.glob("download-*.part"))
         executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="marsviz-download")
         try:
             self._list_and_submit(executor)
@@ -374,15 +371,3 @@ def import_legacy_aliases(catalog: Catalog) -> int:
 def _discard(future: Future) -> None:
     if future.done() and not future.cancelled() and future.exception() is None:
         Path(future.result()[0]).unlink(missing_ok=True)
-
-
-def _remove_stale_parts(tmp_dir: Path) -> None:
-    """Delete partial downloads of runs that were killed: their process is gone, or they are old."""
-    cutoff = time.time() - STALE_PART_AGE
-    for part in tmp_dir.glob("download-*.part"):
-        pid = part.name.split("-")[1]
-        try:
-            if not process_alive(int(pid)) or part.stat().st_mtime < cutoff:
-                part.unlink()
-        except (OSError, ValueError):
-            pass

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from marsviz.errors import CatalogError
 
@@ -34,6 +34,29 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def remove_stale_parts(parts: Iterable[Path]) -> int:
+    """Delete the temporary files among `parts` whose writers were killed; return how many.
+
+    Each name carries its writer's process id after its first hyphen (``.part-<pid>-...``,
+    ``download-<pid>-....part``).  A file is stale when that process is gone, when the name has no process
+    id, or when it is older than :data:`STALE_PART_AGE`.  Files of live writers are kept.
+    """
+    removed = 0
+    cutoff = time.time() - STALE_PART_AGE
+    for part in parts:
+        try:
+            pid = int(part.name.split("-")[1])
+        except (IndexError, ValueError):
+            pid = None
+        try:
+            if pid is None or not process_alive(pid) or part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed += 1
+        except OSError:
+            pass  # gone already, or a read-only folder: nothing to clean up now
+    return removed
 
 
 class ContentStore:
@@ -59,25 +82,8 @@ class ContentStore:
         return any(not entry.name.startswith(".part-") for entry in self._entries())
 
     def remove_stale_parts(self) -> int:
-        """Delete temporary files left by writers that were killed; return how many.
-
-        A temporary file is stale when the process that wrote it is gone, or when it is older than
-        :data:`STALE_PART_AGE`.  Files of live writers are kept.
-        """
-        removed = 0
-        cutoff = time.time() - STALE_PART_AGE
-        for part in self._parts():
-            try:
-                pid = int(part.name.split("-")[1])
-            except (IndexError, ValueError):
-                pid = None
-            try:
-                if pid is None or not process_alive(pid) or part.stat().st_mtime < cutoff:
-                    part.unlink()
-                    removed += 1
-            except OSError:
-                pass  # gone already, or a read-only store: nothing to clean up now
-        return removed
+        """Delete temporary files left by writers that were killed; return how many (:func:`remove_stale_parts`)."""
+        return remove_stale_parts(self._parts())
 
     def _parts(self) -> list[Path]:
         return [Path(entry.path) for entry in self._entries() if entry.name.startswith(".part-")]

@@ -36,6 +36,7 @@ import pandas as pd
 from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError, MarsvizError
+from marsviz.records import json_records, json_value
 from marsviz.evaluate import (ICE_LABELS, TARGETS, average_precision, evaluate_scores, load_labels,
                               preset_evaluation, roc_auc)
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
@@ -593,7 +594,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
                      "seed": seed, "bootstrap_resamples": resamples, "environment": training_environment(),
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,
-        "rows": _records(table),
+        "rows": json_records(table, 6),
         "spiders": _spider_row(labels, held_out[1.0]["ice_terrain_score"].to_numpy()),
         "per_ice_source": _per_ice_source(classes, groups, held_out[1.0]["ice_terrain_score"].to_numpy()),
         "scales": _scale_rows(held_out, targets),
@@ -672,14 +673,7 @@ def _landmark_by_class(landmark_scores: np.ndarray, classes: np.ndarray) -> list
 
 
 def _finite(value: float):
-    return None if value is None or np.isnan(value) else round(float(value), 6)
-
-
-def _records(table: pd.DataFrame) -> list[dict]:
-    records = []
-    for row in table.to_dict(orient="records"):
-        records.append({key: (_finite(value) if isinstance(value, float) else value) for key, value in row.items()})
-    return records
+    return json_value(value, 6)
 
 
 #: Libraries whose versions a trained model depends on: the same data and seed give identical files only with

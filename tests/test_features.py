@@ -158,7 +158,7 @@ def test_every_module_imports_first_in_a_fresh_process_and_loads_nothing_above_i
 
     probe = (f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('marsviz'))); "
              "from marsviz.terrain import model; from marsviz.view import model as view; "
-             "print(model._load_cached.cache_info().currsize, view.load_view_model.cache_info().currsize)")
+             "print(model._load_cached.cache_info().currsize, view._load_cached.cache_info().currsize)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     loaded, models = done.stdout.splitlines()
