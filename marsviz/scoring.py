@@ -101,14 +101,14 @@ def composite_score(values: pd.DataFrame, weights: dict[str, float], gates: Coll
     """
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must not be negative")
-    if not 0.0 < gate_certainty <= 1.0:
-        raise ValueError(f"gate_certainty must be in (0, 1], not {gate_certainty!r}")
     return _weighted_parts(values, weights, gates, stand_ins, gate_certainty).sum(axis=1, min_count=1)
 
 
 def _weighted_parts(values: pd.DataFrame, weights: dict[str, float], gates: Collection[str],
                     stand_ins: dict[str, Collection[str]] | None, gate_certainty: float) -> pd.DataFrame:
     """Each counted feature's share of every row's composite (NaN where it does not count); rows sum to it."""
+    if not 0.0 < gate_certainty <= 1.0:
+        raise ValueError(f"gate_certainty must be in (0, 1], not {gate_certainty!r}")
     names = [n for n, w in weights.items() if w > 0 and n in values]
     counted = counted_values(values[names].astype(float), weights, stand_ins)
     gate = np.ones(len(values))

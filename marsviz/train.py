@@ -36,9 +36,9 @@ import pandas as pd
 from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError, MarsvizError
-from marsviz.records import json_records, json_value
 from marsviz.evaluate import (ICE_LABELS, TARGETS, average_precision, evaluate_scores, load_labels,
                               preset_evaluation, roc_auc)
+from marsviz.records import json_records, json_value
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated
 

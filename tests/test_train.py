@@ -14,7 +14,7 @@ from marsviz.cli import main
 from marsviz.evaluate import LabelsError, load_labels
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.features import terrain_scores
-from marsviz.terrain.model import calibrated, load_model
+from marsviz.terrain.model import calibrated, load_evaluation, load_model
 from marsviz.train import crop_class, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +197,8 @@ def test_train_command_writes_to_the_data_folder_and_another_seed_gives_other_fo
     monkeypatch.setenv("MARSVIZ_TERRAIN_MODEL", str(written))
     assert model_path() == written.resolve()
     assert load_model().metadata["seed"] == 8
+    # The Method page then shows that model's own evaluation.
+    assert load_evaluation()["rows"] == other_seed["rows"]
 
 
 def test_train_command_reports_a_missing_image_in_one_line(tmp_path, capsys):

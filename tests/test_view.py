@@ -192,7 +192,7 @@ def test_the_evaluation_counts_held_out_images_of_every_view(trained):
 
 
 def test_train_view_command_writes_both_files(tmp_path, capsys, monkeypatch):
-    from marsviz.view.model import SHIPPED_VIEW_MODEL, load_view_model
+    from marsviz.view.model import SHIPPED_VIEW_MODEL, load_view_evaluation, load_view_model
 
     status = main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--output",
                    str(tmp_path / "m.json")])
@@ -209,6 +209,7 @@ def test_train_view_command_writes_both_files(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     monkeypatch.setenv("MARSVIZ_VIEW_MODEL", str(written))
     assert load_view_model().to_json() == written.read_text()
+    assert load_view_evaluation() == json.loads((written.parent / "view_evaluation.json").read_text())
     assert main(["train-view", "--rover", str(tmp_path), "--orbital", str(ORBITAL)]) == 2
     assert "cannot read rover labels" in capsys.readouterr().err
     assert main(["train-view", "--rover", str(ROVER), "--orbital", str(ORBITAL), "--other", str(tmp_path)]) == 2

@@ -370,7 +370,7 @@ def load_evaluation(path: str | Path | None = None) -> dict:
     Parameters
     ----------
     path : str or Path, optional
-        Default: the shipped ``evaluation.json``.
+        Default: ``evaluation.json`` beside the model in use (:func:`model_path`), which ``train`` writes.
 
     Returns
     -------
@@ -384,4 +384,4 @@ def load_evaluation(path: str | Path | None = None) -> dict:
     ModelError
         If the file is missing or not JSON.
     """
-    return read_json_file(Path(path or SHIPPED_EVALUATION), "terrain evaluation")
+    return read_json_file(Path(path or model_path().with_name(SHIPPED_EVALUATION.name)), "terrain evaluation")

@@ -165,12 +165,14 @@ def _load_cached(path: Path) -> ViewModel:
 def load_view_evaluation(path: str | Path | None = None) -> dict:
     """The evaluation written with the view model (``views``, ``rover_labels``, ``terrain_vs_hardware_auc``).
 
+    `path` defaults to ``view_evaluation.json`` beside the model in use (:func:`view_model_path`).
+
     Raises
     ------
     ModelError
         If the file is missing or not JSON.
     """
-    return read_json_file(Path(path or SHIPPED_VIEW_EVALUATION), "view evaluation")
+    return read_json_file(Path(path or view_model_path().with_name(SHIPPED_VIEW_EVALUATION.name)), "view evaluation")
 
 
 def classify_view(image: np.ndarray, model: ViewModel | None = None) -> ViewResult:
