@@ -34,6 +34,8 @@ OTHER_LABEL = "other"
 TASKS = ("ice_terrain", "landmark")
 #: Targets of issue 4 (ROC AUC on source images kept out of training).
 TARGETS = {"ice_terrain": 0.95, "landmark": 0.85}
+#: Decimal places of the figures written to evaluation summaries.
+FIGURE_DIGITS = 6
 #: Table columns, in order.
 COLUMNS = ["task", "score", "auc", "auc_low", "auc_high", "average_precision", "ap_low", "ap_high",
            "n_positive", "n_negative", "positive_sources", "note"]
@@ -437,14 +439,15 @@ def preset_evaluation(frames: dict[float, pd.DataFrame], targets: dict[str, np.n
             values = composite[1.0]
             low, high = grouped_bootstrap(y, values, groups, roc_auc, resamples, seed)
             rows.append({"preset": name, "weights": {k: w for k, w in weights.items() if w}, "task": task,
-                         "auc": _rounded(roc_auc(y, values)),
-                         "auc_low": _rounded(low), "auc_high": _rounded(high),
-                         "average_precision": _rounded(average_precision(y, values)),
+                         "auc": figure(roc_auc(y, values)),
+                         "auc_low": figure(low), "auc_high": figure(high),
+                         "average_precision": figure(average_precision(y, values)),
                          "n_positive": int(y.sum()), "n_negative": int((~y).sum()),
-                         "auc_at_scale": {f"{factor:g}": _rounded(roc_auc(y, scores))
+                         "auc_at_scale": {f"{factor:g}": figure(roc_auc(y, scores))
                                           for factor, scores in composite.items() if factor != 1.0}})
     return rows
 
 
-def _rounded(value: float) -> float | None:
-    return json_value(value, 6)
+def figure(value: float | None) -> float | None:
+    """A figure of an evaluation summary as stored: :data:`FIGURE_DIGITS` decimals, None when missing (NaN)."""
+    return json_value(value, FIGURE_DIGITS)

@@ -36,9 +36,9 @@ import pandas as pd
 from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError, MarsvizError
-from marsviz.evaluate import (ICE_LABELS, TARGETS, average_precision, evaluate_scores, load_labels,
-                              preset_evaluation, roc_auc)
-from marsviz.records import json_records, json_value
+from marsviz.evaluate import (FIGURE_DIGITS, ICE_LABELS, TARGETS, average_precision, evaluate_scores, figure,
+                              load_labels, preset_evaluation, roc_auc)
+from marsviz.records import json_records
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated
 
@@ -594,7 +594,7 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
                      "seed": seed, "bootstrap_resamples": resamples, "environment": training_environment(),
                      "interval": "95% percentile bootstrap over source images"},
         "targets": TARGETS,
-        "rows": json_records(table, 6),
+        "rows": json_records(table, FIGURE_DIGITS),
         "spiders": _spider_row(labels, held_out[1.0]["ice_terrain_score"].to_numpy()),
         "per_ice_source": _per_ice_source(classes, groups, held_out[1.0]["ice_terrain_score"].to_numpy()),
         "scales": _scale_rows(held_out, targets),
@@ -631,7 +631,7 @@ def _spider_row(labels: pd.DataFrame, ice_scores: np.ndarray) -> dict:
     ice = labels["labels"].map(lambda crop_labels: bool(set(crop_labels) & set(ICE_LABELS))).to_numpy()
     chosen = spider | ~ice
     return {"n": int(spider.sum()), "sources": int(labels["source"][spider].nunique()),
-            "auc_vs_no_ice": _finite(roc_auc(spider[chosen], ice_scores[chosen]))}
+            "auc_vs_no_ice": figure(roc_auc(spider[chosen], ice_scores[chosen]))}
 
 
 def _per_ice_source(classes: np.ndarray, groups: np.ndarray, ice_scores: np.ndarray) -> list[dict]:
@@ -642,7 +642,7 @@ def _per_ice_source(classes: np.ndarray, groups: np.ndarray, ice_scores: np.ndar
         chosen = (groups == source) & ice
         mask = chosen | ~ice
         rows.append({"source": source, "n": int(chosen.sum()),
-                     "auc": _finite(roc_auc(chosen[mask], ice_scores[mask])),
+                     "auc": figure(roc_auc(chosen[mask], ice_scores[mask])),
                      "median_score": round(float(np.median(ice_scores[chosen])), 6)})
     return rows
 
@@ -656,9 +656,9 @@ def _scale_rows(held_out: dict[float, pd.DataFrame], targets: dict[str, np.ndarr
         for factor, frame in held_out.items():
             values = frame[score].to_numpy()
             auc = roc_auc(y, values)
-            rows.append({"score": score, "scale": factor, "auc": _finite(auc),
-                         "average_precision": _finite(average_precision(y, values)),
-                         "auc_change": _finite(auc - base)})
+            rows.append({"score": score, "scale": factor, "auc": figure(auc),
+                         "average_precision": figure(average_precision(y, values)),
+                         "auc_change": figure(auc - base)})
     return rows
 
 
@@ -668,12 +668,8 @@ def _landmark_by_class(landmark_scores: np.ndarray, classes: np.ndarray) -> list
     for kind in sorted(set(classes) - {OTHER_CLASS}):
         chosen = (classes == kind) | (classes == OTHER_CLASS)
         rows.append({"class": kind, "n": int((classes == kind).sum()),
-                     "auc_vs_other": _finite(roc_auc(classes[chosen] == kind, landmark_scores[chosen]))})
+                     "auc_vs_other": figure(roc_auc(classes[chosen] == kind, landmark_scores[chosen]))})
     return rows
-
-
-def _finite(value: float):
-    return json_value(value, 6)
 
 
 #: Libraries whose versions a trained model depends on: the same data and seed give identical files only with
