@@ -7,7 +7,7 @@ from marsviz.scoring import OUTLIER_THRESHOLD
 from ui import data, sidebar, viewer
 
 st.title("Explore")
-weights = sidebar.current_weights()
+weights = sidebar.chosen_weights()
 table = data.ranking_or_stop(weights)
 
 labels = data.column_labels()
@@ -21,7 +21,7 @@ with left:
     y = pick_y.selectbox("y axis", axes, index=axes.index("projection_2"), format_func=labels.get, key="explore_y")
     colour = pick_colour.selectbox("Colour", [*axes, "view"], index=0, format_func=labels.get, key="explore_colour")
     selected = viewer.selected_image_id()
-    drawn = data.scatter_points(data.version(), sidebar.weights_key(weights), x, y)
+    drawn = data.scatter_points(weights, x, y)
     # A point picked in the chart is already marked by the chart's own selection; ringing it as well
     # would change the figure on every click and make the browser redraw every point.
     ring = None if selected in st.session_state.get("explore_last_pick", []) else selected

@@ -1,7 +1,5 @@
 """Ranking: every image by composite score, filterable, with the viewer beside the table."""
 
-import base64
-
 import streamlit as st
 
 from marsviz.registry import REGISTRY
@@ -10,7 +8,7 @@ from ui import data, sidebar, viewer
 PAGE_SIZE = 25
 
 st.title("Ranking")
-weights = sidebar.current_weights()
+weights = sidebar.chosen_weights()
 table = data.ranking_or_stop(weights)
 
 filters = st.columns(5)
@@ -23,32 +21,19 @@ chosen = {
                           "view, rover hardware, or other (maps, globes, not Mars).")])
 }
 kind = filters[4].segmented_control("Kind", ["colour", "grayscale"], key="ranking_filter_kind")
-shown = table
-for column, values in chosen.items():
-    if values:
-        shown = shown[shown[column].isin(values)]
-if kind:
-    shown = shown[shown["is_color"] == (kind == "colour")]
-sols = table["sol"].dropna()
+sols, sol_range = table["sol"].dropna(), None
 if len(sols) and sols.min() < sols.max():
-    low, high = st.slider("Sol (rover images; images without a sol are hidden once you narrow this)",
-                          int(sols.min()), int(sols.max()), (int(sols.min()), int(sols.max())),
+    full = (int(sols.min()), int(sols.max()))
+    low, high = st.slider("Sol (rover images; images without a sol are hidden once you narrow this)", *full, full,
                           key="ranking_filter_sol")
-    if (low, high) != (int(sols.min()), int(sols.max())):
-        shown = shown[shown["sol"].between(low, high).fillna(False).astype(bool)]
+    sol_range = None if (low, high) == full else (low, high)
+shown = data.filtered(table, chosen, None if kind is None else kind == "colour", sol_range)
 
 pages = max(1, -(-len(shown) // PAGE_SIZE))
 left, right = st.columns([3, 2], gap="large")
 with left:
     page_number = st.number_input(f"Page (of {pages}; {len(shown)} images)", 1, pages, 1, key="ranking_page")
-    window = shown.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE].copy()
-    catalog = data.get_catalog()
-
-    def thumbnail_uri(row) -> str | None:
-        path = catalog.thumbnail_path(row)
-        return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode() if path.exists() else None
-
-    window["thumbnail"] = [thumbnail_uri(row) for row in window.to_dict(orient="records")]
+    window = data.with_thumbnails(shown.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE])
     columns = ["rank", "thumbnail", "name", "source", "mission", "instrument", "view", "score", "outlier", *REGISTRY]
     config = {
         "thumbnail": st.column_config.ImageColumn("Image", width="small"),

@@ -30,7 +30,7 @@ for upload in files or []:
 
 current = [results[u.file_id] for u in files or [] if u.file_id in results]
 if current:
-    table = data.ranked_table(data.version(), sidebar.weights_key(sidebar.current_weights()))
+    table = data.ranked_table(sidebar.chosen_weights())
     st.subheader("Your images")
     for outcome in current:
         name = escape_markdown(outcome.name)
@@ -43,7 +43,7 @@ if current:
         ranked = match.iloc[0]
         with st.container(border=True):
             thumb, text = st.columns([1, 5])
-            thumbnail = catalog.thumbnail_path(catalog.get(outcome.image_id))
+            thumbnail = catalog.thumbnail_path(ranked)
             if thumbnail.exists():
                 thumb.image(str(thumbnail), width="stretch")
             status = "added" if outcome.status == "added" else "already in the catalog"

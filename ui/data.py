@@ -7,6 +7,8 @@ the catalog or the weights change.
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,11 +19,10 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
-from marsviz.registry import REGISTRY, compute_all, feature_set_version
 from marsviz.pipeline import reanalyse
+from marsviz.registry import REGISTRY, compute_all, feature_set_version
+from marsviz.report import ImageReport, image_report
 from marsviz.samples import load_samples
-from marsviz.terrain.features import explain
-from ui.sidebar import weights_key
 
 
 def get_catalog() -> Catalog:
@@ -97,14 +98,15 @@ def _frame(version_: tuple[str, int]) -> pd.DataFrame:
     return _catalog_at(version_[0], read_only()).frame(include_synthetic=True)
 
 
+def _weights_key(weights: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    """Weights as a hashable, ordered cache key."""
+    return tuple((name, float(weights.get(name, 0.0))) for name in REGISTRY)
+
+
 # cache_resource, not cache_data: cache_data hands every rerun its own copy, and copying a
 # 100,000-row table costs a few tenths of a second on each click.  Callers only read it.
 @st.cache_resource(max_entries=8, show_spinner="Ranking...")
-def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    """The ranked catalog (score, outlier score, rank) plus a 2-D projection of all features.
-
-    Shared between reruns and sessions: filter or copy it, never modify it in place.
-    """
+def _ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     table = scoring.ranked(_frame(version_), dict(weights))
     values = scoring.applicable_values(table).to_numpy(dtype=float)
     projected = scoring.projection_2d(values)
@@ -113,9 +115,18 @@ def ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ..
     return table
 
 
+def ranked_table(weights: dict[str, float]) -> pd.DataFrame:
+    """The ranked catalog under `weights` (score, outlier score, rank, percentile) plus a 2-D projection of
+    all features; computed once per catalog revision and weights.
+
+    Shared between reruns and sessions: filter or copy it, never modify it in place.
+    """
+    return _ranked_table(version(), _weights_key(weights))
+
+
 def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
     """The ranked catalog for `weights`; on an empty catalog, say how to add images and stop the page."""
-    table = ranked_table(version(), weights_key(weights))
+    table = ranked_table(weights)
     if table.empty and get_catalog().read_only:
         st.info("The catalog is empty, and this deployment is read-only: images are added to its data folder "
                 "with `python -m marsviz add` or `python -m marsviz scrape`.")
@@ -127,19 +138,42 @@ def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, robust z-scores) of every image, in catalog order, for outlier reasons and neighbours."""
+def _robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
     frame = _frame(version_)
     return frame["id"].to_numpy(), scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing feature maps...")
-def feature_maps(sha256: str, path: str) -> tuple[np.ndarray, dict]:
+def _analysis(sha256: str, path: str) -> tuple[np.ndarray, dict]:
     """Decoded pixels and every feature's result for one stored image (keyed by its content hash), as the
     catalog's values were computed (the server's analysis settings)."""
     settings = AnalysisSettings.from_environment()
     pixels = load_image(path, max_side=settings.max_side).pixels
     return pixels, compute_all(pixels, settings=settings)
+
+
+def report(row: dict, weights: dict[str, float]) -> ImageReport:
+    """The viewer's report of the image in catalog row `row` under `weights` (:func:`marsviz.report.image_report`).
+
+    The image is analysed once per stored file (and the catalog's z-scores once per revision); the report
+    itself is built afresh, which costs a few milliseconds.
+
+    Raises
+    ------
+    MarsvizError
+        If the stored file cannot be decoded.
+    FileNotFoundError
+        If the stored file is missing.
+    """
+    pixels, results = _analysis(row["sha256"], str(get_catalog().image_path(row)))
+    ids, z = _robust_z_table(version())
+    return image_report(row, pixels, results, weights, ids, z)
+
+
+def rows_by_id(table: pd.DataFrame, ids: list[int]) -> list[dict]:
+    """The rows of `table` with these ids, in the order given (ids not in it are left out)."""
+    found = table[table["id"].isin(ids)].set_index("id", drop=False)
+    return [found.loc[i].to_dict() for i in ids if i in found.index]
 
 
 #: Grid (x cells, y cells) over the plotted range: a cell is about one marker (8 px) of the scatter at
@@ -149,15 +183,20 @@ SCATTER_GRID = (100, 70)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def scatter_points(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str,
-                   y: str) -> pd.DataFrame:
-    """The rows the Explore scatter draws: all of them for a small catalog, else one per grid cell.
+def _scatter_points(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str,
+                    y: str) -> pd.DataFrame:
+    return thin_for_display(_ranked_table(version_, weights), x, y, int(config.get("scatter_thin_above")))
+
+
+def scatter_points(weights: dict[str, float], x: str, y: str) -> pd.DataFrame:
+    """The rows the Explore scatter of `x` against `y` draws: all of them for a small catalog, else one per
+    grid cell.
 
     Above the setting ``scatter_thin_above`` the browser would spend seconds drawing points hidden
     under others, so only one point of each :data:`SCATTER_GRID` cell is kept (see
     :func:`thin_for_display`).
     """
-    return thin_for_display(ranked_table(version_, weights), x, y, int(config.get("scatter_thin_above")))
+    return _scatter_points(version(), _weights_key(weights), x, y)
 
 
 def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
@@ -187,10 +226,51 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     return table.iloc[np.sort(rows[first])]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def terrain_explanation(sha256: str, path: str, score: str) -> dict:
-    """Why a stored image got its trained terrain score (see :func:`marsviz.terrain.features.explain`)."""
-    return explain(feature_maps(sha256, path)[0], score, tile_side=AnalysisSettings.from_environment().tile_side)
+def filtered(table: pd.DataFrame, equal_to: dict[str, list] | None = None, colour: bool | None = None,
+             sols: tuple[int, int] | None = None) -> pd.DataFrame:
+    """The rows of a ranked table that pass the Ranking page's filters, in rank order.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A ranked table (:func:`ranked_table`).
+    equal_to : dict of str to list, optional
+        Column name to the values kept; an empty list keeps every row.
+    colour : bool, optional
+        True keeps colour images, False grayscale ones; None both.
+    sols : (int, int), optional
+        First and last sol kept; rows without a sol are left out.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"source": ["a", "b", "a"], "is_color": [True, False, False],
+    ...                       "sol": pd.array([1, None, 9], dtype="Int64")})
+    >>> len(filtered(table, {"source": ["a"]})), len(filtered(table, colour=False)), len(filtered(table, sols=(0, 5)))
+    (2, 2, 1)
+    """
+    keep = np.ones(len(table), dtype=bool)
+    for column, values in (equal_to or {}).items():
+        if values:
+            keep &= table[column].isin(values).to_numpy()
+    if colour is not None:
+        keep &= (table["is_color"] == colour).to_numpy()
+    if sols is not None:
+        keep &= table["sol"].between(*sols).fillna(False).to_numpy(dtype=bool)
+    return table[keep]
+
+
+def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFrame:
+    """A copy of `rows` (a page of a ranked table) with each stored thumbnail as a ``data:`` URI in `column`
+    (None where the thumbnail file is missing), for an image column of a table."""
+    catalog = get_catalog()
+
+    def uri(row: dict) -> str | None:
+        path = catalog.thumbnail_path(row)
+        return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode() if path.exists() else None
+
+    out = rows.copy()
+    out[column] = [uri(row) for row in rows.to_dict(orient="records")]
+    return out
 
 
 def column_labels() -> dict[str, str]:

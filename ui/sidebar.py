@@ -9,6 +9,8 @@ from marsviz.presets import DEFAULT_PRESET, PRESETS
 from marsviz.scoring import weights_of_preset
 
 PRESET_KEY = "preset"
+#: Where :func:`weights` keeps the weights it drew this run, for :func:`chosen_weights`.
+CHOSEN_KEY = "chosen_weights"
 
 
 def _slider_key(name: str) -> str:
@@ -46,15 +48,11 @@ def weights() -> dict[str, float]:
         st.sidebar.caption(f"Weights changed from the {PRESETS[name].label} preset.")
     if not any(chosen.values()):
         st.sidebar.warning("All weights are 0: no composite score can be computed.")
+    st.session_state[CHOSEN_KEY] = chosen
     return chosen
 
 
-def weights_key(chosen: dict[str, float]) -> tuple[tuple[str, float], ...]:
-    """Weights as a hashable, ordered cache key."""
-    return tuple((name, float(chosen[name])) for name in REGISTRY)
-
-
-def current_weights() -> dict[str, float]:
-    """The weights the sidebar sliders hold now (the chosen preset's before they are first drawn)."""
-    defaults = weights_of_preset(st.session_state.get(PRESET_KEY, DEFAULT_PRESET))
-    return {name: float(st.session_state.get(_slider_key(name), defaults[name])) for name in REGISTRY}
+def chosen_weights() -> dict[str, float]:
+    """The weights the sidebar drew in this run (``app.py`` draws it before the page runs); the default
+    preset's where no sidebar was drawn."""
+    return dict(st.session_state.get(CHOSEN_KEY) or weights_of_preset(DEFAULT_PRESET))

@@ -26,6 +26,8 @@ from marsviz.terrain.model import SCORES, TerrainModel, load_model, model_finger
 MIN_VALID_FRACTION = 0.5
 #: Share of an image's scored tiles, best first, whose mean is the image's value.
 TOP_TILE_FRACTION = 0.25
+#: How many descriptors an explanation lists each way (up and down).
+EXPLAINED_DESCRIPTORS = 5
 #: Tile side when none is given: the labeled HiRISE crops' size, the setting's default.
 DEFAULT_TILE_SIDE = AnalysisSettings().tile_side
 
@@ -116,7 +118,7 @@ def aggregate(tile_scores: np.ndarray, valid: np.ndarray) -> float:
 
 def terrain_scores(image: np.ndarray, model: TerrainModel | None = None,
                    tile_side: int = DEFAULT_TILE_SIDE) -> dict[str, FeatureResult]:
-    """Both terrain scores of an image, from one descriptor pass.
+    """Both terrain scores of an image, and why, from one descriptor pass.
 
     Parameters
     ----------
@@ -131,7 +133,8 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None,
     -------
     dict of str to FeatureResult
         ``ice_terrain_score`` and ``landmark_score``: value in [0, 1]; map a float32 (H, W) array of the
-        score of the tile each pixel lies in (0 on tiles that are mostly no-data).
+        score of the tile each pixel lies in (0 on tiles that are mostly no-data); detail
+        ``{"explanation": ...}``, what :func:`explain` returns for that score.
 
     Raises
     ------
@@ -144,6 +147,8 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None,
     >>> results = terrain_scores(image)
     >>> sorted(results), results["landmark_score"].map.shape
     (['ice_terrain_score', 'landmark_score'], (300, 400))
+    >>> sorted(results["landmark_score"].detail["explanation"])
+    ['down', 'likeliest', 'score', 'tile', 'up']
     """
     model = model or load_model()
     tiles = image_descriptors(image, tile_side)
@@ -151,7 +156,8 @@ def terrain_scores(image: np.ndarray, model: TerrainModel | None = None,
     results = {}
     for name, values in model.scores(tiles.descriptors).items():
         values = np.where(tiles.valid, np.clip(values, 0.0, 1.0), 0.0)
-        results[name] = FeatureResult(aggregate(values, tiles.valid), _tile_map(tiles, values, shape))
+        results[name] = FeatureResult(aggregate(values, tiles.valid), _tile_map(tiles, values, shape),
+                                      {"explanation": _explanation(tiles, values, name, model)})
     return results
 
 
@@ -193,9 +199,12 @@ def landmark_score(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> Fea
     return terrain_scores(image, tile_side=tile_side)["landmark_score"]
 
 
-def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | None = None,
+def explain(image: np.ndarray, score: str, top: int = EXPLAINED_DESCRIPTORS, model: TerrainModel | None = None,
             tile_side: int = DEFAULT_TILE_SIDE) -> dict:
     """Why an image got its terrain score: the descriptors that pushed it up or down most.
+
+    :func:`terrain_scores` gives the same explanation of both scores as its results' detail, from the
+    descriptor pass it scores with; this function is for one score alone.
 
     Parameters
     ----------
@@ -222,8 +231,14 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
         raise ValueError(f"unknown terrain score {score!r}; expected one of {SCORES}")
     model = model or load_model()
     tiles = image_descriptors(image, tile_side)
-    values = np.where(tiles.valid, model.scores(tiles.descriptors)[score], -1.0)
-    best = int(np.argmax(values))
+    values = np.where(tiles.valid, np.clip(model.scores(tiles.descriptors)[score], 0.0, 1.0), 0.0)
+    return _explanation(tiles, values, score, model, top)
+
+
+def _explanation(tiles: TileDescriptors, tile_scores: np.ndarray, score: str, model: TerrainModel,
+                 top: int = EXPLAINED_DESCRIPTORS) -> dict:
+    """:func:`explain`'s answer from an image's tiles and their (clipped) scores of `score`."""
+    best = int(np.argmax(np.where(tiles.valid, tile_scores, -1.0)))
     descriptor = tiles.descriptors[best]
     contributions = model.contributions(descriptor, score)
     probabilities = model.probabilities(descriptor, score)[0]
@@ -234,7 +249,7 @@ def explain(image: np.ndarray, score: str, top: int = 5, model: TerrainModel | N
         return [{"descriptor": DESCRIPTOR_NAMES[i], "label": DESCRIPTOR_LABELS[DESCRIPTOR_NAMES[i]],
                  "value": float(descriptor[i]), "contribution": float(contributions[i])} for i in indices]
 
-    return {"tile": divmod(best, tiles.cols), "score": float(max(values[best], 0.0)),
+    return {"tile": divmod(best, tiles.cols), "score": float(tile_scores[best]) if tiles.valid[best] else 0.0,
             "likeliest": (model.heads[score].classes[likeliest], float(probabilities[likeliest])),
             "up": rows([i for i in order[::-1][:top] if contributions[i] > 0]),
             "down": rows([i for i in order[:top] if contributions[i] < 0])}
