@@ -6,17 +6,11 @@ import streamlit as st
 from marsviz.errors import MarsvizError
 from marsviz.fetch import check_app_api_root
 from marsviz.scrape import ScrapeJob
-from marsviz.sources import SOURCE_NAMES, Query
+from marsviz.sources import SOURCES, Query
 from ui import access, data
 
-SOURCES = {
-    "nasa-images": "NASA Image and Video Library (incl. Photojournal PIA images)",
-    "mars2020": "Perseverance (Mars 2020) raw images",
-    "msl": "Curiosity (MSL) raw images",
-    "pds-atlas": "PDS Imaging Atlas (default: Mars Pathfinder lander)",
-}
-assert set(SOURCES) == set(SOURCE_NAMES)
 POLL_SECONDS = 1.0
+SIZES = ["", "small", "medium", "large", "full"]
 
 st.title("Scrape NASA")
 st.write("Fetch images from NASA's public services. Each image is downloaded, checked, analysed and ranked "
@@ -28,27 +22,41 @@ added_by = access.require_writer("scrape")
 job = st.session_state.get("scrape_job")
 busy = job is not None and job.running
 
+# Outside the form, so that choosing a source shows the fields that source has, and no others.
+source = st.selectbox("Source", list(SOURCES), format_func=lambda name: SOURCES[name].description,
+                      key="scrape_source")
+uses = set(SOURCES[source].query_fields)
 with st.form("scrape_form"):
-    source = st.selectbox("Source", list(SOURCES), format_func=SOURCES.get, key="scrape_source")
+    values = {}
     left, right = st.columns(2)
-    text = left.text_input("Search text (Image Library)", placeholder="mars", key="scrape_text")
-    cameras = right.text_input("Cameras (rover feeds), comma-separated", placeholder="NAVCAM_LEFT, MCZ_RIGHT",
-                               key="scrape_cameras")
-    sol_min = left.number_input("First sol", min_value=0, value=None, step=1, key="scrape_sol_min")
-    sol_max = right.number_input("Last sol (same as first for one sol)", min_value=0, value=None, step=1,
-                                 key="scrape_sol_max")
+    if "text" in uses:
+        values["text"] = left.text_input("Search text", placeholder="mars", key="scrape_text")
+    if "cameras" in uses:
+        values["cameras"] = right.text_input("Cameras, comma-separated", key="scrape_cameras",
+                                             placeholder="all cameras",
+                                             help="Camera codes as the feed names them: NAVCAM_LEFT or MCZ_RIGHT "
+                                                  "(Perseverance), NAV_LEFT_B or MAST_LEFT (Curiosity).")
+    if "sol_min" in uses:
+        values["sol_min"] = left.number_input("First sol", min_value=0, value=None, step=1, key="scrape_sol_min")
+        values["sol_max"] = right.number_input("Last sol (same as first for one sol)", min_value=0, value=None,
+                                               step=1, key="scrape_sol_max")
+    if "year_start" in uses:
+        values["year_start"] = left.number_input("First year", min_value=1960, max_value=2100, value=None, step=1,
+                                                 key="scrape_year_start")
+        values["year_end"] = right.number_input("Last year", min_value=1960, max_value=2100, value=None, step=1,
+                                                key="scrape_year_end")
     limit = left.number_input("Look at no more than this many items", min_value=1, max_value=10_000, value=20,
                               step=1, key="scrape_limit")
     with st.expander("More options"):
-        size = st.selectbox("Rendition (Image Library, Perseverance)", ["", "small", "medium", "large", "full"],
-                            format_func=lambda s: s or "source default", key="scrape_size")
-        include_partial = st.checkbox("Also thumbnails and subframes (rover feeds)", key="scrape_partial")
-        columns = st.columns(4)
-        target = columns[0].text_input("Target (Atlas)", placeholder="mars", key="scrape_target")
-        mission = columns[1].text_input("Mission (Atlas)", key="scrape_mission")
-        instrument = columns[2].text_input("Instrument (Atlas)", key="scrape_instrument")
-        spacecraft = columns[3].text_input("Spacecraft (Atlas)", placeholder="carl sagan memorial station",
-                                           key="scrape_spacecraft")
+        if "size" in uses:
+            values["size"] = st.selectbox("Rendition", SIZES, format_func=lambda s: s or "source default",
+                                          key="scrape_size")
+        if "include_partial" in uses:
+            values["include_partial"] = st.checkbox("Also thumbnails and subframes", key="scrape_partial")
+        atlas = [name for name in ("target", "mission", "instrument", "spacecraft") if name in uses]
+        for column, name in zip(st.columns(len(atlas)) if atlas else [], atlas):
+            values[name] = column.text_input(name.capitalize(), key=f"scrape_{name}", placeholder={
+                "target": "mars", "spacecraft": "carl sagan memorial station"}.get(name, ""))
         api_root = st.text_input("API root (another server for the source: a NASA host, or a mirror the server's "
                                  "operator allows)", key="scrape_api_root")
     start = st.form_submit_button("Start scrape", type="primary", disabled=busy)
@@ -58,11 +66,9 @@ if start and not busy:
         root = api_root.strip() or None
         if root:
             check_app_api_root(root)  # a visitor must not make the server fetch from its own network
-        query = Query(text=text.strip(), sol_min=None if sol_min is None else int(sol_min),
-                      sol_max=None if sol_max is None else int(sol_max),
-                      cameras=tuple(c.strip() for c in cameras.split(",") if c.strip()), size=size,
-                      include_partial=include_partial, target=target.strip(), mission=mission.strip(),
-                      instrument=instrument.strip(), spacecraft=spacecraft.strip())
+        numbers = {"sol_min", "sol_max", "year_start", "year_end"}
+        query = Query.from_inputs(**{name: None if value is None else int(value) if name in numbers else value
+                                     for name, value in values.items()})
         job = ScrapeJob(data.get_catalog(), source, query, api_root=root, limit=int(limit),
                         added_by=added_by).start()
         st.session_state["scrape_job"] = job

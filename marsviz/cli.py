@@ -272,14 +272,14 @@ def cmd_check(args) -> int:
 
 # -- scrape ------------------------------------------------------------------------------------------
 def _add_scrape_parser(subparsers):
-    from marsviz.sources import SOURCE_NAMES
+    from marsviz.sources import SOURCES
 
     parser = subparsers.add_parser(
         "scrape", help="fetch images from NASA's public services into the catalog",
         description="Fetch images from a NASA service, analyse them and add them to the catalog. Images "
                     "already in the catalog are skipped without downloading, so a re-run resumes.")
-    parser.add_argument("source", choices=SOURCE_NAMES, help="nasa-images: NASA Image and Video Library; "
-                        "mars2020 / msl: Perseverance / Curiosity raw images; pds-atlas: PDS Imaging Atlas")
+    parser.add_argument("source", choices=list(SOURCES),
+                        help="; ".join(f"{name}: {cls.description}" for name, cls in SOURCES.items()))
     parser.add_argument("--query", "-q", default="", help="search text (nasa-images; default: mars)")
     parser.add_argument("--sol", type=int, default=None, help="one sol (mars2020, msl, pds-atlas)")
     parser.add_argument("--sol-min", type=int, default=None, help="first sol of a range")
@@ -312,10 +312,10 @@ def scrape_query(args):
         raise MarsvizError("give either --sol or --sol-min/--sol-max, not both")
     low = args.sol if args.sol is not None else args.sol_min
     high = args.sol if args.sol is not None else args.sol_max
-    cameras = tuple(c.strip() for value in args.camera for c in value.split(",") if c.strip())
-    return Query(text=args.query, sol_min=low, sol_max=high, cameras=cameras, year_start=args.year_start,
-                 year_end=args.year_end, size=args.size, target=args.target, mission=args.mission,
-                 instrument=args.instrument, spacecraft=args.spacecraft, include_partial=args.include_partial)
+    return Query.from_inputs(text=args.query, sol_min=low, sol_max=high, cameras=args.camera,
+                             year_start=args.year_start, year_end=args.year_end, size=args.size, target=args.target,
+                             mission=args.mission, instrument=args.instrument, spacecraft=args.spacecraft,
+                             include_partial=args.include_partial)
 
 
 def cmd_scrape(args) -> int:

@@ -49,10 +49,11 @@ def page(tmp_path, monkeypatch):
 
 def start(app, source, api_root, **fields):
     app.selectbox(key="scrape_source").set_value(source)
+    app.run()  # the form shows the fields of the chosen source
     app.text_input(key="scrape_api_root").set_value(api_root)
+    numbers = {"scrape_sol_min", "scrape_sol_max", "scrape_year_start", "scrape_year_end", "scrape_limit"}
     for key, value in fields.items():
-        widget = app.number_input(key=key) if key in ("scrape_sol_min", "scrape_sol_max", "scrape_limit") \
-            else app.text_input(key=key)
+        widget = app.number_input(key=key) if key in numbers else app.text_input(key=key)
         widget.set_value(value)
     app.button[0].click()  # the form's submit button
     app.run()
@@ -96,9 +97,23 @@ def test_service_garbage_is_shown_as_text(page, server):
 
 def test_bad_option_is_an_error_not_a_traceback(page, server):
     app, _ = page
-    start(app, "nasa-images", server.root, scrape_sol_min=3)
-    assert app.error and any("no sol" in text for text in texts(app))
+    start(app, "nasa-images", server.root, scrape_year_start=2020, scrape_year_end=2010)
+    assert [e.value for e in app.error] == ["The scrape could not start:"]
+    assert any("year range 2020..2010 is empty" in t.value for t in app.text)
     assert "scrape_job" not in app.session_state
+
+
+@pytest.mark.parametrize("source, shown, hidden", [
+    ("nasa-images", {"scrape_text", "scrape_year_start"}, {"scrape_sol_min", "scrape_cameras", "scrape_target"}),
+    ("msl", {"scrape_sol_min", "scrape_cameras"}, {"scrape_text", "scrape_year_start", "scrape_size"}),
+    ("pds-atlas", {"scrape_sol_min", "scrape_target"}, {"scrape_text", "scrape_cameras"}),
+])
+def test_the_form_shows_only_the_chosen_sources_fields(page, source, shown, hidden):
+    app, _ = page
+    app.selectbox(key="scrape_source").set_value(source)
+    app.run()
+    keys = {w.key for kind in (app.text_input, app.number_input, app.selectbox) for w in kind}
+    assert shown <= keys and not hidden & keys
 
 
 def test_cancel_from_the_page(page, server, monkeypatch):

@@ -8,12 +8,11 @@ offer a thumbnail (format 1.0), from the asset manifest ``/asset/{nasa_id}``.
 from __future__ import annotations
 
 import re
-from typing import Iterator
 from urllib.parse import quote
 
 from marsviz.errors import FetchError, HTTPStatusError, SourceError
 from marsviz.provenance import Provenance
-from marsviz.sources import Query, SourceItem, https, on_root, page_size, refuse, text
+from marsviz.sources._base import Page, PagedSource, Query, SourceItem, https, on_root, page_size, text
 
 DEFAULT_ROOT = "https://images-api.nasa.gov"
 DETAILS_URL = "https://images.nasa.gov/details/{}"
@@ -29,7 +28,7 @@ _RENDITION = re.compile(r"~(orig|large|medium|small|thumb)\.[A-Za-z0-9]+$")
 _IMAGE_REL = {"canonical", "alternate", "preview"}
 
 
-class NasaImagesSource:
+class NasaImagesSource(PagedSource):
     """Search results of the NASA Image and Video Library.
 
     Parameters
@@ -42,43 +41,37 @@ class NasaImagesSource:
     """
 
     name = "nasa-images"
+    description = "NASA Image and Video Library (incl. Photojournal PIA images)"
+    query_fields = ("text", "year_start", "year_end", "size")
+    default_root = DEFAULT_ROOT
 
     def __init__(self, session, query: Query, api_root: str | None = None):
-        refuse(self.name, query, "sol_min", "sol_max", "cameras", "target", "mission", "instrument",
-               "spacecraft")
+        super().__init__(session, query, api_root)
         size = query.size or "medium"
         if size not in PREFERENCE:
             raise SourceError(f"{self.name}: size must be one of {', '.join(PREFERENCE)}")
-        self.session = session
-        self.query = query
         self.preference = PREFERENCE[size]
-        self.api_root = (api_root or DEFAULT_ROOT).rstrip("/")
-        self.total: int | None = None
 
-    def items(self) -> Iterator[SourceItem]:
-        """Every image of the search, page after page."""
+    def first_page(self) -> tuple[str, dict]:
+        """The search URL and its parameters (later pages' links carry their own)."""
         params = {"q": self.query.text or "mars", "media_type": "image", "page_size": page_size(), "page": 1}
         if self.query.year_start:
             params["year_start"] = f"{self.query.year_start:04d}"
         if self.query.year_end:
             params["year_end"] = f"{self.query.year_end:04d}"
-        url: str | None = f"{self.api_root}/search"
-        while url:
-            collection = _collection(self.session.get_json(url, params), url)
-            hits = (collection.get("metadata") or {}).get("total_hits")
-            if isinstance(hits, int):
-                self.total = hits
-            raw_items = collection.get("items") or []
-            for raw in raw_items:
-                item = self._item(raw)
-                if item is not None:
-                    yield item
-            following = [link.get("href") for link in collection.get("links") or []
-                         if isinstance(link, dict) and link.get("rel") == "next" and link.get("href")]
-            url = on_root(following[0], self.api_root) if following and raw_items else None
-            params = None
+        return f"{self.api_root}/search", params
 
-    def _item(self, raw) -> SourceItem | None:
+    def page(self, where: tuple[str, dict | None]) -> Page:
+        """One page of the search; the next is the answer's ``next`` link."""
+        url, params = where
+        collection = _collection(self.session.get_json(url, params), url)
+        hits = (collection.get("metadata") or {}).get("total_hits")
+        following = [link.get("href") for link in collection.get("links") or []
+                     if isinstance(link, dict) and link.get("rel") == "next" and link.get("href")]
+        return Page(collection.get("items") or [], hits if isinstance(hits, int) else None,
+                    (on_root(following[0], self.api_root), None) if following else None)
+
+    def item(self, raw) -> SourceItem | None:
         if not isinstance(raw, dict) or not raw.get("data") or not isinstance(raw["data"][0], dict):
             return None
         data = raw["data"][0]

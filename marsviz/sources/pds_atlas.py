@@ -10,12 +10,11 @@ the documented schema, and multi-valued fields are read whether they come as lis
 from __future__ import annotations
 
 import re
-from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from marsviz.errors import SourceError
 from marsviz.provenance import Provenance
-from marsviz.sources import Query, SourceItem, as_int, first, https, page_size, refuse, text
+from marsviz.sources._base import Page, PagedSource, SourceItem, as_int, first, https, page_size, text
 
 DEFAULT_ROOT = "https://pds-imaging.jpl.nasa.gov"
 DEFAULT_TARGET = "mars"
@@ -35,7 +34,7 @@ def solr_phrase(value: str) -> str:
     return f'"{escaped}"'
 
 
-class PdsAtlasSource:
+class PdsAtlasSource(PagedSource):
     """Products of the PDS Imaging Atlas with a browse image.
 
     Parameters
@@ -49,13 +48,9 @@ class PdsAtlasSource:
     """
 
     name = "pds-atlas"
-
-    def __init__(self, session, query: Query, api_root: str | None = None):
-        refuse(self.name, query, "text", "cameras", "year_start", "year_end", "size", "include_partial")
-        self.session = session
-        self.query = query
-        self.api_root = (api_root or DEFAULT_ROOT).rstrip("/")
-        self.total: int | None = None
+    description = "PDS Imaging Atlas (default: Mars Pathfinder lander)"
+    query_fields = ("sol_min", "sol_max", "target", "mission", "instrument", "spacecraft")
+    default_root = DEFAULT_ROOT
 
     def filters(self) -> list[str]:
         """The Solr ``fq`` filters of this query."""
@@ -73,31 +68,27 @@ class PdsAtlasSource:
         filters.append(f"-ATLAS_THUMBNAIL_URL:{NO_BROWSE}")
         return filters
 
-    def items(self) -> Iterator[SourceItem]:
-        """Every matching product with a browse image, page after page."""
-        url = f"{self.api_root}/solr/pds_archives/search"
-        start, rows = 0, page_size()
-        while True:
-            params = {"q": "*:*", "fq": self.filters(), "rows": rows, "start": start, "wt": "json"}
-            answer = self.session.get_json(url, params)
-            if not isinstance(answer, dict):
-                raise SourceError(f"{url}: not a Solr response")
-            if isinstance(answer.get("error"), dict):
-                raise SourceError(f"{url}: the Atlas refused the search: {text(answer['error'].get('msg'), 300)}")
-            response = answer.get("response")
-            if not isinstance(response, dict) or not isinstance(response.get("docs"), list):
-                raise SourceError(f"{url}: the answer has no 'response.docs'; not a Solr response")
-            docs = response["docs"]
-            self.total = as_int(response.get("numFound"))
-            for doc in docs:
-                item = self._item(doc)
-                if item is not None:
-                    yield item
-            start += len(docs)
-            if not docs or self.total is None or start >= self.total:
-                return
+    def first_page(self) -> int:
+        """The offset of the first result."""
+        return 0
 
-    def _item(self, doc) -> SourceItem | None:
+    def page(self, start: int) -> Page:
+        """The results from offset `start` on; the next page starts after them, until ``numFound``."""
+        url = f"{self.api_root}/solr/pds_archives/search"
+        params = {"q": "*:*", "fq": self.filters(), "rows": page_size(), "start": start, "wt": "json"}
+        answer = self.session.get_json(url, params)
+        if not isinstance(answer, dict):
+            raise SourceError(f"{url}: not a Solr response")
+        if isinstance(answer.get("error"), dict):
+            raise SourceError(f"{url}: the Atlas refused the search: {text(answer['error'].get('msg'), 300)}")
+        response = answer.get("response")
+        if not isinstance(response, dict) or not isinstance(response.get("docs"), list):
+            raise SourceError(f"{url}: the answer has no 'response.docs'; not a Solr response")
+        docs, total = response["docs"], as_int(response.get("numFound"))
+        after = start + len(docs)
+        return Page(docs, total, after if total is not None and after < total else None)
+
+    def item(self, doc) -> SourceItem | None:
         if not isinstance(doc, dict):
             return None
         product_id = text(first(doc.get("PRODUCT_ID")) or first(doc.get("uuid")), 200)

@@ -7,12 +7,11 @@ subframes are skipped (also on the client side, in case the service ignores the 
 
 from __future__ import annotations
 
-from typing import Iterator
 from urllib.parse import urljoin
 
 from marsviz.errors import SourceError
 from marsviz.provenance import Provenance
-from marsviz.sources import Query, SourceItem, as_int, https, page_size, refuse, text
+from marsviz.sources._base import Page, PagedSource, Query, SourceItem, as_int, https, page_size, text
 
 DEFAULT_ROOT = "https://mars.nasa.gov"
 PUBLIC_SITE = "https://mars.nasa.gov"
@@ -32,7 +31,7 @@ def _page_items(answer, key: str, url: str) -> list:
     return answer[key]
 
 
-class Mars2020Source:
+class Mars2020Source(PagedSource):
     """Perseverance raw images from ``/rss/api/?feed=raw_images&category=mars2020``.
 
     Parameters
@@ -46,19 +45,17 @@ class Mars2020Source:
     """
 
     name = "mars2020"
+    description = "Perseverance (Mars 2020) raw images"
+    query_fields = ("sol_min", "sol_max", "cameras", "size", "include_partial")
+    default_root = DEFAULT_ROOT
 
     def __init__(self, session, query: Query, api_root: str | None = None):
-        refuse(self.name, query, "text", "year_start", "year_end", "target", "mission", "instrument",
-               "spacecraft")
+        super().__init__(session, query, api_root)
         size = query.size or "large"
         if size not in MARS2020_PREFERENCE:
             raise SourceError(f"{self.name}: size must be one of {', '.join(MARS2020_PREFERENCE)}")
-        self.session = session
-        self.query = query
         self.preference = MARS2020_PREFERENCE[size]
-        self.api_root = (api_root or DEFAULT_ROOT).rstrip("/")
         self.cameras = {c.upper() for c in query.cameras}
-        self.total: int | None = None
 
     def params(self, page: int) -> dict:
         """Query parameters of page `page` (0-based)."""
@@ -79,25 +76,21 @@ class Mars2020Source:
             params["extended"] = "sample_type::full,"
         return params
 
-    def items(self) -> Iterator[SourceItem]:
-        """Every matching image, page after page."""
-        url = f"{self.api_root}/rss/api/"
-        page = 0
-        while True:
-            answer = self.session.get_json(url, self.params(page))
-            images = _page_items(answer, "images", url)
-            self.total = as_int(answer.get("total_results")) if self.total is None else self.total
-            for raw in images:
-                item = self._item(raw)
-                if item is not None:
-                    yield item
-            per_page = as_int(answer.get("per_page")) or page_size()
-            if not images or len(images) < per_page or (self.total is not None
-                                                          and (page + 1) * per_page >= self.total):
-                return
-            page += 1
+    def first_page(self) -> int:
+        """The first page's number (the feed counts from 0)."""
+        return 0
 
-    def _item(self, raw) -> SourceItem | None:
+    def page(self, number: int) -> Page:
+        """Page `number`; the last is short, or reaches ``total_results``."""
+        url = f"{self.api_root}/rss/api/"
+        answer = self.session.get_json(url, self.params(number))
+        images = _page_items(answer, "images", url)
+        total = as_int(answer.get("total_results"))
+        per_page = as_int(answer.get("per_page")) or page_size()
+        last = len(images) < per_page or (total is not None and (number + 1) * per_page >= total)
+        return Page(images, total, None if last else number + 1)
+
+    def item(self, raw) -> SourceItem | None:
         if not isinstance(raw, dict):
             return None
         image_id = text(raw.get("imageid"), 200)
@@ -145,10 +138,8 @@ class CuriositySource(Mars2020Source):
     """
 
     name = "msl"
-
-    def __init__(self, session, query: Query, api_root: str | None = None):
-        refuse(self.name, query, "size")
-        super().__init__(session, query, api_root)
+    description = "Curiosity (MSL) raw images"
+    query_fields = ("sol_min", "sol_max", "cameras", "include_partial")
 
     def params(self, page: int) -> dict:
         # Without the mission condition the feed mixes in other missions' images.
@@ -169,24 +160,14 @@ class CuriositySource(Mars2020Source):
             params[f"condition_{number}"] = condition
         return params
 
-    def items(self) -> Iterator[SourceItem]:
-        """Every matching image, page after page, while the feed says there are ``more``."""
+    def page(self, number: int) -> Page:
+        """Page `number`; the feed says whether there are ``more``."""
         url = f"{self.api_root}/api/v1/raw_image_items/"
-        page = 0
-        while True:
-            answer = self.session.get_json(url, self.params(page))
-            raw_items = _page_items(answer, "items", url)
-            if self.total is None:
-                self.total = as_int(answer.get("total"))
-            for raw in raw_items:
-                item = self._item(raw)
-                if item is not None:
-                    yield item
-            if not raw_items or not answer.get("more"):
-                return
-            page += 1
+        answer = self.session.get_json(url, self.params(number))
+        return Page(_page_items(answer, "items", url), as_int(answer.get("total")),
+                    number + 1 if answer.get("more") else None)
 
-    def _item(self, raw) -> SourceItem | None:
+    def item(self, raw) -> SourceItem | None:
         if not isinstance(raw, dict):
             return None
         image_id = text(raw.get("imageid"), 200)
