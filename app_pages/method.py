@@ -5,7 +5,7 @@ import streamlit as st
 
 from marsviz import config, plots
 from marsviz.errors import MarsvizError
-from marsviz.registry import REGISTRY
+from marsviz.registry import REGISTRY, feature_labels
 from marsviz.scoring import GATE_CERTAINTY, OUTLIER_THRESHOLD, stand_in_map
 from marsviz.terrain.model import load_evaluation
 from marsviz.view.model import VIEW_MEANINGS, load_view_evaluation
@@ -83,7 +83,7 @@ if evaluation:
         f"ranking. The trained scores were validated in {protocol['folds']} folds, each holding out one source "
         "image with ice terrain and a share of the others, every crop scored by a model that never saw its "
         f"source image; intervals are {protocol['interval']}.")
-    labels = {name: f.label for name, f in REGISTRY.items()}
+    labels = feature_labels()
     st.dataframe(pd.DataFrame([{
         "question": "ice terrain vs rest" if row["task"] == "ice_terrain" else "any landmark vs other",
         "score": labels.get(row["score"], row["score"]),

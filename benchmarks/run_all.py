@@ -26,10 +26,12 @@ from PIL import Image
 
 import baseline
 from marsviz.catalog import Catalog
+from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.registry import REGISTRY, compute_values
 from marsviz.features.seed_group import seed_features
-from marsviz.pipeline import add_paths, analyse_many, reanalyse
+from marsviz.pipeline import ImageTask, add_paths, reanalyse
+from marsviz.runner import LocalRunner
 
 HERE = Path(__file__).resolve().parent
 
@@ -130,7 +132,7 @@ def bench_cores(report: Report, samples: list[Path]) -> None:
         """Wall-clock seconds and CPU seconds (this process and its workers) of one batch."""
         before = _cpu_seconds()
         start = time.perf_counter()
-        for _ in analyse_many(batch, workers):
+        for _ in LocalRunner(workers).map(ImageTask(AnalysisSettings.from_environment()), batch):
             pass
         return time.perf_counter() - start, _cpu_seconds() - before
     cores = len(os.sched_getaffinity(0))

@@ -221,9 +221,9 @@ def cmd_analyze(args) -> int:
 
     runner = None
     if args.dask:
-        from marsviz.distributed import dask_runner
+        from marsviz.runner import DaskRunner
 
-        runner = dask_runner(args.dask)
+        runner = DaskRunner(args.dask)
     with _progress_bar("analyse", show_when_piped=True) as progress:
         report = reanalyse(_catalog(args), args.workers, progress, runner=runner)
     for image_id, name, reason in report.failed:

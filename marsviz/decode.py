@@ -200,6 +200,34 @@ def read_bounded(source: str | Path | bytes | BinaryIO, name: str) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class EncodedFile:
+    """An image file's name and content, read within the size limit: what a remote worker is sent.
+
+    Attributes
+    ----------
+    name : str
+        The file's name, for messages.
+    data : bytes
+        Its content, as stored.
+    """
+
+    name: str
+    data: bytes
+
+    @classmethod
+    def read(cls, path: str | Path) -> EncodedFile:
+        """Read `path` with :func:`read_bounded`.
+
+        Raises
+        ------
+        ImageRejected
+            If the file is missing, not a regular file, empty or over ``max_upload_bytes``.
+        """
+        path = Path(path)
+        return cls(path.name, read_bounded(path, path.name))
+
+
 def irregular_file_reason(mode: int) -> str:
     """Why a file of `mode` (``os.stat().st_mode``) is not read: a device, FIFO or socket; '' if regular.
 

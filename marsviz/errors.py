@@ -74,4 +74,4 @@ class LabelsError(MarsvizError):
 
 
 class ClusterMismatch(MarsvizError):
-    """A Dask worker runs another marsviz feature set (another version or model files) than the client."""
+    """A worker runs another marsviz feature set (another version or model files) than the run's own."""

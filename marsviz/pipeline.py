@@ -2,21 +2,16 @@
 
 The expensive step, :func:`analyse`, is a pure function of the file's bytes and the run's
 :class:`~marsviz.config.AnalysisSettings` (resolved once per call of :func:`add_paths`, :func:`add_bytes`,
-:func:`add_file` or :func:`reanalyse`, and passed to every worker), so batches run it in a process pool
-while this process alone writes the catalog.  A file is stored and recorded only after
-it has been fully decoded and analysed, so a rejected file changes nothing.
+:func:`add_file` or :func:`reanalyse`, and passed to every worker), so batches run it on a
+:mod:`marsviz.runner` (a process pool or a Dask cluster) while this process alone writes the catalog.
+A file is stored and recorded only after it has been fully decoded and analysed, so a rejected file
+changes nothing.
 """
 
 from __future__ import annotations
 
 import io
-import os
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
@@ -26,10 +21,11 @@ from PIL import Image
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.decode import ACCEPTED_SUFFIXES, irregular_file_reason, load_image, read_bounded
-from marsviz.errors import ImageRejected, MarsvizError
-from marsviz.registry import compute_values, feature_set_version
+from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image, read_bounded
+from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.provenance import Provenance
+from marsviz.registry import compute_values, feature_set_version
+from marsviz.runner import LocalRunner, Runner
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 
 #: Re-analysed rows written to the catalog per transaction.
@@ -224,13 +220,46 @@ def _not_a_regular_file(path: Path) -> str:
         return f"cannot read file ({error.strerror or error})"
 
 
-def _analyse_path(settings: AnalysisSettings, path: str) -> Analysis | ImageRejected:
-    """Pool worker: analyse one file, returning the rejection rather than raising it across processes."""
-    name = Path(path).name
-    try:
-        return analyse(read_bounded(Path(path), name), name, settings)
-    except ImageRejected as error:
-        return error
+@dataclass(frozen=True)
+class ImageTask:
+    """One image's analysis as a worker runs it (see :mod:`marsviz.runner`): picklable, it returns its
+    rejection rather than raising it across processes.
+
+    Called with a file path, or with an :class:`~marsviz.decode.EncodedFile` sent to a remote worker.
+
+    Parameters
+    ----------
+    settings : AnalysisSettings
+        What to analyse at, the same for every worker whatever its own environment.
+    features_only : bool
+        Only the feature values (a dict; for :func:`reanalyse`: no hash, no thumbnail) instead of the
+        whole :class:`Analysis`.
+    version : str, optional
+        The :func:`~marsviz.registry.feature_set_version` of `settings` where the task was made (computed
+        when not given); a worker whose own differs (another marsviz, other model files) raises
+        :class:`~marsviz.errors.ClusterMismatch` instead of computing other values.
+    """
+
+    settings: AnalysisSettings
+    features_only: bool = False
+    version: str = ""
+
+    def __post_init__(self):
+        if not self.version:
+            object.__setattr__(self, "version", feature_set_version(self.settings))
+
+    def __call__(self, file: str | Path | EncodedFile) -> Analysis | dict[str, float] | ImageRejected:
+        own_version = feature_set_version(self.settings)
+        if own_version != self.version:
+            raise ClusterMismatch(f"a worker has feature set {own_version}, the run {self.version}: install "
+                                  "the same marsviz version and model files on every worker")
+        try:
+            encoded = file if isinstance(file, EncodedFile) else EncodedFile.read(file)
+            if self.features_only:
+                return analyse_features(encoded.data, encoded.name, self.settings)
+            return analyse(encoded.data, encoded.name, self.settings)
+        except ImageRejected as error:
+            return error
 
 
 def analyse_features(data: bytes, name: str, settings: AnalysisSettings) -> dict[str, float]:
@@ -242,76 +271,6 @@ def analyse_features(data: bytes, name: str, settings: AnalysisSettings) -> dict
         If the bytes are not an acceptable image.
     """
     return compute_values(load_image(data, name=name, max_side=settings.max_side).pixels, settings=settings)
-
-
-def _features_of_path(settings: AnalysisSettings, path: str) -> dict[str, float] | ImageRejected:
-    """Pool worker: feature values of one file, or its rejection."""
-    name = Path(path).name
-    try:
-        return analyse_features(read_bounded(Path(path), name), name, settings)
-    except ImageRejected as error:
-        return error
-
-
-def worker_count(requested: int | None = None) -> int:
-    """Processes to use: `requested`, else setting ``workers``, else one per core."""
-    count = requested or int(config.get("workers")) or (os.cpu_count() or 1)
-    return max(1, count)
-
-
-#: Files handed to the pool ahead of the one being yielded, per worker: enough to keep every worker
-#: busy, few enough that memory does not grow with the batch (results wait in order to be yielded).
-IN_FLIGHT_PER_WORKER = 8
-
-
-def analyse_many(paths: list[Path], workers: int | None = None, task: Callable[[str], object] | None = None,
-                 settings: AnalysisSettings | None = None) -> Iterator[tuple[Path, object]]:
-    """Analyse files in a process pool (in-process for one worker), yielding results in input order.
-
-    Parameters
-    ----------
-    paths : list of Path
-    workers : int, optional
-        See :func:`worker_count`.
-    task : callable, optional
-        ``task(path_string)`` run per file in the workers: picklable (a module-level function or a
-        :func:`functools.partial` of one), returning the result or the :class:`ImageRejected`. Default:
-        the full :class:`Analysis` with `settings`.
-    settings : AnalysisSettings, optional
-        For the default task; default: from the environment.
-
-    Yields
-    ------
-    (Path, result)
-        At most ``IN_FLIGHT_PER_WORKER`` files per worker are in flight, so memory stays flat however
-        long the batch.
-
-    Raises
-    ------
-    MarsvizError
-        If a worker process dies (for instance killed for lack of memory).
-    """
-    task = task or partial(_analyse_path, settings or AnalysisSettings.from_environment())
-    workers = min(worker_count(workers), max(1, len(paths)))
-    if workers == 1:
-        for path in paths:
-            yield path, task(str(path))
-        return
-    pending: deque = deque()
-    remaining = iter(paths)
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for path in islice(remaining, workers * IN_FLIGHT_PER_WORKER):
-                pending.append((path, pool.submit(task, str(path))))
-            while pending:
-                path, future = pending.popleft()
-                outcome = future.result()
-                for following in islice(remaining, 1):
-                    pending.append((following, pool.submit(task, str(following))))
-                yield path, outcome
-    except BrokenProcessPool:
-        raise MarsvizError("an analysis process stopped unexpectedly (out of memory?); "
-                           "everything finished before it is kept") from None
 
 
 def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[[Path], Provenance] | None = None,
@@ -326,7 +285,7 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
     provenance_for : callable, optional
         ``provenance_for(path) -> Provenance``; default: source ``file``, named after the file.
     workers : int, optional
-        Analysis processes; see :func:`worker_count`.
+        Analysis processes; see :func:`marsviz.runner.worker_count`.
     settings : AnalysisSettings, optional
         What to analyse at; default: from the environment, read once for the whole batch.
     """
@@ -352,7 +311,7 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
             continue
         if sha not in stored or not is_intact(catalog.image_path(stored[sha]), path.stat().st_size):
             first_of[sha] = position  # new, or its stored copy is missing or damaged: analyse, then restore
-    analysed = analyse_many([plan[i][0] for i in first_of.values()], workers, settings=settings)
+    analysed = LocalRunner(workers).map(ImageTask(settings), [plan[i][0] for i in first_of.values()])
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
     for position, (path, sha, problem) in enumerate(plan):
         if problem == "skipped":
@@ -394,7 +353,7 @@ class ReanalyseReport:
 
 def reanalyse(catalog: Catalog, workers: int | None = None,
               progress: Callable[[int, int], None] | None = None,
-              runner: Callable[[list[Path], AnalysisSettings], Iterable[tuple[Path, object]]] | None = None,
+              runner: Runner | None = None,
               settings: AnalysisSettings | None = None) -> ReanalyseReport:
     """Recompute features of images analysed by another feature-set version.
 
@@ -405,12 +364,12 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
     ----------
     catalog : Catalog
     workers : int, optional
-        Local analysis processes (see :func:`worker_count`); ignored with `runner`.
+        Local analysis processes (see :func:`marsviz.runner.worker_count`); ignored with `runner`.
     progress : callable, optional
         Called as ``progress(done, total)`` after each image.
-    runner : callable, optional
-        ``runner(paths, settings)`` yielding ``(path, feature values or ImageRejected)`` in order, such as
-        :func:`marsviz.distributed.dask_runner`; default: the local process pool.
+    runner : Runner, optional
+        Where to compute, such as a :class:`marsviz.runner.DaskRunner`; default: a
+        :class:`~marsviz.runner.LocalRunner` of `workers`.
     settings : AnalysisSettings, optional
         What to analyse at; default: from the environment, read once for the whole run.
 
@@ -422,8 +381,7 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
     version = feature_set_version(settings)
     stale = catalog.stale(version)
     paths = [catalog.image_path(row) for row in stale]
-    outcomes = (runner(paths, settings) if runner
-                else analyse_many(paths, workers, task=partial(_features_of_path, settings)))
+    outcomes = (runner or LocalRunner(workers)).map(ImageTask(settings, features_only=True), paths)
     updates, failed, updated = [], [], 0
     for done, (row, (_, outcome)) in enumerate(zip(stale, outcomes), start=1):
         if isinstance(outcome, MarsvizError):

@@ -28,6 +28,17 @@ def feature_names() -> list[str]:
     return list(REGISTRY)
 
 
+def feature_labels() -> dict[str, str]:
+    """Each registered feature's name and the label a person reads, in display order.
+
+    Examples
+    --------
+    >>> feature_labels()["water_ice_ratio"]
+    'Potential water/ice'
+    """
+    return {name: feature.label for name, feature in REGISTRY.items()}
+
+
 #: What the catalog stores per image beside the feature values, with SQL types: the view model's call
 #: (``orbital``, ``surface``, ``hardware`` or ``other``; see :mod:`marsviz.view`) and its probability, found
 #: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to

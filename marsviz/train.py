@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -39,6 +38,7 @@ from marsviz.errors import LabelsError, MarsvizError
 from marsviz.evaluate import (FIGURE_DIGITS, ICE_LABELS, TARGETS, average_precision, evaluate_scores, figure,
                               load_labels, preset_evaluation, roc_auc)
 from marsviz.records import json_records
+from marsviz.runner import LocalRunner
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 from marsviz.terrain.model import ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL, Head, TerrainModel, calibrated
 
@@ -199,31 +199,16 @@ def describe_crops(labels: pd.DataFrame, workers: int = 1,
         if not path.is_file():
             raise LabelsError(f"labeled image {path.name} not found in {path.parent}")
     results = []
-    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
-        for done, result in enumerate(pool.map(_describe_one, paths, chunksize=8), start=1):
-            results.append(result)
-            if progress:
-                progress(done, len(paths))
+    for done, (_, result) in enumerate(LocalRunner(workers).map(_describe_one, paths), start=1):
+        results.append(result)
+        if progress:
+            progress(done, len(paths))
     width = max(rows.shape[0] for _, rows, _, _ in results)
     training = np.stack([np.vstack([rows, np.repeat(rows[-1:], width - rows.shape[0], axis=0)])
                          for _, rows, _, _ in results])
     scaled = {factor: [r[2][k] for r in results] for k, factor in enumerate(SCALES)}
     untrained = {factor: pd.DataFrame([r[3][factor] for r in results]) for factor in (1.0, *SCALES)}
     return CropDescriptors(np.stack([r[0] for r in results]), training, scaled, untrained)
-
-
-class InlineExecutor:
-    """An executor that maps in this process (one worker: no process start-up, easy to debug)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    @staticmethod
-    def map(function, items, chunksize=1):
-        return map(function, items)
 
 
 def load_sets(sets: Sequence[tuple[str | Path, str | Path]]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.registry import REGISTRY, feature_set_version
 from marsviz.provenance import Provenance
+from marsviz.runner import LocalRunner
 from marsviz.store import sha256_bytes
 
 SAMPLE = "mer_spirit_pancam_PIA08528.jpg"
@@ -65,7 +66,7 @@ def test_add_paths_walks_folders_and_reports_each_file(home, sample_path, tmp_pa
 def test_batch_results_equal_single_file_results(home, sample_path):
     names = ["mgs_moc_na_calibrated.png", SAMPLE, "mpf_imp_i1246925713_color.png"]
     paths = [sample_path(n) for n in names]
-    pooled = {p.name: a.features for p, a in pipeline.analyse_many(paths, workers=2)}
+    pooled = {p.name: a.features for p, a in LocalRunner(2).map(pipeline.ImageTask(AnalysisSettings()), paths)}
     for path in paths:
         assert pipeline.analyse(path.read_bytes(), path.name, AnalysisSettings()).features == pooled[path.name]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from functools import partial
 import tracemalloc
 
 import pytest
@@ -19,6 +18,7 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.errors import MarsvizError
 from marsviz.registry import REGISTRY, feature_names, feature_set_version
+from marsviz.runner import LocalRunner
 from marsviz.samples import SAMPLES_DIR
 
 from conftest import SMALL_SAMPLE_SET
@@ -80,8 +80,9 @@ def test_process_pool_gives_the_sequential_results_in_order():
     files = [SAMPLES_DIR / n for n in SMALL_SAMPLE_SET]
     broken = SAMPLES_DIR / "MANIFEST.csv"  # not an image: rejected in the worker, not raised
     batch = files[:5] + [broken] + files[5:]
-    sequential = list(pipeline.analyse_many(batch, workers=1, task=partial(pipeline._features_of_path, AnalysisSettings())))
-    pooled = list(pipeline.analyse_many(batch, workers=2, task=partial(pipeline._features_of_path, AnalysisSettings())))
+    task = pipeline.ImageTask(AnalysisSettings(), features_only=True)
+    sequential = list(LocalRunner(1).map(task, batch))
+    pooled = list(LocalRunner(2).map(task, batch))
     assert [p for p, _ in pooled] == batch
     assert [type(r) for _, r in pooled] == [type(r) for _, r in sequential]
     assert [r for _, r in pooled if isinstance(r, dict)] == [r for _, r in sequential if isinstance(r, dict)]
@@ -93,14 +94,14 @@ def _exit_worker(path: str):
 
 def test_a_dead_worker_is_a_marsviz_error():
     with pytest.raises(MarsvizError, match="stopped unexpectedly"):
-        list(pipeline.analyse_many([SAMPLES_DIR / n for n in SMALL_SAMPLE_SET[:3]], workers=2, task=_exit_worker))
+        list(LocalRunner(2).map(_exit_worker, [SAMPLES_DIR / n for n in SMALL_SAMPLE_SET[:3]]))
 
 
 def _peak_bytes(paths) -> int:
     """Peak Python/numpy memory while analysing `paths` in this process, results discarded as they come."""
     tracemalloc.start()
     try:
-        for _ in pipeline.analyse_many(paths, workers=1):
+        for _ in LocalRunner(1).map(pipeline.ImageTask(AnalysisSettings()), paths):
             pass
         return tracemalloc.get_traced_memory()[1]
     finally:

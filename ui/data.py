@@ -20,7 +20,7 @@ from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
 from marsviz.pipeline import reanalyse
-from marsviz.registry import REGISTRY, compute_all, feature_set_version
+from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
 from marsviz.samples import load_samples
 
@@ -275,6 +275,6 @@ def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFra
 
 def column_labels() -> dict[str, str]:
     """Human labels for the columns the pages show."""
-    return {**{name: f.label for name, f in REGISTRY.items()}, "score": "Composite score",
+    return {**feature_labels(), "score": "Composite score",
             "outlier_score": "Outlier score", "projection_1": "Projection 1 (all features)",
             "projection_2": "Projection 2 (all features)", "view": "Shows (view)"}

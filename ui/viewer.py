@@ -8,7 +8,7 @@ import streamlit as st
 from marsviz.errors import MarsvizError
 from marsviz.overlays import colour_name
 from marsviz.provenance import PROVENANCE_FIELDS
-from marsviz.registry import REGISTRY
+from marsviz.registry import REGISTRY, feature_labels
 from marsviz.report import ImageReport
 from marsviz.view.model import VIEW_MEANINGS
 from ui import data
@@ -93,7 +93,7 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     except FileNotFoundError:
         st.error("The stored file of this image is missing from the data folder.")
         return
-    labels = {name: feature.label for name, feature in REGISTRY.items()}
+    labels = feature_labels()
     mapped = [name for name, feature in REGISTRY.items() if feature.has_overlay]
     chosen = st.pills("Overlays", mapped, format_func=labels.get, selection_mode="multi", wrap=True,
                       key=f"{key}_overlays", help="Draw where in the image each feature's value comes from.")

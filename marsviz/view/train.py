@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -37,7 +36,8 @@ import pandas as pd
 
 from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
-from marsviz.train import (TRAINING_SETTINGS, InlineExecutor, fit_network_head, reliability, require_sklearn,
+from marsviz.runner import LocalRunner
+from marsviz.train import (TRAINING_SETTINGS, fit_network_head, reliability, require_sklearn,
                            standardisation, trained_models_folder, training_environment, training_pixels,
                            write_atomic)
 from marsviz.view.descriptors import view_descriptors
@@ -222,11 +222,10 @@ def describe_views(table: pd.DataFrame, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Descriptors of every image, and of its grayscale copy (the image's own where it is grayscale)."""
     out = []
-    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
-        for done, result in enumerate(pool.map(_describe, list(table["path"]), chunksize=16), start=1):
-            out.append(result)
-            if progress:
-                progress(done, len(table))
+    for done, (_, result) in enumerate(LocalRunner(workers).map(_describe, list(table["path"])), start=1):
+        out.append(result)
+        if progress:
+            progress(done, len(table))
     colour = np.stack([d for d, _ in out])
     gray = np.stack([d if g is None else g for d, g in out])
     return colour, gray
@@ -333,8 +332,8 @@ def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int 
     from marsviz.view.feature import TERRAIN_VIEWS
 
     later = np.flatnonzero((table["part"] == "later").to_numpy() & ~assembled_rows(table))
-    with ProcessPoolExecutor(workers) if workers > 1 else InlineExecutor() as pool:
-        frame = pd.DataFrame(list(pool.map(_measured, list(table["path"].iloc[later]), chunksize=8)))
+    measured = LocalRunner(workers).map(_measured, list(table["path"].iloc[later]))
+    frame = pd.DataFrame([values for _, values in measured])
     probabilities = held[later]
     frame["terrain_view_score"] = probabilities[:, [VIEWS.index(v) for v in TERRAIN_VIEWS]].sum(axis=1)
     frame["view"] = np.array(VIEWS)[probabilities.argmax(axis=1)]

@@ -10,13 +10,13 @@ import pytest
 from marsviz import cli
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.errors import ImageRejected, MarsvizError
+from marsviz.decode import EncodedFile
+from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
+from marsviz.pipeline import ImageTask, reanalyse
 from marsviz.registry import ANNOTATIONS, REGISTRY, feature_names, feature_set_version
-from marsviz.pipeline import reanalyse
+from marsviz.runner import DaskRunner, connect
 
 distributed = pytest.importorskip("dask.distributed")
-
-from marsviz.distributed import ClusterMismatch, connect, dask_runner, features_on_worker  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_dask_results_are_identical_to_the_local_pool(small_catalog_home, cluste
     assert len(catalog.stale(version)) == count
     done = []
     assert reanalyse(catalog, progress=lambda d, t: done.append((d, t)),
-                     runner=dask_runner(cluster.scheduler_address)).updated == count
+                     runner=DaskRunner(cluster.scheduler_address)).updated == count
     on_dask = _values(catalog)
     assert (on_dask["feature_version"] == version).all()
     assert on_dask[feature_names()].equals(local[feature_names()])
@@ -74,25 +74,32 @@ def test_unreadable_stored_file_is_skipped_and_stays_stale(small_catalog_home, c
     victim = catalog.frame().iloc[0]
     catalog.image_path(victim).write_bytes(b"not an image any more")
     version = _make_stale(monkeypatch, "broken")
-    reanalyse(catalog, runner=dask_runner(cluster.scheduler_address))
+    reanalyse(catalog, runner=DaskRunner(cluster.scheduler_address))
     assert [row["id"] for row in catalog.stale(version)] == [int(victim["id"])]
 
 
 def test_worker_with_another_feature_set_refuses(sample_path):
-    data = sample_path("odyssey_themis_mosaic.jpg").read_bytes()
+    shipped = EncodedFile.read(sample_path("odyssey_themis_mosaic.jpg"))
     with pytest.raises(ClusterMismatch):
-        features_on_worker(data, "odyssey_themis_mosaic.jpg", AnalysisSettings(), "not-this-version")
-    values = features_on_worker(data, "odyssey_themis_mosaic.jpg", AnalysisSettings(), feature_set_version())
+        ImageTask(AnalysisSettings(), features_only=True, version="not-this-version")(shipped)
+    values = ImageTask(AnalysisSettings(), features_only=True)(shipped)
     assert set(values) == {*feature_names(), *ANNOTATIONS}
-    assert isinstance(features_on_worker(b"garbage", "x.jpg", AnalysisSettings(), feature_set_version()), ImageRejected)
+    assert isinstance(ImageTask(AnalysisSettings())(EncodedFile("x.jpg", b"garbage")), ImageRejected)
 
 
-def test_mismatch_on_the_cluster_stops_the_run(small_catalog_home, cluster, monkeypatch):
+def test_mismatch_on_the_cluster_stops_the_run(small_catalog_home, cluster):
     catalog = Catalog(small_catalog_home)
-    _make_stale(monkeypatch, "mismatch")
-    monkeypatch.setattr("marsviz.distributed.feature_set_version", lambda settings=None: "client-differs")
-    with pytest.raises(ClusterMismatch):
-        reanalyse(catalog, runner=dask_runner(cluster.scheduler_address))
+    paths = [catalog.image_path(row) for row in catalog.frame().to_dict(orient="records")]
+    made_elsewhere = ImageTask(AnalysisSettings(), features_only=True, version="client-differs")
+    with pytest.raises(ClusterMismatch, match="client-differs"):
+        list(DaskRunner(cluster.scheduler_address).map(made_elsewhere, paths))
+
+
+def test_a_file_refused_on_the_client_never_reaches_the_cluster(tmp_path, cluster):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    [(path, outcome)] = DaskRunner(cluster.scheduler_address).map(ImageTask(AnalysisSettings()), [empty])
+    assert path == empty and isinstance(outcome, ImageRejected) and outcome.reason == "file is empty"
 
 
 def test_unreachable_scheduler_is_a_marsviz_error():
