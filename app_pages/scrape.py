@@ -28,23 +28,26 @@ source = st.selectbox("Source", list(SOURCES), format_func=lambda name: SOURCES[
 uses = set(SOURCES[source].query_fields)
 with st.form("scrape_form"):
     values = {}
-    left, right = st.columns(2)
+    row = iter(st.columns(2) if uses & {"text", "cameras"} else ())  # a row for each pair, so that pairs line up
     if "text" in uses:
-        values["text"] = left.text_input("Search text", placeholder="mars", key="scrape_text")
+        values["text"] = next(row).text_input("Search text", placeholder="mars", key="scrape_text")
     if "cameras" in uses:
-        values["cameras"] = right.text_input("Cameras, comma-separated", key="scrape_cameras",
-                                             placeholder="all cameras",
-                                             help="Camera codes as the feed names them: NAVCAM_LEFT or MCZ_RIGHT "
-                                                  "(Perseverance), NAV_LEFT_B or MAST_LEFT (Curiosity).")
+        values["cameras"] = next(row).text_input("Cameras, comma-separated", key="scrape_cameras",
+                                                 placeholder="all cameras",
+                                                 help="Camera codes as the feed names them: NAVCAM_LEFT or "
+                                                      "MCZ_RIGHT (Perseverance), NAV_LEFT_B or MAST_LEFT (Curiosity).")
     if "sol_min" in uses:
+        left, right = st.columns(2)
         values["sol_min"] = left.number_input("First sol", min_value=0, value=None, step=1, key="scrape_sol_min")
         values["sol_max"] = right.number_input("Last sol (same as first for one sol)", min_value=0, value=None,
                                                step=1, key="scrape_sol_max")
     if "year_start" in uses:
+        left, right = st.columns(2)
         values["year_start"] = left.number_input("First year", min_value=1960, max_value=2100, value=None, step=1,
                                                  key="scrape_year_start")
         values["year_end"] = right.number_input("Last year", min_value=1960, max_value=2100, value=None, step=1,
                                                 key="scrape_year_end")
+    left, _ = st.columns(2)
     limit = left.number_input("Look at no more than this many items", min_value=1, max_value=10_000, value=20,
                               step=1, key="scrape_limit")
     with st.expander("More options"):
