@@ -6,11 +6,10 @@ import streamlit as st
 from marsviz.errors import MarsvizError
 from marsviz.fetch import check_app_api_root
 from marsviz.scrape import ScrapeJob
-from marsviz.sources import SOURCES, Query
+from marsviz.sources import RENDITIONS, SOURCES, Query
 from ui import access, data
 
 POLL_SECONDS = 1.0
-SIZES = ["", "small", "medium", "large", "full"]
 
 st.title("Scrape NASA")
 st.write("Fetch images from NASA's public services. Each image is downloaded, checked, analysed and ranked "
@@ -52,7 +51,7 @@ with st.form("scrape_form"):
                               step=1, key="scrape_limit")
     with st.expander("More options"):
         if "size" in uses:
-            values["size"] = st.selectbox("Rendition", SIZES, format_func=lambda s: s or "source default",
+            values["size"] = st.selectbox("Rendition", ["", *RENDITIONS], format_func=lambda s: s or "source default",
                                           key="scrape_size")
         if "include_partial" in uses:
             values["include_partial"] = st.checkbox("Also thumbnails and subframes", key="scrape_partial")

@@ -272,7 +272,7 @@ def cmd_check(args) -> int:
 
 # -- scrape ------------------------------------------------------------------------------------------
 def _add_scrape_parser(subparsers):
-    from marsviz.sources import SOURCES
+    from marsviz.sources import RENDITIONS, SOURCES
 
     parser = subparsers.add_parser(
         "scrape", help="fetch images from NASA's public services into the catalog",
@@ -288,7 +288,7 @@ def _add_scrape_parser(subparsers):
                         help="camera code as the service names it (repeat or comma-separate), e.g. NAVCAM_LEFT")
     parser.add_argument("--year-start", type=int, default=None, help="first year (nasa-images)")
     parser.add_argument("--year-end", type=int, default=None, help="last year (nasa-images)")
-    parser.add_argument("--size", choices=["small", "medium", "large", "full"], default="",
+    parser.add_argument("--size", choices=RENDITIONS, default="",
                         help="rendition to download (nasa-images, mars2020); 'full' can be very large")
     parser.add_argument("--include-partial", action="store_true",
                         help="also take thumbnails and subframes (mars2020, msl)")

@@ -75,9 +75,9 @@ def test_a_task_error_is_raised_at_its_item():
 
 
 def test_one_local_worker_runs_in_this_process():
-    threads = [item for item, thread in LocalRunner(1).map(lambda _: threading.get_ident(), range(3))
-               if thread == threading.get_ident()]
-    assert threads == [0, 1, 2]
+    in_this_thread = [item for item, thread in LocalRunner(1).map(lambda _: threading.get_ident(), range(3))
+                      if thread == threading.get_ident()]
+    assert in_this_thread == [0, 1, 2]
 
 
 def _square(n: int) -> int:

@@ -6,7 +6,7 @@ import pytest
 
 from marsviz.errors import SourceError
 from marsviz.provenance import Provenance
-from marsviz.sources import SOURCE_NAMES, SOURCES, Page, PagedSource, Query, SourceItem, make_source
+from marsviz.sources import RENDITIONS, SOURCE_NAMES, SOURCES, Page, PagedSource, Query, SourceItem, make_source
 
 #: A value for each Query field that counts as set.
 SET = {"text": "gale", "sol_min": 1, "sol_max": 2, "cameras": ("NAV_LEFT_B",), "year_start": 2020,
@@ -59,3 +59,12 @@ def test_the_paging_loop_follows_pages_skips_items_and_stops_at_an_empty_page():
     assert listing.fetched == [0, 1, 2]  # page 3 is never asked for: page 2 came back empty
     assert listing.total == 12
     assert listing.api_root == "http://127.0.0.1"
+
+
+def test_every_source_that_takes_a_size_knows_each_rendition_and_no_other():
+    from marsviz.sources.nasa_images import PREFERENCE
+    from marsviz.sources.raw_feeds import MARS2020_PREFERENCE
+
+    assert tuple(PREFERENCE) == tuple(MARS2020_PREFERENCE) == RENDITIONS
+    takers = sorted(name for name, cls in SOURCES.items() if "size" in cls.query_fields)
+    assert takers == ["mars2020", "nasa-images"]

@@ -8,7 +8,7 @@ Mars Rover Photos API was retired in 2025 and is deliberately not a source.
 from __future__ import annotations
 
 from marsviz.errors import SourceError
-from marsviz.sources._base import Page, PagedSource, Query, SourceItem
+from marsviz.sources._base import RENDITIONS, Page, PagedSource, Query, SourceItem
 from marsviz.sources.nasa_images import NasaImagesSource
 from marsviz.sources.pds_atlas import PdsAtlasSource
 from marsviz.sources.raw_feeds import CuriositySource, Mars2020Source
@@ -41,4 +41,4 @@ def make_source(name: str, session, query: Query, api_root: str | None = None) -
     return SOURCES[name](session, query, api_root=api_root)
 
 
-__all__ = ["SourceItem", "Query", "Page", "PagedSource", "SOURCES", "SOURCE_NAMES", "make_source"]
+__all__ = ["SourceItem", "Query", "RENDITIONS", "Page", "PagedSource", "SOURCES", "SOURCE_NAMES", "make_source"]

@@ -37,6 +37,10 @@ class SourceItem:
         return self.resolve_url() if self.resolve_url is not None else None
 
 
+#: The renditions a query can ask for (:attr:`Query.size`); each source maps them to its own file sizes.
+RENDITIONS = ("small", "medium", "large", "full")
+
+
 @dataclass(frozen=True)
 class Query:
     """What to scrape.  Each source uses the fields that make sense for it and refuses the others.
@@ -52,7 +56,7 @@ class Query:
     year_start, year_end : int or None
         Year range (nasa-images).
     size : str
-        Preferred rendition (``small``, ``medium``, ``large``, ``full``); empty for the source's default.
+        Preferred rendition, one of :data:`RENDITIONS`; empty for the source's default.
     target, mission, instrument, spacecraft : str
         PDS Imaging Atlas filters; empty for the source's default.
     include_partial : bool
