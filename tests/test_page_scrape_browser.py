@@ -33,6 +33,9 @@ def test_scrape_page_runs_shows_progress_and_links_the_result(tmp_path, monkeypa
         wait_for_app(page)
         page.get_by_role("combobox", name="Source").click()
         page.get_by_text("Perseverance (Mars 2020) raw images").click()
+        # Choosing a source reruns the page to show that source's fields: open the expander after the rerun.
+        page.get_by_role("textbox", name="Cameras, comma-separated").wait_for(timeout=30000)
+        wait_for_app(page)
         page.get_by_text("More options").click()
         page.get_by_label("API root", exact=False).first.fill(server.root)
         page.get_by_role("button", name="Start scrape").click()
