@@ -1,9 +1,11 @@
 """Ranking: every image by composite score, filterable, with the viewer beside the table."""
 
+from functools import partial
+
 import streamlit as st
 
 from marsviz.registry import REGISTRY
-from ui import data, sidebar, viewer
+from ui import data, selection, sidebar, viewer
 
 PAGE_SIZE = 25
 
@@ -42,13 +44,14 @@ with left:
         "view": st.column_config.TextColumn("Shows"),
         **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
     }
-    event = st.dataframe(window[columns], column_config=config, hide_index=True, on_select="rerun",
-                         selection_mode="single-row", key=f"ranking_table_{page_number}", row_height=60,
-                         height=38 + 60 * len(window))
-    rows = event.selection.rows if event else []
-    picked = int(window.iloc[rows[0]]["id"]) if rows else None
-    if picked is not None and picked != st.session_state.get("ranking_last_pick"):
-        st.session_state["ranking_last_pick"] = picked
-        viewer.open_image(picked)
+    # The table is keyed by the open image and ticks its row: after an open from elsewhere (a neighbour,
+    # a link) no stale tick is left on a row, which a click would then untick instead of opening it.
+    open_id, ids = viewer.selected_image_id(), window["id"].astype(int).tolist()
+    table_key = f"ranking_table_{page_number}_{open_id}"
+    st.dataframe(window[columns], column_config=config, hide_index=True, selection_mode="single-row",
+                 on_select=partial(selection.open_row_pick, table_key, ids), key=table_key,
+                 selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
+                 row_height=60, height=38 + 60 * len(window))
 with right:
-    viewer.show(viewer.selected_image_id(), table, weights, key="ranking_viewer")
+    viewer.show(open_id, table, weights, key="ranking_viewer",
+                hint="Tick a row of the ranking to open its image here.")

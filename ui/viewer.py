@@ -51,7 +51,8 @@ def open_image(image_id: int) -> None:
     st.query_params["image"] = str(int(image_id))
 
 
-def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], key: str) -> None:
+def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], key: str,
+         hint: str = "Click a point in the plot to open an image here.") -> None:
     """Draw the viewer for `image_id`.
 
     Parameters
@@ -64,9 +65,11 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         Current composite weights.
     key : str
         Prefix for widget keys, unique per page.
+    hint : str
+        What to do to open an image, shown while none is open.
     """
     if image_id is None:
-        st.info("Click a point in the plot (or choose a row in the ranking) to open an image here.")
+        st.info(hint)
         return
     catalog = data.get_catalog()
     row = catalog.get(image_id) if image_id in SQLITE_INT_RANGE else None
