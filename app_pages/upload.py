@@ -8,7 +8,7 @@ from marsviz.errors import MarsvizError
 from marsviz.pipeline import add_bytes
 from marsviz.provenance import Provenance
 from ui import access, data, sidebar
-from ui.text import escape_markdown
+from ui.text import escape_markdown, ordinal
 
 st.title("Upload")
 st.write("Add JPEG, PNG, TIFF or WebP images. Each is checked, analysed with the same features as the catalog and "
@@ -49,7 +49,7 @@ if current:
             status = "added" if outcome.status == "added" else "already in the catalog"
             score = "no score" if pd.isna(ranked["score"]) else f"score {ranked['score']:.3f}"
             text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {len(table)}**, "
-                          f"{ranked['percentile']:.0f}th percentile, {score}"
+                          f"{ordinal(round(ranked['percentile']))} percentile, {score}"
                           + (" · :red[outlier]" if ranked["outlier"] else ""))
             if outcome.note:
                 text.caption(escape_markdown(outcome.note))

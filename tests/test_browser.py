@@ -12,6 +12,7 @@ from marsviz.samples import SAMPLES_DIR, load_samples_subset
 from marsviz.store import sha256_file
 from tests.browser import CHROMIUM, app_server, chromium, wait_for_app
 from tests.conftest import SMALL_SAMPLE_SET
+from ui.text import ordinal
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +98,8 @@ def test_uploading_a_real_image_puts_it_in_the_ranking(app, page):
     result = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="mro_ctx_P01_001472_1747.jpg")
     result.first.wait_for(timeout=60000)
     assert re.search(rf"rank \d+ of {before + 1}", result.first.inner_text())
+    percentile = re.search(r"(\d+)(st|nd|rd|th) percentile", result.first.inner_text())
+    assert percentile and percentile.group(0) == f"{ordinal(int(percentile.group(1)))} percentile"
     image_id = Catalog(home).find_by_sha(sha256_file(SAMPLES_DIR / "mro_ctx_P01_001472_1747.jpg"))
     assert image_id is not None and Catalog(home).count() == before + 1
     page.get_by_text("Open in the viewer").click()
