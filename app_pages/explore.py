@@ -24,8 +24,8 @@ with left:
     colour = pick_colour.selectbox("Colour", [*axes, "view"], index=0, format_func=labels.get, key="explore_colour")
     selected = viewer.selected_image_id()
     drawn = data.scatter_points(weights, x, y)
-    st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, selected), on_select=partial(selection.open_scatter_pick, weights),
-                    selection_mode=("points", "box", "lasso"), key=selection.SCATTER_KEY,
+    st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, selected),
+                    on_select=partial(selection.open_scatter_pick, weights), selection_mode=("points", "box", "lasso"), key=selection.SCATTER_KEY,
                     config={"displaylogo": False})
     if colour == "view":
         st.caption(":blue[● orbital] · :orange[● surface] · :gray[● hardware] · :violet[● other] · "
