@@ -80,3 +80,14 @@ def wait_for_app(page, timeout_ms: int = 60000) -> None:
                              " || !!document.querySelector('[data-testid=\"stSkeleton\"]')")
         idle_checks = 0 if busy else idle_checks + 1
         page.wait_for_timeout(250)
+
+
+def viewer_heading(page) -> str:
+    """The open image's name, as the viewer's heading shows it."""
+    return page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text(timeout=30000)
+
+
+def wait_for_heading(page, name: str, timeout_ms: int = 30000) -> None:
+    """Wait until a heading on the page shows `name` (the viewer has opened that image)."""
+    page.wait_for_function("(name) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(name))",
+                           arg=name, timeout=timeout_ms)

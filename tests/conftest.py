@@ -57,3 +57,26 @@ def small_catalog_home(_small_catalog_template, tmp_path, monkeypatch) -> Path:
 def sample_path():
     """Path of a bundled sample by file name."""
     return lambda name: SAMPLES_DIR / name
+
+
+@pytest.fixture(scope="module")
+def browser_app(_small_catalog_template, tmp_path_factory):
+    """(base URL, data folder, browser): the app on a copy of the small catalog, and headless Chromium.
+
+    One per test module, so a module's uploads never reach another module's catalog.
+    """
+    from tests.browser import app_server, chromium
+
+    folder = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(_small_catalog_template, folder)
+    with app_server(folder) as url, chromium() as browser:
+        yield url, folder, browser
+
+
+@pytest.fixture
+def page(browser_app):
+    """A new Playwright page of :func:`browser_app`'s browser at 1500x1100, closed after the test."""
+    _, _, browser = browser_app
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    yield context.new_page()
+    context.close()

@@ -8,10 +8,9 @@ import pytest
 
 from marsviz.catalog import Catalog
 from marsviz.registry import REGISTRY
-from marsviz.samples import SAMPLES_DIR, load_samples_subset
+from marsviz.samples import SAMPLES_DIR
 from marsviz.store import sha256_file
-from tests.browser import CHROMIUM, app_server, chromium, wait_for_app
-from tests.conftest import SMALL_SAMPLE_SET
+from tests.browser import CHROMIUM, viewer_heading, wait_for_app, wait_for_heading
 from ui.text import ordinal
 
 pytestmark = pytest.mark.browser
@@ -20,28 +19,8 @@ if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs it)", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    home = tmp_path_factory.mktemp("browser-home")
-    load_samples_subset(Catalog(home), SMALL_SAMPLE_SET)
-    with app_server(home) as url, chromium() as browser:
-        yield url, home, browser
-
-
-@pytest.fixture
-def page(app):
-    _, _, browser = app
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    yield context.new_page()
-    context.close()
-
-
-def viewer_heading(page) -> str:
-    return page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text(timeout=30000)
-
-
-def test_clicking_a_scatter_point_opens_that_image_in_the_viewer(app, page):
-    url, _, _ = app
+def test_clicking_a_scatter_point_opens_that_image_in_the_viewer(browser_app, page):
+    url, _, _ = browser_app
     page.goto(f"{url}/explore")
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot g.trace.scatter path.point", timeout=30000)
@@ -57,14 +36,13 @@ def test_clicking_a_scatter_point_opens_that_image_in_the_viewer(app, page):
         }""", point.element_handle())
     box = point.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("(name) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(name))",
-                           arg=expected["name"], timeout=30000)
+    wait_for_heading(page, expected["name"])
     assert viewer_heading(page) == expected["name"]
     assert f"image={expected['id']}" in page.url
 
 
-def test_a_link_with_image_id_opens_the_viewer(app, page):
-    url, home, _ = app
+def test_a_link_with_image_id_opens_the_viewer(browser_app, page):
+    url, home, _ = browser_app
     row = Catalog(home).frame().iloc[5]
     page.goto(f"{url}/explore?image={row['id']}")
     wait_for_app(page)
@@ -91,8 +69,8 @@ def upload(page, url, path):
     page.locator("input[type='file']").set_input_files(str(path))
 
 
-def test_uploading_a_real_image_puts_it_in_the_ranking(app, page):
-    url, home, _ = app
+def test_uploading_a_real_image_puts_it_in_the_ranking(browser_app, page):
+    url, home, _ = browser_app
     before = Catalog(home).count()
     upload(page, url, SAMPLES_DIR / "mro_ctx_P01_001472_1747.jpg")
     result = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="mro_ctx_P01_001472_1747.jpg")
@@ -112,8 +90,8 @@ def test_uploading_a_real_image_puts_it_in_the_ranking(app, page):
     assert page.get_by_text(f"of {before + 1}").count() >= 1
 
 
-def test_uploading_a_broken_file_shows_a_message_and_changes_nothing(app, page, tmp_path):
-    url, home, _ = app
+def test_uploading_a_broken_file_shows_a_message_and_changes_nothing(browser_app, page, tmp_path):
+    url, home, _ = browser_app
     catalog = Catalog(home)
     before = (catalog.count(), catalog.revision())
     broken = tmp_path / "broken_frame.jpg"

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from marsviz.catalog import Catalog
-from marsviz.samples import load_samples_subset
-from tests.browser import CHROMIUM, app_server, chromium, wait_for_app
-from tests.conftest import SMALL_SAMPLE_SET
+from tests.browser import CHROMIUM, viewer_heading, wait_for_app, wait_for_heading
 
 pytestmark = pytest.mark.browser
 
@@ -37,22 +35,6 @@ POINTS_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    home = tmp_path_factory.mktemp("explore-home")
-    load_samples_subset(Catalog(home), SMALL_SAMPLE_SET)
-    with app_server(home) as url, chromium() as browser:
-        yield url, home, browser
-
-
-@pytest.fixture
-def page(app):
-    _, _, browser = app
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    yield context.new_page()
-    context.close()
-
-
 def separated_points(page) -> list[dict]:
     """The drawn points that no other point is within MIN_GAP_PX of."""
     page.wait_for_selector(".js-plotly-plot g.trace.scatter path.point", timeout=30000)
@@ -61,48 +43,44 @@ def separated_points(page) -> list[dict]:
             if all(q is p or (p["x"] - q["x"]) ** 2 + (p["y"] - q["y"]) ** 2 >= MIN_GAP_PX ** 2 for q in points)]
 
 
-def heading(page) -> str:
-    return page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text(timeout=30000)
+def ringed_ids(page) -> list[list[int]]:
+    """The ids of the scatter's "selected" ring trace, one list per such trace."""
+    return page.evaluate("() => document.querySelector('.js-plotly-plot').data"
+                         ".filter(t => t.name === 'selected').map(t => t.customdata)")
 
 
 def click_and_wait(page, point: dict) -> None:
     page.mouse.click(point["x"], point["y"])
-    page.wait_for_function(
-        "(name) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(name))",
-        arg=point["name"], timeout=20000)
+    wait_for_heading(page, point["name"], timeout_ms=20000)
     wait_for_app(page)
 
 
-def test_after_a_deep_link_every_click_opens_the_image_clicked(app, page):
-    url, home, _ = app
+def test_after_a_deep_link_every_click_opens_the_image_clicked(browser_app, page):
+    url, home, _ = browser_app
     first = Catalog(home).frame().iloc[0]
     page.goto(f"{url}/explore?image={first['id']}")
     wait_for_app(page)
-    assert heading(page) == first["name"]
+    assert viewer_heading(page) == first["name"]
     targets = [p for p in separated_points(page) if p["id"] != first["id"]][:5]
     assert len(targets) >= 4, "the fixture catalog must give at least four well-separated points"
     for point in targets:
         # Positions are read again before each click: the figure may be redrawn after an open.
         now = {p["id"]: p for p in separated_points(page)}
         click_and_wait(page, now.get(point["id"], point))
-        assert heading(page) == point["name"]
+        assert viewer_heading(page) == point["name"]
         assert page.url.endswith(f"image={point['id']}")
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_the_open_image_is_ringed_in_the_scatter(app, page):
-    url, home, _ = app
+def test_the_open_image_is_ringed_in_the_scatter(browser_app, page):
+    url, home, _ = browser_app
     row = Catalog(home).frame().iloc[2]
     page.goto(f"{url}/explore?image={row['id']}")
     wait_for_app(page)
-    ring = page.evaluate("() => document.querySelector('.js-plotly-plot').data"
-                         ".filter(t => t.name === 'selected').map(t => t.customdata)")
-    assert ring == [[int(row["id"])]]
+    assert ringed_ids(page) == [[int(row["id"])]]
     other = [p for p in separated_points(page) if p["id"] != row["id"]][0]
     click_and_wait(page, other)
-    ring = page.evaluate("() => document.querySelector('.js-plotly-plot').data"
-                         ".filter(t => t.name === 'selected').map(t => t.customdata)")
-    assert ring == [[other["id"]]]
+    assert ringed_ids(page) == [[other["id"]]]
 
 
 def tick_ranking_row(page, row: int) -> None:
@@ -114,15 +92,15 @@ def tick_ranking_row(page, row: int) -> None:
     page.mouse.click(box["x"] + 15, box["y"] + 38 + 60 * row + 30)
 
 
-def test_ranking_ticking_a_row_after_a_neighbour_opens_it_again(app, page):
-    url, _, _ = app
+def test_ranking_ticking_a_row_after_a_neighbour_opens_it_again(browser_app, page):
+    url, _, _ = browser_app
     page.goto(url)
     wait_for_app(page)
     assert page.get_by_text("Tick a row of the ranking").count() == 1  # Ranking has no plot to click
     tick_ranking_row(page, 0)
     page.wait_for_url(lambda u: "image=" in u, timeout=20000)
     wait_for_app(page)
-    first = heading(page)
+    first = viewer_heading(page)
     page.locator("[data-testid='stMain'] button").filter(has_text=re.compile(r"^Open$")).first.click()  # a neighbour
     page.wait_for_function("(name) => document.querySelector(\"[data-testid='stMarkdownContainer'] h4\")"
                            ".innerText !== name", arg=first, timeout=20000)
@@ -130,4 +108,4 @@ def test_ranking_ticking_a_row_after_a_neighbour_opens_it_again(app, page):
     tick_ranking_row(page, 0)  # its tick went with the neighbour's open: one click opens it again
     page.wait_for_function("(name) => document.querySelector(\"[data-testid='stMarkdownContainer'] h4\")"
                            ".innerText === name", arg=first, timeout=20000)
-    assert heading(page) == first
+    assert viewer_heading(page) == first
