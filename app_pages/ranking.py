@@ -1,57 +1,75 @@
-"""Ranking: every image by composite score, filterable, with the viewer beside the table."""
+"""Ranking: the whole catalog searched, filtered and sorted, as a table or a gallery, with the viewer beside it."""
 
 from functools import partial
 
 import streamlit as st
 
+from marsviz import query
 from marsviz.registry import REGISTRY
-from ui import data, selection, sidebar, viewer
+from ui import data, ranking_controls, selection, sidebar, viewer
 
-PAGE_SIZE = 25
+PAGE_SIZE = 24
+#: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
+SHOWN = ["rank", "name", "thumbnail", "score", "view"]
+OPTIONAL = ["outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()
 table = data.ranking_or_stop(weights)
+sidebar.warn_if_unweighted(weights)
+asked = ranking_controls.controls(table)
+positions = data.selected_rows(weights, asked)
+labels = data.column_labels()
 
-filters = st.columns(5)
-chosen = {
-    column: filters[i].multiselect(label, sorted(v for v in table[column].dropna().unique() if v != ""),
-                                   key=f"ranking_filter_{column}", placeholder="all", help=help_text)
-    for i, (column, label, help_text) in enumerate([
-        ("source", "Source", None), ("mission", "Mission", None), ("instrument", "Instrument / camera", None),
-        ("view", "Shows", "What the view model sees in the image: orbital ground, a surface (rover or lander) "
-                          "view, rover hardware, or other (maps, globes, not Mars).")])
-}
-kind = filters[4].segmented_control("Kind", ["colour", "grayscale"], key="ranking_filter_kind")
-sols, sol_range = table["sol"].dropna(), None
-if len(sols) and sols.min() < sols.max():
-    full = (int(sols.min()), int(sols.max()))
-    low, high = st.slider("Sol (rover images; images without a sol are hidden once you narrow this)", *full, full,
-                          key="ranking_filter_sol")
-    sol_range = None if (low, high) == full else (low, high)
-shown = data.filtered(table, chosen, None if kind is None else kind == "colour", sol_range)
-
-pages = max(1, -(-len(shown) // PAGE_SIZE))
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns([5, 3], gap="medium")
 with left:
-    page_number = st.number_input(f"Page (of {pages}; {len(shown)} images)", 1, pages, 1, key="ranking_page")
-    window = data.with_thumbnails(shown.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE])
-    columns = ["rank", "thumbnail", "name", "source", "mission", "instrument", "view", "score", "outlier", *REGISTRY]
-    config = {
-        "thumbnail": st.column_config.ImageColumn("Image", width="small"),
-        "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.3f"),
-        "outlier": st.column_config.CheckboxColumn("Outlier"),
-        "view": st.column_config.TextColumn("Shows"),
-        **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
-    }
-    # The table is keyed by the open image and ticks its row: after an open from elsewhere (a neighbour,
-    # a link) no stale tick is left on a row, which a click would then untick instead of opening it.
+    shape, paging, export = st.columns([2, 2, 3], vertical_alignment="bottom")
+    layout = shape.segmented_control("Show as", ["Table", "Gallery"], default="Table", key="ranking_layout",
+                                     required=True)
+    pages = max(1, -(-len(positions) // PAGE_SIZE))
+    page_number = paging.number_input(f"Page of {pages}", 1, pages, 1, key=f"ranking_page_{hash(asked)}")
+    matched = table.iloc[positions]
+    with export.popover(f"Export {len(positions):,} rows", icon=":material/download:", width="stretch"):
+        st.caption("Every image that passes the search and filters, in the order shown, with its features.")
+        for label, make, suffix, mime in (("CSV", query.to_csv, "csv", "text/csv"),
+                                          ("Parquet", query.to_parquet, "parquet", "application/vnd.apache.parquet")):
+            st.download_button(label, partial(make, matched), file_name=f"marsviz-ranking.{suffix}", mime=mime,
+                               on_click="ignore", key=f"ranking_export_{suffix}", width="stretch")
+    st.caption(f"{len(positions):,} of {len(table):,} images match."
+               if len(positions) < len(table) else f"All {len(table):,} images.")
+    if not len(positions):
+        st.info("No image passes this search and these filters.")
+    window = matched.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE]
     open_id, ids = viewer.selected_image_id(), window["id"].astype(int).tolist()
-    table_key = f"ranking_table_{page_number}_{open_id}"
-    st.dataframe(window[columns], column_config=config, hide_index=True, selection_mode="single-row",
-                 on_select=partial(selection.open_row_pick, table_key, ids), key=table_key,
-                 selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
-                 row_height=60, height=38 + 60 * len(window))
+
+    if layout == "Gallery" and len(window):
+        for start in range(0, len(window), 4):
+            for column, row in zip(st.columns(4), window.iloc[start:start + 4].to_dict(orient="records")):
+                with column:
+                    score = "no score" if row["score"] != row["score"] else f"{row['score']:.3f}"
+                    viewer.tile_card(row, f"ranking_gallery_{row['id']}", row["name"],
+                                     f"#{row['rank']} · {score}", is_open=row["id"] == open_id)
+    elif len(window):
+        extra = st.multiselect("More columns", OPTIONAL, default=["outlier"], key="ranking_columns",
+                               format_func=lambda c: labels.get(c) or c.replace("_", " ").capitalize())
+        config = {
+            "rank": st.column_config.NumberColumn("Rank", pinned=True, width=50),
+            "thumbnail": st.column_config.ImageColumn("Image", width="small"),
+            "name": st.column_config.TextColumn("Name", pinned=True, width=230),
+            "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.3f",
+                                                     width=90),
+            "view": st.column_config.TextColumn("Shows", width=70),
+            "outlier": st.column_config.CheckboxColumn("Outlier", width="small"),
+            "outlier_score": st.column_config.NumberColumn("Outlier score", format="%.1f"),
+            **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
+        }
+        # Keyed by the open image, with its row ticked: after an open from elsewhere (a neighbour, a link)
+        # no stale tick is left on a row, which a click would then untick instead of opening it.
+        table_key = f"ranking_table_{hash(asked)}_{page_number}_{open_id}"
+        st.dataframe(data.with_thumbnails(window)[SHOWN + extra], column_config=config, hide_index=True, selection_mode="single-row",
+                     on_select=partial(selection.open_row_pick, table_key, ids), key=table_key,
+                     selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
+                     row_height=60, height=38 + 60 * len(window))
 with right:
-    viewer.show(open_id, table, weights, key="ranking_viewer",
-                hint="Tick a row of the ranking to open its image here.")
+    viewer.show(viewer.selected_image_id(), table, weights, key="ranking_viewer",
+                hint="Tick a row of the ranking, or Open a card of the gallery, to open its image here.")

@@ -126,10 +126,12 @@ def test_the_viewer_says_when_the_trained_score_counts_instead_of_the_seed_measu
 
 def test_ranking_filters(small_catalog_home):
     app = run_app("app_pages/ranking.py")
-    app.multiselect(key="ranking_filter_mission").select("MRO").run()
+    app.multiselect(key="ranking_mission").select("MRO").run()
+    app.multiselect(key="ranking_columns").select("mission").run()
     assert not app.exception
     shown = app.dataframe[0].value
     assert len(shown) == 2 and set(shown["mission"]) == {"MRO"}
+    assert app.query_params["mission"] == "MRO"  # the link says what is shown
 
 
 def test_ranking_filters_by_sol(small_catalog_home):
@@ -138,7 +140,7 @@ def test_ranking_filters_by_sol(small_catalog_home):
     sols = Catalog().frame()["sol"].dropna()
     assert sols.nunique() >= 2
     app = run_app("app_pages/ranking.py")
-    app.slider(key="ranking_filter_sol").set_range(int(sols.min()), int(sols.min())).run()
+    app.slider(key="ranking_sols").set_range(int(sols.min()), int(sols.min())).run()
     assert not app.exception
     shown = app.dataframe[0].value
     assert len(shown) == (sols == sols.min()).sum()
@@ -179,7 +181,7 @@ def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left
     surface = frame[frame["view"] == "surface"]
     assert len(surface) and len(surface) < len(frame)
     app = run_app("app_pages/ranking.py")
-    app.multiselect(key="ranking_filter_view").select("surface").run()
+    app.multiselect(key="ranking_view").select("surface").run()
     assert not app.exception
     assert set(app.dataframe[0].value["view"]) == {"surface"} and len(app.dataframe[0].value) == len(surface)
 
@@ -201,3 +203,94 @@ def test_explore_colours_points_by_view(small_catalog_home):
     app.selectbox(key="explore_colour").select("view").run()
     assert not app.exception
     assert any("orbital" in c.value and "hardware" in c.value for c in app.caption)
+
+
+def test_a_link_sets_the_preset_and_weights_and_the_url_follows_the_sliders(small_catalog_home):
+    app = run_app("app_pages/ranking.py", preset="seed", weights="edge_ratio:2.5,no_such_feature:1")
+    assert not app.exception
+    assert app.selectbox(key="preset").value == "seed" and app.slider(key="weight_edge_ratio").value == 2.5
+    assert any("changed from the Seed method preset" in c.value for c in app.sidebar.caption)
+    app.slider(key="weight_dark_spot_ratio").set_value(0.0).run()
+    assert app.query_params["preset"] == "seed"
+    assert set(app.query_params["weights"].split(",")) == {"edge_ratio:2.5", "dark_spot_ratio:0"}
+    app.button(key="reset_weights").click().run()
+    assert "weights" not in app.query_params  # the preset's own weights need no parameter
+
+
+def test_resetting_the_weights_logs_no_session_state_warning(small_catalog_home, monkeypatch):
+    from streamlit.elements.lib import policies
+
+    logged = []
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    monkeypatch.setattr(policies._LOGGER, "warning", lambda message, *args, **kwargs: logged.append(message % args))
+    app = run_app("app_pages/ranking.py")
+    app.slider(key="weight_edge_ratio").set_value(2.5).run()
+    app.button(key="reset_weights").click().run()
+    app.selectbox(key="preset").select("seed").run()
+    assert not app.exception and app.slider(key="weight_edge_ratio").value == 1.0
+    assert not [m for m in logged if "Session State API" in m]
+
+
+def test_ranking_search_and_sort_cover_the_whole_catalog(small_catalog_home):
+    from marsviz.catalog import Catalog
+    from marsviz.scoring import ranked
+
+    table = ranked(Catalog().frame())
+    last = table.iloc[-1]  # the lowest-ranked image: only a whole-catalog search or sort brings it up
+    app = run_app("app_pages/ranking.py")
+    app.text_input(key="ranking_search").input(last["name"][:-4].upper()).run()
+    assert not app.exception
+    assert app.dataframe[0].value["name"].tolist() == [last["name"]]
+    assert app.query_params["q"] == last["name"][:-4].upper()
+    app.text_input(key="ranking_search").input("").run()
+    app.selectbox(key="ranking_sort").select("rank").run()
+    app.toggle(key="ranking_descending").set_value(True).run()
+    assert app.dataframe[0].value["name"].iloc[0] == last["name"]
+    assert app.query_params["order"] == "desc"
+
+
+def test_ranking_says_what_in_a_link_it_did_not_understand(small_catalog_home):
+    app = run_app(sort="nonsense", score="0.4-0.2")  # Ranking is the default page
+    assert not app.exception
+    notes = [c.value for c in app.caption if "not understood" in c.value]
+    assert len(notes) == 2 and "score=0.4-0.2" in notes[0] and "sort=nonsense" in notes[1]
+    assert len(app.dataframe[0].value) > 0  # the rest of the page is the plain ranking
+
+
+def test_ranking_outliers_only_and_the_score_range(small_catalog_home):
+    import sqlite3
+
+    from marsviz.catalog import Catalog
+    from marsviz.scoring import ranked
+
+    with sqlite3.connect(small_catalog_home / "catalog.sqlite") as conn:  # one image unlike every other
+        conn.execute("UPDATE images SET edge_ratio = 0.99, dark_spot_ratio = 0.99, colour_variation = 0.99 "
+                     "WHERE id = 3")
+    table = ranked(Catalog().frame())
+    app = run_app("app_pages/ranking.py")
+    app.toggle(key="ranking_outliers_only").set_value(True).run()
+    assert not app.exception
+    outliers = table[table["outlier"]]
+    assert 0 < len(outliers) and app.dataframe[0].value["name"].tolist() == outliers["name"].tolist()
+    app.toggle(key="ranking_outliers_only").set_value(False).run()
+    app.slider(key="ranking_score").set_range(0.5, 1.0).run()
+    assert app.dataframe[0].value["name"].tolist() == table[table["score"] >= 0.5]["name"].tolist()
+    assert app.query_params["score"] == "0.5-1"
+
+
+def test_ranking_offers_the_filtered_rows_as_csv_and_parquet(small_catalog_home):
+    app = run_app("app_pages/ranking.py")
+    app.multiselect(key="ranking_mission").select("MRO").run()
+    assert not app.exception
+    assert any(p.proto.popover.label == "Export 2 rows" for p in app.get("popover"))
+    assert {b.proto.label for b in app.get("download_button")} == {"CSV", "Parquet"}
+
+
+def test_with_every_weight_at_zero_the_page_says_the_order_is_not_a_ranking(small_catalog_home):
+    app = run_app("app_pages/ranking.py")
+    for slider in app.sidebar.slider:
+        slider.set_value(0.0)
+    app.run()
+    assert not app.exception
+    main = [w.value for w in app.main.warning]
+    assert main and main[0].startswith("Every weight is 0")

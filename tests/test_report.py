@@ -11,7 +11,6 @@ from marsviz.decode import load_image
 from marsviz.registry import REGISTRY, compute_all
 from marsviz.report import feature_lines, image_report, left_out_notes, outlier_context, terrain_explanations
 from marsviz.terrain.features import explain
-from ui.data import filtered
 
 
 @pytest.fixture
@@ -99,13 +98,3 @@ def test_the_report_of_a_catalog_image_holds_what_the_viewer_shows(catalog):
     assert not np.array_equal(drawn, report.overlay([]))
     stored = {name: orbital[name] for name in REGISTRY}
     assert {name: result.value for name, result in report.results.items()} == pytest.approx(stored, abs=1e-6)
-
-
-def test_ranking_filters_combine():
-    table = pd.DataFrame({"source": ["a", "b", "a", "a"], "view": ["orbital", "surface", "surface", None],
-                          "is_color": [True, False, True, False], "sol": pd.array([1, 5, None, 9], dtype="Int64")})
-    assert list(filtered(table).index) == [0, 1, 2, 3]
-    assert list(filtered(table, {"source": ["a"], "view": []}).index) == [0, 2, 3]
-    assert list(filtered(table, {"source": ["a"]}, colour=True).index) == [0, 2]
-    assert list(filtered(table, sols=(2, 9)).index) == [1, 3]
-    assert list(filtered(table, {"view": ["surface"]}, colour=False, sols=(0, 5)).index) == [1]

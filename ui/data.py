@@ -8,12 +8,15 @@ the catalog or the weights change.
 from __future__ import annotations
 
 import base64
+import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
+from PIL import Image, ImageOps
 
-from marsviz import config, scoring
+from marsviz import config, query, scoring
 from marsviz.access import read_only
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
@@ -226,37 +229,23 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     return table.iloc[np.sort(rows[first])]
 
 
-def filtered(table: pd.DataFrame, equal_to: dict[str, list] | None = None, colour: bool | None = None,
-             sols: tuple[int, int] | None = None) -> pd.DataFrame:
-    """The rows of a ranked table that pass the Ranking page's filters, in rank order.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _search_index(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pa.Array:
+    return query.search_index(_ranked_table(version_, weights))
 
-    Parameters
-    ----------
-    table : DataFrame
-        A ranked table (:func:`ranked_table`).
-    equal_to : dict of str to list, optional
-        Column name to the values kept; an empty list keeps every row.
-    colour : bool, optional
-        True keeps colour images, False grayscale ones; None both.
-    sols : (int, int), optional
-        First and last sol kept; rows without a sol are left out.
 
-    Examples
-    --------
-    >>> table = pd.DataFrame({"source": ["a", "b", "a"], "is_color": [True, False, False],
-    ...                       "sol": pd.array([1, None, 9], dtype="Int64")})
-    >>> len(filtered(table, {"source": ["a"]})), len(filtered(table, colour=False)), len(filtered(table, sols=(0, 5)))
-    (2, 2, 1)
-    """
-    keep = np.ones(len(table), dtype=bool)
-    for column, values in (equal_to or {}).items():
-        if values:
-            keep &= table[column].isin(values).to_numpy()
-    if colour is not None:
-        keep &= (table["is_color"] == colour).to_numpy()
-    if sols is not None:
-        keep &= table["sol"].between(*sols).fillna(False).to_numpy(dtype=bool)
-    return table[keep]
+# cache_resource: positions are read-only and a million of them would be copied on every rerun otherwise.
+@st.cache_resource(max_entries=16, show_spinner="Searching...")
+def _selected(version_: tuple[str, int], weights: tuple[tuple[str, float], ...],
+              asked: query.RankingQuery) -> np.ndarray:
+    index = _search_index(version_, weights) if asked.search else None
+    return query.select(_ranked_table(version_, weights), asked, index)
+
+
+def selected_rows(weights: dict[str, float], asked: query.RankingQuery) -> np.ndarray:
+    """Positions in :func:`ranked_table` of the rows that pass `asked`, in its order, over the whole catalog
+    (:func:`marsviz.query.select`); cached per catalog revision, weights and query."""
+    return _selected(version(), _weights_key(weights), asked)
 
 
 def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFrame:
@@ -271,6 +260,29 @@ def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFra
     out = rows.copy()
     out[column] = [uri(row) for row in rows.to_dict(orient="records")]
     return out
+
+
+#: Side of a gallery or neighbour tile, in pixels: every tile is this square, so the buttons under a row
+#: of tiles line up whatever the images' shapes.
+TILE_SIDE = 160
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _tile(path: str, side: int) -> bytes | None:
+    try:
+        with Image.open(path) as thumbnail:
+            tile = ImageOps.pad(thumbnail.convert("RGB"), (side, side), color=(14, 17, 23))
+    except (OSError, ValueError):
+        return None
+    out = io.BytesIO()
+    tile.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def tile(row: dict, side: int = TILE_SIDE) -> bytes | None:
+    """The stored thumbnail of catalog row `row` letterboxed into a `side`-pixel square JPEG; None if the
+    thumbnail is missing or unreadable."""
+    return _tile(str(get_catalog().thumbnail_path(row)), side)
 
 
 def column_labels() -> dict[str, str]:

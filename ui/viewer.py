@@ -11,7 +11,7 @@ from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.registry import REGISTRY, feature_labels
 from marsviz.report import ImageReport
 from marsviz.view.model import VIEW_MEANINGS
-from ui import data
+from ui import data, layout
 from ui.text import escape_markdown
 
 #: The viewer heading shows at most this many characters of an image's name (the metadata has all of it).
@@ -53,7 +53,8 @@ def open_image(image_id: int) -> None:
 
 def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], key: str,
          hint: str = "Click a point in the plot to open an image here.") -> None:
-    """Draw the viewer for `image_id`.
+    """Draw the viewer for `image_id`, in a pane (:func:`ui.layout.pane_key`) that stays in view beside
+    a list and is scrolled on screen once per image opened.
 
     Parameters
     ----------
@@ -64,13 +65,23 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     weights : dict
         Current composite weights.
     key : str
-        Prefix for widget keys, unique per page.
+        Prefix for widget keys, unique per page, ending in ``_viewer``.
     hint : str
         What to do to open an image, shown while none is open.
     """
-    if image_id is None:
-        st.info(hint)
-        return
+    pane = layout.pane_key(key)
+    with st.container(key=pane):
+        if image_id is None:
+            st.info(hint)
+            return
+        _show_image(image_id, table, weights, key)
+        # Once per open (a row, a point, a neighbour, a link): bring the viewer on screen if it is not.
+        if st.session_state.get(f"{key}_scrolled_to") != image_id:
+            st.session_state[f"{key}_scrolled_to"] = image_id
+            layout.scroll_into_view(pane, str(image_id))
+
+
+def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], key: str) -> None:
     catalog = data.get_catalog()
     row = catalog.get(image_id) if image_id in SQLITE_INT_RANGE else None
     if row is None:
@@ -175,14 +186,22 @@ def _neighbours(report: ImageReport, table: pd.DataFrame, key: str) -> None:
     if not neighbours:
         return
     st.markdown("**Nearest neighbours in feature space**")
-    catalog = data.get_catalog()
     columns = st.columns(3)
     for slot, neighbour in enumerate(neighbours):
         with columns[slot % 3]:
-            thumbnail = catalog.thumbnail_path(neighbour)
-            if thumbnail.exists():
-                st.image(str(thumbnail), width="stretch")
-            st.caption(f"{escape_markdown(neighbour['name'][:40])} (distance {distances[neighbour['id']]:.2f})")
-            if st.button("Open", key=f"{key}_neighbour_{neighbour['id']}"):
-                open_image(neighbour["id"])
-                st.rerun()
+            tile_card(neighbour, f"{key}_neighbour_{neighbour['id']}",
+                      f"{neighbour['name']}", f"distance {distances[neighbour['id']]:.2f}")
+
+
+def tile_card(row: dict, key: str, name: str, detail: str, is_open: bool = False) -> None:
+    """A square thumbnail of catalog row `row`, an Open button under it and its (shortened) name below: the
+    buttons of a row of cards line up whatever the images' shapes or names."""
+    tile = data.tile(row)
+    if tile is not None:
+        st.image(tile, width="stretch")
+    else:
+        st.caption("(no thumbnail)")
+    st.button("Open", key=key, on_click=open_image, args=(int(row["id"]),), width="stretch",
+              type="primary" if is_open else "secondary", disabled=is_open,
+              help="Shown in the viewer" if is_open else None)
+    st.caption(f"{escape_markdown(shorten(name, 40))} · {detail}", help=name if len(name) > 40 else None)

@@ -1,0 +1,284 @@
+"""Search, filter and sort a ranked catalog table, vectorised over every row; and the query as URL parameters.
+
+A :class:`RankingQuery` is what a person asks the Ranking page for.  :func:`select` answers it over
+the whole ranked table (never one page of it) with numpy masks and one sort, and
+:meth:`RankingQuery.to_params` / :meth:`RankingQuery.from_params` carry it in a link.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from marsviz.registry import REGISTRY
+
+#: The columns a search looks in: the name a person knows, the title, the source's product or image id.
+SEARCHED_COLUMNS = ("name", "title", "source_id")
+#: Columns filtered by equality to any of the chosen values, by URL parameter name.
+CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
+#: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
+SORTABLE = ("rank", "score", "outlier_score", "name", "sol", "date_taken", "added_at", "source", "mission",
+            "instrument", "view")
+#: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
+EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
+            "source", "source_id", "mission", "instrument", "sol", "date_taken", "title", "credit", "page_url",
+            "file_url", "width", "height", "is_color", "added_at")
+
+
+def sortable_columns() -> list[str]:
+    """Every column :func:`select` can sort by: :data:`SORTABLE`, then each registry feature."""
+    return [*SORTABLE, *REGISTRY]
+
+
+@dataclass(frozen=True)
+class RankingQuery:
+    """What to show of a ranked catalog: a search, filters and a sort order.
+
+    Attributes
+    ----------
+    search : str
+        Words that must each occur (case-insensitive) in the name, title or source id; empty keeps every row.
+    source, mission, instrument, view : tuple of str
+        Values kept in that column; empty keeps every row.
+    colour : bool or None
+        True keeps colour images, False grayscale ones, None both.
+    sols : (int, int) or None
+        First and last Martian day kept (rows without a sol are left out); None keeps every row.
+    score : (float, float) or None
+        Lowest and highest composite score kept, in [0, 1] (rows without a score are left out).
+    outliers_only : bool
+        Keep only the robust outliers.
+    sort : str
+        Column to sort by (:func:`sortable_columns`); ties keep rank order.
+    descending : bool
+        Largest first.  Rank ascending (the default) is best first.
+    """
+
+    search: str = ""
+    source: tuple[str, ...] = ()
+    mission: tuple[str, ...] = ()
+    instrument: tuple[str, ...] = ()
+    view: tuple[str, ...] = ()
+    colour: bool | None = None
+    sols: tuple[int, int] | None = None
+    score: tuple[float, float] | None = None
+    outliers_only: bool = False
+    sort: str = "rank"
+    descending: bool = False
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """The query as URL parameters; a default field is left out, so a plain ranking has none.
+
+        Examples
+        --------
+        >>> RankingQuery(search="crater", mission=("MRO",), score=(0.5, 1.0), sort="sol").to_params()
+        {'q': 'crater', 'mission': ['MRO'], 'score': '0.5-1', 'sort': 'sol'}
+        >>> RankingQuery().to_params()
+        {}
+        """
+        params: dict[str, str | list[str]] = {}
+        if self.search:
+            params["q"] = self.search
+        for column in CHOICE_COLUMNS:
+            if getattr(self, column):
+                params[column] = list(getattr(self, column))
+        if self.colour is not None:
+            params["kind"] = "colour" if self.colour else "grayscale"
+        if self.sols is not None:
+            params["sol"] = f"{self.sols[0]}-{self.sols[1]}"
+        if self.score is not None:
+            params["score"] = f"{self.score[0]:g}-{self.score[1]:g}"
+        if self.outliers_only:
+            params["outliers"] = "1"
+        if self.sort != "rank":
+            params["sort"] = self.sort
+        if self.descending:
+            params["order"] = "desc"
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> tuple[RankingQuery, list[str]]:
+        """The query a link asks for, and what in the link was not understood (left at its default).
+
+        Parameters
+        ----------
+        params : mapping of str to sequence of str
+            Each URL parameter's values (repeated parameters give several), as ``st.query_params.get_all``.
+
+        Examples
+        --------
+        >>> query, problems = RankingQuery.from_params({"q": ["dune"], "view": ["orbital", "surface"],
+        ...                                             "sol": ["20-10"], "sort": ["colour_variation"]})
+        >>> query.search, query.view, query.sols, query.sort
+        ('dune', ('orbital', 'surface'), None, 'colour_variation')
+        >>> problems
+        ['sol=20-10 is not a range of sols (first-last, whole numbers)']
+        """
+        def last(name: str) -> str | None:
+            values = params.get(name) or []
+            return values[-1] if values else None
+
+        fields: dict = {}
+        problems: list[str] = []
+        if last("q"):
+            fields["search"] = last("q").strip()
+        for column in CHOICE_COLUMNS:
+            values = tuple(dict.fromkeys(v for v in params.get(column) or [] if v))
+            if values:
+                fields[column] = values
+        kind = last("kind")
+        if kind is not None:
+            if kind in ("colour", "grayscale"):
+                fields["colour"] = kind == "colour"
+            else:
+                problems.append(f"kind={kind} is neither colour nor grayscale")
+        for name, parse, meaning in (("sol", _int_range, "a range of sols (first-last, whole numbers)"),
+                                     ("score", _score_range, "a range of scores (low-high, within 0-1)")):
+            raw = last(name)
+            if raw is not None:
+                parsed = parse(raw)
+                if parsed is None:
+                    problems.append(f"{name}={raw} is not {meaning}")
+                else:
+                    fields["sols" if name == "sol" else "score"] = parsed
+        if last("outliers") is not None:
+            fields["outliers_only"] = last("outliers") in ("1", "true", "yes")
+        sort = last("sort")
+        if sort is not None:
+            if sort in sortable_columns():
+                fields["sort"] = sort
+            else:
+                problems.append(f"sort={sort} is not a column this table can be sorted by")
+        order = last("order")
+        if order is not None:
+            if order in ("asc", "desc"):
+                fields["descending"] = order == "desc"
+            else:
+                problems.append(f"order={order} is neither asc nor desc")
+        return cls(**fields), problems
+
+    def replace(self, **changes) -> RankingQuery:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _split_range(text: str) -> tuple[str, str] | None:
+    low, sep, high = text.partition("-")
+    return (low, high) if sep and low and high else None
+
+
+def _int_range(text: str) -> tuple[int, int] | None:
+    parts = _split_range(text)
+    try:
+        low, high = (int(p) for p in parts) if parts else (None, None)
+    except ValueError:
+        return None
+    return (low, high) if low is not None and low <= high else None
+
+
+def _score_range(text: str) -> tuple[float, float] | None:
+    parts = _split_range(text)
+    try:
+        low, high = (float(p) for p in parts) if parts else (math.nan, math.nan)
+    except ValueError:
+        return None
+    return (low, high) if 0.0 <= low <= high <= 1.0 else None
+
+
+def search_index(table: pd.DataFrame) -> pa.Array:
+    """One lower-case string per row joining its :data:`SEARCHED_COLUMNS`, for :func:`select`'s search.
+
+    Built once per table (it costs about a second per million rows); each search is then a substring
+    match over this array in Arrow's compute kernels.
+    """
+    text = pd.Series("", index=table.index, dtype=object)
+    for column in SEARCHED_COLUMNS:
+        if column in table:
+            text = text + "\t" + table[column].fillna("").astype(str)
+    return pc.utf8_lower(pa.array(text.to_numpy(dtype=object), type=pa.large_string()))
+
+
+def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None) -> np.ndarray:
+    """A boolean mask: which rows of a ranked `table` pass `query`'s search and filters.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A ranked catalog table (rank, score, outlier and the catalog's columns).
+    query : RankingQuery
+        The search and filters (its sort is not used here).
+    index : pyarrow.Array, optional
+        :func:`search_index` of `table`, to reuse across searches; built here when needed and not given.
+    """
+    keep = np.ones(len(table), dtype=bool)
+    words = query.search.lower().split()
+    if words:
+        index = search_index(table) if index is None else index
+        for word in words:
+            keep &= pc.match_substring(index, word).to_numpy(zero_copy_only=False)
+    for column in CHOICE_COLUMNS:
+        chosen = getattr(query, column)
+        if chosen:
+            keep &= table[column].isin(chosen).to_numpy()
+    if query.colour is not None:
+        keep &= table["is_color"].to_numpy(dtype=bool) == query.colour
+    if query.sols is not None:
+        keep &= table["sol"].between(*query.sols).fillna(False).to_numpy(dtype=bool)
+    if query.score is not None:
+        score = table["score"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            keep &= (score >= query.score[0]) & (score <= query.score[1])
+    if query.outliers_only:
+        keep &= table["outlier"].to_numpy(dtype=bool)
+    return keep
+
+
+def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None) -> np.ndarray:
+    """Positions (for ``table.iloc``) of the rows that pass `query`, in its sort order.
+
+    Rows with no value in the sort column come last either way; ties keep the table's order (rank).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"rank": [1, 2, 3], "name": ["b.jpg", "a.jpg", "crater.png"],
+    ...                       "title": ["", "", ""], "source_id": ["", "", "X1"],
+    ...                       "score": [0.9, 0.5, float("nan")], "outlier": [False, True, False]})
+    >>> select(table, RankingQuery(sort="name")).tolist()
+    [1, 0, 2]
+    >>> select(table, RankingQuery(search="X1")).tolist(), select(table, RankingQuery(outliers_only=True)).tolist()
+    ([2], [1])
+    """
+    if query.sort not in table:
+        raise ValueError(f"cannot sort by {query.sort!r}: not a column of this table")
+    positions = np.flatnonzero(matching(table, query, index))
+    if query.sort == "rank" and not query.descending:
+        return positions  # a ranked table is already in rank order
+    values = table[query.sort].iloc[positions]
+    order = values.reset_index(drop=True).sort_values(ascending=not query.descending, kind="stable",
+                                                      na_position="last").index.to_numpy()
+    return positions[order]
+
+
+def export_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of `table` an export holds: :data:`EXPORTED` then every feature, where present."""
+    return [c for c in [*EXPORTED, *REGISTRY] if c in table]
+
+
+def to_csv(rows: pd.DataFrame) -> bytes:
+    """`rows` (ranked catalog rows) as UTF-8 CSV with a header, in :func:`export_columns` order."""
+    return rows[export_columns(rows)].to_csv(index=False).encode("utf-8")
+
+
+def to_parquet(rows: pd.DataFrame) -> bytes:
+    """`rows` (ranked catalog rows) as a Parquet file, in :func:`export_columns` order, types kept."""
+    buffer = io.BytesIO()
+    rows[export_columns(rows)].to_parquet(buffer, index=False)
+    return buffer.getvalue()

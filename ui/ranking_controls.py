@@ -1,0 +1,96 @@
+"""The Ranking page's search, filter and sort widgets, kept in the URL (:class:`marsviz.query.RankingQuery`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from marsviz.query import CHOICE_COLUMNS, RankingQuery, sortable_columns
+from ui import data, links
+
+#: URL parameters of a query (:meth:`RankingQuery.to_params`), which this module owns.
+QUERY_PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "sort", "order")
+CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows"}
+VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (rover or lander) view, rover "
+             "hardware, or other (maps, globes, not Mars).")
+SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score"}
+KINDS = {"colour": True, "grayscale": False}
+
+
+def _key(field: str) -> str:
+    return f"ranking_{field}"
+
+
+def _seed_from_link() -> list[str]:
+    """Set each widget from the URL where the widget has no state yet (a link just opened); returns what in
+    the link was not understood, when it was read."""
+    if _key("search") in st.session_state:
+        return []
+    query, problems = RankingQuery.from_params(links.link_params(QUERY_PARAMS))
+    seeds = {
+        "search": query.search, "sort": query.sort, "descending": query.descending,
+        "outliers_only": query.outliers_only,
+        "kind": None if query.colour is None else ("colour" if query.colour else "grayscale"),
+        "score": query.score or (0.0, 1.0),
+        **{column: [v for v in getattr(query, column)] for column in CHOICE_COLUMNS},
+    }
+    if query.sols is not None:
+        seeds["sols"] = query.sols  # clamped to the catalog's sols where the slider is drawn
+    for field, value in seeds.items():
+        st.session_state.setdefault(_key(field), value)
+    return problems
+
+
+def controls(table: pd.DataFrame) -> RankingQuery:
+    """Draw the search, sort and filter widgets for a ranked `table` and return the query they make.
+
+    A link's parameters set the widgets when the page opens; afterwards the widgets write the URL, so the
+    address bar always holds the query shown.
+    """
+    sols = table["sol"].dropna()
+    sol_span = (int(sols.min()), int(sols.max())) if len(sols) and sols.min() < sols.max() else None
+    problems = _seed_from_link()
+    labels = data.column_labels()
+
+    search, sort, order = st.columns([3, 2, 1], vertical_alignment="bottom")
+    search.text_input("Search", key=_key("search"), placeholder="name, title or product id",
+                      help="Every word must occur in the image's name, title or source id (case does not matter).")
+    sort.selectbox("Sort by", sortable_columns(), key=_key("sort"),
+                   format_func=lambda c: SORT_LABELS.get(c) or labels.get(c) or c.replace("_", " ").capitalize(),
+                   help="Sorts the whole catalog (a click on a column header sorts only the rows shown).")
+    order.toggle("Descending", key=_key("descending"), help="Largest first; for rank, the worst first.")
+
+    row = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
+    chosen = {}
+    for slot, column in enumerate(CHOICE_COLUMNS):
+        options = sorted(v for v in table[column].dropna().unique() if v != "")
+        known = [v for v in st.session_state[_key(column)] if v in options]
+        if known != st.session_state[_key(column)]:  # a value from a link, or gone from the catalog
+            st.session_state[_key(column)] = known
+        chosen[column] = tuple(row[slot].multiselect(CHOICE_LABELS[column], options, key=_key(column),
+                                                     placeholder="all",
+                                                     help=VIEW_HELP if column == "view" else None))
+    kind = row[4].segmented_control("Kind", list(KINDS), key=_key("kind"))
+
+    ranges = st.columns([2, 2, 1], vertical_alignment="bottom")
+    score = ranges[0].slider("Composite score", 0.0, 1.0, step=0.01, key=_key("score"),
+                             help="Images without a score are hidden once you narrow this.")
+    sol_range = None
+    if sol_span is not None:
+        low, high = st.session_state.get(_key("sols"), sol_span)
+        clamped = (min(max(low, sol_span[0]), sol_span[1]), max(min(high, sol_span[1]), sol_span[0]))
+        if clamped != tuple(st.session_state.get(_key("sols"), ())):  # first shown, or the catalog changed
+            st.session_state[_key("sols")] = clamped
+        picked = ranges[1].slider("Sol (rover images)", *sol_span, key=_key("sols"),
+                                  help="Images without a sol are hidden once you narrow this.")
+        sol_range = None if tuple(picked) == sol_span else tuple(picked)
+    outliers_only = ranges[2].toggle("Outliers only", key=_key("outliers_only"))
+
+    query = RankingQuery(search=" ".join(st.session_state[_key("search")].split()), **chosen,
+                         colour=None if kind is None else KINDS[kind], sols=sol_range,
+                         score=None if tuple(score) == (0.0, 1.0) else tuple(score), outliers_only=outliers_only,
+                         sort=st.session_state[_key("sort")], descending=st.session_state[_key("descending")])
+    for problem in problems:
+        st.caption(f"Part of the link was not understood and left out: {problem}.")
+    links.write_link(query.to_params(), QUERY_PARAMS)
+    return query
