@@ -28,18 +28,17 @@ with left:
                                      required=True)
     pages = max(1, -(-len(positions) // PAGE_SIZE))
     page_number = paging.number_input(f"Page of {pages}", 1, pages, 1, key=f"ranking_page_{hash(asked)}")
-    matched = table.iloc[positions]
     with export.popover(f"Export {len(positions):,} rows", icon=":material/download:", width="stretch"):
         st.caption("Every image that passes the search and filters, in the order shown, with its features.")
         for label, make, suffix, mime in (("CSV", query.to_csv, "csv", "text/csv"),
                                           ("Parquet", query.to_parquet, "parquet", "application/vnd.apache.parquet")):
-            st.download_button(label, partial(make, matched), file_name=f"marsviz-ranking.{suffix}", mime=mime,
+            st.download_button(label, partial(data.export, make, table, positions), file_name=f"marsviz-ranking.{suffix}", mime=mime,
                                on_click="ignore", key=f"ranking_export_{suffix}", width="stretch")
     st.caption(f"{len(positions):,} of {len(table):,} images match."
                if len(positions) < len(table) else f"All {len(table):,} images.")
     if not len(positions):
         st.info("No image passes this search and these filters.")
-    window = matched.iloc[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE]
+    window = table.iloc[positions[(page_number - 1) * PAGE_SIZE: page_number * PAGE_SIZE]]
     open_id, ids = viewer.selected_image_id(), window["id"].astype(int).tolist()
 
     if layout == "Gallery" and len(window):

@@ -25,6 +25,7 @@ from common import ROOT, Report, alternating_times, make_large_frames, paired_ti
 from PIL import Image
 
 import baseline
+from bench_query import QUERIES
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
@@ -242,6 +243,24 @@ def bench_explore(report: Report, rows: int) -> None:
                       None, " s", f"next page of the table: {figures['ranking_next_page_s']:.2f} s")
 
 
+def bench_query(report: Report, rows: int) -> None:
+    """Ranking-page search, filter and sort over the whole catalog (bench_query.py), in its own process."""
+    command = [sys.executable, str(HERE / "bench_query.py"), "--rows", str(rows), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE)
+    if result.returncode != 0:
+        report.figure(f"Ranking query, {rows:,} rows", float("nan"), "<= 1 s", False, "",
+                      "benchmark failed: " + (result.stderr.strip().splitlines() or ["?"])[-1][:200])
+        return
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    for label in QUERIES:
+        figure = figures[label]
+        report.figure(f"Ranking {label}, {rows:,} rows", figure["s"], "<= 1 s", figure["s"] <= 1, " s",
+                      f"{figure['baseline_s'] / figure['s']:.1f}x faster than plain pandas; "
+                      f"{figure['rows_matched']:,} rows match")
+    report.figure("Ranking search index, built once per catalog revision and weights", figures["search_index_s"],
+                  "(info)", None, " s")
+
+
 def _cpu_seconds() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -256,6 +275,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats per file (best is kept)")
     parser.add_argument("--rows", type=int, default=100_000, help="catalog size for the Explore benchmark")
+    parser.add_argument("--query-rows", type=int, default=1_000_000, help="ranked rows for the Ranking query "
+                        "benchmark")
     parser.add_argument("--skip-browser", action="store_true", help="leave out the Playwright benchmark")
     args = parser.parse_args()
     report = Report()
@@ -269,6 +290,7 @@ def main() -> int:
         bench_baseline(report, samples, large, 3)
     bench_cores(report, samples)
     bench_rerun(report, samples)
+    bench_query(report, args.query_rows)
     if not args.skip_browser:
         bench_explore(report, args.rows)
     (HERE / "results.json").write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

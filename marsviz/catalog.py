@@ -16,6 +16,7 @@ import pandas as pd
 
 from marsviz import config
 from marsviz.errors import CatalogError
+from marsviz.missions import canonical_instrument, canonical_mission
 from marsviz.registry import ANNOTATIONS, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
@@ -380,7 +381,9 @@ class Catalog:
     def frame(self, include_synthetic: bool = True) -> pd.DataFrame:
         """Every image as one row: id, provenance, size, colour flag, feature values and annotations.
 
-        The long description text is left out (fetch it per image with :meth:`get`).
+        Missions and instruments carry their one name (:mod:`marsviz.missions`), so that a filter finds
+        every image of one; :meth:`get` gives what the source said.  The long description text is left
+        out (fetch it per image with :meth:`get`).
         """
         columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
                    *[c for c in PROVENANCE_FIELDS if c != "description"], *stored_values()]
@@ -393,6 +396,8 @@ class Catalog:
                 raise CatalogError(f"cannot read the catalog {self.path} ({error})") from None
         frame["is_color"] = frame["is_color"].astype(bool)
         frame["synthetic"] = frame["synthetic"].astype(bool)
+        for column, canonical in (("mission", canonical_mission), ("instrument", canonical_instrument)):
+            frame[column] = frame[column].map({v: canonical(v) for v in frame[column].unique()})
         frame["sol"] = frame["sol"].astype("Int64")
         return frame
 

@@ -34,7 +34,11 @@ def manifest() -> dict[str, dict]:
 
 
 def provenance_of(row: dict) -> Provenance:
-    """Catalog provenance of one manifest row."""
+    """Catalog provenance of one manifest row.
+
+    The manifest's notes are curation records (conversions, repository commits), not a description of
+    the image, so they stay in ``MANIFEST.csv``: only the sol and a data set's DOI are taken from them.
+    """
     sol = re.search(r"\bsol (\d+)", row.get("notes", ""))
     doi = re.search(r"DOI (10\.\S+?)[;,)]?(?:\s|$)", row.get("notes", ""))
     credit = CREDITS.get(row["mission"], DEFAULT_CREDIT)
@@ -44,7 +48,7 @@ def provenance_of(row: dict) -> Provenance:
         source="sample", name=row["file"], source_id=row["nasa_id_or_product_id"], mission=row["mission"],
         instrument=row["instrument_or_kind"], sol=int(sol.group(1)) if sol else None,
         credit=credit + (f" (dataset DOI {doi.group(1)})" if doi else ""),
-        description=row.get("notes", ""), file_url=f"{row['source_repo']}/{row['source_path']}")
+        file_url=f"{row['source_repo']}/{row['source_path']}")
 
 
 def load_samples(catalog: Catalog, progress: Callable[[int, int, AddResult], None] | None = None,

@@ -126,12 +126,12 @@ def test_the_viewer_says_when_the_trained_score_counts_instead_of_the_seed_measu
 
 def test_ranking_filters(small_catalog_home):
     app = run_app("app_pages/ranking.py")
-    app.multiselect(key="ranking_mission").select("MRO").run()
+    app.multiselect(key="ranking_mission").select("Mars Reconnaissance Orbiter").run()
     app.multiselect(key="ranking_columns").select("mission").run()
     assert not app.exception
     shown = app.dataframe[0].value
-    assert len(shown) == 2 and set(shown["mission"]) == {"MRO"}
-    assert app.query_params["mission"] == "MRO"  # the link says what is shown
+    assert len(shown) == 2 and set(shown["mission"]) == {"Mars Reconnaissance Orbiter"}
+    assert app.query_params["mission"] == "Mars Reconnaissance Orbiter"  # the link says what is shown
 
 
 def test_ranking_filters_by_sol(small_catalog_home):
@@ -280,7 +280,7 @@ def test_ranking_outliers_only_and_the_score_range(small_catalog_home):
 
 def test_ranking_offers_the_filtered_rows_as_csv_and_parquet(small_catalog_home):
     app = run_app("app_pages/ranking.py")
-    app.multiselect(key="ranking_mission").select("MRO").run()
+    app.multiselect(key="ranking_mission").select("Mars Reconnaissance Orbiter").run()
     assert not app.exception
     assert any(p.proto.popover.label == "Export 2 rows" for p in app.get("popover"))
     assert {b.proto.label for b in app.get("download_button")} == {"CSV", "Parquet"}

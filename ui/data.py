@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -260,6 +261,12 @@ def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFra
     out = rows.copy()
     out[column] = [uri(row) for row in rows.to_dict(orient="records")]
     return out
+
+
+def export(writer: Callable[[pd.DataFrame], bytes], table: pd.DataFrame, positions: np.ndarray) -> bytes:
+    """The rows of `table` at `positions` written by `writer` (:func:`marsviz.query.to_csv`, ``to_parquet``):
+    a download button's deferred data, so the file is made only when asked for."""
+    return writer(table.iloc[positions])
 
 
 #: Side of a gallery or neighbour tile, in pixels: every tile is this square, so the buttons under a row
