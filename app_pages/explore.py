@@ -2,6 +2,7 @@
 
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from marsviz import plots
@@ -11,25 +12,27 @@ from ui import data, selection, sidebar, viewer
 st.title("Explore")
 weights = sidebar.chosen_weights()
 table = data.ranking_or_stop(weights)
+sidebar.warn_if_unweighted(weights)
 
 labels = data.column_labels()
-axes = ["score", "outlier_score", "projection_1", "projection_2", *[n for n in labels if n in table
-                                                                       and n not in ("score", "outlier_score",
-                                                                                     "projection_1", "projection_2")]]
+axes = ["projection_1", "projection_2", "score", "outlier_score",
+        *[n for n in labels if n in table and pd.api.types.is_numeric_dtype(table[n])
+          and n not in ("score", "outlier_score", "projection_1", "projection_2")]]
+colours = [*axes, "view", "mission", "instrument", "source"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     pick_x, pick_y, pick_colour = st.columns(3)
-    x = pick_x.selectbox("x axis", axes, index=axes.index("projection_1"), format_func=labels.get, key="explore_x")
-    y = pick_y.selectbox("y axis", axes, index=axes.index("projection_2"), format_func=labels.get, key="explore_y")
-    colour = pick_colour.selectbox("Colour", [*axes, "view"], index=0, format_func=labels.get, key="explore_colour")
+    projection_help = ("Projections 1 and 2 map every feature at once: the two main directions in which the images' "
+                       "feature ranks differ (see the Method page).")
+    x = pick_x.selectbox("x axis", axes, index=0, format_func=labels.get, key="explore_x", help=projection_help)
+    y = pick_y.selectbox("y axis", axes, index=1, format_func=labels.get, key="explore_y", help=projection_help)
+    colour = pick_colour.selectbox("Colour", colours, index=colours.index("score"), format_func=labels.get,
+                                   key="explore_colour")
     selected = viewer.selected_image_id()
     drawn = data.scatter_points(weights, x, y)
     st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, selected),
-                    on_select=partial(selection.open_scatter_pick, weights), selection_mode=("points", "box", "lasso"), key=selection.SCATTER_KEY,
-                    config={"displaylogo": False})
-    if colour == "view":
-        st.caption(":blue[● orbital] · :orange[● surface] · :gray[● hardware] · :violet[● other] · "
-                   "light grey: not classified")
+                    on_select=partial(selection.open_scatter_pick, weights), selection_mode=("points", "box", "lasso"),
+                    key=selection.SCATTER_KEY, config={"displaylogo": False})
     picked = st.session_state.get(selection.SCATTER_PICKS_KEY, [])
     if len(picked) > 1:
         chosen = table[table["id"].isin(picked)]

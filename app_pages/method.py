@@ -66,8 +66,10 @@ st.markdown(
     "deviation; both equal the standard deviation for normally distributed values). The outlier score is "
     f"the largest absolute z-score over the features; an image is an **outlier** above {OUTLIER_THRESHOLD} "
     "(the cut-off Iglewicz and Hoaglin recommend for modified z-scores). The viewer names the features that "
-    "make an image an outlier. The 2-D projection on the Explore page is the first two principal components "
-    "of these z-scores, and nearest neighbours are measured in the same space.")
+    "make an image an outlier. Nearest neighbours are measured in the same space. The projections on the "
+    "Explore page are the first two principal components of the features' *ranks* (each feature's values "
+    "replaced by their rank among the images), so that a few extreme images do not squeeze all others into "
+    "a corner of the plot; the outlier score, not the map, is what marks outliers.")
 st.header("Validation on labeled Mars terrain")
 evaluation = _loaded(load_evaluation, "evaluation summary")
 if evaluation:

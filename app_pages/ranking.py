@@ -32,7 +32,8 @@ with left:
         st.caption("Every image that passes the search and filters, in the order shown, with its features.")
         for label, make, suffix, mime in (("CSV", query.to_csv, "csv", "text/csv"),
                                           ("Parquet", query.to_parquet, "parquet", "application/vnd.apache.parquet")):
-            st.download_button(label, partial(data.export, make, table, positions), file_name=f"marsviz-ranking.{suffix}", mime=mime,
+            st.download_button(label, partial(data.export, make, table, positions),
+                               file_name=f"marsviz-ranking.{suffix}", mime=mime,
                                on_click="ignore", key=f"ranking_export_{suffix}", width="stretch")
     st.caption(f"{len(positions):,} of {len(table):,} images match."
                if len(positions) < len(table) else f"All {len(table):,} images.")
@@ -65,7 +66,8 @@ with left:
         # Keyed by the open image, with its row ticked: after an open from elsewhere (a neighbour, a link)
         # no stale tick is left on a row, which a click would then untick instead of opening it.
         table_key = f"ranking_table_{hash(asked)}_{page_number}_{open_id}"
-        st.dataframe(data.with_thumbnails(window)[SHOWN + extra], column_config=config, hide_index=True, selection_mode="single-row",
+        st.dataframe(data.with_thumbnails(window)[SHOWN + extra], column_config=config, hide_index=True,
+                     selection_mode="single-row",
                      on_select=partial(selection.open_row_pick, table_key, ids), key=table_key,
                      selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
                      row_height=60, height=38 + 60 * len(window))

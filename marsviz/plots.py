@@ -8,71 +8,142 @@ import plotly.graph_objects as go
 
 #: Above this many points the scatter uses WebGL, which stays smooth with 100,000 points.
 WEBGL_THRESHOLD = 2000
-#: Colours of the categories of a categorical colour column (the view), and of a missing category.
+#: Colours of the view's categories; other categorical columns take :data:`PALETTE` in order of size.
 CATEGORY_COLOURS = {"orbital": "#1f77b4", "surface": "#d9822b", "hardware": "#7f7f7f", "other": "#9467bd"}
+PALETTE = ("#1f77b4", "#d9822b", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#393b79", "#637939", "#ad494a")
 MISSING_COLOUR = "#cccccc"
+#: Grid (cells across, cells up) of :func:`spread_overlaps`: a cell is about one marker (8 px) of a
+#: 600 x 560 px plot.
+OVERLAP_GRID = (80, 70)
 
 
-def category_colours(values: pd.Series) -> list[str]:
-    """A colour per value of a categorical column (:data:`CATEGORY_COLOURS`; grey where missing or unknown).
+def category_colours(values: pd.Series) -> dict[str, str]:
+    """A colour per category of a categorical column, largest category first; missing values are left out.
+
+    The view's categories keep :data:`CATEGORY_COLOURS`; others take :data:`PALETTE` in turn, and
+    categories past its end share the last colour.
 
     Examples
     --------
-    >>> category_colours(pd.Series(["orbital", None, "surface"]))
-    ['#1f77b4', '#cccccc', '#d9822b']
+    >>> category_colours(pd.Series(["orbital", None, "surface", "surface"]))
+    {'surface': '#d9822b', 'orbital': '#1f77b4'}
+    >>> category_colours(pd.Series(["MSL", "MRO", "MSL"]))
+    {'MSL': '#1f77b4', 'MRO': '#d9822b'}
     """
-    return [CATEGORY_COLOURS.get(v, MISSING_COLOUR) if isinstance(v, str) else MISSING_COLOUR for v in values]
+    present = values[values.map(lambda v: isinstance(v, str) and v != "")].value_counts()
+    if set(present.index) <= set(CATEGORY_COLOURS):
+        return {name: CATEGORY_COLOURS[name] for name in present.index}
+    return {name: PALETTE[min(i, len(PALETTE) - 1)] for i, name in enumerate(present.index)}
+
+
+def spread_overlaps(x: np.ndarray, y: np.ndarray,
+                    grid: tuple[int, int] = OVERLAP_GRID) -> tuple[np.ndarray, np.ndarray]:
+    """Positions to draw points at, so that points on the same spot can each be seen and clicked.
+
+    Points that share a cell of a `grid` over the plotted range (about one marker apart or closer) are
+    set on a small sunflower spiral around the cell's first point, about one cell apart; every other
+    point keeps its position.  Non-finite values are returned as they are.
+
+    Examples
+    --------
+    >>> x, y = spread_overlaps(np.array([0.0, 0.5, 0.5, 1.0]), np.array([0.0, 0.5, 0.5, 1.0]))
+    >>> bool(x[1] != x[2] or y[1] != y[2]), (float(x[0]), float(x[3]))
+    (True, (0.0, 1.0))
+    """
+    x, y = np.asarray(x, dtype=float).copy(), np.asarray(y, dtype=float).copy()
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(finite) < 2:
+        return x, y
+    steps, cells = [], np.zeros(len(finite), dtype=np.int64)
+    for values, count in ((x, grid[0]), (y, grid[1])):
+        low, high = values[finite].min(), values[finite].max()
+        step = (high - low) / count if high > low else 1.0
+        steps.append(step)
+        cells = cells * (count + 1) + np.minimum(((values[finite] - low) / step).astype(np.int64), count)
+    order = np.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    starts = np.r_[0, np.flatnonzero(sorted_cells[1:] != sorted_cells[:-1]) + 1]
+    within = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    moved = within > 0
+    if not moved.any():
+        return x, y
+    first = finite[order[np.repeat(starts, np.diff(np.r_[starts, len(order)]))]]
+    turn = within[moved] * 2.39996  # the golden angle, in radians
+    radius = np.sqrt(within[moved])
+    rows = finite[order[moved]]
+    x[rows] = x[first[moved]] + steps[0] * radius * np.cos(turn)
+    y[rows] = y[first[moved]] + steps[1] * radius * np.sin(turn)
+    return x, y
 
 
 def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
             selected_id: int | None = None) -> go.Figure:
-    """Scatter of the catalog with outliers marked and the selected image highlighted.
+    """Scatter of the catalog with outliers marked and the selected image ringed.
 
     Parameters
     ----------
     table : DataFrame
         Needs columns ``id``, ``name``, ``outlier``, `x`, `y` and `colour`.
-    x, y, colour : str
-        Column names for the axes and the colour scale.
+    x, y : str
+        Numeric columns for the axes.
+    colour : str
+        Column the points are coloured by: a numeric one on a colour scale (its bar under the plot), a
+        categorical one (view, mission, ...) with one legend entry per category.
     labels : dict of str to str
         Human labels for column names.
     selected_id : int, optional
-        Image to highlight.
+        Image to ring.
 
     Returns
     -------
     Figure
-        Every point carries its catalog id as ``customdata`` (Plotly point numbers restart per trace).
+        Every point carries its catalog id as ``customdata`` (Plotly point numbers restart per trace)
+        and its name as ``text``; points on one spot are drawn apart (:func:`spread_overlaps`), and
+        the hover gives the true values.
     """
     trace = go.Scattergl if len(table) > WEBGL_THRESHOLD else go.Scatter
+    shown_x, shown_y = spread_overlaps(table[x].to_numpy(dtype=float), table[y].to_numpy(dtype=float))
+    drawn = table.assign(_x=shown_x, _y=shown_y)
+    x_label, y_label = labels.get(x, x), labels.get(y, y)
     figure = go.Figure()
-    regular = table[~table["outlier"]]
-    outliers = table[table["outlier"]]
-    categorical = not pd.api.types.is_numeric_dtype(table[colour])
-    colour_range = None if categorical else _range(table[colour])
-    for part, name, symbol, size, line in [(regular, "images", "circle", 8, 0),
-                                           (outliers, "outliers", "diamond", 12, 2)]:
-        if categorical:
-            marker_colour = dict(color=category_colours(part[colour]))
-        else:
-            marker_colour = dict(color=part[colour], colorscale="Viridis", cmin=colour_range[0],
-                                 cmax=colour_range[1], showscale=name == "images",
-                                 colorbar=dict(title=dict(text=labels.get(colour, colour))))
+
+    def add(part: pd.DataFrame, name: str, **marker) -> None:
+        outlier = part["outlier"].to_numpy(dtype=bool)
+        hover = [f"{n}<br>{x_label} = {a:.3f}<br>{y_label} = {b:.3f}" + ("<br><b>outlier</b>" if o else "")
+                 for n, a, b, o in zip(part["name"], part[x], part[y], outlier)]
         figure.add_trace(trace(
-            x=part[x], y=part[y], mode="markers", name=f"{name} ({len(part)})",
-            customdata=part["id"].astype(int).tolist(), text=part["name"].tolist(),
-            hovertemplate=f"%{{text}}<br>{labels.get(x, x)}=%{{x:.3f}}<br>{labels.get(y, y)}=%{{y:.3f}}"
-                          "<extra></extra>",
-            marker=dict(symbol=symbol, size=size, line=dict(width=line, color="#ff4b4b"), **marker_colour),
-        ))
-    if selected_id is not None and (table["id"] == selected_id).any():
-        chosen = table[table["id"] == selected_id]
-        figure.add_trace(trace(x=chosen[x], y=chosen[y], mode="markers", name="selected",
-                               customdata=chosen["id"].astype(int).tolist(), text=chosen["name"].tolist(), hoverinfo="skip",
+            x=part["_x"], y=part["_y"], mode="markers", name=f"{name} ({len(part)})",
+            customdata=part["id"].astype(int).tolist(), text=part["name"].tolist(), hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker=dict(symbol=np.where(outlier, "diamond", "circle").tolist(), size=np.where(outlier, 12, 8).tolist(),
+                        line=dict(width=np.where(outlier, 2, 0).tolist(), color="#ff4b4b"), **marker)))
+
+    if pd.api.types.is_numeric_dtype(table[colour]):
+        low, high = _range(table[colour])
+        regular, outliers = drawn[~drawn["outlier"]], drawn[drawn["outlier"]]
+        for part, name in ((regular, "images"), (outliers, "outliers")):
+            add(part, name, color=part[colour], colorscale="Viridis", cmin=low, cmax=high,
+                showscale=name == "images",
+                colorbar=dict(title=dict(text=labels.get(colour, colour), side="top"), orientation="h",
+                              thickness=10, len=0.6, x=0.5, xanchor="center", y=-0.14, yanchor="top"))
+    else:
+        colours = category_colours(drawn[colour])
+        known = drawn[colour].isin(list(colours))
+        for name, chosen in colours.items():
+            add(drawn[drawn[colour] == name], name, color=chosen)
+        if (~known).any():
+            add(drawn[~known], "not set", color=MISSING_COLOUR)
+    if selected_id is not None and (drawn["id"] == selected_id).any():
+        chosen = drawn[drawn["id"] == selected_id]
+        figure.add_trace(trace(x=chosen["_x"], y=chosen["_y"], mode="markers", name="selected",
+                               customdata=chosen["id"].astype(int).tolist(), text=chosen["name"].tolist(),
+                               hoverinfo="skip", showlegend=False,
                                marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(width=3, color="#111111"))))
-    figure.update_layout(xaxis_title=labels.get(x, x), yaxis_title=labels.get(y, y), height=560,
-                         margin=dict(l=10, r=10, t=30, b=10),
-                         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), uirevision="keep")
+    figure.update_layout(xaxis_title=x_label, yaxis_title=y_label, height=560,
+                         margin=dict(l=10, r=10, t=40, b=10),
+                         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
+                         modebar=dict(orientation="v"), uirevision="keep")
     return figure
 
 

@@ -186,16 +186,33 @@ def outlier_reasons(z_row: np.ndarray, names: list[str]) -> list[str]:
 
 
 def projection_2d(matrix: np.ndarray) -> np.ndarray:
-    """First two principal components of the robust z-scores (clipped to +-10), as an (n, 2) array."""
-    z = np.clip(np.nan_to_num(robust_z(matrix)), -10, 10)
-    if len(z) < 2:
-        return np.zeros((len(z), 2))
-    centred = z - z.mean(axis=0)
+    """A rank-based map of every feature: the first two principal components of each feature's ranks.
+
+    Each column is replaced by its images' ranks, scaled to fractions in [-0.5, 0.5] (missing values
+    at 0, the middle), before the principal components are taken.  On ranks a few extreme images
+    cannot squeeze all others into a sliver of the plot, as they do on raw or z-scored values; the
+    outliers are found by the outlier score, not by this map.
+
+    Parameters
+    ----------
+    matrix : ndarray
+        (n, k) feature values, NaN where a feature does not apply.
+
+    Returns
+    -------
+    ndarray
+        (n, 2) coordinates; the sign of each axis is fixed so the layout does not flip between runs.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if len(matrix) < 2:
+        return np.zeros((len(matrix), 2))
+    ranks = pd.DataFrame(matrix).rank(method="average", pct=True).to_numpy() - 0.5
+    centred = np.nan_to_num(ranks)
+    centred = centred - centred.mean(axis=0)
     _, _, components = np.linalg.svd(centred, full_matrices=False)
     projected = centred @ components[:2].T
     if projected.shape[1] < 2:
         projected = np.column_stack([projected, np.zeros(len(projected))])
-    # SVD signs are arbitrary; fix them so the layout does not flip between runs.
     signs = np.sign(projected[np.abs(projected).argmax(axis=0), range(2)])
     return projected * np.where(signs == 0, 1, signs)
 

@@ -198,11 +198,31 @@ def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left
     assert len(overlays) == len([f for f in REGISTRY.values() if f.has_overlay]) < len(REGISTRY)
 
 
-def test_explore_colours_points_by_view(small_catalog_home):
+def scatter_traces(app) -> dict[str, dict]:
+    """The Explore scatter's traces by name, as the browser receives them."""
+    import json
+
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    return {trace["name"]: trace for trace in figure["data"]}
+
+
+@pytest.mark.parametrize("colour", ["view", "mission"])
+def test_explore_colours_points_by_a_category_with_one_legend_entry_each(small_catalog_home, colour):
+    from marsviz.catalog import Catalog
+
+    counts = Catalog().frame()[colour].value_counts()
     app = run_app("app_pages/explore.py")
-    app.selectbox(key="explore_colour").select("view").run()
+    app.selectbox(key="explore_colour").select(colour).run()
     assert not app.exception
-    assert any("orbital" in c.value and "hardware" in c.value for c in app.caption)
+    traces = scatter_traces(app)
+    assert set(traces) == {f"{name} ({count})" for name, count in counts.items()}
+    assert len({trace["marker"]["color"] for trace in traces.values()}) == len(counts)
+
+
+def test_explore_colour_scale_sits_under_the_plot(small_catalog_home):
+    app = run_app("app_pages/explore.py")
+    bars = [t["marker"]["colorbar"] for t in scatter_traces(app).values() if t["marker"].get("showscale")]
+    assert len(bars) == 1 and bars[0]["orientation"] == "h" and bars[0]["y"] < 0
 
 
 def test_a_link_sets_the_preset_and_weights_and_the_url_follows_the_sliders(small_catalog_home):

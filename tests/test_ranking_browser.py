@@ -105,3 +105,25 @@ def test_a_link_restores_the_search_and_sort_and_the_url_follows_changes(browser
     wait_for_app(page)
     params = parse_qs(urlparse(page.url).query)
     assert params["sort"] == ["name"] and params["order"] == ["desc"] and "image" in params
+
+
+def test_the_export_downloads_every_row_the_search_kept(browser_app, page):
+    import io
+
+    import pandas as pd
+
+    url, folder, _ = browser_app
+    table = ranking(folder)
+    hirise = table[table["name"].str.contains("hirise")]
+    page.goto(f"{url}/?q=hirise")
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile(f"Export {len(hirise)} rows")).click()
+    with page.expect_download(timeout=30000) as download:
+        page.get_by_test_id("stPopoverBody").get_by_role("button", name="CSV").click()
+    exported = pd.read_csv(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert sorted(exported["id"]) == sorted(hirise["id"]) and "edge_ratio" in exported
+    # The table's own download would hold one page only: the ranking table offers none, the Export all rows.
+    page.locator("[class*='st-key-ranking_table_']").hover()
+    toolbar = page.locator("[class*='st-key-ranking_table_'] [data-testid='stElementToolbar'] button")
+    toolbar.first.wait_for(state="visible", timeout=10000)
+    assert toolbar.count() >= 2 and page.get_by_role("button", name="Download as CSV").count() == 0

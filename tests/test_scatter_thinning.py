@@ -45,3 +45,20 @@ def test_points_without_coordinates_are_left_out():
     table.loc[::7, "x"] = np.nan
     drawn = thin_for_display(table, "x", "y", above=100, grid=(20, 20))
     assert drawn.x.notna().all() and len(drawn) <= 400
+
+
+def test_points_on_one_spot_are_drawn_apart_and_the_others_stay():
+    from marsviz.plots import OVERLAP_GRID, spread_overlaps
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 1, 40), rng.uniform(0, 1, 40)
+    x[:6], y[:6] = 0.5, 0.5  # six images with the same features
+    shown_x, shown_y = spread_overlaps(x, y)
+    spots = {(round(a, 9), round(b, 9)) for a, b in zip(shown_x[:6], shown_y[:6])}
+    assert len(spots) == 6
+    cell = np.array([np.ptp(x) / OVERLAP_GRID[0], np.ptp(y) / OVERLAP_GRID[1]])
+    gaps = [np.hypot(*((np.array(p) - np.array(q)) / cell)) for p in spots for q in spots if p < q]
+    assert min(gaps) >= 0.9  # about a marker apart or more
+    nearest = [np.delete(np.hypot((x[i] - x) / cell[0], (y[i] - y) / cell[1]), i).min() for i in range(40)]
+    alone = [i for i in range(6, 40) if nearest[i] > 2]
+    assert alone and np.array_equal(shown_x[alone], x[alone]) and np.array_equal(shown_y[alone], y[alone])

@@ -63,6 +63,20 @@ def test_projection_is_deterministic_and_two_dimensional():
     np.testing.assert_allclose(first, second)
 
 
+def test_a_few_extreme_images_do_not_squeeze_the_projection():
+    rng = np.random.default_rng(1)
+    matrix = rng.normal(0.3, 0.02, (200, 5))
+    matrix[:4] = [5.0, 9.0, -3.0, 7.0, 4.0]  # four images far from all others
+    projected = scoring.projection_2d(matrix)
+    for axis in range(2):
+        values = projected[:, axis]
+        spread = np.subtract(*np.percentile(values[4:], [95, 5]))
+        assert spread > 0.3 * (values.max() - values.min())  # the bulk fills the axis, not a sliver of it
+    centred = matrix - matrix.mean(axis=0)
+    on_values = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
+    assert np.subtract(*np.percentile(on_values[4:], [95, 5])) < 0.05 * np.ptp(on_values)  # as it was before
+
+
 def test_nearest_neighbours_exclude_self_and_are_sorted():
     z = np.array([[0.0], [0.1], [5.0], [0.3]])
     result = scoring.nearest_neighbours(z, 0, count=2)

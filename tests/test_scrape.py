@@ -67,8 +67,9 @@ def test_scrape_adds_every_full_frame_with_provenance(server, catalog):
     frame = catalog.frame()
     assert set(frame["source_id"]) == M20_IDS
     assert set(frame["source"]) == {"mars2020"}
-    assert set(frame["instrument"]) == {"MCZ_LEFT", "NAVCAM_LEFT", "FRONT_HAZCAM_LEFT_A"}
-    row = catalog.get(int(frame.loc[frame["instrument"] == "MCZ_LEFT", "id"].iloc[0]))
+    assert set(frame["instrument"]) == {"Mastcam-Z", "Navcam", "Hazcam"}  # the table's one name per camera
+    row = catalog.get(int(frame.loc[frame["instrument"] == "Mastcam-Z", "id"].iloc[0]))
+    assert row["instrument"] == "MCZ_LEFT"  # as the feed said
     assert row["sol"] == 1484 and row["credit"] == "NASA/JPL-Caltech/ASU"
     assert row["description"].startswith("NASA's Mars Perseverance rover acquired")
     assert_consistent(catalog)

@@ -107,14 +107,23 @@ def _weights_key(weights: dict[str, float]) -> tuple[tuple[str, float], ...]:
     return tuple((name, float(weights.get(name, 0.0))) for name in REGISTRY)
 
 
+# The projection does not depend on the weights: ranking the features of a million images takes two
+# seconds, so it is made once per catalog revision.
+@st.cache_resource(max_entries=2, show_spinner="Mapping the features...")
+def _projection(version_: tuple[str, int]) -> pd.DataFrame:
+    frame = _frame(version_)
+    projected = scoring.projection_2d(scoring.applicable_values(frame).to_numpy(dtype=float))
+    return pd.DataFrame(projected, index=frame["id"].to_numpy(), columns=["projection_1", "projection_2"])
+
+
 # cache_resource, not cache_data: cache_data hands every rerun its own copy, and copying a
 # 100,000-row table costs a few tenths of a second on each click.  Callers only read it.
 @st.cache_resource(max_entries=8, show_spinner="Ranking...")
 def _ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     table = scoring.ranked(_frame(version_), dict(weights))
-    values = scoring.applicable_values(table).to_numpy(dtype=float)
-    projected = scoring.projection_2d(values)
-    table["projection_1"], table["projection_2"] = projected[:, 0], projected[:, 1]
+    projected = _projection(version_).reindex(table["id"].to_numpy())
+    table["projection_1"], table["projection_2"] = projected["projection_1"].to_numpy(), projected[
+        "projection_2"].to_numpy()
     table["percentile"] = 100.0 * (1 - (table["rank"] - 1) / max(len(table), 1))
     return table
 
@@ -295,5 +304,5 @@ def tile(row: dict, side: int = TILE_SIDE) -> bytes | None:
 def column_labels() -> dict[str, str]:
     """Human labels for the columns the pages show."""
     return {**feature_labels(), "score": "Composite score",
-            "outlier_score": "Outlier score", "projection_1": "Projection 1 (all features)",
-            "projection_2": "Projection 2 (all features)", "view": "Shows (view)"}
+            "outlier_score": "Outlier score", "projection_1": "Projection 1", "projection_2": "Projection 2",
+            "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source"}

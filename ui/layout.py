@@ -32,6 +32,8 @@ _STYLE = f"""
 <style>
 [data-testid="stMainBlockContainer"] {{ padding-bottom: 3rem; }}
 [class*="{PANE_SUFFIX}"] {{ scroll-margin-top: 4rem; }}
+/* A table's own download holds the rows drawn (one page); the Ranking page's Export holds every row. */
+[class*="st-key-ranking_table_"] button[aria-label="Download as CSV"] {{ display: none; }}
 @media (min-width: 640px) {{
   [data-testid="stColumn"]:has([class*="{PANE_SUFFIX}"]) {{
     position: sticky; top: 3.75rem; align-self: flex-start;
