@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from skimage.transform import resize
 
 from marsviz.features import FeatureResult
 from marsviz.registry import REGISTRY
@@ -15,8 +16,10 @@ COLOUR_NAMES: dict[str, tuple[int, int, int]] = {
 
 
 def to_rgb8(pixels: np.ndarray) -> np.ndarray:
-    """A float image in [0, 1], (H, W) or (H, W, 3), as an (H, W, 3) uint8 array."""
+    """An image, float in [0, 1] or uint8, (H, W) or (H, W, 3), as an (H, W, 3) uint8 array."""
     rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
+    if rgb.dtype == np.uint8:
+        return rgb
     return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
 
@@ -27,9 +30,12 @@ def render_overlays(pixels: np.ndarray, results: dict[str, FeatureResult], names
     Parameters
     ----------
     pixels : ndarray
-        float image in [0, 1], (H, W) or (H, W, 3).
+        Image, float in [0, 1] or uint8, (H, W) or (H, W, 3): the analysed image, or the same image
+        decoded larger for display.
     results : dict of str to FeatureResult
-        Feature results of this image (maps of the same height and width as `pixels`).
+        Feature results of this image.  Maps of another size than `pixels` (computed at the analysis
+        resolution, drawn on a larger display image) are resampled to it bilinearly, so their edges are
+        smooth at the display resolution instead of blocks of analysis pixels.
     names : list of str
         Features to draw, bottom first.
     opacity : float, optional
@@ -45,13 +51,21 @@ def render_overlays(pixels: np.ndarray, results: dict[str, FeatureResult], names
     canvas = to_rgb8(pixels).astype(np.float32)
     height, width = canvas.shape[:2]
     for name in names:
-        feature_map = np.asarray(results[name].map)
-        if feature_map.shape != (height, width):
-            raise ValueError(f"map of {name} has shape {feature_map.shape}, image is {(height, width)}")
-        alpha = (feature_map.astype(np.float32) * opacity)[..., None]
+        feature_map = _at_size(np.asarray(results[name].map, dtype=np.float32), (height, width), name)
+        alpha = (feature_map * opacity)[..., None]
         colour = np.array(REGISTRY[name].overlay_colour, dtype=np.float32)
         canvas = canvas * (1 - alpha) + colour * alpha
     return np.round(canvas).astype(np.uint8)
+
+
+def _at_size(feature_map: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
+    """`feature_map` resampled (bilinear) to `shape`, which must have its aspect ratio to within one map pixel."""
+    if feature_map.shape == shape:
+        return feature_map
+    scale = shape[0] / feature_map.shape[0] if feature_map.ndim == 2 else 0
+    if not scale or abs(feature_map.shape[1] * scale - shape[1]) > scale + 1:
+        raise ValueError(f"map of {name} has shape {feature_map.shape}, which does not fit the image {shape}")
+    return resize(feature_map, shape, order=1, mode="edge", anti_aliasing=False, preserve_range=True)
 
 
 def colour_name(rgb: tuple[int, int, int]) -> str:

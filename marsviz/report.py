@@ -86,9 +86,14 @@ class ImageReport:
     neighbours: list[tuple[int, float]]
     explanations: dict[str, dict]
 
-    def overlay(self, names: list[str]) -> np.ndarray:
-        """The image with the maps of the features in `names` drawn over it, as (H, W, 3) uint8."""
-        return render_overlays(self.pixels, self.results, list(names))
+    def overlay(self, names: list[str], display: np.ndarray | None = None) -> np.ndarray:
+        """The image with the maps of the features in `names` drawn over it, as (H, W, 3) uint8.
+
+        `display` is the same image decoded larger for the screen (uint8, or float in [0, 1]); the
+        maps are then drawn at its resolution (:func:`marsviz.overlays.render_overlays`).  Default:
+        the analysed pixels.
+        """
+        return render_overlays(self.pixels if display is None else display, self.results, list(names))
 
 
 def image_report(row: dict, pixels: np.ndarray, results: dict[str, FeatureResult], weights: dict[str, float],

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from marsviz.registry import REGISTRY
+from ui.viewer import NO_VALUE
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
@@ -53,7 +54,7 @@ def test_deep_link_opens_the_viewer_with_that_image(small_catalog_home):
     assert headings and row["name"].split(".")[0].split("_")[0] in headings[0]
     explanations = [e for e in app.expander if e.label.startswith("Why this")]
     assert len(explanations) == 2  # one per trained terrain score (on an orbital view), each with its table
-    assert all(len(e.dataframe) == 1 and len(e.dataframe[0].value) > 0 for e in explanations)
+    assert all(len(e.table) == 1 and len(e.table[0].value) > 0 for e in explanations)
 
 
 def test_unknown_image_id_is_a_clear_message(small_catalog_home):
@@ -107,7 +108,7 @@ def test_the_viewers_score_points_add_up_to_the_images_score(small_catalog_home)
     for row in (table.iloc[0], table.iloc[-1]):
         app = run_app("app_pages/explore.py", image=str(int(row["id"])))
         assert not app.exception
-        points = app.dataframe[0].value["adds to score"]
+        points = app.table[0].value["adds to score"]
         numbers = [float(p) for p in points if p.replace(".", "", 1).isdigit()]
         assert sum(numbers) == pytest.approx(row["score"], abs=0.003 * len(numbers))
 
@@ -118,10 +119,10 @@ def test_the_viewer_says_when_the_trained_score_counts_instead_of_the_seed_measu
     frame = Catalog().frame()
     orbital = frame[frame["view"] == "orbital"].iloc[0]
     app = run_app("app_pages/explore.py", image=str(int(orbital["id"])))
-    features = app.dataframe[0].value.set_index("feature")
+    features = app.table[0].value.set_index("feature")
     assert features.loc["Potential water/ice", "adds to score"] == "replaced"
     assert any(c.value.startswith("Potential water/ice is replaced here") for c in app.caption)
-    assert features.loc["Ice terrain (trained)", "adds to score"] != "-"
+    assert features.loc["Ice terrain (trained)", "adds to score"] != NO_VALUE
 
 
 def test_ranking_filters(small_catalog_home):
@@ -189,9 +190,9 @@ def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left
     assert not app.exception
     assert any(m.value.startswith("**Shows:** surface") for m in app.markdown)
     assert any("validated only on orbital images" in c.value and "surface view" in c.value for c in app.caption)
-    features = app.dataframe[0].value.set_index("feature")
+    features = app.table[0].value.set_index("feature")
     assert features.loc["Ice terrain (trained)", "value"] == "n/a (surface view)"
-    assert features.loc["Ice terrain (trained)", "adds to score"] == "-"
+    assert features.loc["Ice terrain (trained)", "adds to score"] == NO_VALUE
     # No explanation of a score that does not apply here, and no overlay for a whole-frame probability.
     assert not [e for e in app.expander if e.label.startswith("Why this")]
     overlays = app.get("button_group")[0].proto.options

@@ -321,7 +321,7 @@ def page_text(app) -> str:
     parts = []
     for kind in ("error", "warning", "success", "info", "markdown", "text", "caption", "code", "exception"):
         parts.extend(str(element.value) for element in getattr(app, kind))
-    for frame in app.dataframe:
+    for frame in [*app.dataframe, *app.table]:
         parts.append(frame.value.to_string())
     return "\n".join(parts)
 

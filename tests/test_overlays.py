@@ -66,9 +66,22 @@ def test_opacity_outside_zero_to_one_is_refused(opacity):
         render_overlays(grey_image(), {}, [], opacity=opacity)
 
 
-def test_a_map_of_another_size_is_refused():
+def test_a_map_at_analysis_size_is_drawn_smoothly_on_a_larger_display_image():
+    analysis = np.zeros((40, 50), bool)
+    analysis[10:30, 10:30] = True
+    display = np.full((160, 200), 0.5)  # the same image decoded four times larger
+    drawn = render_overlays(display, {"edge_ratio": FeatureResult(0.0, analysis)}, ["edge_ratio"], opacity=1.0)
+    colour = np.array(REGISTRY["edge_ratio"].overlay_colour)
+    assert drawn.shape == (160, 200, 3)
+    assert np.all(drawn[60:100, 60:100] == colour) and np.all(drawn[:20, :20] == 128)
+    edge_row = drawn[80, 30:50].astype(int)
+    steps = {tuple(px) for px in edge_row} - {tuple(colour), (128, 128, 128)}
+    assert len(steps) >= 2  # the border blends over several display pixels, not one 4-pixel block step
+
+
+def test_a_map_of_another_shape_is_refused():
     with pytest.raises(ValueError, match="shape"):
-        render_overlays(grey_image(), {"edge_ratio": FeatureResult(0.0, np.zeros((4, 4), bool))}, ["edge_ratio"])
+        render_overlays(grey_image(), {"edge_ratio": FeatureResult(0.0, np.zeros((4, 12), bool))}, ["edge_ratio"])
 
 
 def test_every_registry_colour_has_its_own_plain_name():

@@ -30,7 +30,7 @@ PAYLOADS = {
     "description": ("[click me](javascript:window.__pwned='md-link') ![i](javascript:alert('md-image')) "
                     "<a href=\"javascript:alert('a')\">a</a> <iframe src=\"javascript:alert('iframe')\"></iframe> "
                     "$\\href{javascript:alert('katex')}{tex}$ <svg onload=\"alert('svg')\"></svg> **bold**"),
-    "credit": "<img src=x onerror=\"alert('credit')\">",
+    "credit": "<img src=x onerror=\"alert('credit')\"> ![tracker](http://198.51.100.7/pixel.png)",
     "mission": "javascript:alert('mission')",
     "instrument": "<style>body{display:none}</style>[x](javascript:alert('instrument'))",
     "page_url": "javascript:alert('page_url')",
@@ -266,6 +266,7 @@ def test_hostile_metadata_is_shown_as_text_and_never_runs(hostile_app, path):
         # Shown, literally, as the characters NASA (or an attacker) sent.
         assert "<script>alert('n')</script>.png" in text or "alert('n')" in text
         assert "[click me](javascript:window.__pwned='md-link')" in text
+        assert "![tracker](http://198.51.100.7/pixel.png)" in text  # a Markdown table cell would load it
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()

@@ -23,6 +23,7 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
+from marsviz.overlays import to_rgb8
 from marsviz.pipeline import reanalyse
 from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
@@ -163,6 +164,30 @@ def _analysis(sha256: str, path: str) -> tuple[np.ndarray, dict]:
     settings = AnalysisSettings.from_environment()
     pixels = load_image(path, max_side=settings.max_side).pixels
     return pixels, compute_all(pixels, settings=settings)
+
+
+#: Longest side, in pixels, at which the viewer shows an image and draws its overlays (its full-screen
+#: view shows this); larger originals are decoded down to it.
+DISPLAY_MAX_SIDE = 2048
+
+
+@st.cache_data(max_entries=6, show_spinner="Loading the image...")
+def _display_pixels(sha256: str, path: str) -> np.ndarray:
+    return to_rgb8(load_image(path, max_side=DISPLAY_MAX_SIDE).pixels)
+
+
+def display_pixels(row: dict) -> np.ndarray:
+    """The stored image of catalog row `row` decoded for the screen: (H, W, 3) uint8, longest side at most
+    :data:`DISPLAY_MAX_SIDE` (the original's size if smaller); cached per stored file.
+
+    Raises
+    ------
+    MarsvizError
+        If the stored file cannot be decoded.
+    FileNotFoundError
+        If the stored file is missing.
+    """
+    return _display_pixels(row["sha256"], str(get_catalog().image_path(row)))
 
 
 def report(row: dict, weights: dict[str, float]) -> ImageReport:

@@ -101,6 +101,7 @@ def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], k
 
     try:
         report = data.report(row, weights)
+        display = data.display_pixels(row)
     except MarsvizError as error:
         st.error(f"This image cannot be shown: {error}")
         return
@@ -112,15 +113,18 @@ def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], k
     chosen = st.pills("Overlays", mapped, format_func=labels.get, selection_mode="multi", wrap=True,
                       key=f"{key}_overlays", help="Draw where in the image each feature's value comes from.")
     height, width = report.pixels.shape[:2]
-    st.image(report.overlay(list(chosen or [])), width="stretch",
-             caption=f"{row['width']} x {row['height']} px original · shown at {width} x {height} px (analysis "
-                     f"resolution) · {'colour' if row['is_color'] else 'grayscale'}")
+    shown_height, shown_width = display.shape[:2]
+    sizes = (f"{row['width']} x {row['height']} px original" + ("" if (shown_width, shown_height) == (
+        row["width"], row["height"]) else f", shown at {shown_width} x {shown_height} px"))
+    st.image(report.overlay(list(chosen or []), display), width="stretch", output_format="JPEG",
+             caption=f"{sizes} · features measured at {width} x {height} px · "
+                     f"{'colour' if row['is_color'] else 'grayscale'}")
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
 
     st.markdown(_view_line(row))
     st.markdown("**Features**")
-    st.dataframe(_feature_table(report), hide_index=True, width="stretch")
+    st.table(_feature_table(report), hide_index=True, border="horizontal")
     for note in report.notes:
         st.caption(note)
     if report.outlier_reasons:
@@ -129,7 +133,7 @@ def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], k
         _terrain_explanation(why, labels[score])
 
     with st.expander("Metadata and provenance", expanded=False):
-        st.dataframe(_provenance_table(row), hide_index=True, width="stretch")
+        st.table(_provenance_table(row), hide_index=True, border="horizontal")
         if row.get("description"):
             st.text(row["description"])
     _neighbours(report, table, key)
@@ -154,8 +158,12 @@ def _feature_table(report: ImageReport) -> pd.DataFrame:
     })
 
 
+#: Shown for a value that does not exist (a table cell is Markdown: a lone "-" would draw a bullet).
+NO_VALUE = "–"
+
+
 def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    return NO_VALUE if value is None else f"{value:.3f}"
 
 
 def _terrain_explanation(why: dict, label: str) -> None:
@@ -168,16 +176,18 @@ def _terrain_explanation(why: dict, label: str) -> None:
                  "log-odds": f"{d['contribution']:+.2f}"}
                 for direction, items in (("up", why["up"]), ("down", why["down"])) for d in items]
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")
         st.caption("Trained and validated on grayscale HiRISE crops only (see the Method page); on other views "
                    "the composite leaves this score out.")
 
 
 def _provenance_table(row: dict) -> pd.DataFrame:
+    """The provenance fields of `row`, escaped: ``st.table`` renders each cell as Markdown, and these values
+    come from uploads and NASA metadata."""
     fields = [f for f in PROVENANCE_FIELDS if f not in ("description", "synthetic", "added_by")]
     extra = ["sha256", "added_at"]
-    return pd.DataFrame({"field": fields + extra,
-                         "value": ["" if row.get(f) is None else str(row.get(f)) for f in fields + extra]})
+    return pd.DataFrame({"field": [escape_markdown(f) for f in fields + extra],
+                         "value": ["" if row.get(f) is None else escape_markdown(row.get(f)) for f in fields + extra]})
 
 
 def _neighbours(report: ImageReport, table: pd.DataFrame, key: str) -> None:
