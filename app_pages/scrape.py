@@ -84,13 +84,18 @@ busy = job is not None and job.running
 
 
 def show_results(report) -> None:
-    st.text(report.summary())
+    if report.error and not report.done:
+        st.error("Nothing was fetched: the service could not be reached, or did not answer as expected. "
+                 "What happened:")
+        st.text(report.error)
+        return
+    st.text(report.counts())
     if report.error:
         st.error("The run stopped before the end; everything fetched before that is kept. Run the same scrape "
-                 "again to resume. What happened:")
+                 "again to go on from there. What happened:")
         st.text(report.error)
     elif report.cancelled:
-        st.warning("Cancelled. What finished before is kept; run the same scrape again to resume.")
+        st.warning("Cancelled. What finished before is kept; run the same scrape again to go on from there.")
     if report.added:
         st.subheader("Added")
         st.dataframe(pd.DataFrame([{"id": image_id, "name": name, "open": f"./?image={image_id}"}
@@ -112,9 +117,9 @@ def status() -> None:
     report = current.snapshot()
     if current.running:
         total = report.total
-        st.progress(min(report.done / total, 1.0) if total else 0.0,
-                    text=f"{report.source}: {report.done} of {total if total else '?'} items done")
-        st.text(report.last)
+        st.progress(min(report.done / total, 1.0) if total else 0.0, text=report.progress_line())
+        if report.last:
+            st.text(report.last)
         if st.button("Cancel", key="scrape_cancel"):
             current.cancel()
             st.text("Cancelling: stopping the requests in flight...")

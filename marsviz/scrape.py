@@ -78,10 +78,29 @@ class ScrapeReport:
         """True when the run went through without stopping early or losing an item."""
         return not self.error and not self.cancelled and not self.failed
 
+    def counts(self) -> str:
+        """What happened to the items, in one line for people (without why the run stopped)."""
+        return (f"{self.source}: {len(self.added)} added, {self.skipped} already there, "
+                f"{len(self.duplicates)} duplicates, {len(self.rejected)} rejected, {len(self.failed)} failed")
+
+    def progress_line(self) -> str:
+        """How far a running scrape is, for a progress bar's label.
+
+        Examples
+        --------
+        >>> ScrapeReport("msl").progress_line()
+        'msl: asking the service for its list of images (slow answers and failed requests are retried)...'
+        >>> ScrapeReport("msl", total=20, skipped=3).progress_line()
+        'msl: 3 of 20 items done'
+        """
+        if not self.done and not self.considered:
+            return (f"{self.source}: asking the service for its list of images (slow answers and failed requests "
+                    "are retried)...")
+        return f"{self.source}: {self.done} of {self.total if self.total else 'an unknown number of'} items done"
+
     def summary(self) -> str:
         """One line for people."""
-        line = (f"{self.source}: {len(self.added)} added, {self.skipped} already there, "
-                f"{len(self.duplicates)} duplicates, {len(self.rejected)} rejected, {len(self.failed)} failed")
+        line = self.counts()
         if self.cancelled:
             line += "; cancelled"
         if self.error:
