@@ -9,6 +9,7 @@ from marsviz.registry import REGISTRY
 from ui import data, ranking_controls, selection, sidebar, viewer
 
 PAGE_SIZE = 24
+GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
 OPTIONAL = ["outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
@@ -43,9 +44,10 @@ with left:
     open_id, ids = viewer.selected_image_id(), window["id"].astype(int).tolist()
 
     if layout == "Gallery" and len(window):
-        for start in range(0, len(window), 4):
-            for column, row in zip(st.columns(4), window.iloc[start:start + 4].to_dict(orient="records")):
-                with column:
+        # Cards of a fixed width in a wrapping row: four across beside the viewer, two on a phone.
+        with st.container(horizontal=True, wrap=True, gap="small"):
+            for row in window.to_dict(orient="records"):
+                with st.container(width=GALLERY_CARD_PX):
                     score = "no score" if row["score"] != row["score"] else f"{row['score']:.3f}"
                     viewer.tile_card(row, f"ranking_gallery_{row['id']}", row["name"],
                                      f"#{row['rank']} · {score}", is_open=row["id"] == open_id)

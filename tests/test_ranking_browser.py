@@ -127,3 +127,15 @@ def test_the_export_downloads_every_row_the_search_kept(browser_app, page):
     toolbar = page.locator("[class*='st-key-ranking_table_'] [data-testid='stElementToolbar'] button")
     toolbar.first.wait_for(state="visible", timeout=10000)
     assert toolbar.count() >= 2 and page.get_by_role("button", name="Download as CSV").count() == 0
+
+
+def test_the_filters_stay_open_while_one_is_changed_and_their_label_counts_them(browser_app, page):
+    url, _, _ = browser_app
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_text("grayscale", exact=True).click()
+    wait_for_app(page)
+    assert page.get_by_text("Filters · 1 on: grayscale").count() == 1
+    assert page.get_by_text("Outliers only").is_visible()  # the expander did not close under the user
+    assert "kind=grayscale" in page.url

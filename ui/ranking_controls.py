@@ -41,6 +41,21 @@ def _seed_from_link() -> list[str]:
     return problems
 
 
+def _filters_on(sol_span: tuple[int, int] | None) -> list[str]:
+    """The names of the filters that narrow the table now (from the widgets' state), for the Filters label."""
+    state = st.session_state
+    on = [CHOICE_LABELS[c].lower() for c in CHOICE_COLUMNS if state.get(_key(c))]
+    if state.get(_key("kind")):
+        on.append(state[_key("kind")])
+    if tuple(state.get(_key("score"), (0.0, 1.0))) != (0.0, 1.0):
+        on.append("score")
+    if sol_span is not None and tuple(state.get(_key("sols"), sol_span)) != sol_span:
+        on.append("sol")
+    if state.get(_key("outliers_only")):
+        on.append("outliers only")
+    return on
+
+
 def controls(table: pd.DataFrame) -> RankingQuery:
     """Draw the search, sort and filter widgets for a ranked `table` and return the query they make.
 
@@ -60,7 +75,10 @@ def controls(table: pd.DataFrame) -> RankingQuery:
                    help="Sorts the whole catalog (a click on a column header sorts only the rows shown).")
     order.toggle("Descending", key=_key("descending"), help="Largest first; for rank, the worst first.")
 
-    row = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
+    on = _filters_on(sol_span)
+    filters = st.expander(f"Filters · {len(on)} on: {', '.join(on)}" if on else "Filters", key=_key("filters_open"),
+                          icon=":material/filter_list:")
+    row = filters.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
     chosen = {}
     for slot, column in enumerate(CHOICE_COLUMNS):
         options = sorted(v for v in table[column].dropna().unique() if v != "")
@@ -72,7 +90,7 @@ def controls(table: pd.DataFrame) -> RankingQuery:
                                                      help=VIEW_HELP if column == "view" else None))
     kind = row[4].segmented_control("Kind", list(KINDS), key=_key("kind"))
 
-    ranges = st.columns([2, 2, 1], vertical_alignment="bottom")
+    ranges = filters.columns([2, 2, 1], vertical_alignment="bottom")
     score = ranges[0].slider("Composite score", 0.0, 1.0, step=0.01, key=_key("score"),
                              help="Images without a score are hidden once you narrow this.")
     sol_range = None
