@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -81,8 +82,8 @@ def click_times(page, clicks: int) -> list[float]:
     return times
 
 
-def ranking_times(browser, url: str) -> tuple[float, float]:
-    """Seconds to the Ranking table drawn, then to the next page of it drawn."""
+def ranking_times(browser, url: str) -> tuple[float, float, float]:
+    """Seconds to the Ranking table drawn, to the next page of it drawn, and to a search's answer drawn."""
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     start = time.perf_counter()
     page.goto(f"{url}/", wait_until="commit")  # Ranking is the default page
@@ -94,8 +95,29 @@ def ranking_times(browser, url: str) -> tuple[float, float]:
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"]')].length > 0 &&"
                            " !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     next_page = time.perf_counter() - start
+    search = page.get_by_role("textbox", name="Search")
+    start = time.perf_counter()
+    search.fill("crater")
+    search.press("Enter")
+    page.wait_for_function("() => location.search.includes('q=crater') && "
+                           "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    searched = time.perf_counter() - start
     page.close()
-    return first, next_page
+    return first, next_page, searched
+
+
+def server_memory_mb() -> dict[str, float]:
+    """Resident memory now and at its peak (VmRSS, VmHWM) of the Streamlit server this process started."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == os.getpid() and b"streamlit" in cmdline:
+            return {name: int(fields[key].split()[0]) / 1024 for name, key in (("server_rss_mb", "VmRSS"),
+                                                                              ("server_hwm_mb", "VmHWM"))}
+    return {}
 
 
 def measure(home: Path, clicks: int) -> dict:
@@ -109,7 +131,9 @@ def measure(home: Path, clicks: int) -> dict:
         figures["click_median_s"], figures["clicks"] = statistics.median(times), len(times)
         figures["click_times_s"] = [round(t, 3) for t in times]
         page.close()
-        figures["ranking_s"], figures["ranking_next_page_s"] = ranking_times(browser, url)
+        figures["ranking_s"], figures["ranking_next_page_s"], figures["ranking_search_s"] = ranking_times(browser,
+                                                                                                          url)
+        figures.update(server_memory_mb())
     figures["scatter_samples_s"] = samples_floor()
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
 
