@@ -98,7 +98,9 @@ def refresh_stale_features() -> None:
     st.session_state["features_checked"] = version()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+# cache_resource: one shared copy (callers copy before changing it: scoring.ranked does); cache_data
+# would keep a pickled copy and hand each caller another, three copies of a million-row table.
+@st.cache_resource(max_entries=1, show_spinner=False)
 def _frame(version_: tuple[str, int]) -> pd.DataFrame:
     return _catalog_at(version_[0], read_only()).frame(include_synthetic=True)
 
@@ -110,7 +112,7 @@ def _weights_key(weights: dict[str, float]) -> tuple[tuple[str, float], ...]:
 
 # The projection does not depend on the weights: ranking the features of a million images takes two
 # seconds, so it is made once per catalog revision.
-@st.cache_resource(max_entries=2, show_spinner="Mapping the features...")
+@st.cache_resource(max_entries=1, show_spinner="Mapping the features...")
 def _projection(version_: tuple[str, int]) -> pd.DataFrame:
     frame = _frame(version_)
     projected = scoring.projection_2d(scoring.applicable_values(frame).to_numpy(dtype=float))
@@ -119,7 +121,7 @@ def _projection(version_: tuple[str, int]) -> pd.DataFrame:
 
 # cache_resource, not cache_data: cache_data hands every rerun its own copy, and copying a
 # 100,000-row table costs a few tenths of a second on each click.  Callers only read it.
-@st.cache_resource(max_entries=8, show_spinner="Ranking...")
+@st.cache_resource(max_entries=3, show_spinner="Ranking...")
 def _ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     table = scoring.ranked(_frame(version_), dict(weights))
     projected = _projection(version_).reindex(table["id"].to_numpy())
@@ -151,7 +153,8 @@ def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
     return table
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+# cache_resource: read on every open; as cache_data each open would copy a million-row matrix.
+@st.cache_resource(max_entries=1, show_spinner=False)
 def _robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
     frame = _frame(version_)
     return frame["id"].to_numpy(), scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
@@ -264,7 +267,7 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     return table.iloc[np.sort(rows[first])]
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=3, show_spinner=False)
 def _search_index(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pa.Array:
     return query.search_index(_ranked_table(version_, weights))
 

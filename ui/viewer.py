@@ -200,7 +200,7 @@ def _neighbours(report: ImageReport, table: pd.DataFrame, key: str) -> None:
     for slot, neighbour in enumerate(neighbours):
         with columns[slot % 3]:
             tile_card(neighbour, f"{key}_neighbour_{neighbour['id']}",
-                      f"{neighbour['name']}", f"distance {distances[neighbour['id']]:.2f}")
+                      neighbour["name"], f"distance {distances[neighbour['id']]:.2f}")
 
 
 def tile_card(row: dict, key: str, name: str, detail: str, is_open: bool = False) -> None:
