@@ -37,13 +37,45 @@ def category_colours(values: pd.Series) -> dict[str, str]:
     return {name: PALETTE[min(i, len(PALETTE) - 1)] for i, name in enumerate(present.index)}
 
 
+def grid_cells(x: np.ndarray, y: np.ndarray, grid: tuple[int, int]) -> tuple[np.ndarray, tuple[float, float]]:
+    """The cell of each point on a `grid` (cells across, cells up) laid over the points' own range.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Finite coordinates of the points.
+    grid : (int, int)
+        Cells along x and along y; points on the upper edge fall in the last cell.
+
+    Returns
+    -------
+    cells : ndarray of int64
+        One cell number per point (equal numbers: the same cell).
+    steps : (float, float)
+        The width and height of a cell, in the units of `x` and `y`.
+
+    Examples
+    --------
+    >>> cells, steps = grid_cells(np.array([0.0, 0.1, 1.0]), np.array([0.0, 0.0, 1.0]), (2, 2))
+    >>> cells.tolist(), steps
+    ([0, 0, 3], (0.5, 0.5))
+    """
+    numbers, steps = [], []
+    for values, count in ((x, grid[0]), (y, grid[1])):
+        low, high = values.min(), values.max()
+        span = high - low if high > low else 1.0
+        numbers.append(np.minimum(((values - low) / span * count).astype(np.int64), count - 1))
+        steps.append(float(span / count))
+    return numbers[0] * grid[1] + numbers[1], (steps[0], steps[1])
+
+
 def spread_overlaps(x: np.ndarray, y: np.ndarray,
                     grid: tuple[int, int] = OVERLAP_GRID) -> tuple[np.ndarray, np.ndarray]:
     """Positions to draw points at, so that points on the same spot can each be seen and clicked.
 
-    Points that share a cell of a `grid` over the plotted range (about one marker apart or closer) are
-    set on a small sunflower spiral around the cell's first point, about one cell apart; every other
-    point keeps its position.  Non-finite values are returned as they are.
+    Points that share a cell of a `grid` over the plotted range (:func:`grid_cells`: about one marker
+    apart or closer) are set on a small sunflower spiral around the cell's first point, about one cell
+    apart; every other point keeps its position.  Non-finite values are returned as they are.
 
     Examples
     --------
@@ -55,20 +87,16 @@ def spread_overlaps(x: np.ndarray, y: np.ndarray,
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     if len(finite) < 2:
         return x, y
-    steps, cells = [], np.zeros(len(finite), dtype=np.int64)
-    for values, count in ((x, grid[0]), (y, grid[1])):
-        low, high = values[finite].min(), values[finite].max()
-        step = (high - low) / count if high > low else 1.0
-        steps.append(step)
-        cells = cells * (count + 1) + np.minimum(((values[finite] - low) / step).astype(np.int64), count)
+    cells, steps = grid_cells(x[finite], y[finite], grid)
     order = np.argsort(cells, kind="stable")
     sorted_cells = cells[order]
     starts = np.r_[0, np.flatnonzero(sorted_cells[1:] != sorted_cells[:-1]) + 1]
-    within = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))  # per sorted point, its cell's first
+    within = np.arange(len(order)) - group_start
     moved = within > 0
     if not moved.any():
         return x, y
-    first = finite[order[np.repeat(starts, np.diff(np.r_[starts, len(order)]))]]
+    first = finite[order[group_start]]
     turn = within[moved] * 2.39996  # the golden angle, in radians
     radius = np.sqrt(within[moved])
     rows = finite[order[moved]]

@@ -24,6 +24,7 @@ from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
 from marsviz.overlays import to_rgb8
+from marsviz.plots import grid_cells
 from marsviz.pipeline import reanalyse
 from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
@@ -254,13 +255,8 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     finite = np.isfinite(xs) & np.isfinite(ys)
     if not finite.any():
         return table.iloc[:0]
-    columns = []
-    for values, count in ((xs, grid[0]), (ys, grid[1])):
-        low, high = values[finite].min(), values[finite].max()
-        span = high - low if high > low else 1.0
-        columns.append(np.minimum(((values[finite] - low) / span * count).astype(np.int64), count - 1))
     rows = np.flatnonzero(finite)
-    cells = columns[0] * grid[1] + columns[1]
+    cells, _ = grid_cells(xs[finite], ys[finite], grid)
     regular = ~table["outlier"].to_numpy(dtype=bool)[rows]
     order = np.lexsort((rows, regular, cells))  # by cell, outliers first, then table order
     first = order[np.r_[True, cells[order][1:] != cells[order][:-1]]]
