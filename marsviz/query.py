@@ -7,7 +7,6 @@ the whole ranked table (never one page of it) with numpy masks and one sort, and
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,8 @@ CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
 #: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
 SORTABLE = ("rank", "score", "outlier_score", "name", "sol", "date_taken", "added_at", "source", "mission",
             "instrument", "view")
+#: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
+PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "sort", "order")
 #: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
 EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
             "source", "source_id", "mission", "instrument", "sol", "date_taken", "title", "credit", "page_url",
@@ -164,10 +165,6 @@ class RankingQuery:
             else:
                 problems.append(f"order={order} is neither asc nor desc")
         return cls(**fields), problems
-
-    def replace(self, **changes) -> RankingQuery:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
 
 
 def _split_range(text: str) -> tuple[str, str] | None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from marsviz.query import CHOICE_COLUMNS, RankingQuery, sortable_columns
+from marsviz.query import CHOICE_COLUMNS, PARAMS, RankingQuery, sortable_columns
 from ui import data, links
 
-#: URL parameters of a query (:meth:`RankingQuery.to_params`), which this module owns.
-QUERY_PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "sort", "order")
 CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows"}
 VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (rover or lander) view, rover "
              "hardware, or other (maps, globes, not Mars).")
@@ -26,7 +24,7 @@ def _seed_from_link() -> list[str]:
     the link was not understood, when it was read."""
     if _key("search") in st.session_state:
         return []
-    query, problems = RankingQuery.from_params(links.link_params(QUERY_PARAMS))
+    query, problems = RankingQuery.from_params(links.link_params(PARAMS))
     seeds = {
         "search": query.search, "sort": query.sort, "descending": query.descending,
         "outliers_only": query.outliers_only,
@@ -41,19 +39,27 @@ def _seed_from_link() -> list[str]:
     return problems
 
 
-def _filters_on(sol_span: tuple[int, int] | None) -> list[str]:
-    """The names of the filters that narrow the table now (from the widgets' state), for the Filters label."""
-    state = st.session_state
-    on = [CHOICE_LABELS[c].lower() for c in CHOICE_COLUMNS if state.get(_key(c))]
-    if state.get(_key("kind")):
-        on.append(state[_key("kind")])
-    if tuple(state.get(_key("score"), (0.0, 1.0))) != (0.0, 1.0):
-        on.append("score")
-    if sol_span is not None and tuple(state.get(_key("sols"), sol_span)) != sol_span:
-        on.append("sol")
-    if state.get(_key("outliers_only")):
-        on.append("outliers only")
+def _filters_on(query: RankingQuery, sol_span: tuple[int, int] | None) -> list[str]:
+    """The names of the filters of `query` that narrow the table, for the Filters label."""
+    on = [CHOICE_LABELS[c].lower() for c in CHOICE_COLUMNS if getattr(query, c)]
+    if query.colour is not None:
+        on.append("colour" if query.colour else "grayscale")
+    on += [name for name, active in (("score", query.score is not None), ("sol", query.sols is not None),
+                                     ("outliers only", query.outliers_only)) if active]
     return on
+
+
+def _query_from_state(sol_span: tuple[int, int] | None) -> RankingQuery:
+    """The query the widgets hold: their session state, which already has the change that caused this run."""
+    state = st.session_state
+    score = tuple(state[_key("score")])
+    sols = tuple(state[_key("sols")]) if sol_span is not None else sol_span
+    return RankingQuery(search=" ".join(state[_key("search")].split()),
+                        **{column: tuple(state[_key(column)]) for column in CHOICE_COLUMNS},
+                        colour=None if state[_key("kind")] is None else KINDS[state[_key("kind")]],
+                        sols=None if sols == sol_span else sols, score=None if score == (0.0, 1.0) else score,
+                        outliers_only=state[_key("outliers_only")], sort=state[_key("sort")],
+                        descending=state[_key("descending")])
 
 
 def controls(table: pd.DataFrame) -> RankingQuery:
@@ -65,6 +71,17 @@ def controls(table: pd.DataFrame) -> RankingQuery:
     sols = table["sol"].dropna()
     sol_span = (int(sols.min()), int(sols.max())) if len(sols) and sols.min() < sols.max() else None
     problems = _seed_from_link()
+    options = {column: sorted(v for v in table[column].dropna().unique() if v != "") for column in CHOICE_COLUMNS}
+    for column, values in options.items():
+        known = [v for v in st.session_state[_key(column)] if v in values]
+        if known != st.session_state[_key(column)]:  # a value from a link, or gone from the catalog
+            st.session_state[_key(column)] = known
+    if sol_span is not None:
+        low, high = st.session_state.get(_key("sols"), sol_span)
+        clamped = (min(max(low, sol_span[0]), sol_span[1]), max(min(high, sol_span[1]), sol_span[0]))
+        if clamped != tuple(st.session_state.get(_key("sols"), ())):  # first shown, or the catalog changed
+            st.session_state[_key("sols")] = clamped
+    query = _query_from_state(sol_span)
     labels = data.column_labels()
 
     search, sort, order = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -75,40 +92,23 @@ def controls(table: pd.DataFrame) -> RankingQuery:
                    help="Sorts the whole catalog (a click on a column header sorts only the rows shown).")
     order.toggle("Descending", key=_key("descending"), help="Largest first; for rank, the worst first.")
 
-    on = _filters_on(sol_span)
+    on = _filters_on(query, sol_span)
     filters = st.expander(f"Filters · {len(on)} on: {', '.join(on)}" if on else "Filters", key=_key("filters_open"),
                           icon=":material/filter_list:")
     row = filters.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
-    chosen = {}
     for slot, column in enumerate(CHOICE_COLUMNS):
-        options = sorted(v for v in table[column].dropna().unique() if v != "")
-        known = [v for v in st.session_state[_key(column)] if v in options]
-        if known != st.session_state[_key(column)]:  # a value from a link, or gone from the catalog
-            st.session_state[_key(column)] = known
-        chosen[column] = tuple(row[slot].multiselect(CHOICE_LABELS[column], options, key=_key(column),
-                                                     placeholder="all",
-                                                     help=VIEW_HELP if column == "view" else None))
-    kind = row[4].segmented_control("Kind", list(KINDS), key=_key("kind"))
-
+        row[slot].multiselect(CHOICE_LABELS[column], options[column], key=_key(column), placeholder="all",
+                              help=VIEW_HELP if column == "view" else None)
+    row[4].segmented_control("Kind", list(KINDS), key=_key("kind"))
     ranges = filters.columns([2, 2, 1], vertical_alignment="bottom")
-    score = ranges[0].slider("Composite score", 0.0, 1.0, step=0.01, key=_key("score"),
-                             help="Images without a score are hidden once you narrow this.")
-    sol_range = None
+    ranges[0].slider("Composite score", 0.0, 1.0, step=0.01, key=_key("score"),
+                     help="Images without a score are hidden once you narrow this.")
     if sol_span is not None:
-        low, high = st.session_state.get(_key("sols"), sol_span)
-        clamped = (min(max(low, sol_span[0]), sol_span[1]), max(min(high, sol_span[1]), sol_span[0]))
-        if clamped != tuple(st.session_state.get(_key("sols"), ())):  # first shown, or the catalog changed
-            st.session_state[_key("sols")] = clamped
-        picked = ranges[1].slider("Sol (rover images)", *sol_span, key=_key("sols"),
-                                  help="Images without a sol are hidden once you narrow this.")
-        sol_range = None if tuple(picked) == sol_span else tuple(picked)
-    outliers_only = ranges[2].toggle("Outliers only", key=_key("outliers_only"))
+        ranges[1].slider("Sol (rover images)", *sol_span, key=_key("sols"),
+                         help="Images without a sol are hidden once you narrow this.")
+    ranges[2].toggle("Outliers only", key=_key("outliers_only"))
 
-    query = RankingQuery(search=" ".join(st.session_state[_key("search")].split()), **chosen,
-                         colour=None if kind is None else KINDS[kind], sols=sol_range,
-                         score=None if tuple(score) == (0.0, 1.0) else tuple(score), outliers_only=outliers_only,
-                         sort=st.session_state[_key("sort")], descending=st.session_state[_key("descending")])
     for problem in problems:
         st.caption(f"Part of the link was not understood and left out: {problem}.")
-    links.write_link(query.to_params(), QUERY_PARAMS)
+    links.write_link(query.to_params(), PARAMS)
     return query
