@@ -180,9 +180,12 @@ def _display_pixels(sha256: str, path: str) -> np.ndarray:
     return to_rgb8(load_image(path, max_side=DISPLAY_MAX_SIDE).pixels)
 
 
-def display_pixels(row: dict) -> np.ndarray:
+def display_pixels(row: dict, analysed: np.ndarray) -> np.ndarray:
     """The stored image of catalog row `row` decoded for the screen: (H, W, 3) uint8, longest side at most
     :data:`DISPLAY_MAX_SIDE` (the original's size if smaller); cached per stored file.
+
+    `analysed` is the image at the analysis resolution (the viewer's report has it): an original no
+    larger than that is not decoded again.
 
     Raises
     ------
@@ -191,6 +194,8 @@ def display_pixels(row: dict) -> np.ndarray:
     FileNotFoundError
         If the stored file is missing.
     """
+    if max(analysed.shape[:2]) >= max(row["width"], row["height"]):
+        return to_rgb8(analysed)
     return _display_pixels(row["sha256"], str(get_catalog().image_path(row)))
 
 

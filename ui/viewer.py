@@ -101,7 +101,7 @@ def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], k
 
     try:
         report = data.report(row, weights)
-        display = data.display_pixels(row)
+        display = data.display_pixels(row, report.pixels)
     except MarsvizError as error:
         st.error(f"This image cannot be shown: {error}")
         return
