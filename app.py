@@ -4,7 +4,7 @@ import streamlit as st
 
 from marsviz import config
 from marsviz.errors import MarsvizError
-from ui import access, data, layout, sidebar
+from ui import access, data, layout, sidebar, viewer
 
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
 try:
@@ -27,6 +27,7 @@ if access.read_only():
     PAGES = [p for p in PAGES if p.url_path not in WRITE_PAGES]
 
 page = st.navigation(PAGES)
+viewer.follow_link(page.url_path)
 layout.page_style()
 try:
     data.ensure_samples()

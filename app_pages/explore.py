@@ -5,9 +5,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from marsviz import plots
 from marsviz.scoring import OUTLIER_THRESHOLD
-from ui import data, selection, sidebar, viewer
+from ui import chart_ring, data, selection, sidebar, viewer
 
 st.title("Explore")
 weights = sidebar.chosen_weights()
@@ -30,12 +29,14 @@ with left:
                                    key="explore_colour")
     selected = viewer.selected_image_id()
     drawn = data.scatter_points(weights, x, y)
-    st.plotly_chart(plots.scatter(drawn, x, y, colour, labels, selected),
-                    on_select=partial(selection.open_scatter_pick, weights), selection_mode=("points", "box", "lasso"),
-                    key=selection.SCATTER_KEY, config={"displaylogo": False})
+    figure = data.scatter_figure(weights, x, y, colour)
+    st.plotly_chart(figure, on_select=partial(selection.open_scatter_pick, weights),
+                    selection_mode=("points", "box", "lasso"), key=selection.SCATTER_KEY, config={"displaylogo": False})
+    chart_ring.ring(selection.SCATTER_KEY, None if selected is None else data.ring_position(
+        weights, figure, selected, x, y))
     picked = st.session_state.get(selection.SCATTER_PICKS_KEY, [])
     if len(picked) > 1:
-        chosen = table[table["id"].isin(picked)]
+        chosen = data.rows_by_id(weights, picked).sort_values("rank")
         st.caption(f"{len(picked)} images selected; the best-scoring one was opened. Pick another:")
         st.dataframe(chosen[["rank", "name", "score", "outlier"]], hide_index=True, selection_mode="single-row",
                      on_select=partial(selection.open_row_pick, "explore_selection_table",
@@ -47,4 +48,4 @@ with left:
         st.caption(f"{len(drawn)} points drawn: of images that would land on the same spot, only one is drawn "
                    "(an outlier if there is one, else the best-ranked). The Ranking page lists them all.")
 with right:
-    viewer.show(selected, table, weights, key="explore_viewer")
+    viewer.show(selected, weights, key="explore_viewer")

@@ -74,5 +74,5 @@ with left:
                      selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
                      row_height=60, height=38 + 60 * len(window))
 with right:
-    viewer.show(viewer.selected_image_id(), table, weights, key="ranking_viewer",
+    viewer.show(viewer.selected_image_id(), weights, key="ranking_viewer",
                 hint="Tick a row of the ranking, or Open a card of the gallery, to open its image here.")

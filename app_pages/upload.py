@@ -30,14 +30,15 @@ for upload in files or []:
 
 current = [results[u.file_id] for u in files or [] if u.file_id in results]
 if current:
-    table = data.ranked_table(sidebar.chosen_weights())
+    weights = sidebar.chosen_weights()
+    total = len(data.ranked_table(weights))
     st.subheader("Your images")
     for outcome in current:
         name = escape_markdown(outcome.name)
         if outcome.status == "rejected":
             st.error(f"**{name}** was not added: {escape_markdown(outcome.reason)}")
             continue
-        match = table[table["id"] == outcome.image_id]
+        match = data.rows_by_id(weights, [outcome.image_id])
         if match.empty:
             continue
         ranked = match.iloc[0]
@@ -48,7 +49,7 @@ if current:
                 thumb.image(str(thumbnail), width="stretch")
             status = "added" if outcome.status == "added" else "already in the catalog"
             score = "no score" if pd.isna(ranked["score"]) else f"score {ranked['score']:.3f}"
-            text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {len(table)}**, "
+            text.markdown(f"**{name}** ({status}): rank **{int(ranked['rank'])} of {total}**, "
                           f"{ordinal(round(ranked['percentile']))} percentile, {score}"
                           + (" · :red[outlier]" if ranked["outlier"] else ""))
             if outcome.note:

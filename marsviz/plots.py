@@ -106,8 +106,11 @@ def spread_overlaps(x: np.ndarray, y: np.ndarray,
 
 
 def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
-            selected_id: int | None = None) -> go.Figure:
-    """Scatter of the catalog with outliers marked and the selected image ringed.
+            zoom_key: str = "keep") -> go.Figure:
+    """Scatter of the catalog with outliers marked.
+
+    The figure does not depend on which image is open (:func:`shown_position` says where to ring it), so
+    a chart drawn from it keeps its identity, zoom and clicks while images are opened.
 
     Parameters
     ----------
@@ -120,8 +123,9 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
         categorical one (view, mission, ...) with one legend entry per category.
     labels : dict of str to str
         Human labels for column names.
-    selected_id : int, optional
-        Image to ring.
+    zoom_key : str, optional
+        Plotly's ``uirevision``: a chart given a new figure with the same key keeps the user's zoom and
+        pan (give axes of other columns another key).
 
     Returns
     -------
@@ -162,17 +166,30 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
             add(drawn[drawn[colour] == name], name, color=chosen)
         if (~known).any():
             add(drawn[~known], "not set", color=MISSING_COLOUR)
-    if selected_id is not None and (drawn["id"] == selected_id).any():
-        chosen = drawn[drawn["id"] == selected_id]
-        figure.add_trace(trace(x=chosen["_x"], y=chosen["_y"], mode="markers", name="selected",
-                               customdata=chosen["id"].astype(int).tolist(), text=chosen["name"].tolist(),
-                               hoverinfo="skip", showlegend=False,
-                               marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(width=3, color="#111111"))))
     figure.update_layout(xaxis_title=x_label, yaxis_title=y_label, height=560,
                          margin=dict(l=10, r=10, t=40, b=10),
                          legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
-                         modebar=dict(orientation="v"), uirevision="keep")
+                         modebar=dict(orientation="v"), uirevision=zoom_key)
     return figure
+
+
+def shown_position(figure: go.Figure, image_id: int) -> tuple[float, float] | None:
+    """Where :func:`scatter` drew image `image_id` (its point moved apart from others on the same spot),
+    in data coordinates; None if the figure has no point for it.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"id": [1, 2], "name": ["a", "b"], "outlier": [False, True],
+    ...                       "x": [0.0, 1.0], "y": [2.0, 3.0]})
+    >>> figure = scatter(table, "x", "y", "x", {})
+    >>> shown_position(figure, 2), shown_position(figure, 9)
+    ((1.0, 3.0), None)
+    """
+    for trace in figure.data:
+        at = np.flatnonzero(np.asarray(trace.customdata if trace.customdata is not None else []) == image_id)
+        if len(at):
+            return float(trace.x[at[0]]), float(trace.y[at[0]])
+    return None
 
 
 def _range(values: pd.Series) -> tuple[float, float]:

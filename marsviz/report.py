@@ -97,7 +97,8 @@ class ImageReport:
 
 
 def image_report(row: dict, pixels: np.ndarray, results: dict[str, FeatureResult], weights: dict[str, float],
-                 ids: np.ndarray, z: np.ndarray, neighbours: int = NEIGHBOURS) -> ImageReport:
+                 ids: np.ndarray, z: np.ndarray, neighbours: int = NEIGHBOURS,
+                 points: np.ndarray | None = None) -> ImageReport:
     """Build the report of one catalog image.
 
     Parameters
@@ -117,12 +118,14 @@ def image_report(row: dict, pixels: np.ndarray, results: dict[str, FeatureResult
         (:func:`marsviz.scoring.robust_z` of :func:`marsviz.scoring.applicable_values`).
     neighbours : int, optional
         How many nearest neighbours to list.
+    points : ndarray, optional
+        :func:`marsviz.scoring.neighbour_space` of `z`, if it is at hand (made from `z` otherwise).
 
     Returns
     -------
     ImageReport
     """
-    reasons, near = outlier_context(int(row["id"]), ids, z, neighbours)
+    reasons, near = outlier_context(int(row["id"]), ids, z, neighbours, points)
     return ImageReport(row=row, pixels=pixels, results=results, features=feature_lines(row, weights),
                        notes=left_out_notes(row, weights), outlier_reasons=reasons, neighbours=near,
                        explanations=terrain_explanations(row, results))
@@ -182,8 +185,8 @@ def left_out_notes(row: dict, weights: dict[str, float]) -> list[str]:
     return notes
 
 
-def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray,
-                    neighbours: int = NEIGHBOURS) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
+def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray, neighbours: int = NEIGHBOURS,
+                    points: np.ndarray | None = None) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
     """What makes an image unusual, and its nearest neighbours, in the catalog's robust z-scores.
 
     Parameters
@@ -196,6 +199,8 @@ def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray,
         (n, k) robust z-scores, one column per registered feature, in registry order.
     neighbours : int, optional
         How many neighbours.
+    points : ndarray, optional
+        :func:`marsviz.scoring.neighbour_space` of `z` (made from `z` if not given).
 
     Returns
     -------
@@ -217,7 +222,8 @@ def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray,
         return [], []
     z_row, names = z[index[0]], list(REGISTRY)
     reasons = [(name, float(z_row[names.index(name)])) for name in scoring.outlier_reasons(z_row, names)]
-    near = [(int(ids[i]), distance) for i, distance in scoring.nearest_neighbours(z, int(index[0]), neighbours)]
+    points = scoring.neighbour_space(z) if points is None else points
+    near = [(int(ids[i]), distance) for i, distance in scoring.nearest_neighbours(points, int(index[0]), neighbours)]
     return reasons, near
 
 

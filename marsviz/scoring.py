@@ -217,14 +217,35 @@ def projection_2d(matrix: np.ndarray) -> np.ndarray:
     return projected * np.where(signs == 0, 1, signs)
 
 
-def nearest_neighbours(z: np.ndarray, index: int, count: int = 5) -> list[tuple[int, float]]:
-    """Rows nearest to row `index` in robust-standardised feature space.
+#: Robust z-scores are clipped to this magnitude for distances, so one extreme feature does not swamp the rest.
+NEIGHBOUR_CLIP = 10.0
+
+
+def neighbour_space(z: np.ndarray) -> np.ndarray:
+    """The points between which :func:`nearest_neighbours` measures distances.
 
     Parameters
     ----------
     z : ndarray
-        (n, k) robust z-scores, as :func:`robust_z` returns them; NaN (not applicable) counts as
-        typical (0) and values are clipped to +-10 so one extreme feature does not swamp the rest.
+        (n, k) robust z-scores, as :func:`robust_z` returns them.
+
+    Returns
+    -------
+    ndarray
+        (n, k) float32: NaN (not applicable) as typical (0), values clipped to +-:data:`NEIGHBOUR_CLIP`.
+        Made once per catalog, it halves the memory of float64 and spares each look-up a copy of the
+        whole matrix.
+    """
+    return np.clip(np.nan_to_num(np.asarray(z, dtype=np.float32)), -NEIGHBOUR_CLIP, NEIGHBOUR_CLIP)
+
+
+def nearest_neighbours(points: np.ndarray, index: int, count: int = 5) -> list[tuple[int, float]]:
+    """Rows nearest to row `index` in robust-standardised feature space.
+
+    Parameters
+    ----------
+    points : ndarray
+        (n, k) points, as :func:`neighbour_space` makes them from the robust z-scores.
     index : int
         The row whose neighbours are wanted.
     count : int, optional
@@ -233,13 +254,20 @@ def nearest_neighbours(z: np.ndarray, index: int, count: int = 5) -> list[tuple[
     Returns
     -------
     list of (row, distance)
-        Closest first, excluding `index` itself.
+        Closest first (rows at equal distance in row order), excluding `index` itself; Euclidean
+        distances in units of robust standard deviations.
     """
-    z = np.clip(np.nan_to_num(np.asarray(z, dtype=float)), -10, 10)
-    distance = np.sqrt(((z - z[index]) ** 2).sum(axis=1))
-    distance[index] = np.inf
-    order = np.argsort(distance, kind="stable")[:count]
-    return [(int(i), float(distance[i])) for i in order if np.isfinite(distance[i])]
+    difference = points - points[index]
+    squared = np.einsum("ij,ij->i", difference, difference, dtype=np.float64)
+    squared[index] = np.inf
+    count = min(count, len(squared) - 1)
+    if count <= 0:
+        return []
+    # The count-th smallest distance bounds the answer: only rows within it are sorted, not all n.
+    bound = np.partition(squared, count - 1)[count - 1]
+    within = np.flatnonzero(squared <= bound)
+    order = within[np.argsort(squared[within], kind="stable")][:count]
+    return [(int(i), float(np.sqrt(squared[i]))) for i in order if np.isfinite(squared[i])]
 
 
 def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from marsviz.catalog import Catalog
 from tests.browser import CHROMIUM, viewer_heading, wait_for_app, wait_for_heading
@@ -23,7 +24,7 @@ POINTS_JS = """() => {
     gd.querySelectorAll('g.trace.scatter').forEach((trace) => {
         const curve = Array.from(trace.parentNode.children).indexOf(trace);
         const data = gd.data[curve];
-        if (!data || data.name === 'selected') return;
+        if (!data) return;
         trace.querySelectorAll('path.point').forEach((el) => {
             const box = el.getBoundingClientRect();
             if (!box.width) return;
@@ -43,10 +44,24 @@ def separated_points(page) -> list[dict]:
             if all(q is p or (p["x"] - q["x"]) ** 2 + (p["y"] - q["y"]) ** 2 >= MIN_GAP_PX ** 2 for q in points)]
 
 
-def ringed_ids(page) -> list[list[int]]:
-    """The ids of the scatter's "selected" ring trace, one list per such trace."""
-    return page.evaluate("() => document.querySelector('.js-plotly-plot').data"
-                         ".filter(t => t.name === 'selected').map(t => t.customdata)")
+RINGED_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    return [...gd.querySelectorAll('.marsviz-ring')].filter((ring) => ring.style.display !== 'none').map((ring) => {
+        const [x, y] = JSON.parse(ring.dataset.at);
+        return gd._fullData.flatMap((trace) => Array.from(trace.x, (px, i) => [px, trace.y[i], trace.customdata[i]]))
+            .filter(([px, py]) => px === x && py === y).map(([, , id]) => id);
+    });
+}"""
+
+
+def ringed_ids(page, expected: int) -> list[list[int]]:
+    """The ids of the points under each ring of the scatter, once a ring is around `expected` (or after 10 s)."""
+    try:
+        page.wait_for_function(f"() => JSON.stringify(({RINGED_JS})()) === JSON.stringify([[{expected}]])",
+                               timeout=10000)
+    except PlaywrightTimeout:
+        pass
+    return page.evaluate(RINGED_JS)
 
 
 def click_and_wait(page, point: dict) -> None:
@@ -77,10 +92,51 @@ def test_the_open_image_is_ringed_in_the_scatter(browser_app, page):
     row = Catalog(home).frame().iloc[2]
     page.goto(f"{url}/explore?image={row['id']}")
     wait_for_app(page)
-    assert ringed_ids(page) == [[int(row["id"])]]
+    assert ringed_ids(page, int(row["id"])) == [[int(row["id"])]]
     other = [p for p in separated_points(page) if p["id"] != row["id"]][0]
     click_and_wait(page, other)
-    assert ringed_ids(page) == [[other["id"]]]
+    assert ringed_ids(page, other["id"]) == [[other["id"]]]
+
+
+def test_opening_images_keeps_the_chart_and_its_zoom(browser_app, page):
+    url, home, _ = browser_app
+    page.goto(f"{url}/explore")
+    wait_for_app(page)
+    page.evaluate("() => { document.querySelector('.js-plotly-plot').dataset.drawnOnce = 'yes'; }")
+    first, second = separated_points(page)[:2]
+    click_and_wait(page, first)
+    # As a zoom by the user sets them: ranges that still show both points.
+    xs, ys = sorted([first["x"], second["x"]]), sorted([first["y"], second["y"]])
+    zoomed = page.evaluate("""([xs, ys]) => {
+        const gd = document.querySelector('.js-plotly-plot'), layout = gd._fullLayout, box = gd.getBoundingClientRect();
+        const x = (px) => layout.xaxis.p2l(px - box.left - layout._size.l);
+        const y = (px) => layout.yaxis.p2l(px - box.top - layout._size.t);
+        const range = {'xaxis.range': [x(xs[0] - 40), x(xs[1] + 40)], 'yaxis.range': [y(ys[1] + 40), y(ys[0] - 40)]};
+        Plotly.relayout(gd, range);
+        return range;
+    }""", [xs, ys])
+    page.wait_for_timeout(500)
+    now = {p["id"]: p for p in separated_points(page)}
+    click_and_wait(page, now[second["id"]])
+    page.wait_for_timeout(1000)
+    chart = page.evaluate("() => { const gd = document.querySelector('.js-plotly-plot');"
+                          " return {kept: gd.dataset.drawnOnce, x: gd.layout.xaxis.range, y: gd.layout.yaxis.range}; }")
+    assert chart["kept"] == "yes"  # the same chart: not rebuilt when an image opens
+    assert chart["x"] == pytest.approx(zoomed["xaxis.range"]) and chart["y"] == pytest.approx(zoomed["yaxis.range"])
+    assert ringed_ids(page, second["id"]) == [[second["id"]]]
+
+
+def test_a_click_soon_after_another_opens_its_image(browser_app, page):
+    url, home, _ = browser_app
+    page.goto(f"{url}/explore")
+    wait_for_app(page)
+    first, second = separated_points(page)[:2]
+    page.mouse.click(first["x"], first["y"])
+    page.wait_for_timeout(350)  # later than Plotly's double-click (300 ms), while the open is still being drawn
+    page.mouse.click(second["x"], second["y"])
+    wait_for_heading(page, second["name"], timeout_ms=20000)
+    wait_for_app(page)
+    assert viewer_heading(page) == second["name"] and page.url.endswith(f"image={second['id']}")
 
 
 def tick_ranking_row(page, row: int) -> None:

@@ -84,6 +84,21 @@ def test_nearest_neighbours_exclude_self_and_are_sorted():
     assert result[0][1] <= result[1][1]
 
 
+def test_nearest_neighbours_match_a_full_sort_ties_in_row_order():
+    z = np.round(np.random.default_rng(3).normal(size=(2000, 4)), 1)  # rounded: many equal distances
+    z[::9, 2], z[5, 0] = np.nan, 40.0  # not applicable counts as typical; extremes are clipped
+    points = scoring.neighbour_space(z)
+    reference = np.clip(np.nan_to_num(z), -10, 10)
+    for index in (0, 5, 1999):
+        distance = np.sqrt(((reference - reference[index]) ** 2).sum(axis=1))
+        distance[index] = np.inf
+        expected = np.argsort(distance, kind="stable")[:7]
+        result = scoring.nearest_neighbours(points, index, count=7)
+        assert [i for i, _ in result] == expected.tolist()
+        assert [d for _, d in result] == pytest.approx(distance[expected], rel=1e-5)
+    assert scoring.nearest_neighbours(points[:1], 0) == []
+
+
 def test_ranked_orders_by_score_and_treats_colour_of_grayscale_as_missing():
     frame = pd.DataFrame({"id": [1, 2], "is_color": [False, True], "dark_spot_ratio": [0.5, 0.5],
                           "edge_ratio": [0.5, 0.5], "colour_variation": [0.0, 0.1], "water_ice_ratio": [0.5, 0.5]})

@@ -13,18 +13,18 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 from PIL import Image, ImageOps
 
-from marsviz import config, query, scoring
+from marsviz import config, plots, query, scoring
 from marsviz.access import read_only
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
 from marsviz.overlays import to_rgb8
-from marsviz.plots import grid_cells
 from marsviz.pipeline import reanalyse
 from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
@@ -156,9 +156,10 @@ def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
 
 # cache_resource: read on every open; as cache_data each open would copy a million-row matrix.
 @st.cache_resource(max_entries=1, show_spinner=False)
-def _robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def _robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = _frame(version_)
-    return frame["id"].to_numpy(), scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
+    z = scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
+    return frame["id"].to_numpy(), z, scoring.neighbour_space(z)
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing feature maps...")
@@ -213,14 +214,35 @@ def report(row: dict, weights: dict[str, float]) -> ImageReport:
         If the stored file is missing.
     """
     pixels, results = _analysis(row["sha256"], str(get_catalog().image_path(row)))
-    ids, z = _robust_z_table(version())
-    return image_report(row, pixels, results, weights, ids, z)
+    ids, z, points = _robust_z_table(version())
+    return image_report(row, pixels, results, weights, ids, z, points=points)
 
 
-def rows_by_id(table: pd.DataFrame, ids: list[int]) -> list[dict]:
-    """The rows of `table` with these ids, in the order given (ids not in it are left out)."""
-    found = table[table["id"].isin(ids)].set_index("id", drop=False)
-    return [found.loc[i].to_dict() for i in ids if i in found.index]
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _id_index(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.Index:
+    return pd.Index(_ranked_table(version_, weights)["id"].to_numpy())
+
+
+def rows_by_id(weights: dict[str, float], ids: list[int]) -> pd.DataFrame:
+    """The rows of :func:`ranked_table` with these catalog ids, in the order given (ids not in it are left
+    out); looked up in an index of the ids, made once per ranking, not by a scan of every row."""
+    table = ranked_table(weights)
+    ids = [i for i in ids if -2**63 <= i < 2**63]  # catalog ids are SQLite integers: no other names an image
+    positions = _id_index(version(), _weights_key(weights)).get_indexer(np.asarray(ids, dtype=np.int64))
+    return table.iloc[positions[positions >= 0]]
+
+
+def ring_position(weights: dict[str, float], figure: go.Figure, image_id: int, x: str,
+                  y: str) -> tuple[float, float] | None:
+    """Where to ring image `image_id` in the scatter `figure` of `x` against `y`: where its point is
+    drawn, else (a point left out by the thinning) at its values; None if it has no finite values."""
+    row = rows_by_id(weights, [image_id])
+    drawn = None if row.empty else plots.shown_position(figure, image_id)
+    if drawn is not None:
+        return drawn
+    if row.empty or not np.isfinite(row[[x, y]].to_numpy(dtype=float)).all():
+        return None
+    return float(row[x].iloc[0]), float(row[y].iloc[0])
 
 
 #: Grid (x cells, y cells) over the plotted range: a cell is about one marker (8 px) of the scatter at
@@ -261,11 +283,26 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
     if not finite.any():
         return table.iloc[:0]
     rows = np.flatnonzero(finite)
-    cells, _ = grid_cells(xs[finite], ys[finite], grid)
+    cells, _ = plots.grid_cells(xs[finite], ys[finite], grid)
     regular = ~table["outlier"].to_numpy(dtype=bool)[rows]
     order = np.lexsort((rows, regular, cells))  # by cell, outliers first, then table order
     first = order[np.r_[True, cells[order][1:] != cells[order][:-1]]]
     return table.iloc[np.sort(rows[first])]
+
+
+# cache_resource: the figure is only read (serialised) by the chart, and building its hover texts for
+# thousands of points costs a few tenths of a second on every open otherwise.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _scatter_figure(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str, y: str,
+                    colour: str) -> go.Figure:
+    drawn = _scatter_points(version_, weights, x, y)
+    return plots.scatter(drawn, x, y, colour, column_labels(), zoom_key=f"{x} {y}")
+
+
+def scatter_figure(weights: dict[str, float], x: str, y: str, colour: str) -> go.Figure:
+    """The Explore scatter (:func:`marsviz.plots.scatter`) of :func:`scatter_points`, coloured by `colour`;
+    made once per catalog revision, weights, axes and colour, and shared: never modify it."""
+    return _scatter_figure(version(), _weights_key(weights), x, y, colour)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)

@@ -48,10 +48,9 @@ def open_scatter_pick(weights: dict[str, float]) -> None:
     picked = point_ids(points)
     st.session_state[SCATTER_PICKS_KEY] = picked
     if picked:
-        table = data.ranked_table(weights)
-        chosen = table[table["id"].isin(picked)]  # ranked: the best score first
+        chosen = data.rows_by_id(weights, picked)
         if len(chosen):
-            open_image(int(chosen.iloc[0]["id"]))
+            open_image(int(chosen.sort_values("rank")["id"].iloc[0]))  # the best-ranked
 
 
 def open_row_pick(key: str, ids: list[int]) -> None:

@@ -20,17 +20,45 @@ HEADING_CHARS = 120
 SQLITE_INT_RANGE = range(-2**63, 2**63)
 
 
-def selected_image_id() -> int | None:
-    """The image named in the URL (``?image=<id>``), or None.
+#: Session-state keys: the image open in the viewer, and the page the last run drew.
+OPEN_KEY, PAGE_KEY = "viewer_open_image", "viewer_page"
 
-    A number outside SQLite's 64-bit range is returned as it is; :func:`show` then says no such image
-    exists, as for any other unknown id, without asking the catalog.
+
+def follow_link(page: str) -> None:
+    """Keep the open image and the URL's ``?image=<id>`` in step; the app calls this on every run, before the page.
+
+    The URL names the image when it is new to the session: on its first run (a shared link) and on
+    a run that arrives from another page (navigation, a page link). Afterwards the session holds the
+    open image and the URL follows it: a rerun that a click sets off while the previous open is
+    still under way carries the URL from before that open, and reading it would reopen that image.
+
+    Parameters
+    ----------
+    page : str
+        The URL path of the page this run draws.
     """
+    state = st.session_state
+    if state.get(PAGE_KEY) != page or OPEN_KEY not in state:
+        state[PAGE_KEY], state[OPEN_KEY] = page, _image_in_link()
+    elif state[OPEN_KEY] is not None and st.query_params.get("image") != str(state[OPEN_KEY]):
+        st.query_params["image"] = str(state[OPEN_KEY])
+
+
+def _image_in_link() -> int | None:
     raw = st.query_params.get("image")
     try:
         return int(raw) if raw is not None else None
     except ValueError:
         return None
+
+
+def selected_image_id() -> int | None:
+    """The image open in the viewer (see :func:`follow_link`), or None.
+
+    A number outside SQLite's 64-bit range is returned as it is; :func:`show` then says no such image
+    exists, as for any other unknown id, without asking the catalog.
+    """
+    return st.session_state.get(OPEN_KEY)
 
 
 def shorten(text: str, limit: int = HEADING_CHARS) -> str:
@@ -48,10 +76,11 @@ def shorten(text: str, limit: int = HEADING_CHARS) -> str:
 
 def open_image(image_id: int) -> None:
     """Show `image_id` in the viewer and put it in the URL, so the link opens it again."""
+    st.session_state[OPEN_KEY] = int(image_id)
     st.query_params["image"] = str(int(image_id))
 
 
-def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], key: str,
+def show(image_id: int | None, weights: dict[str, float], key: str,
          hint: str = "Click a point in the plot to open an image here.") -> None:
     """Draw the viewer for `image_id`, in a pane (:func:`ui.layout.pane_key`) that stays in view beside
     a list and is scrolled on screen once per image opened.
@@ -60,10 +89,8 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
     ----------
     image_id : int or None
         The image to show; None shows a hint.
-    table : DataFrame
-        The ranked table (:func:`ui.data.ranked_table`), for rank, score and neighbours.
     weights : dict
-        Current composite weights.
+        Current composite weights (the ranking's rank and score, and the neighbours shown).
     key : str
         Prefix for widget keys, unique per page, ending in ``_viewer``.
     hint : str
@@ -74,25 +101,25 @@ def show(image_id: int | None, table: pd.DataFrame, weights: dict[str, float], k
         if image_id is None:
             st.info(hint)
             return
-        _show_image(image_id, table, weights, key)
+        _show_image(image_id, weights, key)
         # Once per open (a row, a point, a neighbour, a link): bring the viewer on screen if it is not.
         if st.session_state.get(f"{key}_scrolled_to") != image_id:
             st.session_state[f"{key}_scrolled_to"] = image_id
             layout.scroll_into_view(pane, str(image_id))
 
 
-def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], key: str) -> None:
+def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
     catalog = data.get_catalog()
     row = catalog.get(image_id) if image_id in SQLITE_INT_RANGE else None
     if row is None:
         st.warning(f"There is no image with id {int(image_id)} in this catalog.")
         return
-    ranked_row = table.loc[table["id"] == image_id]
+    ranked_row = data.rows_by_id(weights, [image_id])
     ranked_row = ranked_row.iloc[0] if len(ranked_row) else None
 
     st.markdown(f"#### {escape_markdown(shorten(row['name']))}")
     if ranked_row is not None:
-        badges = f"Rank **{int(ranked_row['rank'])}** of {len(table)}"
+        badges = f"Rank **{int(ranked_row['rank'])}** of {len(data.ranked_table(weights))}"
         if pd.notna(ranked_row["score"]):
             badges += f" · score **{ranked_row['score']:.3f}**"
         if ranked_row["outlier"]:
@@ -136,7 +163,7 @@ def _show_image(image_id: int, table: pd.DataFrame, weights: dict[str, float], k
         st.table(_provenance_table(row), hide_index=True, border="horizontal")
         if row.get("description"):
             st.text(row["description"])
-    _neighbours(report, table, key)
+    _neighbours(report, weights, key)
 
 
 def _view_line(row: dict) -> str:
@@ -190,9 +217,9 @@ def _provenance_table(row: dict) -> pd.DataFrame:
                          "value": ["" if row.get(f) is None else escape_markdown(row.get(f)) for f in fields + extra]})
 
 
-def _neighbours(report: ImageReport, table: pd.DataFrame, key: str) -> None:
+def _neighbours(report: ImageReport, weights: dict[str, float], key: str) -> None:
     distances = dict(report.neighbours)
-    neighbours = data.rows_by_id(table, list(distances))
+    neighbours = data.rows_by_id(weights, list(distances)).to_dict(orient="records")
     if not neighbours:
         return
     st.markdown("**Nearest neighbours in feature space**")
