@@ -31,6 +31,10 @@ from marsviz.report import ImageReport, image_report
 from marsviz.samples import load_samples
 
 
+#: Catalog ids are SQLite integers: anything outside this range names no image.
+SQLITE_INT_RANGE = range(-2**63, 2**63)
+
+
 def get_catalog() -> Catalog:
     """The catalog in the data folder (``MARSVIZ_HOME`` or the per-user data directory).
 
@@ -227,7 +231,7 @@ def rows_by_id(weights: dict[str, float], ids: list[int]) -> pd.DataFrame:
     """The rows of :func:`ranked_table` with these catalog ids, in the order given (ids not in it are left
     out); looked up in an index of the ids, made once per ranking, not by a scan of every row."""
     table = ranked_table(weights)
-    ids = [i for i in ids if -2**63 <= i < 2**63]  # catalog ids are SQLite integers: no other names an image
+    ids = [i for i in ids if i in SQLITE_INT_RANGE]
     positions = _id_index(version(), _weights_key(weights)).get_indexer(np.asarray(ids, dtype=np.int64))
     return table.iloc[positions[positions >= 0]]
 
@@ -251,7 +255,9 @@ def ring_position(weights: dict[str, float], figure: go.Figure, image_id: int, x
 SCATTER_GRID = (100, 70)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+# cache_resource: the page only counts these rows and the figure is built from them once per figure, so
+# cache_data's copy on every rerun (of the whole ranked table, when nothing is thinned) would buy nothing.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _scatter_points(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str,
                     y: str) -> pd.DataFrame:
     return thin_for_display(_ranked_table(version_, weights), x, y, int(config.get("scatter_thin_above")))
@@ -263,7 +269,7 @@ def scatter_points(weights: dict[str, float], x: str, y: str) -> pd.DataFrame:
 
     Above the setting ``scatter_thin_above`` the browser would spend seconds drawing points hidden
     under others, so only one point of each :data:`SCATTER_GRID` cell is kept (see
-    :func:`thin_for_display`).
+    :func:`thin_for_display`).  Shared between reruns and sessions: never modify it.
     """
     return _scatter_points(version(), _weights_key(weights), x, y)
 

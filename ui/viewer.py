@@ -16,9 +16,6 @@ from ui.text import escape_markdown
 
 #: The viewer heading shows at most this many characters of an image's name (the metadata has all of it).
 HEADING_CHARS = 120
-#: Catalog ids are SQLite integers: anything outside this range names no image.
-SQLITE_INT_RANGE = range(-2**63, 2**63)
-
 
 #: Session-state keys: the image open in the viewer, and the page the last run drew.
 OPEN_KEY, PAGE_KEY = "viewer_open_image", "viewer_page"
@@ -110,7 +107,7 @@ def show(image_id: int | None, weights: dict[str, float], key: str,
 
 def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
     catalog = data.get_catalog()
-    row = catalog.get(image_id) if image_id in SQLITE_INT_RANGE else None
+    row = catalog.get(image_id) if image_id in data.SQLITE_INT_RANGE else None
     if row is None:
         st.warning(f"There is no image with id {int(image_id)} in this catalog.")
         return
