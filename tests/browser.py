@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -91,3 +92,33 @@ def wait_for_heading(page, name: str, timeout_ms: int = 30000) -> None:
     """Wait until a heading on the page shows `name` (the viewer has opened that image)."""
     page.wait_for_function("(name) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(name))",
                            arg=name, timeout=timeout_ms)
+
+
+class HeldReplies:
+    """The app server's messages to a page, held back while :attr:`held` is set: a slow connection, on cue.
+
+    Made before the page opens the app (Playwright routes the page's websocket to the server).
+    """
+
+    def __init__(self, page):
+        self.held = False
+        self._waiting: list = []
+        self._to_page = None
+        page.route_web_socket(re.compile(r"/_stcore/stream"), self._route)
+
+    def _route(self, socket) -> None:
+        self._to_page = socket
+        socket.connect_to_server().on_message(self._from_server)
+
+    def _from_server(self, message) -> None:
+        if self.held:
+            self._waiting.append(message)
+        else:
+            self._to_page.send(message)
+
+    def release(self) -> None:
+        """Send the held messages on, in order, and stop holding."""
+        self.held = False
+        for message in self._waiting:
+            self._to_page.send(message)
+        self._waiting.clear()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from marsviz.catalog import Catalog
-from tests.browser import CHROMIUM, viewer_heading, wait_for_app, wait_for_heading
+from tests.browser import CHROMIUM, HeldReplies, viewer_heading, wait_for_app, wait_for_heading
 
 pytestmark = pytest.mark.browser
 
@@ -126,14 +126,24 @@ def test_opening_images_keeps_the_chart_and_its_zoom(browser_app, page):
     assert ringed_ids(page, second["id"]) == [[second["id"]]]
 
 
-def test_a_click_soon_after_another_opens_its_image(browser_app, page):
+def test_a_click_while_the_last_open_is_on_its_way_opens_its_image(browser_app, page):
     url, home, _ = browser_app
+    replies = HeldReplies(page)
     page.goto(f"{url}/explore")
     wait_for_app(page)
     first, second = separated_points(page)[:2]
+    page.evaluate("() => document.addEventListener('mousedown', () => { window.firstDownAt = performance.now(); },"
+                  " {capture: true, once: true})")
+    replies.held = True  # the first open reaches the page only after the second click
     page.mouse.click(first["x"], first["y"])
-    page.wait_for_timeout(350)  # later than Plotly's double-click (300 ms), while the open is still being drawn
+    # Two presses closer than Plotly's double-click delay (500 ms by default) are a double-click, which clears
+    # the selection.  The wait is timed in the page, from when it handled the first press.
+    page.wait_for_function("() => window.firstDownAt !== undefined && performance.now() - window.firstDownAt"
+                           " > document.querySelector('.js-plotly-plot')._context.doubleClickDelay + 50",
+                           polling=20, timeout=20000)
     page.mouse.click(second["x"], second["y"])
+    page.wait_for_timeout(500)
+    replies.release()
     wait_for_heading(page, second["name"], timeout_ms=20000)
     wait_for_app(page)
     assert viewer_heading(page) == second["name"] and page.url.endswith(f"image={second['id']}")

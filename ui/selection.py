@@ -1,10 +1,8 @@
 """Opening an image from a click in a chart or a table, as a widget callback.
 
-A callback runs before the page script, so the page builds its figure with the image the click opened
-already ringed: the figure, and with it the chart's widget identity, changes once per open, never
-between a click and the run that handles it (a click sent to a chart whose identity has changed is
-dropped).  A callback also fires only when the selection changes, so an old selection that stays in
-a widget's state never reopens its image over a newer choice (a neighbour's Open, a deep link).
+A callback runs before the page script, so the run that handles a click already shows the image it
+opened.  A callback also fires only when the selection changes, so an old selection that stays in a
+widget's state never reopens its image over a newer choice (a neighbour's Open, a deep link).
 """
 
 from __future__ import annotations
