@@ -65,6 +65,24 @@ def later_columns() -> dict[str, str]:
     return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''"}
 
 
+#: Rows :meth:`Catalog.frame` reads from SQLite at a time.
+FRAME_CHUNK_ROWS = 100_000
+
+
+def _column_dtypes(conn: sqlite3.Connection) -> dict[str, str]:
+    """The pandas dtype of each column of the images table, from its SQL type (nullable integers as Int64)."""
+    dtypes = {}
+    for _, name, sql_type, not_null, _, primary_key in conn.execute("PRAGMA table_info(images)"):
+        kind = sql_type.upper()
+        if kind.startswith("INT"):
+            dtypes[name] = "int64" if not_null or primary_key else "Int64"
+        elif kind.startswith("REAL"):
+            dtypes[name] = "float64"
+        elif kind.startswith("TEXT"):
+            dtypes[name] = "str"
+    return dtypes
+
+
 def stored_values() -> list[str]:
     """Columns an analysis fills: every feature's value, then the annotations (view, view confidence)."""
     return [*REGISTRY, *ANNOTATIONS]
@@ -391,9 +409,15 @@ class Catalog:
         sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
         with self._connect() as conn:
             try:
-                frame = pd.read_sql_query(sql, conn)
+                dtypes = _column_dtypes(conn)
+                # In chunks, each typed as it is read: a million rows read at once would first be a million
+                # Python tuples, a peak of several times the frame's size.
+                chunks = list(pd.read_sql_query(sql, conn, chunksize=FRAME_CHUNK_ROWS,
+                                                dtype={c: dtypes[c] for c in columns if c in dtypes}))
             except (sqlite3.Error, pd.errors.DatabaseError) as error:
                 raise CatalogError(f"cannot read the catalog {self.path} ({error})") from None
+        frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(
+            {c: pd.Series(dtype=dtypes.get(c, "str")) for c in columns})
         frame["is_color"] = frame["is_color"].astype(bool)
         frame["synthetic"] = frame["synthetic"].astype(bool)
         for column, canonical in (("mission", canonical_mission), ("instrument", canonical_instrument)):

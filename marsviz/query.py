@@ -196,11 +196,12 @@ def search_index(table: pd.DataFrame) -> pa.Array:
     Built once per table (it costs about a second per million rows); each search is then a substring
     match over this array in Arrow's compute kernels.
     """
-    text = pd.Series("", index=table.index, dtype=object)
+    parts = [pa.array([""] * len(table), type=pa.large_string())]
     for column in SEARCHED_COLUMNS:
         if column in table:
-            text = text + "\t" + table[column].fillna("").astype(str)
-    return pc.utf8_lower(pa.array(text.to_numpy(dtype=object), type=pa.large_string()))
+            text = pa.array(table[column].astype("str"), from_pandas=True)  # Arrow: no Python string per row
+            parts.append(pc.fill_null(pc.cast(text, pa.large_string()), ""))
+    return pc.utf8_lower(pc.binary_join_element_wise(*parts, pa.scalar("\t", pa.large_string())))
 
 
 def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None) -> np.ndarray:

@@ -317,12 +317,15 @@ def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.D
         Composite weights; default :func:`default_weights`.
     """
     weights = weights or default_weights()
-    out = frame.copy()
-    values = applicable_values(out)
-    out["score"] = app_composite(out, weights, values)
-    score, _ = outlier_scores(values.to_numpy(dtype=float))
-    out["outlier_score"] = score
-    out["outlier"] = score > OUTLIER_THRESHOLD
-    out = out.sort_values(["score", "id"], ascending=[False, True], na_position="last", kind="stable")
+    values = applicable_values(frame)
+    composite = np.asarray(app_composite(frame, weights, values), dtype=float)
+    outlier_score, _ = outlier_scores(values.to_numpy(dtype=float))
+    # Best score first, ties by id, missing scores last; one copy of the frame, taken in that order.
+    order = np.lexsort((frame["id"].to_numpy(), -np.nan_to_num(composite, nan=-np.inf), np.isnan(composite)))
+    out = frame.take(order)
+    out.index = pd.RangeIndex(len(out))
+    out["score"] = composite[order]
+    out["outlier_score"] = outlier_score[order]
+    out["outlier"] = out["outlier_score"] > OUTLIER_THRESHOLD
     out["rank"] = np.arange(1, len(out) + 1)
-    return out.reset_index(drop=True)
+    return out
