@@ -30,7 +30,10 @@ def category_colours(values: pd.Series) -> dict[str, str]:
     {'surface': '#d9822b', 'orbital': '#1f77b4'}
     >>> category_colours(pd.Series(["MSL", "MRO", "MSL"]))
     {'MSL': '#1f77b4', 'MRO': '#d9822b'}
+    >>> category_colours(pd.Series(["MSL", "MRO"], dtype="category")[:1])  # only the categories present
+    {'MSL': '#1f77b4'}
     """
+    values = values.astype(object)  # a categorical's value counts would list categories absent here
     present = values[values.map(lambda v: isinstance(v, str) and v != "")].value_counts()
     if set(present.index) <= set(CATEGORY_COLOURS):
         return {name: CATEGORY_COLOURS[name] for name in present.index}
