@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,6 +102,29 @@ class ReadOnlyStore(ContentStore):
     put_file = put_bytes
 
 
+
+#: Seconds a connection waits for another process's lock before giving up.
+BUSY_TIMEOUT_S = 60
+
+
+def _use_write_ahead_log(conn: sqlite3.Connection) -> None:
+    """Switch the database to write-ahead logging (readers never block writers).
+
+    While another process is creating the same new database file, SQLite refuses this switch with
+    "database is locked" at once, without waiting through the busy timeout as it does for other
+    statements; so that refusal is waited out here, up to the same timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Catalog:
     """The image catalog in a data folder.
 
@@ -143,7 +167,7 @@ class Catalog:
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _use_write_ahead_log(conn)
                 conn.executescript(SCHEMA)
                 present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
             later = later_columns()
@@ -262,16 +286,17 @@ class Catalog:
             if self._immutable:
                 # A WAL database needs its -shm file even to read; "immutable" reads the file as it is,
                 # which is safe because nobody can write this folder.
-                conn = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, timeout=60,
+                conn = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S,
                                        isolation_level=None)
             elif self.read_only:
-                conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=60, isolation_level=None)
+                conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                       isolation_level=None)
             else:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as error:
             raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         return contextlib.closing(conn)
 
     @contextlib.contextmanager
