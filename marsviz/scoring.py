@@ -306,13 +306,28 @@ def app_composite(frame: pd.DataFrame, weights: dict[str, float], values: pd.Dat
     return composite_score(values, weights, gate_names(), stand_in_map())
 
 
+def rank_order(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> np.ndarray:
+    """Positions of `frame`'s rows in ranking order under `weights` (default :func:`default_weights`): best
+    score first, ties by id, images without a score last.
+
+    ``frame.take(rank_order(frame))`` is a frame that :func:`ranked` then ranks without copying it.
+    """
+    composite = np.asarray(app_composite(frame, weights or default_weights()), dtype=float)
+    return _order_of(frame, composite)
+
+
+def _order_of(frame: pd.DataFrame, composite: np.ndarray) -> np.ndarray:
+    return np.lexsort((frame["id"].to_numpy(), -np.nan_to_num(composite, nan=-np.inf), np.isnan(composite)))
+
+
 def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """The catalog frame with `score`, `outlier_score`, `outlier`, `rank` columns, best score first.
 
     Parameters
     ----------
     frame : DataFrame
-        As :meth:`marsviz.catalog.Catalog.frame` returns it.
+        As :meth:`marsviz.catalog.Catalog.frame` returns it.  A frame already in this ranking's order
+        (:func:`rank_order`) is not copied: the result shares its columns, so change neither in place.
     weights : dict, optional
         Composite weights; default :func:`default_weights`.
     """
@@ -320,9 +335,11 @@ def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.D
     values = applicable_values(frame)
     composite = np.asarray(app_composite(frame, weights, values), dtype=float)
     outlier_score, _ = outlier_scores(values.to_numpy(dtype=float))
-    # Best score first, ties by id, missing scores last; one copy of the frame, taken in that order.
-    order = np.lexsort((frame["id"].to_numpy(), -np.nan_to_num(composite, nan=-np.inf), np.isnan(composite)))
-    out = frame.take(order)
+    order = _order_of(frame, composite)
+    if np.array_equal(order, np.arange(len(order))):
+        out = frame.copy(deep=False)
+    else:
+        out = frame.take(order)
     out.index = pd.RangeIndex(len(out))
     out["score"] = composite[order]
     out["outlier_score"] = outlier_score[order]

@@ -118,3 +118,20 @@ def test_trained_scores_drop_out_of_images_of_a_view_they_were_not_validated_on(
     weights = {"dark_spot_ratio": 1.0, "ice_terrain_score": 1.0}
     table = scoring.ranked(frame, weights).set_index("id")
     assert table.loc[2, "score"] == pytest.approx(0.2) and table.loc[1, "score"] == pytest.approx(0.55)
+
+
+def test_a_frame_in_rank_order_is_ranked_without_a_copy_and_as_any_other_order():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"id": np.arange(1, 201), "is_color": rng.random(200) > 0.5,
+                          **{name: rng.random(200) for name in ("dark_spot_ratio", "edge_ratio", "colour_variation",
+                                                               "water_ice_ratio")}})
+    frame.loc[[5, 50], "dark_spot_ratio"] = np.nan
+    weights = scoring.weights_of_preset("seed")
+    shuffled = frame.sample(frac=1, random_state=1).reset_index(drop=True)
+    in_order = shuffled.take(scoring.rank_order(shuffled, weights)).reset_index(drop=True)
+    expected = scoring.ranked(shuffled, weights)
+    table = scoring.ranked(in_order, weights)
+    pd.testing.assert_frame_equal(table, expected)
+    assert np.shares_memory(table["edge_ratio"].to_numpy(), in_order["edge_ratio"].to_numpy())
+    assert not np.shares_memory(expected["edge_ratio"].to_numpy(), shuffled["edge_ratio"].to_numpy())
+    assert "score" not in in_order  # the shared frame gains no columns

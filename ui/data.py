@@ -24,6 +24,7 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
+from marsviz.memory import release_freed_memory
 from marsviz.overlays import to_rgb8
 from marsviz.pipeline import reanalyse
 from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
@@ -115,6 +116,10 @@ def _frame(version_: tuple[str, int]) -> pd.DataFrame:
     frame = _catalog_at(version_[0], read_only()).frame(include_synthetic=True)
     for column in CATEGORY_COLUMNS:  # one at a time: each string column is freed as it is replaced
         frame[column] = frame[column].astype("category")
+    # Kept in the default preset's ranking order, so that ranking (what most sessions show) shares the
+    # frame's columns instead of being a second copy of every row.
+    frame = frame.take(scoring.rank_order(frame, scoring.default_weights())).reset_index(drop=True)
+    release_freed_memory()
     return frame
 
 
@@ -141,6 +146,7 @@ def _ranked_table(version_: tuple[str, int], weights: tuple[tuple[str, float], .
     table["projection_1"], table["projection_2"] = projected["projection_1"].to_numpy(), projected[
         "projection_2"].to_numpy()
     table["percentile"] = 100.0 * (1 - (table["rank"] - 1) / max(len(table), 1))
+    release_freed_memory()
     return table
 
 
