@@ -42,8 +42,8 @@ with left:
                      on_select=partial(selection.open_row_pick, "explore_selection_table",
                                        chosen["id"].astype(int).tolist()),
                      key="explore_selection_table", height=min(250, 38 + 35 * len(chosen)))
-    st.caption(f"{len(table)} images · {int(table['outlier'].sum())} outliers (diamonds: robust outlier score "
-               f"above {OUTLIER_THRESHOLD}). Click a point, or drag a box or lasso, to open it.")
+    st.caption(f"{len(table)} images · {int(table['outlier'].sum())} outliers (outlined in red: robust outlier "
+               f"score above {OUTLIER_THRESHOLD}). Click a point, or drag a box or lasso, to open it.")
     if len(drawn) < len(table):
         st.caption(f"{len(drawn)} points drawn: of images that would land on the same spot, only one is drawn "
                    "(an outlier if there is one, else the best-ranked). The Ranking page lists them all.")
