@@ -385,6 +385,10 @@ class Catalog:
         where = "" if include_synthetic else " WHERE synthetic = 0"
         return int(self._read(f"SELECT count(*) FROM images{where}")[0][0])
 
+    def is_empty(self) -> bool:
+        """Whether the catalog holds no image (without counting a large one's rows)."""
+        return not self._read("SELECT EXISTS (SELECT 1 FROM images)")[0][0]
+
     def find_by_sha(self, sha256: str) -> int | None:
         """Id of the image with this content hash, or None."""
         rows = self._read("SELECT id FROM images WHERE sha256 = ?", (sha256,))
@@ -449,6 +453,10 @@ class Catalog:
             frame[column] = frame[column].map({v: canonical(v) for v in frame[column].unique()})
         frame["sol"] = frame["sol"].astype("Int64")
         return frame
+
+    def stale_count(self, feature_version: str) -> int:
+        """Number of images whose stored features were computed by another feature-set version."""
+        return int(self._read("SELECT count(*) FROM images WHERE feature_version != ?", (feature_version,))[0][0])
 
     def stale(self, feature_version: str) -> list[dict]:
         """Images whose stored features were computed by another feature-set version."""

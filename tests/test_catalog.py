@@ -71,8 +71,15 @@ def test_synthetic_rows_can_be_left_out(home):
 def test_stale_rows_follow_the_feature_set_version(home):
     catalog = Catalog()
     image_id = insert(catalog)
-    assert catalog.stale(feature_set_version()) == []
-    assert [r["id"] for r in catalog.stale("older")] == [image_id]
+    assert catalog.stale(feature_set_version()) == [] and catalog.stale_count(feature_set_version()) == 0
+    assert [r["id"] for r in catalog.stale("older")] == [image_id] and catalog.stale_count("older") == 1
+
+
+def test_an_empty_catalog_says_so_until_it_holds_an_image(home):
+    catalog = Catalog()
+    assert catalog.is_empty()
+    insert(catalog)
+    assert not catalog.is_empty()
 
 
 def test_new_registry_features_get_columns_in_an_old_catalog(home, monkeypatch):

@@ -61,7 +61,7 @@ def ensure_samples() -> None:
     A read-only catalog is left empty (:func:`ranking_or_stop` says how images get there).
     """
     catalog = get_catalog()
-    if catalog.read_only or catalog.count() > 0 or st.session_state.get("samples_attempted"):
+    if catalog.read_only or st.session_state.get("samples_attempted") or not catalog.is_empty():
         return
     st.session_state["samples_attempted"] = True
     bar = st.progress(0.0, text="First start: analysing the bundled sample images...")
@@ -76,6 +76,12 @@ def ensure_samples() -> None:
 REFRESH_IN_APP_MAX = 1000
 
 
+# cache_data: one count per catalog revision for every session, not a scan of every row per new session.
+@st.cache_data(max_entries=4, show_spinner=False)
+def _stale_count(version_: tuple[str, int], feature_version: str) -> int:
+    return _catalog_at(version_[0], read_only()).stale_count(feature_version)
+
+
 def refresh_stale_features() -> None:
     """Recompute features an older marsviz version computed (after an upgrade), with a progress bar.
 
@@ -85,7 +91,7 @@ def refresh_stale_features() -> None:
     if st.session_state.get("features_checked") == version():
         return
     catalog = get_catalog()
-    stale = len(catalog.stale(feature_set_version()))
+    stale = _stale_count(version(), feature_set_version())
     if stale and catalog.read_only:
         st.warning(f"{stale:,} images were analysed by an older version of the features, and this catalog is "
                    "read-only here: their new feature values are missing until `python -m marsviz analyze` is "
