@@ -9,7 +9,8 @@ sitting on the 71 samples' spots), then measures with Playwright:
   when nothing is cached yet, and a second open in a new browser tab);
 - click on a point to that image shown in the viewer, median over several points;
 - time from opening the Ranking page to its table drawn, and to the next table page;
-- the same second open of Explore on the 71 bundled samples, for comparison: what the page costs at any size.
+- the same second open of Explore on the 71 bundled samples, for comparison: what the page costs at any size,
+  and the ratio of the two (``scatter_over_samples``).
 
 ``--json`` prints the figures as one JSON line at the end (what ``run_all.py`` reads).
 """
@@ -135,6 +136,7 @@ def measure(home: Path, clicks: int) -> dict:
                                                                                                           url)
         figures.update(server_memory_mb())
     figures["scatter_samples_s"] = samples_floor()
+    figures["scatter_over_samples"] = figures["scatter_s"] / figures["scatter_samples_s"]
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in figures.items()}
 
 

@@ -236,6 +236,8 @@ def bench_explore(report: Report, rows: int) -> None:
                   " s", "includes reading and ranking the catalog")
     report.figure("Explore: same page on the 71 bundled samples", figures["scatter_samples_s"], "(info)", None,
                   " s", "what Streamlit and plotly.js cost at any catalog size")
+    report.figure(f"Explore: scatter at {rows:,} images / on the 71 samples", figures["scatter_s"] /
+                  figures["scatter_samples_s"], "(info)", None, "x", "what the catalog's size adds to the page")
     report.figure(f"Explore: click to image in viewer, median of {figures['clicks']}", figures["click_median_s"],
                   "< 0.5 s", figures["click_median_s"] < 0.5, " s")
     if "ranking_s" in figures:
