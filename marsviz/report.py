@@ -86,14 +86,16 @@ class ImageReport:
     neighbours: list[tuple[int, float]]
     explanations: dict[str, dict]
 
-    def overlay(self, names: list[str], display: np.ndarray | None = None) -> np.ndarray:
+    def overlay(self, names: list[str], display: np.ndarray | None = None,
+                part: tuple[tuple[int, int], slice, slice] | None = None) -> np.ndarray:
         """The image with the maps of the features in `names` drawn over it, as (H, W, 3) uint8.
 
         `display` is the same image decoded larger for the screen (uint8, or float in [0, 1]); the
         maps are then drawn at its resolution (:func:`marsviz.overlays.render_overlays`).  Default:
-        the analysed pixels.
+        the analysed pixels.  `part`: `display` is a part of such an image (a zoomed view), as
+        ``render_overlays`` takes it.
         """
-        return render_overlays(self.pixels if display is None else display, self.results, list(names))
+        return render_overlays(self.pixels if display is None else display, self.results, list(names), part=part)
 
 
 def image_report(row: dict, pixels: np.ndarray, results: dict[str, FeatureResult], weights: dict[str, float],

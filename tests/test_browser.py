@@ -69,6 +69,53 @@ def upload(page, url, path):
     page.locator("input[type='file']").set_input_files(str(path))
 
 
+
+NATURAL_SIZE_JS = "(img) => img.complete && img.naturalWidth ? [img.naturalWidth, img.naturalHeight] : null"
+
+
+def _shown_image(pane, caption: str = "") -> list[int]:
+    """The pixel size of the viewer's image, once its caption holds `caption` and the image has loaded."""
+    pane.get_by_text(re.compile(caption)).first.wait_for(timeout=30000)
+    image = pane.locator("[data-testid='stImage'] img").first
+    pane.page.wait_for_function("(img) => img.complete && img.naturalWidth", arg=image.element_handle(),
+                                timeout=30000)
+    return image.evaluate(NATURAL_SIZE_JS)
+
+
+def test_zooming_the_viewer_enlarges_the_part_chosen_and_a_new_image_starts_whole(browser_app, page):
+    url, home, _ = browser_app
+    frame = Catalog(home).frame().sort_values("width")
+    row = frame.iloc[-1]  # the widest image: shown at its own resolution
+    assert row["width"] <= 2048
+    page.goto(f"{url}/explore?image={row['id']}")
+    wait_for_app(page)
+    pane = page.locator(".st-key-explore_viewer_pane")
+    assert _shown_image(pane, "px original") == [row["width"], row["height"]]
+
+    zoom = pane.get_by_role("slider").first
+    zoom.focus()
+    zoom.press("ArrowRight")
+    zoom.press("ArrowRight")  # 1x, 2x, 4x
+    part = _shown_image(pane, "zoomed 4x")
+    assert part == [round(row["width"] / 4), round(row["height"] / 4)]
+    caption = pane.get_by_text(re.compile("zoomed 4x")).inner_text()
+    start, stop = map(int, re.search(r"x (\d+)-(\d+)", caption).groups())
+    assert stop - start == part[0] and abs((start + stop) / 2 - row["width"] / 2) <= 1  # the middle
+
+    across = pane.get_by_role("slider").nth(1)
+    across.focus()
+    across.press("End")  # to the right edge
+    right_edge = f"x {row['width'] - part[0]}-{row['width']},"
+    assert _shown_image(pane, right_edge) == part
+
+    pane.get_by_role("button", name="Open").first.click()  # a neighbour, in the same session
+    page.wait_for_function("(before) => !location.search.includes('image=' + before)", arg=str(row["id"]),
+                           timeout=30000)
+    wait_for_app(page)
+    assert pane.get_by_text(re.compile("zoomed")).count() == 0
+    assert pane.get_by_role("slider").first.get_attribute("aria-valuetext") == "1x"
+
+
 def test_uploading_a_real_image_puts_it_in_the_ranking(browser_app, page):
     url, home, _ = browser_app
     before = Catalog(home).count()

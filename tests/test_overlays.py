@@ -5,6 +5,7 @@ import pytest
 
 from marsviz.features import FeatureResult
 from marsviz.registry import REGISTRY
+from marsviz import overlays
 from marsviz.overlays import colour_name, render_overlays, to_rgb8
 
 GREY = 0.5
@@ -90,3 +91,40 @@ def test_every_registry_colour_has_its_own_plain_name():
     assert colour_name((250, 250, 250)) == "white"
     with pytest.raises(ValueError):
         colour_name((1, 2))
+
+
+@pytest.mark.parametrize("zoom", [1, 2, 3.5, 8])
+@pytest.mark.parametrize("centre", [(0.5, 0.5), (0.0, 0.0), (1.0, 1.0), (0.9, 0.2)])
+def test_a_zoom_window_is_a_zoomth_of_the_image_inside_it_around_the_centre(zoom, centre):
+    height, width = 385, 512
+    rows, columns = overlays.zoom_window((height, width), zoom, centre)
+    assert rows.stop - rows.start == round(height / zoom) and columns.stop - columns.start == round(width / zoom)
+    assert 0 <= rows.start < rows.stop <= height and 0 <= columns.start < columns.stop <= width
+    # the centre is in the window, as near its middle as the image's edges allow
+    x, y = centre[0] * width, centre[1] * height
+    assert columns.start <= x <= columns.stop and rows.start <= y <= rows.stop
+    if columns.start > 0 and columns.stop < width:
+        assert abs((columns.start + columns.stop) / 2 - x) <= 1
+    if zoom == 1:
+        assert (rows, columns) == (slice(0, height), slice(0, width))
+
+
+def test_a_zoom_window_of_a_tiny_image_keeps_a_pixel_and_bad_input_is_refused():
+    assert overlays.zoom_window((3, 2), 8, (0.5, 0.5)) == (slice(1, 2), slice(0, 1))
+    with pytest.raises(ValueError, match="zoom"):
+        overlays.zoom_window((10, 10), 0.5, (0.5, 0.5))
+    with pytest.raises(ValueError, match="centre"):
+        overlays.zoom_window((10, 10), 2, (1.5, 0.5))
+
+
+def test_overlays_drawn_over_a_part_match_the_same_part_of_the_whole_drawing():
+    rng = np.random.default_rng(5)
+    image = rng.random((120, 160, 3)).astype(np.float32)
+    mapped = [name for name, feature in REGISTRY.items() if feature.has_overlay][:2]
+    results = {name: FeatureResult(value=0.5, map=rng.random((30, 40)).astype(np.float32)) for name in mapped}
+    whole = render_overlays(image, results, mapped)
+    rows, columns = overlays.zoom_window(image.shape[:2], 4, (0.8, 0.3))
+    part = render_overlays(image[rows, columns], results, mapped, part=(image.shape[:2], rows, columns))
+    assert np.abs(part.astype(int) - whole[rows, columns].astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="size"):
+        render_overlays(image[:10, :10], results, mapped, part=(image.shape[:2], rows, columns))

@@ -224,6 +224,36 @@ def display_pixels(row: dict, analysed: np.ndarray) -> np.ndarray:
     return _display_pixels(row["sha256"], str(get_catalog().image_path(row)))
 
 
+#: Longest side, in pixels, from which the viewer's zoomed views are cut: twice the display's, so a zoom
+#: into a large original shows detail the display rendition does not have; larger would cost more than
+#: 150 MB while decoding.
+ZOOM_MAX_SIDE = 4096
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the image at a higher resolution...")
+def _zoom_pixels(sha256: str, path: str, side: int) -> np.ndarray:
+    return to_rgb8(load_image(path, max_side=side).pixels)
+
+
+def zoom_pixels(row: dict, display: np.ndarray) -> np.ndarray:
+    """The stored image of catalog row `row` at the resolution the viewer's zoom cuts its parts from: the
+    original's, up to :data:`ZOOM_MAX_SIDE` px; `display` itself when it has that resolution already.
+
+    Shared between reruns and sessions: never modify it.
+
+    Raises
+    ------
+    MarsvizError
+        If the stored file cannot be decoded.
+    FileNotFoundError
+        If the stored file is missing.
+    """
+    side = min(max(row["width"], row["height"]), ZOOM_MAX_SIDE)
+    if max(display.shape[:2]) >= side:
+        return display
+    return _zoom_pixels(row["sha256"], str(get_catalog().image_path(row)), side)
+
+
 def report(row: dict, weights: dict[str, float]) -> ImageReport:
     """The viewer's report of the image in catalog row `row` under `weights` (:func:`marsviz.report.image_report`).
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from marsviz.errors import MarsvizError
-from marsviz.overlays import colour_name
+from marsviz.overlays import colour_name, zoom_window
 from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.registry import REGISTRY, feature_labels
 from marsviz.report import ImageReport
@@ -140,8 +141,9 @@ def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
     shown_height, shown_width = display.shape[:2]
     sizes = (f"{row['width']} x {row['height']} px original" + ("" if (shown_width, shown_height) == (
         row["width"], row["height"]) else f", shown at {shown_width} x {shown_height} px"))
-    st.image(report.overlay(list(chosen or []), display), width="stretch", output_format="JPEG",
-             caption=f"{sizes} · features measured at {width} x {height} px · "
+    shown, part = _zoomed(row, report, display, list(chosen or []), f"{key}_{image_id}")
+    st.image(shown, width="stretch", output_format="JPEG",
+             caption=f"{sizes}{part} · features measured at {width} x {height} px · "
                      f"{'colour' if row['is_color'] else 'grayscale'}")
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
@@ -161,6 +163,37 @@ def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
         if row.get("description"):
             st.text(row["description"])
     _neighbours(report, weights, key)
+
+
+#: Magnifications offered by the viewer's zoom.
+ZOOMS = (1, 2, 4, 8)
+
+
+def _zoomed(row: dict, report: ImageReport, display: np.ndarray, overlays: list[str],
+            key: str) -> tuple[np.ndarray, str]:
+    """A zoom control; the image with its `overlays`, whole or the part the control chose, and a caption
+    fragment naming that part in the original's pixels.  Each image (`key`) starts whole."""
+    zoom_column, across_column, down_column = st.columns(3)
+    zoom = zoom_column.select_slider("Zoom", ZOOMS, format_func=lambda z: f"{z}x", key=f"{key}_zoom",
+                                     help="Enlarge part of the image (overlays too), cut from the original at up "
+                                          f"to {data.ZOOM_MAX_SIDE} px; choose the part with Across and Down.")
+    across = across_column.slider("Across", 0, 100, 50, format="%d%%", key=f"{key}_across", disabled=zoom == 1)
+    down = down_column.slider("Down", 0, 100, 50, format="%d%%", key=f"{key}_down", disabled=zoom == 1)
+    if zoom == 1:
+        return report.overlay(overlays, display), ""
+    try:
+        source = data.zoom_pixels(row, display)
+    except (MarsvizError, FileNotFoundError) as error:  # the display decode of the same file worked
+        st.warning(f"This image cannot be decoded at a higher resolution ({error}); zooming into what is shown.")
+        source = display
+    rows, columns = zoom_window(source.shape[:2], zoom, (across / 100, down / 100))
+    shown = report.overlay(overlays, source[rows, columns], part=(source.shape[:2], rows, columns))
+    scale_y, scale_x = row["height"] / source.shape[0], row["width"] / source.shape[1]
+    part = (f" · zoomed {zoom}x: x {round(columns.start * scale_x)}-{round(columns.stop * scale_x)}, "
+            f"y {round(rows.start * scale_y)}-{round(rows.stop * scale_y)}")
+    if source.shape[:2] != (row["height"], row["width"]):
+        part += f" (from a {source.shape[1]} x {source.shape[0]} px rendition)"
+    return shown, part
 
 
 def _view_line(row: dict) -> str:
