@@ -102,7 +102,6 @@ class ReadOnlyStore(ContentStore):
     put_file = put_bytes
 
 
-
 #: Seconds a connection waits for another process's lock before giving up.
 BUSY_TIMEOUT_S = 60
 

@@ -225,8 +225,8 @@ def display_pixels(row: dict, analysed: np.ndarray) -> np.ndarray:
 
 
 #: Longest side, in pixels, from which the viewer's zoomed views are cut: twice the display's, so a zoom
-#: into a large original shows detail the display rendition does not have; larger would cost more than
-#: 150 MB while decoding.
+#: into a large original shows detail the display rendition does not have; decoding at this side already
+#: takes up to 200 MB for a moment (float pixels), and 50 MB are kept per image.
 ZOOM_MAX_SIDE = 4096
 
 
