@@ -200,9 +200,25 @@ def _analysis(sha256: str, path: str) -> tuple[np.ndarray, dict]:
 DISPLAY_MAX_SIDE = 2048
 
 
+# Two caches of the same decode: display renditions are small and many are opened (cache_data, a copy per
+# caller); zoom renditions are up to 50 MB each, so few are kept and they are shared, never copied.
 @st.cache_data(max_entries=6, show_spinner="Loading the image...")
-def _display_pixels(sha256: str, path: str) -> np.ndarray:
-    return to_rgb8(load_image(path, max_side=DISPLAY_MAX_SIDE).pixels)
+def _display_pixels(sha256: str, path: str, side: int) -> np.ndarray:
+    return to_rgb8(load_image(path, max_side=side).pixels)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the image at a higher resolution...")
+def _zoom_pixels(sha256: str, path: str, side: int) -> np.ndarray:
+    return to_rgb8(load_image(path, max_side=side).pixels)
+
+
+def _rendition(row: dict, decoded: np.ndarray, side: int,
+               decode: Callable[[str, str, int], np.ndarray]) -> np.ndarray:
+    """`decoded` (the image of `row` at some resolution) if it is the original at full size already; else the
+    stored file decoded at up to `side` px on its longest side by `decode` (a cached one)."""
+    if max(decoded.shape[:2]) >= max(row["width"], row["height"]):
+        return to_rgb8(decoded)
+    return decode(row["sha256"], str(get_catalog().image_path(row)), side)
 
 
 def display_pixels(row: dict, analysed: np.ndarray) -> np.ndarray:
@@ -219,20 +235,13 @@ def display_pixels(row: dict, analysed: np.ndarray) -> np.ndarray:
     FileNotFoundError
         If the stored file is missing.
     """
-    if max(analysed.shape[:2]) >= max(row["width"], row["height"]):
-        return to_rgb8(analysed)
-    return _display_pixels(row["sha256"], str(get_catalog().image_path(row)))
+    return _rendition(row, analysed, DISPLAY_MAX_SIDE, _display_pixels)
 
 
 #: Longest side, in pixels, from which the viewer's zoomed views are cut: twice the display's, so a zoom
 #: into a large original shows detail the display rendition does not have; decoding at this side already
 #: takes up to 200 MB for a moment (float pixels), and 50 MB are kept per image.
 ZOOM_MAX_SIDE = 4096
-
-
-@st.cache_resource(max_entries=2, show_spinner="Loading the image at a higher resolution...")
-def _zoom_pixels(sha256: str, path: str, side: int) -> np.ndarray:
-    return to_rgb8(load_image(path, max_side=side).pixels)
 
 
 def zoom_pixels(row: dict, display: np.ndarray) -> np.ndarray:
@@ -248,10 +257,7 @@ def zoom_pixels(row: dict, display: np.ndarray) -> np.ndarray:
     FileNotFoundError
         If the stored file is missing.
     """
-    side = min(max(row["width"], row["height"]), ZOOM_MAX_SIDE)
-    if max(display.shape[:2]) >= side:
-        return display
-    return _zoom_pixels(row["sha256"], str(get_catalog().image_path(row)), side)
+    return _rendition(row, display, ZOOM_MAX_SIDE, _zoom_pixels)
 
 
 def report(row: dict, weights: dict[str, float]) -> ImageReport:
