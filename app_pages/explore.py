@@ -17,7 +17,7 @@ labels = data.column_labels()
 axes = ["projection_1", "projection_2", "score", "outlier_score",
         *[n for n in labels if n in table and pd.api.types.is_numeric_dtype(table[n])
           and n not in ("score", "outlier_score", "projection_1", "projection_2")]]
-colours = [*axes, "view", "mission", "instrument", "source"]
+colours = [*axes, "view", "label", "mission", "instrument", "source"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     pick_x, pick_y, pick_colour = st.columns(3)
@@ -48,4 +48,4 @@ with left:
         st.caption(f"{len(drawn)} points drawn: of images that would land on the same spot, only one is drawn "
                    "(an outlier if there is one, else the best-ranked). The Ranking page lists them all.")
 with right:
-    viewer.show(selected, weights, key="explore_viewer")
+    viewer.show(selected, weights, key="explore_viewer", order=table["id"].to_numpy())

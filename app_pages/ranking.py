@@ -12,7 +12,7 @@ PAGE_SIZE = 24
 GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
-OPTIONAL = ["outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
+OPTIONAL = ["label", "note", "labeled_by", "outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()
@@ -52,7 +52,7 @@ with left:
                     viewer.tile_card(row, f"ranking_gallery_{row['id']}", row["name"],
                                      f"#{row['rank']} · {score}", is_open=row["id"] == open_id)
     elif len(window):
-        extra = st.multiselect("More columns", OPTIONAL, default=["outlier"], key="ranking_columns",
+        extra = st.multiselect("More columns", OPTIONAL, default=["label", "outlier"], key="ranking_columns",
                                format_func=lambda c: labels.get(c) or c.replace("_", " ").capitalize())
         config = {
             "rank": st.column_config.NumberColumn("Rank", pinned=True, width=50),
@@ -61,6 +61,9 @@ with left:
             "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.3f",
                                                      width=90),
             "view": st.column_config.TextColumn("Shows", width=70),
+            "label": st.column_config.TextColumn("Label", width=100, help="Your label (set in the viewer)"),
+            "note": st.column_config.TextColumn("Note", width=160),
+            "labeled_by": st.column_config.TextColumn("Labeled by", width=90),
             "outlier": st.column_config.CheckboxColumn("Outlier", width="small"),
             "outlier_score": st.column_config.NumberColumn("Outlier score", format="%.1f"),
             **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
@@ -68,11 +71,13 @@ with left:
         # Keyed by the open image, with its row ticked: after an open from elsewhere (a neighbour, a link)
         # no stale tick is left on a row, which a click would then untick instead of opening it.
         table_key = f"ranking_table_{hash(asked)}_{page_number}_{open_id}"
-        st.dataframe(data.with_thumbnails(window)[SHOWN + extra], column_config=config, hide_index=True,
+        rows = data.with_thumbnails(data.with_labels(window, readable=True))
+        st.dataframe(rows[SHOWN + extra], column_config=config, hide_index=True,
                      selection_mode="single-row",
                      on_select=partial(selection.open_row_pick, table_key, ids), key=table_key,
                      selection_default={"selection": {"rows": [ids.index(open_id)]}} if open_id in ids else None,
                      row_height=60, height=38 + 60 * len(window))
 with right:
     viewer.show(viewer.selected_image_id(), weights, key="ranking_viewer",
-                hint="Tick a row of the ranking, or Open a card of the gallery, to open its image here.")
+                hint="Tick a row of the ranking, or Open a card of the gallery, to open its image here.",
+                order=table["id"].to_numpy()[positions])

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from marsviz import config
-from marsviz.errors import CatalogError
+from marsviz.errors import CatalogError, LabelConflict
+from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
 from marsviz.registry import ANNOTATIONS, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
@@ -56,6 +57,22 @@ CREATE TABLE IF NOT EXISTS source_aliases (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', '0');
+CREATE TABLE IF NOT EXISTS labels (
+    sha256 TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    labeled_by TEXT NOT NULL DEFAULT '',
+    labeled_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS label_changes (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    label TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    labeled_by TEXT NOT NULL DEFAULT '',
+    labeled_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS label_changes_sha256 ON label_changes (sha256, id);
 """
 
 CATALOG_FILE = "catalog.sqlite"
@@ -87,6 +104,15 @@ def _column_dtypes(conn: sqlite3.Connection) -> dict[str, str]:
 def stored_values() -> list[str]:
     """Columns an analysis fills: every feature's value, then the annotations (view, view confidence)."""
     return [*REGISTRY, *ANNOTATIONS]
+
+
+#: The fields of a :class:`~marsviz.labels.Label`, selected from ``labels l``; its change is the latest in the history.
+_LABEL_FIELDS = ("l.label, l.note, l.labeled_by, l.labeled_at, "
+                 "(SELECT max(c.id) FROM label_changes c WHERE c.sha256 = l.sha256) AS change")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class ReadOnlyStore(ContentStore):
@@ -273,11 +299,11 @@ class Catalog:
         try:
             with self._connect() as conn:
                 present = {row[1] for row in conn.execute("PRAGMA table_info(images)")}
-                aliases = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_aliases'")
-                has_aliases = aliases.fetchone() is not None
+                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except (sqlite3.Error, CatalogError):
             return False
-        return bool(present) and has_aliases and all(name in present for name in later_columns())
+        return (bool(present) and {"source_aliases", "labels", "label_changes"} <= tables
+                and all(name in present for name in later_columns()))
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:
@@ -299,14 +325,19 @@ class Catalog:
         return contextlib.closing(conn)
 
     @contextlib.contextmanager
-    def _write(self):
-        """A write transaction; bumps the catalog revision so caches keyed by it go stale."""
+    def _write(self, bump_revision: bool = True):
+        """A write transaction; bumps the catalog revision so caches keyed by it go stale.
+
+        Label writes do not bump it (`bump_revision` False): they change no image row, and their own
+        revision is :meth:`labels_revision`.
+        """
         self.ensure_writable()
         with self._connect() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
-                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+                if bump_revision:
+                    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
                 conn.execute("COMMIT")
             except sqlite3.Error as error:
                 with contextlib.suppress(sqlite3.Error):
@@ -461,6 +492,131 @@ class Catalog:
         """Images whose stored features were computed by another feature-set version."""
         rows = self._read("SELECT id, sha256, extension, name FROM images WHERE feature_version != ?",
                           (feature_version,))
+        return [dict(r) for r in rows]
+
+    # -- labels ----------------------------------------------------------------------------------
+    def labels_revision(self) -> int:
+        """A number that grows with every label change, and only then: key caches of labels on it."""
+        return int(self._read("SELECT coalesce(max(id), 0) FROM label_changes")[0][0])
+
+    def label_of(self, image_id: int) -> Label | None:
+        """The current label of image `image_id`, or None (no label, or no such image)."""
+        rows = self._read(f"SELECT {_LABEL_FIELDS} FROM images i JOIN labels l ON l.sha256 = i.sha256 "
+                          "WHERE i.id = ?", (int(image_id),))
+        return Label(**dict(rows[0])) if rows else None
+
+    def set_label(self, image_id: int, label: str, note: str = "", labeled_by: str = "", *,
+                  expected: Label | None | object = ...) -> Label:
+        """Label image `image_id` (replacing its label, if any); the change is also kept in the label history.
+
+        Parameters
+        ----------
+        image_id : int
+        label : str
+            Any text; stored as :func:`marsviz.labels.normalise_label` writes it.
+        note : str, optional
+        labeled_by : str, optional
+            Who labels.
+        expected : Label or None, optional
+            The label the writer showed (None: no label).  If the stored one differs, someone else changed
+            it since: nothing is written and :class:`LabelConflict` says who and what.  Left out, the
+            label is set whatever it was (the command line, an import).
+
+        Raises
+        ------
+        LabelsError
+            If the label or note is not valid.
+        LabelConflict
+            If the image is no longer in the catalog, or its label is not `expected`.
+        CatalogError
+            If the catalog cannot be written.
+        """
+        label, note = normalise_label(label), check_note(note)
+        with self._write(bump_revision=False) as conn:
+            sha256 = self._labeled_image(conn, image_id, expected)
+            return self._record_label(conn, sha256, label, note, labeled_by, _now())
+
+    def clear_label(self, image_id: int, labeled_by: str = "", *, expected: Label | None | object = ...) -> bool:
+        """Remove the label of image `image_id` (the history keeps it); return whether it had one.
+
+        `expected` and the errors are as for :meth:`set_label`.
+        """
+        with self._write(bump_revision=False) as conn:
+            sha256 = self._labeled_image(conn, image_id, expected)
+            if not conn.execute("DELETE FROM labels WHERE sha256 = ?", (sha256,)).rowcount:
+                return False
+            conn.execute("INSERT INTO label_changes (sha256, label, labeled_by, labeled_at) VALUES (?, '', ?, ?)",
+                          (sha256, labeled_by, _now()))
+            return True
+
+    def _labeled_image(self, conn: sqlite3.Connection, image_id: int, expected) -> str:
+        """Inside a write: the hash of image `image_id`, after checking its label is still `expected`."""
+        found = conn.execute("SELECT sha256 FROM images WHERE id = ?", (int(image_id),)).fetchone()
+        if found is None:
+            raise LabelConflict(f"there is no image with id {int(image_id)} in this catalog (if it was shown, it "
+                                "has been removed since); nothing was saved")
+        if expected is ...:
+            return found[0]
+        current = conn.execute(f"SELECT {_LABEL_FIELDS} FROM labels l WHERE sha256 = ?", (found[0],)).fetchone()
+        current_change = current["change"] if current else 0
+        if current_change != (expected.change if expected else 0):
+            last = conn.execute("SELECT label, labeled_by, labeled_at FROM label_changes WHERE sha256 = ? "
+                                "ORDER BY id DESC LIMIT 1", (found[0],)).fetchone()
+            who = last["labeled_by"] or "someone"
+            did = f"labeled it “{shown(last['label'])}”" if last["label"] else "removed its label"
+            raise LabelConflict(f"{who} {did} at {moment(last['labeled_at'])}, after it was shown here; your change "
+                                "was not saved. Choose again to replace theirs.")
+        return found[0]
+
+    @staticmethod
+    def _record_label(conn: sqlite3.Connection, sha256: str, label: str, note: str, labeled_by: str,
+                      labeled_at: str) -> Label:
+        change = conn.execute("INSERT INTO label_changes (sha256, label, note, labeled_by, labeled_at) "
+                              "VALUES (?, ?, ?, ?, ?)", (sha256, label, note, labeled_by, labeled_at)).lastrowid
+        conn.execute("INSERT INTO labels (sha256, label, note, labeled_by, labeled_at) VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (sha256) DO UPDATE SET label = excluded.label, note = excluded.note, "
+                     "labeled_by = excluded.labeled_by, labeled_at = excluded.labeled_at",
+                     (sha256, label, note, labeled_by, labeled_at))
+        return Label(label, note, labeled_by, labeled_at, change)
+
+    def import_labels(self, labels: pd.DataFrame, labeled_by: str = "") -> dict[str, int]:
+        """Set the labels of a labels file (:func:`marsviz.labels.read_labels_csv`) on the images with those
+        hashes, in one transaction.
+
+        A row keeps its ``labeled_by`` and ``labeled_at`` (`labeled_by` and now where empty).  Returns
+        counts: ``set`` (newly labeled), ``replaced`` (a different label was there; the history keeps it),
+        ``unchanged`` (the same label and note were there) and ``not_in_catalog`` (no image with that hash:
+        skipped).
+        """
+        counts = dict.fromkeys(("set", "replaced", "unchanged", "not_in_catalog"), 0)
+        known = self.ids_by_sha(labels["sha256"].tolist())
+        with self._write(bump_revision=False) as conn:
+            for row in labels.to_dict(orient="records"):
+                if row["sha256"] not in known:
+                    counts["not_in_catalog"] += 1
+                    continue
+                current = conn.execute("SELECT label, note FROM labels WHERE sha256 = ?", (row["sha256"],)).fetchone()
+                if current is not None and (current["label"], current["note"]) == (row["label"], row["note"]):
+                    counts["unchanged"] += 1
+                    continue
+                counts["replaced" if current is not None else "set"] += 1
+                self._record_label(conn, row["sha256"], row["label"], row["note"],
+                                   row["labeled_by"] or labeled_by, row["labeled_at"] or _now())
+        return counts
+
+    def labels(self) -> pd.DataFrame:
+        """Every current label: ``id`` (of the image), ``sha256``, ``name``, ``label``, ``note``,
+        ``labeled_by``, ``labeled_at``, ``change``; one row per labeled image, oldest label first."""
+        rows = self._read(f"SELECT i.id, l.sha256, i.name, {_LABEL_FIELDS} FROM labels l "
+                          "JOIN images i ON i.sha256 = l.sha256 ORDER BY change")
+        columns = ["id", "sha256", "name", "label", "note", "labeled_by", "labeled_at", "change"]
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns).astype({"id": "int64", "change": "int64"})
+
+    def label_history(self, image_id: int) -> list[dict]:
+        """Every label change of image `image_id`, newest first: ``label`` ('' for a removal), ``note``,
+        ``labeled_by``, ``labeled_at``."""
+        rows = self._read("SELECT c.label, c.note, c.labeled_by, c.labeled_at FROM label_changes c "
+                          "JOIN images i ON i.sha256 = c.sha256 WHERE i.id = ? ORDER BY c.id DESC", (int(image_id),))
         return [dict(r) for r in rows]
 
     # -- files -----------------------------------------------------------------------------------

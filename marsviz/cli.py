@@ -131,10 +131,12 @@ TABLE_TOP = 10
 
 
 def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[dict]:
-    """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, features.
+    """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, the
+    person's label and note (null when none), features.
 
     `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
     """
+    from marsviz.labels import with_labels
     from marsviz.presets import DEFAULT_PRESET
     from marsviz.records import json_records
     from marsviz.registry import REGISTRY
@@ -143,8 +145,9 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
     table = ranked(catalog.frame(include_synthetic=True), weights_of_preset(preset or DEFAULT_PRESET))
     if top:
         table = table.head(top)
+    table = with_labels(table, catalog.labels())
     columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
-               "outlier", "outlier_score", *REGISTRY]
+               "outlier", "outlier_score", "label", "note", *REGISTRY]
     records = json_records(table[columns])
     for row in records:
         row["outlier"] = bool(row["outlier"])
@@ -186,13 +189,15 @@ def _add_export_parser(subparsers):
 
 
 def cmd_export(args) -> int:
-    """Write the whole ranked catalog to CSV or Parquet (chosen by the file extension)."""
+    """Write the whole ranked catalog, with its labels, to CSV or Parquet (chosen by the file extension)."""
+    from marsviz.labels import with_labels
     from marsviz.scoring import ranked, weights_of_preset
 
     suffix = args.file.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise MarsvizError(f"cannot export to {args.file.name}: use a .csv or .parquet file name")
-    table = ranked(_catalog(args).frame(), weights_of_preset(args.preset))
+    catalog = _catalog(args)
+    table = with_labels(ranked(catalog.frame(), weights_of_preset(args.preset)), catalog.labels())
     try:
         if suffix == ".csv":
             table.to_csv(args.file, index=False)
@@ -201,6 +206,103 @@ def cmd_export(args) -> int:
     except OSError as error:
         raise MarsvizError(f"cannot write {args.file} ({error.strerror or error})") from None
     print(f"wrote {len(table)} images to {args.file}")
+    return 0
+
+
+# -- label, labels -----------------------------------------------------------------------------------
+def _add_label_parser(subparsers):
+    from marsviz.labels import QUICK_LABELS
+
+    parser = subparsers.add_parser(
+        "label", help="label one image, or clear its label",
+        description="Set or clear the label of one image. Labels are kept by the image's content (SHA-256): "
+                    "re-analysis, new feature versions, re-scrapes and re-adds keep them, and every change is "
+                    "kept in the image's label history.")
+    parser.add_argument("image_id", type=int, metavar="ID", help="the image's id (as `rank` lists it)")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--as", dest="label", metavar="TEXT",
+                        help=f"the label: any text, e.g. {', '.join(QUICK_LABELS)} (the viewer's buttons); "
+                             "stored in lower case with _ between words")
+    action.add_argument("--clear", action="store_true", help="remove the image's label")
+    parser.add_argument("--note", default="", help="a note kept with the label")
+    parser.add_argument("--by", default=None, metavar="NAME", help="who labels (default: your user name)")
+    parser.set_defaults(func=cmd_label)
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return ""
+
+
+def cmd_label(args) -> int:
+    """Set or clear one image's label; say what it was."""
+    from marsviz.labels import shown
+
+    catalog = _catalog(args)
+    by = _user_name() if args.by is None else args.by.strip()
+    row = catalog.get(args.image_id) if args.image_id in range(-2**63, 2**63) else None
+    name = f" ({_printable(row['name'])})" if row else ""
+    if args.clear:
+        if args.note:
+            raise MarsvizError("--note goes with --as, not with --clear")
+        before = catalog.label_of(args.image_id)
+        if catalog.clear_label(args.image_id, by):
+            print(f"image {args.image_id}{name}: label “{_printable(shown(before.label))}” removed")
+        else:
+            print(f"image {args.image_id}{name} had no label")
+        return 0
+    label = catalog.set_label(args.image_id, args.label, args.note, by)
+    print(f"image {args.image_id}{name}: labeled “{_printable(shown(label.label))}”"
+          + (f" by {_printable(by)}" if by else ""))
+    return 0
+
+
+def _add_labels_parser(subparsers):
+    parser = subparsers.add_parser(
+        "labels", help="export or import every label as CSV (matched by SHA-256)",
+        description="Move labels between catalogs that hold the same images: a labels file has one row per "
+                    "labeled image with its sha256, label, note, labeled_by, labeled_at and (for people) its "
+                    "name; images are matched by SHA-256, not by id or name.")
+    actions = parser.add_subparsers(dest="labels_action", required=True)
+    export = actions.add_parser("export", help="write every label to a CSV file")
+    export.add_argument("file", type=Path, help="FILE.csv")
+    export.set_defaults(func=cmd_labels_export)
+    load = actions.add_parser("import", help="set the labels of a CSV file on the images with those hashes")
+    load.add_argument("file", type=Path, help="FILE.csv (columns sha256 and label at least)")
+    load.add_argument("--by", default=None, metavar="NAME",
+                      help="who to record where a row names nobody (default: your user name)")
+    load.set_defaults(func=cmd_labels_import)
+
+
+def cmd_labels_export(args) -> int:
+    """Write every label to a CSV file."""
+    from marsviz.labels import labels_csv
+
+    labels = _catalog(args).labels()
+    try:
+        args.file.write_text(labels_csv(labels), encoding="utf-8")
+    except OSError as error:
+        raise MarsvizError(f"cannot write {args.file} ({error.strerror or error})") from None
+    print(f"wrote {_plural(len(labels), 'label')} to {args.file}")
+    return 0
+
+
+def cmd_labels_import(args) -> int:
+    """Import a labels file; print what it changed."""
+    from marsviz.labels import read_labels_csv
+
+    labels = read_labels_csv(args.file)
+    counts = _catalog(args).import_labels(labels, _user_name() if args.by is None else args.by.strip())
+    line = (f"{_plural(counts['set'], 'image')} labeled, {_plural(counts['replaced'], 'label')} replaced (the "
+            f"label history keeps the earlier ones), {counts['unchanged']} already so")
+    if counts["not_in_catalog"]:
+        line += (f"; {_plural(counts['not_in_catalog'], 'row')} skipped: no image with that SHA-256 in this "
+                 "catalog")
+    print(line)
     return 0
 
 
@@ -534,6 +636,11 @@ def _say_how_to_use(written: Path, in_use: Path, variable: str) -> None:
 
 
 # -- plumbing ----------------------------------------------------------------------------------------
+def _plural(count: int, noun: str) -> str:
+    """Examples: ``_plural(1, "label")`` is ``'1 label'``, ``_plural(2, "label")`` is ``'2 labels'``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _printable(text: str) -> str:
     """`text` with control characters escaped, so a hostile file name cannot drive the terminal."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -547,8 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data folder (default: $MARSVIZ_HOME or the per-user data directory)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
-                       _add_analyze_parser, _add_check_parser, _add_scrape_parser, _add_evaluate_parser,
-                       _add_train_parser, _add_train_view_parser, _add_make_other_set_parser):
+                       _add_label_parser, _add_labels_parser, _add_analyze_parser, _add_check_parser,
+                       _add_scrape_parser, _add_evaluate_parser, _add_train_parser, _add_train_view_parser, _add_make_other_set_parser):
         add_parser(subparsers)
     return parser
 

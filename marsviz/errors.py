@@ -70,7 +70,11 @@ class Cancelled(FetchError):
 
 
 class LabelsError(MarsvizError):
-    """A labels file or image folder cannot be used for evaluation or training."""
+    """A label, a labels file or a labeled image folder cannot be used (to label, import, evaluate, train)."""
+
+
+class LabelConflict(MarsvizError):
+    """A label was not saved: since the writer last saw it, someone else changed it, or its image is gone."""
 
 
 class ClusterMismatch(MarsvizError):

@@ -113,7 +113,7 @@ def spread_overlaps(x: np.ndarray, y: np.ndarray,
 
 
 def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
-            zoom_key: str = "keep") -> go.Figure:
+            zoom_key: str = "keep", missing: str = "not set") -> go.Figure:
     """Scatter of the catalog with outliers marked.
 
     The figure does not depend on which image is open (:func:`shown_position` says where to ring it), so
@@ -133,6 +133,8 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     zoom_key : str, optional
         Plotly's ``uirevision``: a chart given a new figure with the same key keeps the user's zoom and
         pan (give axes of other columns another key).
+    missing : str, optional
+        Legend name of the points without a value of a categorical `colour`.
 
     Returns
     -------
@@ -169,7 +171,7 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
         known = drawn[colour].isin(list(colours)).to_numpy()
         groups = [(name, (drawn[colour] == name).to_numpy(), chosen) for name, chosen in colours.items()]
         if (~known).any():
-            groups.append(("not set", ~known, MISSING_COLOUR))
+            groups.append((missing, ~known, MISSING_COLOUR))
         # Outliers after every category, so that they are drawn on top; each in its category's legend
         # group, so a click on the legend hides a category with its outliers.
         for in_outliers in (False, True):

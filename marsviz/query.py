@@ -27,10 +27,10 @@ CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
 SORTABLE = ("rank", "score", "outlier_score", "name", "sol", "date_taken", "added_at", "source", "mission",
             "instrument", "view")
 #: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
-PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "sort", "order")
+PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "reviewed", "label", "sort", "order")
 #: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
 EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
-            "source", "source_id", "mission", "instrument", "sol", "date_taken", "title", "credit", "page_url",
+            "label", "note", "labeled_by", "labeled_at", "source", "source_id", "mission", "instrument", "sol", "date_taken", "title", "credit", "page_url",
             "file_url", "width", "height", "is_color", "added_at")
 
 
@@ -57,6 +57,10 @@ class RankingQuery:
         Lowest and highest composite score kept, in [0, 1] (rows without a score are left out).
     outliers_only : bool
         Keep only the robust outliers.
+    reviewed : bool or None
+        True keeps the images a person labeled, False the others, None both.
+    label : tuple of str
+        Labels kept (:mod:`marsviz.labels`); empty keeps every row.
     sort : str
         Column to sort by (:func:`sortable_columns`); ties keep rank order.
     descending : bool
@@ -72,6 +76,8 @@ class RankingQuery:
     sols: tuple[int, int] | None = None
     score: tuple[float, float] | None = None
     outliers_only: bool = False
+    reviewed: bool | None = None
+    label: tuple[str, ...] = ()
     sort: str = "rank"
     descending: bool = False
 
@@ -99,6 +105,10 @@ class RankingQuery:
             params["score"] = f"{self.score[0]:g}-{self.score[1]:g}"
         if self.outliers_only:
             params["outliers"] = "1"
+        if self.reviewed is not None:
+            params["reviewed"] = "yes" if self.reviewed else "no"
+        if self.label:
+            params["label"] = list(self.label)
         if self.sort != "rank":
             params["sort"] = self.sort
         if self.descending:
@@ -152,6 +162,15 @@ class RankingQuery:
                     fields["sols" if name == "sol" else "score"] = parsed
         if last("outliers") is not None:
             fields["outliers_only"] = last("outliers") in ("1", "true", "yes")
+        reviewed = last("reviewed")
+        if reviewed is not None:
+            if reviewed in ("yes", "no"):
+                fields["reviewed"] = reviewed == "yes"
+            else:
+                problems.append(f"reviewed={reviewed} is neither yes nor no")
+        labels = tuple(dict.fromkeys(v for v in params.get("label") or [] if v))
+        if labels:
+            fields["label"] = labels
         sort = last("sort")
         if sort is not None:
             if sort in sortable_columns():
@@ -204,7 +223,8 @@ def search_index(table: pd.DataFrame) -> pa.Array:
     return pc.utf8_lower(pc.binary_join_element_wise(*parts, pa.scalar("\t", pa.large_string())))
 
 
-def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None) -> np.ndarray:
+def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None,
+             row_labels: pd.Series | None = None) -> np.ndarray:
     """A boolean mask: which rows of a ranked `table` pass `query`'s search and filters.
 
     Parameters
@@ -215,6 +235,9 @@ def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = 
         The search and filters (its sort is not used here).
     index : pyarrow.Array, optional
         :func:`search_index` of `table`, to reuse across searches; built here when needed and not given.
+    row_labels : Series, optional
+        Each row's label, in `table`'s order, missing where it has none (:func:`labels_of_rows`); the
+        table's own ``label`` column if it has one, else no row has a label.
     """
     keep = np.ones(len(table), dtype=bool)
     words = query.search.lower().split()
@@ -236,11 +259,38 @@ def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = 
             keep &= (score >= query.score[0]) & (score <= query.score[1])
     if query.outliers_only:
         keep &= table["outlier"].to_numpy(dtype=bool)
+    if query.reviewed is not None or query.label:
+        if row_labels is None:
+            row_labels = table["label"] if "label" in table else pd.Series(pd.NA, index=table.index, dtype=object)
+        if query.reviewed is not None:
+            keep &= row_labels.notna().to_numpy() == query.reviewed
+        if query.label:
+            keep &= row_labels.isin(query.label).to_numpy()
     return keep
 
 
-def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None) -> np.ndarray:
-    """Positions (for ``table.iloc``) of the rows that pass `query`, in its sort order.
+def labels_of_rows(ids: pd.Index, labels: pd.DataFrame) -> pd.Series:
+    """The label of each image in `ids` (an index of a table's ``id`` column, reused across calls), as a
+    categorical Series; missing where an image has no label in `labels` (:meth:`marsviz.catalog.Catalog.labels`).
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"id": [7, 3, 99], "label": ["crater", "spider", "crater"]})
+    >>> labels_of_rows(pd.Index([3, 5, 7]), labels).tolist()
+    ['spider', nan, 'crater']
+    """
+    known = sorted(labels["label"].unique())
+    codes = np.full(len(ids), -1, dtype=np.int32)
+    positions = ids.get_indexer(labels["id"].to_numpy())
+    found = positions >= 0
+    codes[positions[found]] = pd.Index(known).get_indexer(labels["label"].to_numpy()[found])
+    return pd.Series(pd.Categorical.from_codes(codes, categories=known))
+
+
+def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None,
+           row_labels: pd.Series | None = None) -> np.ndarray:
+    """Positions (for ``table.iloc``) of the rows that pass `query` (`index` and `row_labels` as for
+    :func:`matching`), in its sort order.
 
     Rows with no value in the sort column come last either way; ties keep the table's order (rank).
 
@@ -256,7 +306,7 @@ def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = No
     """
     if query.sort not in table:
         raise ValueError(f"cannot sort by {query.sort!r}: not a column of this table")
-    positions = np.flatnonzero(matching(table, query, index))
+    positions = np.flatnonzero(matching(table, query, index, row_labels))
     if query.sort == "rank" and not query.descending:
         return positions  # a ranked table is already in rank order
     values = table[query.sort].iloc[positions]

@@ -195,7 +195,7 @@ def test_ranking_filters_by_view_and_the_viewer_says_why_a_trained_score_is_left
     assert features.loc["Ice terrain (trained)", "adds to score"] == NO_VALUE
     # No explanation of a score that does not apply here, and no overlay for a whole-frame probability.
     assert not [e for e in app.expander if e.label.startswith("Why this")]
-    overlays = app.get("button_group")[0].proto.options
+    overlays = next(g for g in app.get("button_group") if g.proto.label == "Overlays").proto.options
     assert len(overlays) == len([f for f in REGISTRY.values() if f.has_overlay]) < len(REGISTRY)
 
 

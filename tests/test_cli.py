@@ -41,7 +41,8 @@ def test_rank_json_has_the_documented_keys(small_catalog_home):
     result = marsviz(small_catalog_home, "rank", "--top", "5", "--format", "json")
     records = json.loads(result.stdout)
     assert len(records) == 5
-    assert {"id", "name", "source", "score", "outlier", "view", "view_confidence", *REGISTRY} <= set(records[0])
+    assert {"id", "name", "source", "score", "outlier", "view", "view_confidence", "label", "note",
+            *REGISTRY} <= set(records[0])
     scores = [r["score"] for r in records]
     assert scores == sorted(scores, reverse=True)
 
@@ -56,6 +57,64 @@ def test_every_image_is_stored_with_its_view_in_rank_and_export(small_catalog_ho
     marsviz(small_catalog_home, "export", tmp_path / "out.csv")
     exported = pd.read_csv(tmp_path / "out.csv").set_index("name")
     assert (exported["view"] == pd.Series({n: r["view"] for n, r in records.items()})).all()
+
+
+def test_label_then_rank_json_csv_and_export_carry_label_and_note(small_catalog_home, tmp_path):
+    records = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
+    assert all(r["label"] is None and r["note"] is None for r in records)
+    first, second = records[0]["id"], records[1]["id"]
+    labeled = marsviz(small_catalog_home, "label", first, "--as", "Swiss cheese", "--note", "pits, maybe", "--by", "ana")
+    assert labeled.returncode == 0 and f"image {first} (" in labeled.stdout and "labeled “swiss cheese” by ana" in labeled.stdout
+    assert marsviz(small_catalog_home, "label", second, "--as", "not interesting").returncode == 0
+    by_id = {r["id"]: r for r in json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)}
+    assert (by_id[first]["label"], by_id[first]["note"]) == ("swiss_cheese", "pits, maybe")
+    assert (by_id[second]["label"], by_id[second]["note"]) == ("not_interesting", "")
+    rows = {int(r["id"]): r for r in csv.DictReader(marsviz(small_catalog_home, "rank", "--format", "csv").stdout.splitlines())}
+    assert rows[first]["label"] == "swiss_cheese" and rows[first]["note"] == "pits, maybe"
+    marsviz(small_catalog_home, "export", tmp_path / "out.parquet")
+    exported = pd.read_parquet(tmp_path / "out.parquet").set_index("id")
+    assert exported.loc[first, "label"] == "swiss_cheese" and exported.loc[first, "labeled_by"] == "ana"
+
+    cleared = marsviz(small_catalog_home, "label", first, "--clear")
+    assert cleared.returncode == 0 and "label “swiss cheese” removed" in cleared.stdout
+    assert "had no label" in marsviz(small_catalog_home, "label", first, "--clear").stdout
+    by_id = {r["id"]: r for r in json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)}
+    assert by_id[first]["label"] is None and by_id[second]["label"] == "not_interesting"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["label", "999999", "--as", "crater"], "no image with id 999999"),
+    (["label", "1", "--as", "  "], "a label cannot be empty"),
+    (["label", "1", "--clear", "--note", "x"], "--note goes with --as"),
+])
+def test_label_mistakes_are_one_clear_line(small_catalog_home, args, message):
+    result = marsviz(small_catalog_home, *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_labels_export_and_import_move_labels_to_another_catalog_by_sha256(small_catalog_home, tmp_path, sample_path):
+    records = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
+    spider = next(r for r in records if r["name"].startswith("mro_hirise_spider"))
+    marsviz(small_catalog_home, "label", spider["id"], "--as", "spider", "--note", "fans", "--by", "ana")
+    marsviz(small_catalog_home, "label", records[0]["id"], "--as", "interesting")
+    exported = marsviz(small_catalog_home, "labels", "export", tmp_path / "labels.csv")
+    assert exported.returncode == 0 and "wrote 2 labels" in exported.stdout
+    assert set(pd.read_csv(tmp_path / "labels.csv").columns) >= {"sha256", "label", "note", "labeled_by", "labeled_at"}
+
+    other = tmp_path / "other"  # holds the spider crop only, under another id
+    marsviz(other, "add", sample_path("mgs_moc_na_calibrated.png"), sample_path(spider["name"]))
+    imported = marsviz(other, "labels", "import", tmp_path / "labels.csv")
+    assert imported.returncode == 0, imported.stderr
+    assert "1 image labeled" in imported.stdout and "1 row skipped: no image with that SHA-256" in imported.stdout
+    moved = {r["name"]: r for r in json.loads(marsviz(other, "rank", "--format", "json").stdout)}
+    assert moved[spider["name"]]["id"] != spider["id"]
+    assert (moved[spider["name"]]["label"], moved[spider["name"]]["note"]) == ("spider", "fans")
+    assert moved["mgs_moc_na_calibrated.png"]["label"] is None
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("sha256,label\nnot-a-hash,crater\n")
+    refused = marsviz(other, "labels", "import", broken)
+    assert refused.returncode == 2 and "line 2" in refused.stderr and "nothing was imported" in refused.stderr
 
 
 def test_rank_table_and_csv(small_catalog_home):

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from marsviz.query import RankingQuery, search_index, select, sortable_columns, to_csv, to_parquet
+from marsviz.query import (RankingQuery, labels_of_rows, search_index, select, sortable_columns, to_csv,
+                           to_parquet)
 
 
 @pytest.fixture
@@ -103,13 +104,29 @@ choices = st.lists(st.sampled_from(["MRO", "MSL", "Mars 2020", "upload", "a-b"])
        colour=st.sampled_from([None, True, False]),
        sols=st.one_of(st.none(), st.tuples(st.integers(0, 5000), st.integers(0, 5000)).map(sorted).map(tuple)),
        score=st.one_of(st.none(), st.tuples(st.sampled_from([0.0, 0.25, 0.5]), st.sampled_from([0.5, 0.75, 1.0]))),
-       outliers=st.booleans(), sort=st.sampled_from(sortable_columns()), descending=st.booleans())
+       outliers=st.booleans(), reviewed=st.sampled_from([None, True, False]),
+       label=st.lists(st.sampled_from(["crater", "not_interesting", "gully"]), unique=True, max_size=2),
+       sort=st.sampled_from(sortable_columns()), descending=st.booleans())
 def test_every_query_survives_a_round_trip_through_a_link(search, mission, view, colour, sols, score, outliers,
-                                                         sort, descending):
+                                                         reviewed, label, sort, descending):
     query = RankingQuery(search=" ".join(search.split()), mission=tuple(mission), view=tuple(view), colour=colour,
-                         sols=sols, score=score, outliers_only=outliers, sort=sort, descending=descending)
+                         sols=sols, score=score, outliers_only=outliers, reviewed=reviewed, label=tuple(label),
+                         sort=sort, descending=descending)
     params = {k: v if isinstance(v, list) else [v] for k, v in query.to_params().items()}
     assert RankingQuery.from_params(params) == (query, [])
+
+
+def test_review_filters_use_each_rows_label_over_the_whole_table(table):
+    labels = pd.DataFrame({"id": [105, 158, 101, 999], "label": ["crater", "crater", "not_interesting", "spider"]})
+    row_labels = labels_of_rows(pd.Index(table["id"]), labels)
+    assert row_labels.notna().sum() == 3  # the label of an image not in the table is left out
+    reviewed = select(table, RankingQuery(reviewed=True), row_labels=row_labels)
+    assert table["id"].iloc[reviewed].tolist() == [101, 105, 158]  # rank order kept
+    assert len(select(table, RankingQuery(reviewed=False), row_labels=row_labels)) == len(table) - 3
+    craters = select(table, RankingQuery(label=("crater",), mission=("MSL",)), row_labels=row_labels)
+    assert table["id"].iloc[craters].tolist() == [105]  # 158 is an MRO image
+    assert len(select(table, RankingQuery(reviewed=True))) == 0  # no labels given: nothing is reviewed
+    assert RankingQuery.from_params({"reviewed": ["maybe"]})[1] == ["reviewed=maybe is neither yes nor no"]
 
 
 def test_exports_hold_every_filtered_row_with_its_values(table):

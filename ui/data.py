@@ -19,6 +19,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from marsviz import config, plots, query, scoring
+from marsviz import labels as marsviz_labels
 from marsviz.access import read_only
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
@@ -356,15 +357,21 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
 # thousands of points costs a few tenths of a second on every open otherwise.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _scatter_figure(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str, y: str,
-                    colour: str) -> go.Figure:
+                    colour: str, labels_revision_: int) -> go.Figure:
     drawn = _scatter_points(version_, weights, x, y)
-    return plots.scatter(drawn, x, y, colour, column_labels(), zoom_key=f"{x} {y}")
+    if colour == "label":
+        named = marsviz_labels.with_labels(drawn[["id"]], _labels(version_[0], labels_revision_))["label"]
+        drawn = drawn.assign(label=named.map(lambda v: None if v is None else marsviz_labels.shown(v)))
+    return plots.scatter(drawn, x, y, colour, column_labels(), zoom_key=f"{x} {y}",
+                         missing="not reviewed" if colour == "label" else "not set")
 
 
 def scatter_figure(weights: dict[str, float], x: str, y: str, colour: str) -> go.Figure:
-    """The Explore scatter (:func:`marsviz.plots.scatter`) of :func:`scatter_points`, coloured by `colour`;
-    made once per catalog revision, weights, axes and colour, and shared: never modify it."""
-    return _scatter_figure(version(), _weights_key(weights), x, y, colour)
+    """The Explore scatter (:func:`marsviz.plots.scatter`) of :func:`scatter_points`, coloured by `colour`
+    (a column, or ``"label"``: the person's labels); made once per catalog revision, weights, axes and
+    colour (and label revision, for ``"label"``), and shared: never modify it."""
+    return _scatter_figure(version(), _weights_key(weights), x, y, colour,
+                           labels_revision() if colour == "label" else 0)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
@@ -374,16 +381,59 @@ def _search_index(version_: tuple[str, int], weights: tuple[tuple[str, float], .
 
 # cache_resource: positions are read-only and a million of them would be copied on every rerun otherwise.
 @st.cache_resource(max_entries=16, show_spinner="Searching...")
-def _selected(version_: tuple[str, int], weights: tuple[tuple[str, float], ...],
-              asked: query.RankingQuery) -> np.ndarray:
+def _selected(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], asked: query.RankingQuery,
+              labels_revision: int) -> np.ndarray:
     index = _search_index(version_, weights) if asked.search else None
-    return query.select(_ranked_table(version_, weights), asked, index)
+    uses_labels = asked.reviewed is not None or bool(asked.label)
+    row_labels = _row_labels(version_, weights, labels_revision) if uses_labels else None
+    return query.select(_ranked_table(version_, weights), asked, index, row_labels)
 
 
 def selected_rows(weights: dict[str, float], asked: query.RankingQuery) -> np.ndarray:
     """Positions in :func:`ranked_table` of the rows that pass `asked`, in its order, over the whole catalog
-    (:func:`marsviz.query.select`); cached per catalog revision, weights and query."""
-    return _selected(version(), _weights_key(weights), asked)
+    (:func:`marsviz.query.select`); cached per catalog revision, weights and query (and labels, when the
+    query filters by them)."""
+    uses_labels = asked.reviewed is not None or bool(asked.label)
+    return _selected(version(), _weights_key(weights), asked, labels_revision() if uses_labels else 0)
+
+
+# -- labels: cached apart from the catalog's images, so that labeling does not rebuild the ranking ---------
+def labels_revision() -> int:
+    """The catalog's label revision (:meth:`marsviz.catalog.Catalog.labels_revision`): the key of label caches."""
+    return get_catalog().labels_revision()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _labels(home: str, labels_revision_: int) -> pd.DataFrame:
+    return _catalog_at(home, read_only()).labels()
+
+
+def labels() -> pd.DataFrame:
+    """Every current label (:meth:`marsviz.catalog.Catalog.labels`), read once per label revision."""
+    return _labels(str(get_catalog().home), labels_revision())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _row_labels(version_: tuple[str, int], weights: tuple[tuple[str, float], ...],
+                labels_revision_: int) -> pd.Series:
+    return query.labels_of_rows(_id_index(version_, weights), _labels(version_[0], labels_revision_))
+
+
+def row_labels(weights: dict[str, float]) -> pd.Series:
+    """Each row's label in :func:`ranked_table`'s order (categorical, missing where none); shared: never modify."""
+    return _row_labels(version(), _weights_key(weights), labels_revision())
+
+
+def with_labels(rows: pd.DataFrame, readable: bool = False) -> pd.DataFrame:
+    """A copy of `rows` (catalog rows with an ``id``) with each image's label, note, who and when (None where
+    unlabeled); with `readable`, for a table: labels as people read them ("not interesting", not
+    "not_interesting"), empty where unlabeled."""
+    out = marsviz_labels.with_labels(rows, labels())
+    if readable:
+        for column in marsviz_labels.LABEL_COLUMNS:
+            out[column] = out[column].fillna("")
+        out["label"] = out["label"].map(marsviz_labels.shown)
+    return out
 
 
 def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFrame:
@@ -401,9 +451,9 @@ def with_thumbnails(rows: pd.DataFrame, column: str = "thumbnail") -> pd.DataFra
 
 
 def export(writer: Callable[[pd.DataFrame], bytes], table: pd.DataFrame, positions: np.ndarray) -> bytes:
-    """The rows of `table` at `positions` written by `writer` (:func:`marsviz.query.to_csv`, ``to_parquet``):
-    a download button's deferred data, so the file is made only when asked for."""
-    return writer(table.iloc[positions])
+    """The rows of `table` at `positions`, with their labels, written by `writer` (:func:`marsviz.query.to_csv`,
+    ``to_parquet``): a download button's deferred data, so the file is made only when asked for."""
+    return writer(with_labels(table.iloc[positions]))
 
 
 #: Side of a gallery or neighbour tile, in pixels: every tile is this square, so the buttons under a row
@@ -433,4 +483,5 @@ def column_labels() -> dict[str, str]:
     """Human labels for the columns the pages show."""
     return {**feature_labels(), "score": "Composite score",
             "outlier_score": "Outlier score", "projection_1": "Projection 1", "projection_2": "Projection 2",
-            "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source"}
+            "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source",
+            "label": "Your label"}

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from marsviz.query import CHOICE_COLUMNS, PARAMS, RankingQuery, sortable_columns
+from marsviz.labels import shown
 from ui import data, links
 
 CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows"}
@@ -13,6 +14,7 @@ VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (
              "hardware, or other (maps, globes, not Mars).")
 SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score"}
 KINDS = {"colour": True, "grayscale": False}
+REVIEWED = {"reviewed": True, "not reviewed": False}
 
 
 def _key(field: str) -> str:
@@ -27,7 +29,8 @@ def _seed_from_link() -> list[str]:
     query, problems = RankingQuery.from_params(links.link_params(PARAMS))
     seeds = {
         "search": query.search, "sort": query.sort, "descending": query.descending,
-        "outliers_only": query.outliers_only,
+        "outliers_only": query.outliers_only, "label": list(query.label),
+        "reviewed": None if query.reviewed is None else ("reviewed" if query.reviewed else "not reviewed"),
         "kind": None if query.colour is None else ("colour" if query.colour else "grayscale"),
         "score": query.score or (0.0, 1.0),
         **{column: [v for v in getattr(query, column)] for column in CHOICE_COLUMNS},
@@ -46,6 +49,10 @@ def _filters_on(query: RankingQuery, sol_span: tuple[int, int] | None) -> list[s
         on.append("colour" if query.colour else "grayscale")
     on += [name for name, active in (("score", query.score is not None), ("sol", query.sols is not None),
                                      ("outliers only", query.outliers_only)) if active]
+    if query.reviewed is not None:
+        on.append("reviewed" if query.reviewed else "not reviewed")
+    if query.label:
+        on.append("label")
     return on
 
 
@@ -58,7 +65,9 @@ def _query_from_state(sol_span: tuple[int, int] | None) -> RankingQuery:
                         **{column: tuple(state[_key(column)]) for column in CHOICE_COLUMNS},
                         colour=None if state[_key("kind")] is None else KINDS[state[_key("kind")]],
                         sols=None if sols == sol_span else sols, score=None if score == (0.0, 1.0) else score,
-                        outliers_only=state[_key("outliers_only")], sort=state[_key("sort")],
+                        outliers_only=state[_key("outliers_only")],
+                        reviewed=None if state[_key("reviewed")] is None else REVIEWED[state[_key("reviewed")]],
+                        label=tuple(state[_key("label")]), sort=state[_key("sort")],
                         descending=state[_key("descending")])
 
 
@@ -72,6 +81,7 @@ def controls(table: pd.DataFrame) -> RankingQuery:
     sol_span = (int(sols.min()), int(sols.max())) if len(sols) and sols.min() < sols.max() else None
     problems = _seed_from_link()
     options = {column: sorted(v for v in table[column].dropna().unique() if v != "") for column in CHOICE_COLUMNS}
+    options["label"] = sorted(data.labels()["label"].unique())
     for column, values in options.items():
         known = [v for v in st.session_state[_key(column)] if v in values]
         if known != st.session_state[_key(column)]:  # a value from a link, or gone from the catalog
@@ -107,6 +117,10 @@ def controls(table: pd.DataFrame) -> RankingQuery:
         ranges[1].slider("Sol (rover images)", *sol_span, key=_key("sols"),
                          help="Images without a sol are hidden once you narrow this.")
     ranges[2].toggle("Outliers only", key=_key("outliers_only"))
+    review = filters.columns([2, 3], vertical_alignment="bottom")
+    review[0].segmented_control("Review", list(REVIEWED), key=_key("reviewed"),
+                                help="Images with a label (set in the viewer or with `marsviz label`), or without.")
+    review[1].multiselect("Label", options["label"], key=_key("label"), placeholder="any", format_func=shown)
 
     for problem in problems:
         st.caption(f"Part of the link was not understood and left out: {problem}.")

@@ -12,7 +12,7 @@ from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.registry import REGISTRY, feature_labels
 from marsviz.report import ImageReport
 from marsviz.view.model import VIEW_MEANINGS
-from ui import data, layout
+from ui import data, layout, review
 from ui.text import escape_markdown
 
 #: The viewer heading shows at most this many characters of an image's name (the metadata has all of it).
@@ -79,7 +79,7 @@ def open_image(image_id: int) -> None:
 
 
 def show(image_id: int | None, weights: dict[str, float], key: str,
-         hint: str = "Click a point in the plot to open an image here.") -> None:
+         hint: str = "Click a point in the plot to open an image here.", order: np.ndarray | None = None) -> None:
     """Draw the viewer for `image_id`, in a pane (:func:`ui.layout.pane_key`) that stays in view beside
     a list and is scrolled on screen once per image opened.
 
@@ -93,20 +93,22 @@ def show(image_id: int | None, weights: dict[str, float], key: str,
         Prefix for widget keys, unique per page, ending in ``_viewer``.
     hint : str
         What to do to open an image, shown while none is open.
+    order : ndarray of int, optional
+        Image ids in the order the page shows them, for the review's Next (:func:`ui.review.status`).
     """
     pane = layout.pane_key(key)
     with st.container(key=pane):
         if image_id is None:
             st.info(hint)
             return
-        _show_image(image_id, weights, key)
+        _show_image(image_id, weights, key, order)
         # Once per open (a row, a point, a neighbour, a link): bring the viewer on screen if it is not.
         if st.session_state.get(f"{key}_scrolled_to") != image_id:
             st.session_state[f"{key}_scrolled_to"] = image_id
             layout.scroll_into_view(pane, str(image_id))
 
 
-def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
+def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.ndarray | None) -> None:
     catalog = data.get_catalog()
     row = catalog.get(image_id) if image_id in data.SQLITE_INT_RANGE else None
     if row is None:
@@ -123,6 +125,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
         if ranked_row["outlier"]:
             badges += f" · :red[**outlier**] (outlier score {ranked_row['outlier_score']:.1f})"
         st.markdown(badges)
+    review.status(image_id, order, key)
 
     try:
         report = data.report(row, weights)
@@ -147,6 +150,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str) -> None:
                      f"{'colour' if row['is_color'] else 'grayscale'}")
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
+    review.controls(image_id, key)
 
     st.markdown(_view_line(row))
     st.markdown("**Features**")
