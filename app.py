@@ -4,7 +4,7 @@ import streamlit as st
 
 from marsviz import config
 from marsviz.errors import MarsvizError
-from ui import access, data, layout, sidebar, viewer
+from ui import access, data, layout, learning, sidebar, viewer
 
 st.set_page_config(page_title="marsviz: Mars image triage", page_icon=":red_circle:", layout="wide")
 try:
@@ -37,5 +37,6 @@ except MarsvizError as error:
     st.stop()
 st.sidebar.caption("marsviz ranks Mars images by features that hint at water, ice or unusual terrain.")
 sidebar.weights()
+learning.sidebar_panel()
 access.sidebar_status()
 page.run()

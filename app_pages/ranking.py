@@ -5,14 +5,15 @@ from functools import partial
 import streamlit as st
 
 from marsviz import query
-from marsviz.registry import REGISTRY
+from marsviz.learn import LEARNED_LABEL
+from marsviz.registry import LEARNED_SCORE, REGISTRY
 from ui import data, ranking_controls, selection, sidebar, viewer
 
 PAGE_SIZE = 24
 GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
-OPTIONAL = ["label", "note", "labeled_by", "outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
+OPTIONAL = ["label", "note", "labeled_by", LEARNED_SCORE, "outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()
@@ -64,6 +65,8 @@ with left:
             "label": st.column_config.TextColumn("Label", width=100, help="Your label (set in the viewer)"),
             "note": st.column_config.TextColumn("Note", width=160),
             "labeled_by": st.column_config.TextColumn("Labeled by", width=90),
+            LEARNED_SCORE: st.column_config.NumberColumn(LEARNED_LABEL, format="%.3f",
+                                                         help="The score fitted to your labels (sidebar: Your labels)"),
             "outlier": st.column_config.CheckboxColumn("Outlier", width="small"),
             "outlier_score": st.column_config.NumberColumn("Outlier score", format="%.1f"),
             **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},

@@ -10,16 +10,18 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from marsviz import config
 from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
-from marsviz.registry import ANNOTATIONS, REGISTRY
+from marsviz.registry import ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 
@@ -73,6 +75,7 @@ CREATE TABLE IF NOT EXISTS label_changes (
     labeled_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS label_changes_sha256 ON label_changes (sha256, id);
+CREATE TABLE IF NOT EXISTS label_fits (id INTEGER PRIMARY KEY, model TEXT NOT NULL);
 """
 
 CATALOG_FILE = "catalog.sqlite"
@@ -80,7 +83,8 @@ CATALOG_FILE = "catalog.sqlite"
 
 def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
-    return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''"}
+    return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''",
+            DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL"}
 
 
 #: Rows :meth:`Catalog.frame` reads from SQLite at a time.
@@ -102,13 +106,20 @@ def _column_dtypes(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def stored_values() -> list[str]:
-    """Columns an analysis fills: every feature's value, then the annotations (view, view confidence)."""
-    return [*REGISTRY, *ANNOTATIONS]
+    """Columns an analysis fills: every feature's value, the annotations (view, view confidence), the
+    descriptor vector."""
+    return [*REGISTRY, *ANNOTATIONS, DESCRIPTORS]
 
 
 #: The fields of a :class:`~marsviz.labels.Label`, selected from ``labels l``; its change is the latest in the history.
 _LABEL_FIELDS = ("l.label, l.note, l.labeled_by, l.labeled_at, "
                  "(SELECT max(c.id) FROM label_changes c WHERE c.sha256 = l.sha256) AS change")
+
+
+def _vectors(rows: list[sqlite3.Row]) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and descriptor vectors of ``(id, descriptors)`` rows."""
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    return ids, np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4").reshape(len(rows), -1)
 
 
 def _now() -> str:
@@ -302,7 +313,7 @@ class Catalog:
                 tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except (sqlite3.Error, CatalogError):
             return False
-        return (bool(present) and {"source_aliases", "labels", "label_changes"} <= tables
+        return (bool(present) and {"source_aliases", "labels", "label_changes", "label_fits"} <= tables
                 and all(name in present for name in later_columns()))
 
     # -- connections ---------------------------------------------------------------------------
@@ -358,11 +369,15 @@ class Catalog:
     # -- writes ----------------------------------------------------------------------------------
     def insert(self, *, sha256: str, extension: str, width: int, height: int, is_color: bool,
                provenance: Provenance, features: dict[str, float], feature_version: str) -> int | None:
-        """Add one image row; return its id, or None if an image with this content is already there."""
+        """Add one image row; return its id, or None if an image with this content is already there.
+
+        `features` holds :func:`stored_values` and, where a score was fitted to the labels, its value
+        (:data:`marsviz.registry.LEARNED_SCORE`).
+        """
         row = {"sha256": sha256, "extension": extension, "width": width, "height": height,
                "is_color": int(is_color), **provenance.as_dict(), "synthetic": int(provenance.synthetic),
-               "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "feature_version": feature_version, **{k: features[k] for k in stored_values() if k in features}}
+               "added_at": _now(), "feature_version": feature_version,
+               **{k: features[k] for k in [*stored_values(), LEARNED_SCORE] if k in features}}
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         with self._write() as conn:
@@ -459,11 +474,12 @@ class Catalog:
         """Every image as one row: id, provenance, size, colour flag, feature values and annotations.
 
         Missions and instruments carry their one name (:mod:`marsviz.missions`), so that a filter finds
-        every image of one; :meth:`get` gives what the source said.  The long description text is left
+        every image of one; :meth:`get` gives what the source said.  The descriptor vectors
+        (:meth:`descriptor_chunks`) and the long description text are left
         out (fetch it per image with :meth:`get`).
         """
         columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
-                   *[c for c in PROVENANCE_FIELDS if c != "description"], *stored_values()]
+                   *[c for c in PROVENANCE_FIELDS if c != "description"], *REGISTRY, *ANNOTATIONS, LEARNED_SCORE]
         where = "" if include_synthetic else " WHERE synthetic = 0"
         sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
         with self._connect() as conn:
@@ -483,6 +499,42 @@ class Catalog:
             frame[column] = frame[column].map({v: canonical(v) for v in frame[column].unique()})
         frame["sol"] = frame["sol"].astype("Int64")
         return frame
+
+    def descriptor_chunks(self, ids: Sequence[int] | None = None,
+                          chunk_rows: int = FRAME_CHUNK_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The stored descriptor vectors (:data:`marsviz.registry.DESCRIPTORS`), a chunk at a time.
+
+        Parameters
+        ----------
+        ids : sequence of int, optional
+            Only these images; default every image.
+        chunk_rows : int, optional
+            Rows per chunk (a million vectors at once would be half a gigabyte).
+
+        Yields
+        ------
+        (ndarray, ndarray)
+            Image ids (int64) and their vectors, (n, d) float32; images without a vector (analysed by an
+            older version: ``analyze`` adds them) are left out.
+        """
+        if ids is not None:
+            ids = [int(i) for i in ids]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows = self._read(f'SELECT id, "{DESCRIPTORS}" FROM images WHERE "{DESCRIPTORS}" IS NOT NULL '
+                                  f"AND id IN ({', '.join('?' * len(chunk))}) ORDER BY id", tuple(chunk))
+                if rows:
+                    yield _vectors(rows)
+            return
+        after = ""  # then "AND id > <the last id read>": each chunk is one index range scan
+        last = ()
+        while True:
+            rows = self._read(f'SELECT id, "{DESCRIPTORS}" FROM images WHERE "{DESCRIPTORS}" IS NOT NULL {after} '
+                              "ORDER BY id LIMIT ?", (*last, chunk_rows))
+            if not rows:
+                return
+            yield _vectors(rows)
+            after, last = "AND id > ?", (rows[-1][0],)
 
     def stale_count(self, feature_version: str) -> int:
         """Number of images whose stored features were computed by another feature-set version."""
@@ -603,6 +655,37 @@ class Catalog:
                 self._record_label(conn, row["sha256"], row["label"], row["note"],
                                    row["labeled_by"] or labeled_by, row["labeled_at"] or _now())
         return counts
+
+    def record_label_fit(self, model: str, scores: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Record a score fitted to the labels (`model`, as its JSON text) and store its value of every image.
+
+        In one transaction: the fit is added to the fit history (:meth:`label_fits`) and
+        :data:`marsviz.registry.LEARNED_SCORE` is set from `scores`, chunks of (image ids, values); images
+        not in them (no descriptors) get null.
+        """
+        scores = list(scores)  # computed before the write lock is taken: a million take seconds
+        with self._write() as conn:
+            conn.execute("INSERT INTO label_fits (model) VALUES (?)", (model,))
+            conn.execute(f'UPDATE images SET "{LEARNED_SCORE}" = NULL')
+            for ids, values in scores:
+                conn.executemany(f'UPDATE images SET "{LEARNED_SCORE}" = ? WHERE id = ?',
+                                 zip(np.asarray(values, dtype=float).tolist(), np.asarray(ids).tolist()))
+
+    def label_fits(self) -> list[str]:
+        """Every recorded fit of a score to the labels (:meth:`record_label_fit`), newest first."""
+        return [row[0] for row in self._read("SELECT model FROM label_fits ORDER BY id DESC")]
+
+    def latest_label_fit(self) -> str | None:
+        """The newest recorded fit's model text, or None."""
+        rows = self._read("SELECT model FROM label_fits ORDER BY id DESC LIMIT 1")
+        return rows[0][0] if rows else None
+
+    def set_learned_scores(self, scores: list[tuple[int, float]]) -> None:
+        """Store :data:`marsviz.registry.LEARNED_SCORE` of some images: ``(image id, value)`` pairs."""
+        if scores:
+            with self._write() as conn:
+                conn.executemany(f'UPDATE images SET "{LEARNED_SCORE}" = ? WHERE id = ?',
+                                 [(value, image_id) for image_id, value in scores])
 
     def labels(self) -> pd.DataFrame:
         """Every current label: ``id`` (of the image), ``sha256``, ``name``, ``label``, ``note``,

@@ -132,14 +132,15 @@ TABLE_TOP = 10
 
 def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[dict]:
     """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, the
-    person's label and note (null when none), features.
+    person's label and note (null when none), the score learnt from the labels (null until one is fitted),
+    features.
 
     `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
     """
     from marsviz.labels import with_labels
     from marsviz.presets import DEFAULT_PRESET
     from marsviz.records import json_records
-    from marsviz.registry import REGISTRY
+    from marsviz.registry import LEARNED_SCORE, REGISTRY
     from marsviz.scoring import ranked, weights_of_preset
 
     table = ranked(catalog.frame(include_synthetic=True), weights_of_preset(preset or DEFAULT_PRESET))
@@ -147,7 +148,7 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
         table = table.head(top)
     table = with_labels(table, catalog.labels())
     columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
-               "outlier", "outlier_score", "label", "note", *REGISTRY]
+               "outlier", "outlier_score", "label", "note", LEARNED_SCORE, *REGISTRY]
     records = json_records(table[columns])
     for row in records:
         row["outlier"] = bool(row["outlier"])
@@ -462,14 +463,21 @@ def cmd_scrape(args) -> int:
 # -- evaluate ----------------------------------------------------------------------------------------
 def _add_evaluate_parser(subparsers):
     parser = subparsers.add_parser(
-        "evaluate", help="ROC AUC and average precision of every feature and preset on a labeled image set",
-        description="For every registered feature and every composite preset: ROC AUC and average precision "
-                    "for ice terrain against the rest and for any landmark against 'other', with 95%% bootstrap "
-                    "intervals over source images; over all images, then per view the view model called.")
-    parser.add_argument("labels", type=Path, help="CSV with columns file,label")
-    parser.add_argument("image_dir", type=Path, help="folder holding the labeled images")
-    parser.add_argument("--positive", default="swiss_cheese,spider",
-                        help="comma-separated labels counted as ice terrain (default: swiss_cheese,spider)")
+        "evaluate", help="ROC AUC and average precision of every feature and preset on labeled images",
+        description="For every registered feature and every composite preset: ROC AUC and average precision, "
+                    "with 95%% bootstrap intervals over source images; over all images, then per view the view "
+                    "model called. On a labeled image set (LABELS IMAGE_DIR): ice terrain against the rest and "
+                    "any landmark against 'other'. With --from-catalog: the catalog's stored scores against "
+                    "your own labels (--positive against every other label, or against --negative).")
+    parser.add_argument("labels", type=Path, nargs="?", help="CSV with columns file,label")
+    parser.add_argument("image_dir", type=Path, nargs="?", help="folder holding the labeled images")
+    parser.add_argument("--from-catalog", action="store_true",
+                        help="evaluate the catalog's stored scores against the labels set in it")
+    parser.add_argument("--positive", nargs="+", default=None, metavar="LABEL",
+                        help="labels counted as positive (default: swiss_cheese spider on a labeled set, "
+                             "interesting with --from-catalog); commas separate too")
+    parser.add_argument("--negative", nargs="+", default=None, metavar="LABEL",
+                        help="with --from-catalog: labels counted as negative (default: every other label)")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     parser.add_argument("--output", type=Path, default=None, help="write to this file instead of the terminal")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
@@ -477,17 +485,37 @@ def _add_evaluate_parser(subparsers):
     parser.set_defaults(func=cmd_evaluate)
 
 
-def cmd_evaluate(args) -> int:
-    """Score every labeled image with every feature and print or write the evaluation table."""
-    from marsviz.evaluate import evaluate_by_view, in_sample_notes, load_labels, render, score_images
-    from marsviz.terrain.model import load_model
+def _label_list(values: list[str] | None, default: list[str]) -> list[str]:
+    """Labels given as separate arguments, comma-separated, or both.
 
-    labels = load_labels(args.labels)
-    positive = [label.strip() for label in args.positive.split(",") if label.strip()]
-    with _progress_bar("scoring") as progress:
-        scores = score_images(labels, args.image_dir, progress=progress)
-    table = evaluate_by_view(scores, labels, positive, resamples=args.resamples, seed=args.seed,
-                             notes=in_sample_notes(labels, load_model()))
+    Examples
+    --------
+    >>> _label_list(["swiss_cheese,spider", "crater"], []), _label_list(None, ["interesting"])
+    (['swiss_cheese', 'spider', 'crater'], ['interesting'])
+    """
+    if values is None:
+        return default
+    return [label.strip() for value in values for label in value.split(",") if label.strip()]
+
+
+def cmd_evaluate(args) -> int:
+    """Score labeled images (or read the catalog's scores and labels) and print or write the evaluation."""
+    from marsviz.evaluate import render
+
+    if args.from_catalog:
+        if args.labels or args.image_dir:
+            raise MarsvizError("--from-catalog evaluates the catalog's own labels: give no labels file or folder")
+        from marsviz.evaluate import evaluate_catalog_labels
+
+        catalog = _catalog(args)
+        table = evaluate_catalog_labels(catalog.frame(), catalog.labels(), _label_list(args.positive, ["interesting"]),
+                                        _label_list(args.negative, []), resamples=args.resamples, seed=args.seed)
+    else:
+        if args.labels is None or args.image_dir is None:
+            raise MarsvizError("give a labels CSV and its image folder, or --from-catalog")
+        if args.negative is not None:
+            raise MarsvizError("--negative goes with --from-catalog")
+        table = _evaluate_labeled_set(args)
     text = render(table, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -497,15 +525,38 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _evaluate_labeled_set(args):
+    from marsviz.evaluate import ICE_LABELS, evaluate_by_view, in_sample_notes, load_labels, score_images
+    from marsviz.terrain.model import load_model
+
+    labels = load_labels(args.labels)
+    with _progress_bar("scoring") as progress:
+        scores = score_images(labels, args.image_dir, progress=progress)
+    return evaluate_by_view(scores, labels, _label_list(args.positive, list(ICE_LABELS)), resamples=args.resamples,
+                            seed=args.seed, notes=in_sample_notes(labels, load_model()))
+
+
 # -- train -------------------------------------------------------------------------------------------
 def _add_train_parser(subparsers):
+    from marsviz.learn import MIN_PER_CLASS
+
     parser = subparsers.add_parser(
-        "train", help="rebuild the terrain model from labeled crops (validated on held-out source images)",
+        "train", help="rebuild the terrain model from labeled crops, or learn a score from your labels",
         description="Describe every labeled crop, cross-validate leaving one ice source image out at a time, "
                     "calibrate, fit the terrain model and write it with its evaluation summary (evaluation.json "
                     "beside it). Each SET is a folder holding labels.csv and images/, or a labels CSV followed "
-                    "by its image folder; the sets are validated together, split by source image across all.")
-    parser.add_argument("sets", nargs="+", type=Path, metavar="SET", help="labeled set (see above)")
+                    "by its image folder; the sets are validated together, split by source image across all. "
+                    "With --from-catalog: fit 'Your labels, trained' to the labels set in the catalog "
+                    f"(--positive against every other label, or against --negative; at least {MIN_PER_CLASS} of each), "
+                    "cross-validated with source images held out, recorded, and stored for every image.")
+    parser.add_argument("sets", nargs="*", type=Path, metavar="SET", help="labeled set (see above)")
+    parser.add_argument("--from-catalog", action="store_true", help="learn a score from the catalog's labels")
+    parser.add_argument("--positive", nargs="+", default=None, metavar="LABEL",
+                        help="with --from-catalog: labels counted as positive (default: interesting)")
+    parser.add_argument("--negative", nargs="+", default=None, metavar="LABEL",
+                        help="with --from-catalog: labels counted as negative (default: every other label)")
+    parser.add_argument("--by", default=None, metavar="NAME",
+                        help="with --from-catalog: who fits, as recorded (default: your user name)")
     parser.add_argument("--output", type=Path, default=None,
                         help="model file to write (default: the shipped marsviz/terrain/model.json)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the folds, network and bootstrap (default 0)")
@@ -538,7 +589,13 @@ def labeled_sets(arguments: list[Path]) -> list[tuple[Path, Path]]:
 
 
 def cmd_train(args) -> int:
-    """Train, write the model and its evaluation, print the held-out table."""
+    """Train, write the model and its evaluation, print the held-out table; or learn from the catalog's labels."""
+    if args.from_catalog:
+        if args.sets:
+            raise MarsvizError("--from-catalog learns from the catalog's own labels: give no labeled sets")
+        return _train_from_catalog(args)
+    if not args.sets:
+        raise MarsvizError("give one or more labeled sets, or --from-catalog")
     from marsviz.evaluate import format_table
     from marsviz.terrain.model import model_path
     from marsviz.train import default_model_output, train
@@ -555,6 +612,17 @@ def cmd_train(args) -> int:
               f"[{row['auc_low']:.3f}, {row['auc_high']:.3f}]  avg precision {row['average_precision']:.3f}")
     print(f"wrote {output} and {output.with_name('evaluation.json')}", file=sys.stderr)
     _say_how_to_use(output, model_path(), "MARSVIZ_TERRAIN_MODEL")
+    return 0
+
+
+def _train_from_catalog(args) -> int:
+    from marsviz.learn import LEARNED_LABEL, train_from_catalog
+
+    catalog = _catalog(args)
+    model = train_from_catalog(catalog, _label_list(args.positive, ["interesting"]), _label_list(args.negative, []),
+                               _user_name() if args.by is None else args.by.strip(), seed=args.seed)
+    print(f"{LEARNED_LABEL}: {model.describe()}")
+    print(f"stored for every image (column your_labels_score); fit {len(catalog.label_fits())} recorded")
     return 0
 
 

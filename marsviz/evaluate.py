@@ -206,8 +206,10 @@ def grouped_bootstrap(y: np.ndarray, scores: np.ndarray, groups: np.ndarray,
 
 
 def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS,
-                    resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None) -> pd.DataFrame:
-    """ROC AUC and average precision, with grouped bootstrap intervals, of every score on both tasks.
+                    resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None,
+                    targets: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """ROC AUC and average precision, with grouped bootstrap intervals, of every score on both tasks (or on
+    `targets`).
 
     Parameters
     ----------
@@ -221,6 +223,9 @@ def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterab
         Bootstrap resamples of source images, and their seed.
     notes : dict, optional
         A note per score name (such as "in-sample"), copied into the ``note`` column.
+    targets : dict of str to ndarray, optional
+        Other tasks than :data:`TASKS`: task name to boolean targets aligned with `labels` (`positive` is
+        then not used).
 
     Returns
     -------
@@ -228,11 +233,10 @@ def evaluate_scores(scores: pd.DataFrame, labels: pd.DataFrame, positive: Iterab
         One row per (task, score) with the columns :data:`COLUMNS`.
     """
     notes = notes or {}
-    targets = task_targets(labels, positive)
+    targets = task_targets(labels, positive) if targets is None else targets
     groups = labels["source"].to_numpy()
     rows = []
-    for task in TASKS:
-        y = targets[task]
+    for task, y in targets.items():
         for name in scores.columns:
             values = scores[name].to_numpy(np.float64)
             auc_low, auc_high = grouped_bootstrap(y, values, groups, roc_auc, resamples, seed)
@@ -323,7 +327,8 @@ def in_sample_notes(labels: pd.DataFrame, model) -> dict[str, str]:
 
 
 def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str] = ICE_LABELS,
-                     resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None) -> pd.DataFrame:
+                     resamples: int = 1000, seed: int = 0, notes: dict[str, str] | None = None,
+                     targets: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The evaluation table over every image, then over the images of each view, with the composite presets.
 
     Parameters
@@ -332,7 +337,7 @@ def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Itera
         As :func:`score_images` returns it for the whole registry (feature columns, ``view``, ``is_color``).
     labels : DataFrame
         As returned by :func:`load_labels`.
-    positive, resamples, seed, notes
+    positive, resamples, seed, notes, targets
         As for :func:`evaluate_scores`.
 
     Returns
@@ -353,7 +358,7 @@ def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Itera
     applicable = applicable_values(values)
     for name in PRESETS:
         scores[f"preset:{name}"] = app_composite(values, weights_of_preset(name), applicable).fillna(-1.0)
-    blocks = [evaluate_scores(scores, labels, positive, resamples, seed, notes).assign(view="all")]
+    blocks = [evaluate_scores(scores, labels, positive, resamples, seed, notes, targets).assign(view="all")]
     views = values["view"] if "view" in values else pd.Series(None, index=values.index, dtype=object)
     for view in sorted(views.dropna().unique()):
         chosen = (views == view).to_numpy()
@@ -363,10 +368,64 @@ def evaluate_by_view(values: pd.DataFrame, labels: pd.DataFrame, positive: Itera
                 note = f"not validated on {view} views: left out of the composite there"
                 view_notes[name] = "; ".join(filter(None, [view_notes.get(name), note]))
         table = evaluate_scores(scores[chosen].reset_index(drop=True), labels[chosen].reset_index(drop=True),
-                                positive, resamples, seed, view_notes)
+                                positive, resamples, seed, view_notes,
+                                None if targets is None else {task: y[chosen] for task, y in targets.items()})
         blocks.append(table[(table["n_positive"] > 0) & (table["n_negative"] > 0)].assign(view=view))
     table = pd.concat(blocks, ignore_index=True)
     return table[["view", *COLUMNS]]
+
+
+#: The task of :func:`evaluate_catalog_labels`: a person's positive labels against their other labels.
+YOUR_LABELS_TASK = "your_labels"
+
+
+def evaluate_catalog_labels(frame: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str],
+                            negative: Iterable[str] = (), resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Every feature and preset of a catalog, as stored, against the labels a person gave its images.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The catalog (:meth:`marsviz.catalog.Catalog.frame`): ids, names, stored feature values, view.
+    labels : DataFrame
+        Its labels (:meth:`marsviz.catalog.Catalog.labels`).
+    positive : iterable of str
+        Labels that count as positive (spelled any way :func:`marsviz.labels.normalise_label` accepts).
+    negative : iterable of str, optional
+        Labels that count as negative; by default every other label.  Images with a label in neither are
+        left out.
+    resamples, seed : int, optional
+        Bootstrap resamples and seed; the bootstrap resamples source images (:func:`source_image_id` of the
+        name: crops of one HiRISE observation together), each other image on its own.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`evaluate_by_view`, with one task, :data:`YOUR_LABELS_TASK`.
+
+    Raises
+    ------
+    LabelsError
+        If the labeled images are not of both classes; the message counts the labels there are.
+    """
+    from marsviz.labels import normalise_label, shown
+
+    positive = {normalise_label(p) for p in positive}
+    negative = {normalise_label(n) for n in negative}
+    rows = frame.merge(labels[["id", "label"]], on="id")
+    if negative:
+        rows = rows[rows["label"].isin(positive | negative)]
+    y = rows["label"].isin(positive).to_numpy()
+    if y.all() or not y.any():
+        counts = labels["label"].value_counts()
+        have = ", ".join(f"{shown(name)} {count}" for name, count in counts.items()) or "none"
+        wanted = f"labeled {' or '.join(sorted(map(shown, positive)))}"
+        other = f"labeled {' or '.join(sorted(map(shown, negative)))}" if negative else "with another label"
+        raise LabelsError(f"an evaluation needs images {wanted} and images {other}; this catalog's labels: {have}")
+    rows = rows.reset_index(drop=True)
+    table = pd.DataFrame({"file": rows["name"], "labels": rows["label"].map(lambda label: (label,)),
+                          "source": rows["name"].map(source_image_id)})
+    return evaluate_by_view(rows, table, resamples=resamples, seed=seed, targets={YOUR_LABELS_TASK: y})
 
 
 def format_table(table: pd.DataFrame) -> str:

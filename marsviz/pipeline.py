@@ -23,8 +23,9 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image, read_bounded
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
+from marsviz.learn import latest_model, learned_score, rescore
 from marsviz.provenance import Provenance
-from marsviz.registry import compute_values, feature_set_version
+from marsviz.registry import DESCRIPTORS, LEARNED_SCORE, compute_values, feature_set_version
 from marsviz.runner import LocalRunner, Runner
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 
@@ -136,9 +137,10 @@ def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, pro
     else:
         catalog.images.put_bytes(data_or_path, analysis.sha256, analysis.extension)
     catalog.thumbnails.put_bytes(analysis.thumbnail_jpeg, analysis.sha256, ".jpg")
+    learned = learned_score(latest_model(catalog), analysis.features.get(DESCRIPTORS))
     image_id = catalog.insert(sha256=analysis.sha256, extension=analysis.extension, width=analysis.width,
                               height=analysis.height, is_color=analysis.is_color, provenance=provenance,
-                              features=analysis.features, feature_version=feature_version)
+                              features={**analysis.features, LEARNED_SCORE: learned}, feature_version=feature_version)
     if image_id is None:  # another writer added the same content in the meantime
         return AddResult("duplicate", provenance.name, catalog.find_by_sha(analysis.sha256))
     return AddResult("added", provenance.name, image_id, note=analysis.note)
@@ -395,4 +397,5 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
         if progress:
             progress(done, len(stale))
     catalog.update_features(updates, version)
+    rescore(catalog, [row["id"] for row in stale])  # their descriptors may have changed with the version
     return ReanalyseReport(stale=len(stale), updated=updated + len(updates), failed=failed)

@@ -17,21 +17,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from marsviz.registry import REGISTRY
+from marsviz.registry import LEARNED_SCORE, REGISTRY
 
 #: The columns a search looks in: the name a person knows, the title, the source's product or image id.
 SEARCHED_COLUMNS = ("name", "title", "source_id")
 #: Columns filtered by equality to any of the chosen values, by URL parameter name.
 CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
 #: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
-SORTABLE = ("rank", "score", "outlier_score", "name", "sol", "date_taken", "added_at", "source", "mission",
-            "instrument", "view")
+SORTABLE = ("rank", "score", "outlier_score", LEARNED_SCORE, "name", "sol", "date_taken", "added_at",
+            "source", "mission", "instrument", "view")
 #: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
 PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "reviewed", "label", "sort", "order")
 #: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
 EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
-            "label", "note", "labeled_by", "labeled_at", "source", "source_id", "mission", "instrument", "sol", "date_taken", "title", "credit", "page_url",
-            "file_url", "width", "height", "is_color", "added_at")
+            "label", "note", "labeled_by", "labeled_at", LEARNED_SCORE, "source", "source_id", "mission", "instrument",
+            "sol", "date_taken", "title", "credit", "page_url", "file_url", "width", "height", "is_color", "added_at")
 
 
 def sortable_columns() -> list[str]:

@@ -44,6 +44,16 @@ def feature_labels() -> dict[str, str]:
 #: by the ``terrain_view_score`` feature (its :attr:`FeatureResult.detail`).  Not features: no value to
 #: weigh, but what the ranking is read and filtered by.
 ANNOTATIONS = {"view": "TEXT", "view_confidence": "REAL"}
+#: The catalog column holding each image's descriptor vector (the view model's, from the
+#: ``terrain_view_score`` detail, as float32 bytes in the order of
+#: :data:`marsviz.view.descriptors.VIEW_DESCRIPTOR_NAMES`): what a person's labels are learnt from and what
+#: "New to you" compares (:mod:`marsviz.learn`).  Read apart from the other columns: it is large.
+DESCRIPTORS = "descriptors"
+#: The catalog column of "Your labels, trained" (:mod:`marsviz.learn`): a score fitted to a person's labels,
+#: not a function of the pixels alone, so not a registered feature; null until a score is fitted.
+LEARNED_SCORE = "your_labels_score"
+#: Version of what an analysis stores beside the feature values (2: the descriptor vector).
+STORED_VERSION = 2
 
 
 def feature_set_version(settings: AnalysisSettings | None = None) -> str:
@@ -60,7 +70,7 @@ def feature_set_version(settings: AnalysisSettings | None = None) -> str:
     """
     settings = settings or AnalysisSettings.from_environment()
     parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
-    parts += [f"decode={DECODE_VERSION}", *settings.version_parts()]
+    parts += [f"decode={DECODE_VERSION}", f"stored={STORED_VERSION}", *settings.version_parts()]
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
 
@@ -103,10 +113,12 @@ def compute_all(image: np.ndarray, names=None, settings: AnalysisSettings | None
 def compute_values(image: np.ndarray, names=None,
                    settings: AnalysisSettings | None = None) -> dict[str, float | str | None]:
     """What the catalog stores of an image: every feature's value (or those in `names`, as
-    :func:`compute_all`, with `settings`) and its :data:`ANNOTATIONS` (from the features' details; None
-    where no computed feature gives them)."""
+    :func:`compute_all`, with `settings`), its :data:`ANNOTATIONS` and its :data:`DESCRIPTORS` (as bytes)
+    from the features' details; None where no computed feature gives them."""
     results = compute_all(image, names, settings)
-    annotations = dict.fromkeys(ANNOTATIONS)
+    annotations = dict.fromkeys([*ANNOTATIONS, DESCRIPTORS])
     for result in results.values():
-        annotations.update({k: v for k, v in (result.detail or {}).items() if k in ANNOTATIONS})
+        annotations.update({k: v for k, v in (result.detail or {}).items() if k in annotations})
+    if annotations[DESCRIPTORS] is not None:
+        annotations[DESCRIPTORS] = np.asarray(annotations[DESCRIPTORS], dtype="<f4").tobytes()
     return {**{name: result.value for name, result in results.items()}, **annotations}

@@ -224,3 +224,35 @@ def test_in_sample_notes_name_the_trained_scores_only_when_the_model_saw_a_sourc
     notes = in_sample_notes(labels, model)
     assert set(notes) == {"ice_terrain_score", "landmark_score"} and "2 of these" in notes["landmark_score"]
     assert in_sample_notes(labels.tail(1), model) == {}
+
+
+def test_evaluate_from_catalog_scores_the_stored_values_against_your_labels(small_catalog_home):
+    from marsviz.catalog import Catalog
+
+    catalog = Catalog()
+    frame = catalog.frame().sort_values("edge_ratio").reset_index(drop=True)
+    # The four images with the most edges are "interesting", the four with the fewest are not; the rest unlabeled.
+    for image_id in frame["id"].iloc[-4:]:
+        catalog.set_label(int(image_id), "interesting")
+    for image_id in frame["id"].iloc[:3]:
+        catalog.set_label(int(image_id), "not interesting")
+    catalog.set_label(int(frame["id"].iloc[3]), "crater")
+    done = _cli("--home", small_catalog_home, "evaluate", "--from-catalog", "--format", "json", "--resamples", "50")
+    assert done.returncode == 0, done.stderr
+    rows = {(r["view"], r["score"]): r for r in json.loads(done.stdout)}
+    edges = rows[("all", "edge_ratio")]
+    assert edges["task"] == "your_labels" and (edges["n_positive"], edges["n_negative"]) == (4, 4)
+    assert edges["auc"] == 1.0  # edges order the labels exactly as they were given
+    labeled = frame.iloc[list(range(4)) + list(range(8, 12))]
+    y = np.r_[np.zeros(4, bool), np.ones(4, bool)]
+    assert rows[("all", "dark_spot_ratio")]["auc"] == pytest.approx(roc_auc_score(y, labeled["dark_spot_ratio"]))
+    assert {"preset:water_and_ice", "preset:seed"} <= {score for _, score in rows}
+
+    against = _cli("--home", small_catalog_home, "evaluate", "--from-catalog", "--positive", "Interesting",
+                   "--negative", "not-interesting", "--format", "json", "--resamples", "20")
+    edges = {(r["view"], r["score"]): r for r in json.loads(against.stdout)}[("all", "edge_ratio")]
+    assert (edges["n_positive"], edges["n_negative"]) == (4, 3)  # the crater is neither
+
+    refused = _cli("--home", small_catalog_home, "evaluate", "--from-catalog", "--positive", "spider")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "needs images labeled spider" in refused.stderr and "interesting 4" in refused.stderr

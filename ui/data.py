@@ -25,10 +25,11 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
+from marsviz.learn import LEARNED_LABEL, LabelModel, latest_model
 from marsviz.memory import release_freed_memory
 from marsviz.overlays import to_rgb8
 from marsviz.pipeline import reanalyse
-from marsviz.registry import REGISTRY, compute_all, feature_labels, feature_set_version
+from marsviz.registry import LEARNED_SCORE, REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
 from marsviz.samples import load_samples
 
@@ -424,6 +425,17 @@ def row_labels(weights: dict[str, float]) -> pd.Series:
     return _row_labels(version(), _weights_key(weights), labels_revision())
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def _label_model(version_: tuple[str, int]) -> LabelModel | None:
+    return latest_model(_catalog_at(version_[0], read_only()))
+
+
+def label_model() -> LabelModel | None:
+    """The latest "Your labels, trained" fit (:func:`marsviz.learn.latest_model`), or None; read once per
+    catalog revision (a fit is a catalog write)."""
+    return _label_model(version())
+
+
 def with_labels(rows: pd.DataFrame, readable: bool = False) -> pd.DataFrame:
     """A copy of `rows` (catalog rows with an ``id``) with each image's label, note, who and when (None where
     unlabeled); with `readable`, for a table: labels as people read them ("not interesting", not
@@ -484,4 +496,4 @@ def column_labels() -> dict[str, str]:
     return {**feature_labels(), "score": "Composite score",
             "outlier_score": "Outlier score", "projection_1": "Projection 1", "projection_2": "Projection 2",
             "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source",
-            "label": "Your label"}
+            "label": "Your label", LEARNED_SCORE: LEARNED_LABEL}

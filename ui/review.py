@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -56,13 +58,15 @@ def _keep_reviewer() -> None:
     st.session_state[REVIEWER_KEY] = st.session_state[REVIEWER_INPUT_KEY].strip()
 
 
-def _open_next(next_id: int) -> None:
-    from ui import viewer
+def _open_next(order: np.ndarray, image_id: int, open_image: Callable[[int], None]) -> None:
+    """Open the next image of `order` after `image_id` without a label, as the labels are now (another
+    session may have labeled the one the button was drawn for)."""
+    next_id = next_unreviewed(order, image_id, data.labels()["id"].to_numpy())
+    if next_id is not None:
+        open_image(next_id)
 
-    viewer.open_image(next_id)
 
-
-def status(image_id: int, order: np.ndarray | None, key: str) -> None:
+def status(image_id: int, order: np.ndarray | None, key: str, open_image: Callable[[int], None]) -> None:
     """Above the image: its label (who, when, the note) and "Next not reviewed".
 
     Parameters
@@ -74,6 +78,8 @@ def status(image_id: int, order: np.ndarray | None, key: str) -> None:
         has no label.  None: no Next button.
     key : str
         The viewer's widget-key prefix.
+    open_image : callable
+        Opens an image by id in the viewer (Next calls it).
     """
     label = data.get_catalog().label_of(image_id)
     line, next_column = st.columns(2, vertical_alignment="center")
@@ -86,7 +92,7 @@ def status(image_id: int, order: np.ndarray | None, key: str) -> None:
     if order is not None:
         next_id = next_unreviewed(order, image_id, data.labels()["id"].to_numpy())
         next_column.button("Next not reviewed", key=f"{key}_next", icon=":material/skip_next:", width="stretch",
-                           on_click=_open_next, args=(next_id,), disabled=next_id is None,
+                           on_click=_open_next, args=(order, image_id, open_image), disabled=next_id is None,
                            help="Open the next image in this page's order that has no label yet."
                            if next_id is not None else "Every image in this order has a label.")
 

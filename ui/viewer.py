@@ -9,7 +9,8 @@ import streamlit as st
 from marsviz.errors import MarsvizError
 from marsviz.overlays import colour_name, zoom_window
 from marsviz.provenance import PROVENANCE_FIELDS
-from marsviz.registry import REGISTRY, feature_labels
+from marsviz.learn import LEARNED_LABEL
+from marsviz.registry import LEARNED_SCORE, REGISTRY, feature_labels
 from marsviz.report import ImageReport
 from marsviz.view.model import VIEW_MEANINGS
 from ui import data, layout, review
@@ -125,7 +126,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
         if ranked_row["outlier"]:
             badges += f" · :red[**outlier**] (outlier score {ranked_row['outlier_score']:.1f})"
         st.markdown(badges)
-    review.status(image_id, order, key)
+    review.status(image_id, order, key, open_image)
 
     try:
         report = data.report(row, weights)
@@ -155,6 +156,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
     st.markdown(_view_line(row))
     st.markdown("**Features**")
     st.table(_feature_table(report), hide_index=True, border="horizontal")
+    _learned_line(ranked_row)
     for note in report.notes:
         st.caption(note)
     if report.outlier_reasons:
@@ -198,6 +200,16 @@ def _zoomed(row: dict, report: ImageReport, display: np.ndarray, overlays: list[
     if source.shape[:2] != (row["height"], row["width"]):
         part += f" (from a {source.shape[1]} x {source.shape[0]} px rendition)"
     return shown, part
+
+
+def _learned_line(ranked_row: pd.Series | None) -> None:
+    """The image's "Your labels, trained" score and what the fit was, once a score was fitted."""
+    model = data.label_model()
+    if model is None or ranked_row is None:
+        return
+    value = ranked_row.get(LEARNED_SCORE)
+    shown = f"**{value:.3f}**" if pd.notna(value) else "none (no stored descriptors: `python -m marsviz analyze`)"
+    st.caption(f"{LEARNED_LABEL}: {shown}; {model.describe()}.")
 
 
 def _view_line(row: dict) -> str:

@@ -12,7 +12,8 @@ import numpy as np
 
 from marsviz.features._base import Feature, FeatureResult
 from marsviz.terrain.model import model_fingerprint
-from marsviz.view.model import VIEWS, classify_view, view_model_path
+from marsviz.view.descriptors import view_descriptors
+from marsviz.view.model import VIEWS, load_view_model, view_model_path
 
 #: The views that count as Mars terrain.
 TERRAIN_VIEWS = ("orbital", "surface")
@@ -30,19 +31,22 @@ def view_scores(image: np.ndarray) -> dict[str, FeatureResult]:
     -------
     dict of str to FeatureResult
         ``terrain_view_score``: value P(orbital) + P(surface) in [0, 1]; map that value over the whole
-        frame (the view is a property of the frame); detail ``view``, ``view_confidence`` and
-        ``view_probabilities``.
+        frame (the view is a property of the frame); detail ``view``, ``view_confidence``,
+        ``view_probabilities`` and ``descriptors`` (the classified descriptor vector, float32, in the order of
+        :data:`marsviz.view.descriptors.VIEW_DESCRIPTOR_NAMES`).
 
     Examples
     --------
     >>> result = view_scores(np.random.default_rng(0).random((120, 160)).astype(np.float32))
     >>> sorted(result["terrain_view_score"].detail)
-    ['view', 'view_confidence', 'view_probabilities']
+    ['descriptors', 'view', 'view_confidence', 'view_probabilities']
     """
-    result = classify_view(image)
+    descriptors = view_descriptors(image)
+    result = load_view_model().classify_descriptors(descriptors)
     value = float(np.clip(sum(result.probabilities[v] for v in TERRAIN_VIEWS), 0.0, 1.0))
     detail = {"view": result.view, "view_confidence": round(result.confidence, 6),
-              "view_probabilities": {v: round(result.probabilities[v], 6) for v in VIEWS}}
+              "view_probabilities": {v: round(result.probabilities[v], 6) for v in VIEWS},
+              "descriptors": descriptors.astype(np.float32)}
     return {"terrain_view_score": FeatureResult(value, np.full(image.shape[:2], value, np.float32), detail)}
 
 

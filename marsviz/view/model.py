@@ -88,7 +88,11 @@ class ViewModel:
 
     def classify(self, image: np.ndarray) -> ViewResult:
         """The view of one float image in [0, 1], (H, W) or (H, W, 3)."""
-        p = self.view_probabilities(view_descriptors(image))[0]
+        return self.classify_descriptors(view_descriptors(image))
+
+    def classify_descriptors(self, vector: np.ndarray) -> ViewResult:
+        """The view of an image from its descriptor vector (:func:`marsviz.view.descriptors.view_descriptors`)."""
+        p = self.view_probabilities(vector)[0]
         best = int(np.argmax(p))
         return ViewResult(VIEWS[best], float(p[best]), {v: float(x) for v, x in zip(VIEWS, p)})
 
