@@ -5,6 +5,7 @@ import streamlit as st
 
 from marsviz import config, plots
 from marsviz.errors import MarsvizError
+from marsviz.learn import LEARNED_LABEL, MIN_PER_CLASS
 from marsviz.registry import REGISTRY, feature_labels
 from marsviz.scoring import GATE_CERTAINTY, OUTLIER_THRESHOLD, stand_in_map
 from marsviz.terrain.model import load_evaluation
@@ -162,6 +163,24 @@ if view_evaluation:
             "images": CLASS_NAMES.get(row["class"], row["class"].removeprefix("other ")), "view": row["view"],
             "held out": row["n"], "called right": f"{row['correct']:.1%}"}
             for row in view_evaluation["classes"]]), hide_index=True)
+
+st.header("Learning from your labels")
+st.markdown(
+    f"**{LEARNED_LABEL}** is fitted to the labels you set (sidebar: *Your labels*; `python -m marsviz train "
+    f"--from-catalog`) once at least {MIN_PER_CLASS} images carry the label to find and {MIN_PER_CLASS} another: "
+    "an L2-regularised logistic regression, the two classes weighted equally, on the 118 whole-frame descriptors "
+    "the view model classifies (stored per image). Before it is fitted on every label, its ROC AUC is measured "
+    "by cross-validation with whole source images held out (crops of one HiRISE observation stay together), and "
+    "that number is shown with the label counts: it says how well the score ranks images it was not fitted on. "
+    "Every fit is recorded in the catalog with who fitted it and when; a refit happens only when asked for. "
+    "*Limits*: tens of labels fit a rough score; below-chance or near-chance AUCs mean the descriptors do not "
+    "separate what you labeled, and the score should not be used. It is not one of the composite's weights.\n\n"
+    "**New to you** orders the catalog by how unlike an image is to everything labeled so far (after DEMUD, "
+    "Wagstaff et al. 2013): each descriptor is standardised over the catalog, the labeled images' mean and main "
+    "directions (the fewest that keep 99% of their variance, at most 10) reconstruct every image, and the "
+    "reconstruction error ranks them, largest first. The viewer names the three descriptors with the largest "
+    "residuals. Each label changes the model, so labeling as you walk this order (Next not reviewed) moves on to "
+    "what you have not seen yet. `python -m marsviz rank --new-to-you` gives the same order.")
 
 st.header("Image credits")
 st.markdown(

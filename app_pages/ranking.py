@@ -13,7 +13,8 @@ PAGE_SIZE = 24
 GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
-OPTIONAL = ["label", "note", "labeled_by", LEARNED_SCORE, "outlier", "outlier_score", "source", "mission", "instrument", "sol", "date_taken", *REGISTRY]
+OPTIONAL = ["label", "note", "labeled_by", LEARNED_SCORE, "outlier", "outlier_score", "source", "mission",
+            "instrument", "sol", "date_taken", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()

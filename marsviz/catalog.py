@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from types import EllipsisType
 
 import numpy as np
 import pandas as pd
@@ -558,7 +559,7 @@ class Catalog:
         return Label(**dict(rows[0])) if rows else None
 
     def set_label(self, image_id: int, label: str, note: str = "", labeled_by: str = "", *,
-                  expected: Label | None | object = ...) -> Label:
+                  expected: Label | None | EllipsisType = ...) -> Label:
         """Label image `image_id` (replacing its label, if any); the change is also kept in the label history.
 
         Parameters
@@ -588,7 +589,8 @@ class Catalog:
             sha256 = self._labeled_image(conn, image_id, expected)
             return self._record_label(conn, sha256, label, note, labeled_by, _now())
 
-    def clear_label(self, image_id: int, labeled_by: str = "", *, expected: Label | None | object = ...) -> bool:
+    def clear_label(self, image_id: int, labeled_by: str = "", *,
+                    expected: Label | None | EllipsisType = ...) -> bool:
         """Remove the label of image `image_id` (the history keeps it); return whether it had one.
 
         `expected` and the errors are as for :meth:`set_label`.

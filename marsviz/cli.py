@@ -115,6 +115,9 @@ def _add_rank_parser(subparsers):
                              "all for csv and json)")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table",
                         help="table for people (default); csv or json for machines")
+    parser.add_argument("--new-to-you", action="store_true",
+                        help="order by how unlike the labeled images each image is (largest first), with the "
+                             "descriptors it is most unlike them in (keys new_to_you, new_in)")
     _add_preset_argument(parser)
     parser.set_defaults(func=cmd_rank)
 
@@ -130,12 +133,14 @@ def _add_preset_argument(parser) -> None:
 TABLE_TOP = 10
 
 
-def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[dict]:
+def ranking_records(catalog, top: int = 0, preset: str | None = None, new_to_you: bool = False) -> list[dict]:
     """The ranking as plain records: id, name, source, mission, instrument, view, score, outlier, the
     person's label and note (null when none), the score learnt from the labels (null until one is fitted),
     features.
 
-    `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).
+    `preset` names the composite's weights (:mod:`marsviz.presets`; default its default preset).  With
+    `new_to_you`, images come in the "New to you" order (:mod:`marsviz.novelty`) and each record has
+    ``new_to_you`` and ``new_in``.
     """
     from marsviz.labels import with_labels
     from marsviz.presets import DEFAULT_PRESET
@@ -144,11 +149,21 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None) -> list[di
     from marsviz.scoring import ranked, weights_of_preset
 
     table = ranked(catalog.frame(include_synthetic=True), weights_of_preset(preset or DEFAULT_PRESET))
+    labels = catalog.labels()
+    extra = []
+    if new_to_you:
+        from marsviz.novelty import novelty_table
+        from marsviz.view.descriptors import VIEW_DESCRIPTOR_LABELS
+
+        _, novelty = novelty_table(catalog, labels["id"].tolist(), list(VIEW_DESCRIPTOR_LABELS.values()))
+        table = table.merge(novelty, on="id", how="left").sort_values("new_to_you", ascending=False,
+                                                                       kind="stable", na_position="last")
+        extra = ["new_to_you", "new_in"]
     if top:
         table = table.head(top)
-    table = with_labels(table, catalog.labels())
+    table = with_labels(table, labels)
     columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
-               "outlier", "outlier_score", "label", "note", LEARNED_SCORE, *REGISTRY]
+               "outlier", "outlier_score", "label", "note", LEARNED_SCORE, *extra, *REGISTRY]
     records = json_records(table[columns])
     for row in records:
         row["outlier"] = bool(row["outlier"])
@@ -161,13 +176,19 @@ def cmd_rank(args) -> int:
     from marsviz.registry import REGISTRY
 
     top = args.top if args.top is not None else (TABLE_TOP if args.format == "table" else 0)
-    records = ranking_records(_catalog(args), top, args.preset)
+    records = ranking_records(_catalog(args), top, args.preset, args.new_to_you)
     if args.format == "json":
         print(json.dumps(records, indent=2))
     elif args.format == "csv":
         import pandas as pd
 
         print(pd.DataFrame(records).to_csv(index=False), end="")
+    elif args.new_to_you:
+        print("New to you: least like the labeled images first (root mean square difference, in standard deviations)")
+        print(f"{'rank':>4}  {'new':>5}  {'name':<44} most unlike the labeled images in")
+        for r in records:
+            new = f"{r['new_to_you']:.2f}" if r["new_to_you"] is not None else "-"
+            print(f"{r['rank']:>4}  {new:>5}  {_printable(r['name'])[:44]:<44} {_printable(r['new_in'] or '')}")
     else:
         print("Top Scoring Images")
         header = f"{'rank':>4}  {'score':>6}  {'outlier':<7}  {'name':<44} " + " ".join(
@@ -723,7 +744,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
                        _add_label_parser, _add_labels_parser, _add_analyze_parser, _add_check_parser,
-                       _add_scrape_parser, _add_evaluate_parser, _add_train_parser, _add_train_view_parser, _add_make_other_set_parser):
+                       _add_scrape_parser, _add_evaluate_parser, _add_train_parser, _add_train_view_parser,
+                       _add_make_other_set_parser):
         add_parser(subparsers)
     return parser
 

@@ -73,7 +73,8 @@ class LabelModel:
 
     def scores(self, descriptors: np.ndarray) -> np.ndarray:
         """The score in [0, 1] of each row of `descriptors` (n, d)."""
-        return _sigmoid(((np.asarray(descriptors, np.float64) - self.mean) / self.scale) @ self.weights + self.intercept)
+        standardised = (np.asarray(descriptors, np.float64) - self.mean) / self.scale
+        return _sigmoid(standardised @ self.weights + self.intercept)
 
     def describe(self) -> str:
         """What the score was fitted on and how well it ranks held-out images, for people.
@@ -272,7 +273,8 @@ def train_from_catalog(catalog, positive: Iterable[str] = ("interesting",), nega
     model = fit_label_model(np.concatenate([matrix for _, matrix in found]), rows["positive"].to_numpy(),
                             rows["name"].map(source_image_id).to_numpy(), positive, negative, seed)
     model = replace(model, fitted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), fitted_by=fitted_by)
-    catalog.record_label_fit(model.to_json(), ((ids, model.scores(matrix)) for ids, matrix in catalog.descriptor_chunks()))
+    scores = ((ids, model.scores(matrix)) for ids, matrix in catalog.descriptor_chunks())
+    catalog.record_label_fit(model.to_json(), scores)
     return model
 
 

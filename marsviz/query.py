@@ -23,8 +23,10 @@ from marsviz.registry import LEARNED_SCORE, REGISTRY
 SEARCHED_COLUMNS = ("name", "title", "source_id")
 #: Columns filtered by equality to any of the chosen values, by URL parameter name.
 CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
+#: The "New to you" order (:mod:`marsviz.novelty`): not a column of the table; :func:`select` is given it.
+NEW_TO_YOU = "new_to_you"
 #: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
-SORTABLE = ("rank", "score", "outlier_score", LEARNED_SCORE, "name", "sol", "date_taken", "added_at",
+SORTABLE = ("rank", "score", "outlier_score", LEARNED_SCORE, NEW_TO_YOU, "name", "sol", "date_taken", "added_at",
             "source", "mission", "instrument", "view")
 #: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
 PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "reviewed", "label", "sort", "order")
@@ -141,16 +143,19 @@ class RankingQuery:
         problems: list[str] = []
         if last("q"):
             fields["search"] = last("q").strip()
-        for column in CHOICE_COLUMNS:
+        for column in (*CHOICE_COLUMNS, "label"):
             values = tuple(dict.fromkeys(v for v in params.get(column) or [] if v))
             if values:
                 fields[column] = values
-        kind = last("kind")
-        if kind is not None:
-            if kind in ("colour", "grayscale"):
-                fields["colour"] = kind == "colour"
+        for name, field, (yes, no) in (("kind", "colour", ("colour", "grayscale")),
+                                       ("reviewed", "reviewed", ("yes", "no"))):
+            raw = last(name)
+            if raw is None:
+                continue
+            if raw in (yes, no):
+                fields[field] = raw == yes
             else:
-                problems.append(f"kind={kind} is neither colour nor grayscale")
+                problems.append(f"{name}={raw} is neither {yes} nor {no}")
         for name, parse, meaning in (("sol", _int_range, "a range of sols (first-last, whole numbers)"),
                                      ("score", _score_range, "a range of scores (low-high, within 0-1)")):
             raw = last(name)
@@ -162,15 +167,6 @@ class RankingQuery:
                     fields["sols" if name == "sol" else "score"] = parsed
         if last("outliers") is not None:
             fields["outliers_only"] = last("outliers") in ("1", "true", "yes")
-        reviewed = last("reviewed")
-        if reviewed is not None:
-            if reviewed in ("yes", "no"):
-                fields["reviewed"] = reviewed == "yes"
-            else:
-                problems.append(f"reviewed={reviewed} is neither yes nor no")
-        labels = tuple(dict.fromkeys(v for v in params.get("label") or [] if v))
-        if labels:
-            fields["label"] = labels
         sort = last("sort")
         if sort is not None:
             if sort in sortable_columns():
@@ -288,9 +284,12 @@ def labels_of_rows(ids: pd.Index, labels: pd.DataFrame) -> pd.Series:
 
 
 def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = None,
-           row_labels: pd.Series | None = None) -> np.ndarray:
+           row_labels: pd.Series | None = None, orders: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """Positions (for ``table.iloc``) of the rows that pass `query` (`index` and `row_labels` as for
     :func:`matching`), in its sort order.
+
+    `orders` holds sort keys that are not columns of `table`, by name, aligned with its rows (such as
+    :data:`NEW_TO_YOU`: each image's place in that order).
 
     Rows with no value in the sort column come last either way; ties keep the table's order (rank).
 
@@ -304,12 +303,13 @@ def select(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = No
     >>> select(table, RankingQuery(search="X1")).tolist(), select(table, RankingQuery(outliers_only=True)).tolist()
     ([2], [1])
     """
-    if query.sort not in table:
+    orders = orders or {}
+    if query.sort not in table and query.sort not in orders:
         raise ValueError(f"cannot sort by {query.sort!r}: not a column of this table")
     positions = np.flatnonzero(matching(table, query, index, row_labels))
     if query.sort == "rank" and not query.descending:
         return positions  # a ranked table is already in rank order
-    values = table[query.sort].iloc[positions]
+    values = table[query.sort].iloc[positions] if query.sort in table else pd.Series(orders[query.sort][positions])
     order = values.reset_index(drop=True).sort_values(ascending=not query.descending, kind="stable",
                                                       na_position="last").index.to_numpy()
     return positions[order]

@@ -63,13 +63,16 @@ def test_label_then_rank_json_csv_and_export_carry_label_and_note(small_catalog_
     records = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
     assert all(r["label"] is None and r["note"] is None for r in records)
     first, second = records[0]["id"], records[1]["id"]
-    labeled = marsviz(small_catalog_home, "label", first, "--as", "Swiss cheese", "--note", "pits, maybe", "--by", "ana")
-    assert labeled.returncode == 0 and f"image {first} (" in labeled.stdout and "labeled “swiss cheese” by ana" in labeled.stdout
+    labeled = marsviz(small_catalog_home, "label", first, "--as", "Swiss cheese", "--note", "pits, maybe",
+                      "--by", "ana")
+    assert labeled.returncode == 0 and f"image {first} (" in labeled.stdout
+    assert "labeled “swiss cheese” by ana" in labeled.stdout
     assert marsviz(small_catalog_home, "label", second, "--as", "not interesting").returncode == 0
     by_id = {r["id"]: r for r in json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)}
     assert (by_id[first]["label"], by_id[first]["note"]) == ("swiss_cheese", "pits, maybe")
     assert (by_id[second]["label"], by_id[second]["note"]) == ("not_interesting", "")
-    rows = {int(r["id"]): r for r in csv.DictReader(marsviz(small_catalog_home, "rank", "--format", "csv").stdout.splitlines())}
+    ranked_csv = marsviz(small_catalog_home, "rank", "--format", "csv").stdout
+    rows = {int(r["id"]): r for r in csv.DictReader(ranked_csv.splitlines())}
     assert rows[first]["label"] == "swiss_cheese" and rows[first]["note"] == "pits, maybe"
     marsviz(small_catalog_home, "export", tmp_path / "out.parquet")
     exported = pd.read_parquet(tmp_path / "out.parquet").set_index("id")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import streamlit as st
 from PIL import Image, ImageOps
 
-from marsviz import config, plots, query, scoring
+from marsviz import config, novelty, plots, query, scoring
 from marsviz import labels as marsviz_labels
 from marsviz.access import read_only
 from marsviz.catalog import Catalog
@@ -32,6 +32,7 @@ from marsviz.pipeline import reanalyse
 from marsviz.registry import LEARNED_SCORE, REGISTRY, compute_all, feature_labels, feature_set_version
 from marsviz.report import ImageReport, image_report
 from marsviz.samples import load_samples
+from marsviz.view.descriptors import VIEW_DESCRIPTOR_LABELS, VIEW_DESCRIPTOR_NAMES
 
 
 #: Catalog ids are SQLite integers: anything outside this range names no image.
@@ -383,19 +384,23 @@ def _search_index(version_: tuple[str, int], weights: tuple[tuple[str, float], .
 # cache_resource: positions are read-only and a million of them would be copied on every rerun otherwise.
 @st.cache_resource(max_entries=16, show_spinner="Searching...")
 def _selected(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], asked: query.RankingQuery,
-              labels_revision: int) -> np.ndarray:
+              labels_revision_: int) -> np.ndarray:
     index = _search_index(version_, weights) if asked.search else None
-    uses_labels = asked.reviewed is not None or bool(asked.label)
-    row_labels = _row_labels(version_, weights, labels_revision) if uses_labels else None
-    return query.select(_ranked_table(version_, weights), asked, index, row_labels)
+    row_labels = _row_labels(version_, weights, labels_revision_) if _uses_labels(asked) else None
+    orders = ({query.NEW_TO_YOU: _novelty_places(version_, weights, labels_revision_)}
+              if asked.sort == query.NEW_TO_YOU else None)
+    return query.select(_ranked_table(version_, weights), asked, index, row_labels, orders)
+
+
+def _uses_labels(asked: query.RankingQuery) -> bool:
+    return asked.reviewed is not None or bool(asked.label) or asked.sort == query.NEW_TO_YOU
 
 
 def selected_rows(weights: dict[str, float], asked: query.RankingQuery) -> np.ndarray:
     """Positions in :func:`ranked_table` of the rows that pass `asked`, in its order, over the whole catalog
     (:func:`marsviz.query.select`); cached per catalog revision, weights and query (and labels, when the
-    query filters by them)."""
-    uses_labels = asked.reviewed is not None or bool(asked.label)
-    return _selected(version(), _weights_key(weights), asked, labels_revision() if uses_labels else 0)
+    query filters or sorts by them)."""
+    return _selected(version(), _weights_key(weights), asked, labels_revision() if _uses_labels(asked) else 0)
 
 
 # -- labels: cached apart from the catalog's images, so that labeling does not rebuild the ranking ---------
@@ -423,6 +428,46 @@ def _row_labels(version_: tuple[str, int], weights: tuple[tuple[str, float], ...
 def row_labels(weights: dict[str, float]) -> pd.Series:
     """Each row's label in :func:`ranked_table`'s order (categorical, missing where none); shared: never modify."""
     return _row_labels(version(), _weights_key(weights), labels_revision())
+
+
+# -- New to you (marsviz.novelty): the catalog's descriptor scaling once per revision; the reviewed images' model
+# once per label change; every image's novelty only when the ranking is sorted by it.
+@st.cache_resource(max_entries=1, show_spinner="Measuring the catalog's descriptors...")
+def _scaling(version_: tuple[str, int]) -> novelty.Standardisation:
+    return novelty.catalog_standardisation(_catalog_at(version_[0], read_only()))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _reviewed_model(version_: tuple[str, int], labels_revision_: int) -> novelty.ReviewedModel:
+    reviewed = _labels(version_[0], labels_revision_)["id"].tolist()
+    return novelty.catalog_reviewed_model(_catalog_at(version_[0], read_only()), reviewed, _scaling(version_))
+
+
+def reviewed_model() -> novelty.ReviewedModel:
+    """The low-rank model of the reviewed images' descriptors that "New to you" measures against."""
+    return _reviewed_model(version(), labels_revision())
+
+
+@st.cache_resource(max_entries=2, show_spinner="Finding what is new to you...")
+def _novelty_places(version_: tuple[str, int], weights: tuple[tuple[str, float], ...],
+                    labels_revision_: int) -> np.ndarray:
+    ids, values = novelty.catalog_novelty(_catalog_at(version_[0], read_only()),
+                                          _reviewed_model(version_, labels_revision_))
+    aligned = np.full(len(_ranked_table(version_, weights)), np.nan)
+    positions = _id_index(version_, weights).get_indexer(ids)
+    aligned[positions[positions >= 0]] = values[positions >= 0]
+    return novelty.novelty_order(aligned)
+
+
+def why_new(image_id: int) -> tuple[float, list[tuple[str, float]]] | None:
+    """How far image `image_id` is from what was reviewed (root mean square residual, in catalog standard
+    deviations) and the descriptors (as people read them) it differs most in; None without descriptors."""
+    found = list(get_catalog().descriptor_chunks(ids=[image_id]))
+    if not found:
+        return None
+    model, vector = reviewed_model(), found[0][1][0]
+    return float(model.novelty(vector[None])[0]), [
+        (VIEW_DESCRIPTOR_LABELS[name], residual) for name, residual in model.why(vector, VIEW_DESCRIPTOR_NAMES)]
 
 
 @st.cache_data(max_entries=2, show_spinner=False)

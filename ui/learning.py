@@ -8,6 +8,7 @@ from marsviz.errors import MarsvizError
 from marsviz.labels import moment, shown
 from marsviz.learn import LEARNED_LABEL, MIN_PER_CLASS, train_from_catalog
 from ui import access, data, review
+from ui.text import escape_markdown
 
 #: Session-state keys: the label to learn to find, and the outcome of the last fit.
 POSITIVE_KEY, MESSAGE_KEY = "learn_positive", "learn_message"
@@ -33,9 +34,11 @@ def sidebar_panel() -> None:
     sidebar.caption(" · ".join(f"{shown(name)} {count}" for name, count in counts.items()))
     model = data.label_model()
     if model is not None:
-        by = f" by {model.fitted_by}" if model.fitted_by else ""
+        by = f" by {escape_markdown(model.fitted_by)}" if model.fitted_by else ""
+        newer = int((labels["labeled_at"] > model.fitted_at).sum())
+        since = f" {newer} labels were set since: refit to learn from them." if newer else ""
         sidebar.caption(f"**{LEARNED_LABEL}**: {model.describe()}. Fitted {moment(model.fitted_at)}{by}; it is a "
-                        "column of the Ranking and an axis of Explore.")
+                        f"column of the Ranking and an axis of Explore.{since}")
     options = sorted(counts.index)
     if st.session_state.get(POSITIVE_KEY) not in options:
         st.session_state[POSITIVE_KEY] = "interesting" if "interesting" in options else options[0]
@@ -45,7 +48,8 @@ def sidebar_panel() -> None:
     ready = min(have, others) >= MIN_PER_CLASS
     allowed = access.current().allowed
     sidebar.button("Refit on your labels" if model is not None else "Train on your labels", key="learn_train",
-                   on_click=_train, args=(positive,), disabled=not (ready and allowed), icon=":material/model_training:",
+                   on_click=_train, args=(positive,), disabled=not (ready and allowed),
+                   icon=":material/model_training:",
                    help=("Fits a score to your labels on the images' descriptors, cross-validated with source images "
                          "held out; every fit is recorded." if ready else
                          f"Needs at least {MIN_PER_CLASS} images labeled {shown(positive)} and {MIN_PER_CLASS} with "

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from marsviz.query import CHOICE_COLUMNS, PARAMS, RankingQuery, sortable_columns
+from marsviz.query import CHOICE_COLUMNS, NEW_TO_YOU, PARAMS, RankingQuery, sortable_columns
 from marsviz.labels import shown
 from ui import data, links
 
 CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows"}
 VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (rover or lander) view, rover "
              "hardware, or other (maps, globes, not Mars).")
-SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score"}
+SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score",
+               NEW_TO_YOU: "New to you (least like what you reviewed)"}
 KINDS = {"colour": True, "grayscale": False}
 REVIEWED = {"reviewed": True, "not reviewed": False}
 
@@ -99,7 +100,8 @@ def controls(table: pd.DataFrame) -> RankingQuery:
                       help="Every word must occur in the image's name, title or source id (case does not matter).")
     sort.selectbox("Sort by", sortable_columns(), key=_key("sort"),
                    format_func=lambda c: SORT_LABELS.get(c) or labels.get(c) or c.replace("_", " ").capitalize(),
-                   help="Sorts the whole catalog (a click on a column header sorts only the rows shown).")
+                   help="Sorts the whole catalog (a click on a column header sorts only the rows shown). New to "
+                        "you puts first the images least like any you labeled, and changes as you label.")
     order.toggle("Descending", key=_key("descending"), help="Largest first; for rank, the worst first.")
 
     on = _filters_on(query, sol_span)

@@ -135,3 +135,15 @@ def controls(image_id: int, key: str) -> None:
         if label is not None:
             st.button("Remove label", key=f"{key}_clear_{image_id}_{change}", on_click=_save,
                       args=(image_id, key, None, None, label))
+
+
+def new_to_you(image_id: int) -> None:
+    """Once images are reviewed: how unlike them image `image_id` is, and in which descriptors."""
+    reviewed = len(data.labels())
+    found = data.why_new(image_id) if reviewed else None
+    if found is None:
+        return
+    distance, why = found
+    unlike = ", ".join(f"{name} ({residual:+.1f} sd)" for name, residual in why)
+    st.caption(f"New to you: {distance:.2f} sd from the {reviewed} images reviewed; most unlike them in {unlike}. "
+               "(Ranking: sort by New to you.)")

@@ -152,6 +152,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
     review.controls(image_id, key)
+    review.new_to_you(image_id)
 
     st.markdown(_view_line(row))
     st.markdown("**Features**")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from marsviz.features._base import check_image, enlarged, luminance
-from marsviz.terrain.descriptors import DESCRIPTOR_NAMES, describe_tiles, half_resolution
+from marsviz.terrain.descriptors import DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, describe_tiles, half_resolution
 
 #: Long side, in pixels, of the reduced image the descriptors are computed on.
 VIEW_SIDE = 128
@@ -41,6 +41,24 @@ VIEW_DESCRIPTOR_NAMES: list[str] = [
     "is_colour", "chroma_mean", "chroma_p90", "coloured_fraction", "red_green_mean", "yellow_blue_mean",
     "red_green_std", "yellow_blue_std",
 ]
+
+
+def _view_descriptor_label(name: str) -> str:
+    if name.startswith("texture_"):
+        return f"{DESCRIPTOR_LABELS[name.removeprefix('texture_')]} (whole frame)"
+    for axis, side in (("row", "top"), ("column", "left")):
+        if name.startswith(axis) and name[len(axis)].isdigit():
+            band, stat = name[len(axis):].split("_", 1)
+            return f"{stat} of band {int(band) + 1} of {BANDS} from the {side}"
+    if name.startswith("orientation_"):
+        k = int(name.rsplit("_", 1)[1])
+        step = 180 / ORIENTATION_BINS
+        return f"edges at {k * step:g}-{(k + 1) * step:g} degrees"
+    return name.replace("_", " ")
+
+
+#: Each descriptor as people read it.
+VIEW_DESCRIPTOR_LABELS: dict[str, str] = {name: _view_descriptor_label(name) for name in VIEW_DESCRIPTOR_NAMES}
 
 
 def reduced(image: np.ndarray, side: int = VIEW_SIDE, min_side: int = MIN_SIDE) -> np.ndarray:
