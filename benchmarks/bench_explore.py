@@ -9,6 +9,8 @@ sitting on the 71 samples' spots), then measures with Playwright:
   when nothing is cached yet, and a second open in a new browser tab);
 - click on a point to that image shown in the viewer, median over several points;
 - time from opening the Ranking page to its table drawn, and to the next table page;
+- a label set in the viewer (a quick label button) to the label shown, and "Next not reviewed" to the next
+  image shown, medians over a few, and the label's ratio to an open (``label_over_click``);
 - the same second open of Explore on the 71 bundled samples, for comparison: what the page costs at any size,
   and the ratio of the two (``scatter_over_samples``).
 
@@ -107,6 +109,31 @@ def ranking_times(browser, url: str) -> tuple[float, float, float]:
     return first, next_page, searched
 
 
+LABEL_LINE_JS = ("() => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]"
+                 ".map(e => e.innerText).find(t => t.startsWith('Your label:')) || ''")
+
+
+def review_times(page, rounds: int = 4) -> tuple[list[float], list[float]]:
+    """Seconds from a quick label button's click to the label shown in the viewer, and from "Next not
+    reviewed" to the next image shown; `rounds` of each, alternating, on the page's open image."""
+    labeled, nexts = [], []
+    pills = page.locator("[data-testid='stMain'] [data-testid='stButtonGroup'] button")
+    for round_ in range(rounds):
+        label = ("crater", "dark dune")[round_ % 2]
+        start = time.perf_counter()
+        pills.filter(has_text=label).first.click()
+        page.wait_for_function(f"() => ({LABEL_LINE_JS})().startsWith('Your label: {label}')", timeout=60_000)
+        labeled.append(time.perf_counter() - start)
+        page.wait_for_timeout(500)
+        before = page.evaluate(HEADINGS_JS)
+        start = time.perf_counter()
+        page.get_by_role("button", name="Next not reviewed").click()
+        page.wait_for_function(f"(before) => ({HEADINGS_JS})() !== before", arg=before, timeout=60_000)
+        nexts.append(time.perf_counter() - start)
+        page.wait_for_timeout(500)
+    return labeled, nexts
+
+
 def server_memory_mb() -> dict[str, float]:
     """Resident memory now and at its peak (VmRSS, VmHWM) of the Streamlit server this process started."""
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -131,6 +158,9 @@ def measure(home: Path, clicks: int) -> dict:
         times = click_times(page, clicks)
         figures["click_median_s"], figures["clicks"] = statistics.median(times), len(times)
         figures["click_times_s"] = [round(t, 3) for t in times]
+        labeled, nexts = review_times(page)
+        figures["label_median_s"], figures["next_median_s"] = statistics.median(labeled), statistics.median(nexts)
+        figures["label_over_click"] = figures["label_median_s"] / figures["click_median_s"]
         page.close()
         figures["ranking_s"], figures["ranking_next_page_s"], figures["ranking_search_s"] = ranking_times(browser,
                                                                                                           url)

@@ -2,7 +2,7 @@
 
 After DEMUD (Wagstaff et al. 2013, "Guiding scientific discovery with explanations using DEMUD", AAAI): a
 low-rank model of the reviewed images' descriptor vectors (their mean and main directions, each descriptor
-standardised over the whole catalog) reconstructs every image; the larger the reconstruction error, the less
+standardised as the view model standardises it) reconstructs every image; the larger the reconstruction error, the less
 the image resembles anything reviewed, and the descriptors with the largest residuals say what is new in it.
 Each label changes the model, so walking this order and labeling as one goes is DEMUD's discovery loop.
 """
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marsviz.view.model import load_view_model
+
 #: Share of the reviewed images' variance the low-rank model keeps, and the most directions it uses: nearly
 #: all, so that a few reviewed images of a new kind add their direction and the rest of that kind stop being new.
 VARIANCE_KEPT, MAX_RANK = 0.99, 10
@@ -23,34 +25,27 @@ WHY_DESCRIPTORS = 3
 
 @dataclass(frozen=True)
 class Standardisation:
-    """Mean and standard deviation of every descriptor over a catalog."""
+    """Mean and standard deviation of every descriptor."""
 
     mean: np.ndarray
     scale: np.ndarray
 
     def apply(self, descriptors: np.ndarray) -> np.ndarray:
-        """`descriptors` (n, d) in standard deviations from the catalog's mean."""
+        """`descriptors` (n, d) in standard deviations from the mean."""
         return (np.asarray(descriptors, np.float64) - self.mean) / self.scale
 
 
-def standardisation(chunks: Iterable[np.ndarray]) -> Standardisation:
-    """The :class:`Standardisation` of descriptor vectors given a chunk (n, d) at a time (sums in float64).
+def descriptor_standardisation() -> Standardisation:
+    """The view model's standardisation of the descriptors (over its training images: rover frames, orbital
+    crops and products, images that are not Mars): the same in every catalog, and known without reading one.
 
-    Examples
-    --------
-    >>> s = standardisation([np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([[4.0, 1.0]])])
-    >>> s.mean.tolist(), s.scale.tolist()  # a constant descriptor keeps a scale of 1
-    ([2.0, 1.0], [1.632993161855452, 1.0])
+    Raises
+    ------
+    ModelError
+        If the view model cannot be loaded.
     """
-    count, total, squares = 0, 0.0, 0.0
-    for chunk in chunks:
-        chunk = np.asarray(chunk, np.float64)
-        count += len(chunk)
-        total = total + chunk.sum(axis=0)
-        squares = squares + np.square(chunk).sum(axis=0)
-    mean = total / max(count, 1)
-    spread = np.sqrt(np.maximum(squares / max(count, 1) - mean ** 2, 0.0))
-    return Standardisation(mean, np.where(spread > 1e-9, spread, 1.0))
+    model = load_view_model()
+    return Standardisation(np.asarray(model.mean, np.float64), np.asarray(model.scale, np.float64))
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ class ReviewedModel:
     ----------
     standardisation : Standardisation
     centre : ndarray
-        (d,) mean of the reviewed images (zeros, the catalog's mean, when none is reviewed).
+        (d,) mean of the reviewed images (zeros, the standardisation's mean, when none is reviewed).
     basis : ndarray
         (k, d) orthonormal main directions of the reviewed images; k may be 0.
     reviewed : int
@@ -74,7 +69,7 @@ class ReviewedModel:
     reviewed: int
 
     def residuals(self, descriptors: np.ndarray) -> np.ndarray:
-        """(n, d) what the model cannot reconstruct of each vector, in catalog standard deviations."""
+        """(n, d) what the model cannot reconstruct of each vector, in standard deviations."""
         offset = self.standardisation.apply(descriptors) - self.centre
         return offset - (offset @ self.basis.T) @ self.basis
 
@@ -125,11 +120,6 @@ def novelty_order(values: np.ndarray) -> np.ndarray:
     return places
 
 
-def catalog_standardisation(catalog) -> Standardisation:
-    """The :class:`Standardisation` of every descriptor vector the catalog stores (one pass, a chunk at a time)."""
-    return standardisation(matrix for _, matrix in catalog.descriptor_chunks())
-
-
 def catalog_reviewed_model(catalog, reviewed_ids: Iterable[int], scaling: Standardisation) -> ReviewedModel:
     """The :class:`ReviewedModel` of the catalog's images `reviewed_ids` (those with stored descriptors)."""
     found = [matrix for _, matrix in catalog.descriptor_chunks(ids=list(reviewed_ids))]
@@ -163,12 +153,12 @@ def novelty_table(catalog, reviewed_ids: Iterable[int], labels: list[str],
     -------
     (ReviewedModel, DataFrame)
         The model, and one row per image with stored descriptors: ``id``, ``new_to_you`` (root mean square
-        residual, in catalog standard deviations) and ``new_in`` (the `top` descriptors it is least like the
+        residual, in standard deviations) and ``new_in`` (the `top` descriptors it is least like the
         reviewed images in, "; "-separated, each with its signed residual).
     """
     import pandas as pd
 
-    model = catalog_reviewed_model(catalog, reviewed_ids, catalog_standardisation(catalog))
+    model = catalog_reviewed_model(catalog, reviewed_ids, descriptor_standardisation())
     parts = []
     for ids, matrix in catalog.descriptor_chunks():
         residuals = model.residuals(matrix)

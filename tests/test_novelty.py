@@ -4,12 +4,16 @@ import numpy as np
 import pytest
 
 from marsviz.catalog import Catalog
-from marsviz.novelty import (catalog_novelty, catalog_reviewed_model, catalog_standardisation, novelty_order,
-                             reviewed_model, standardisation)
+from marsviz.novelty import (Standardisation, catalog_novelty, catalog_reviewed_model, descriptor_standardisation,
+                             novelty_order, reviewed_model)
 from tests.test_app import run_app
 
 DIMENSIONS = 40
 NAMES = [f"d{i}" for i in range(DIMENSIONS)]
+
+
+def standardisation(rows):
+    return Standardisation(rows.mean(axis=0), rows.std(axis=0))
 
 
 def clusters(seed=0):
@@ -29,7 +33,7 @@ def clusters(seed=0):
 def test_images_unlike_the_reviewed_ones_come_first_and_say_why():
     a, b = clusters()
     everything = np.vstack([a, b])
-    model = reviewed_model(a[:12], standardisation([everything]))
+    model = reviewed_model(a[:12], standardisation(everything))
     values = model.novelty(everything)
     places = novelty_order(values)
     assert set(np.flatnonzero(places <= 10)) == set(range(30, 40))  # every B image before any A image
@@ -40,7 +44,7 @@ def test_images_unlike_the_reviewed_ones_come_first_and_say_why():
 def test_reviewing_a_kind_makes_it_old():
     a, b = clusters(1)
     everything = np.vstack([a, b])
-    scaling = standardisation([everything])
+    scaling = standardisation(everything)
     def b_against_a(model):  # how much newer the unreviewed B images are than the unreviewed A images
         return model.novelty(b[3:]).mean() / model.novelty(a[12:]).mean()
 
@@ -51,7 +55,7 @@ def test_reviewing_a_kind_makes_it_old():
 def test_with_nothing_reviewed_the_order_is_distance_from_the_catalogs_mean():
     a, b = clusters(2)
     everything = np.vstack([a, b])
-    scaling = standardisation([everything])
+    scaling = standardisation(everything)
     model = reviewed_model(np.empty((0, DIMENSIONS)), scaling)
     assert model.reviewed == 0
     assert np.allclose(model.novelty(everything), np.sqrt(np.mean(scaling.apply(everything) ** 2, axis=1)))
@@ -61,7 +65,7 @@ def test_catalog_novelty_reads_the_stored_descriptors(small_catalog_home):
     catalog = Catalog()
     frame = catalog.frame()
     orbital = frame.loc[frame["view"] == "orbital", "id"].tolist()
-    model = catalog_reviewed_model(catalog, orbital, catalog_standardisation(catalog))
+    model = catalog_reviewed_model(catalog, orbital, descriptor_standardisation())
     ids, values = catalog_novelty(catalog, model)
     assert sorted(ids.tolist()) == sorted(frame["id"].tolist())
     views = frame.set_index("id").loc[ids, "view"].to_numpy()

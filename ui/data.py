@@ -430,17 +430,13 @@ def row_labels(weights: dict[str, float]) -> pd.Series:
     return _row_labels(version(), _weights_key(weights), labels_revision())
 
 
-# -- New to you (marsviz.novelty): the catalog's descriptor scaling once per revision; the reviewed images' model
-# once per label change; every image's novelty only when the ranking is sorted by it.
-@st.cache_resource(max_entries=1, show_spinner="Measuring the catalog's descriptors...")
-def _scaling(version_: tuple[str, int]) -> novelty.Standardisation:
-    return novelty.catalog_standardisation(_catalog_at(version_[0], read_only()))
-
-
+# -- New to you (marsviz.novelty): the reviewed images' model once per label change; every image's novelty only
+# when the ranking is sorted by it.
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _reviewed_model(version_: tuple[str, int], labels_revision_: int) -> novelty.ReviewedModel:
     reviewed = _labels(version_[0], labels_revision_)["id"].tolist()
-    return novelty.catalog_reviewed_model(_catalog_at(version_[0], read_only()), reviewed, _scaling(version_))
+    return novelty.catalog_reviewed_model(_catalog_at(version_[0], read_only()), reviewed,
+                                          novelty.descriptor_standardisation())
 
 
 def reviewed_model() -> novelty.ReviewedModel:
@@ -460,8 +456,8 @@ def _novelty_places(version_: tuple[str, int], weights: tuple[tuple[str, float],
 
 
 def why_new(image_id: int) -> tuple[float, list[tuple[str, float]]] | None:
-    """How far image `image_id` is from what was reviewed (root mean square residual, in catalog standard
-    deviations) and the descriptors (as people read them) it differs most in; None without descriptors."""
+    """How far image `image_id` is from what was reviewed (root mean square residual, in standard deviations
+    of the descriptors) and the descriptors (as people read them) it differs most in; None without descriptors."""
     found = list(get_catalog().descriptor_chunks(ids=[image_id]))
     if not found:
         return None
