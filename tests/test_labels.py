@@ -160,7 +160,8 @@ def test_labelers_in_several_processes_at_once_lose_nothing(tmp_path):
     # Four writers: each labels its own 15 images, and every writer also labels the 5 shared ones.
     shared = ids[:5]
     own = [ids[5 + 15 * w:5 + 15 * (w + 1)] for w in range(4)]
-    processes = [context.Process(target=_label_many, args=(str(catalog.home), w, shared + own[w], go)) for w in range(4)]
+    processes = [context.Process(target=_label_many, args=(str(catalog.home), w, shared + own[w], go))
+                 for w in range(4)]
     for process in processes:
         process.start()
     go.set()
