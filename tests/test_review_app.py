@@ -154,3 +154,13 @@ def test_where_changes_are_closed_labels_are_shown_but_cannot_be_set(small_catal
     assert not [p for p in app.pills if p.label == "Label"]
     assert any(m.value.startswith("**Your label:** crater by ana") for m in app.markdown)
     assert any("can be read here but not set" in c.value for c in app.caption)
+
+
+def test_the_label_history_is_shown_once_a_label_changed(small_catalog_home):
+    image_id = ranked_ids()[0]
+    catalog = Catalog()
+    catalog.set_label(image_id, "crater", labeled_by="ana")
+    catalog.set_label(image_id, "spider", labeled_by="bo")
+    app = run_app("app_pages/ranking.py", image=str(image_id))
+    history = [c.value for c in app.caption if c.value.startswith("History: ")]
+    assert len(history) == 1 and history[0].index("spider by bo") < history[0].index("crater by ana")

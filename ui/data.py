@@ -425,11 +425,6 @@ def _row_labels(version_: tuple[str, int], weights: tuple[tuple[str, float], ...
     return query.labels_of_rows(_id_index(version_, weights), _labels(version_[0], labels_revision_))
 
 
-def row_labels(weights: dict[str, float]) -> pd.Series:
-    """Each row's label in :func:`ranked_table`'s order (categorical, missing where none); shared: never modify."""
-    return _row_labels(version(), _weights_key(weights), labels_revision())
-
-
 # -- New to you (marsviz.novelty): the reviewed images' model once per label change; every image's novelty only
 # when the ranking is sorted by it.
 @st.cache_resource(max_entries=2, show_spinner=False)

@@ -135,6 +135,12 @@ def controls(image_id: int, key: str) -> None:
         if label is not None:
             st.button("Remove label", key=f"{key}_clear_{image_id}_{change}", on_click=_save,
                       args=(image_id, key, None, None, label))
+        history = data.get_catalog().label_history(image_id)
+        if len(history) > 1 or (history and label is None):
+            st.caption("History: " + "; ".join(
+                f"{escape_markdown(shown(c['label'])) if c['label'] else 'removed'}"
+                f"{' by ' + escape_markdown(c['labeled_by']) if c['labeled_by'] else ''}, {moment(c['labeled_at'])}"
+                for c in history))
 
 
 def new_to_you(image_id: int) -> None:
