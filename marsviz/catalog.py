@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS label_fits (id INTEGER PRIMARY KEY, model TEXT NOT NU
 """
 
 CATALOG_FILE = "catalog.sqlite"
+#: Image ids are SQLite integers: anything outside this range names no image (and SQLite refuses it).
+ID_RANGE = range(-2**63, 2**63)
 
 
 def later_columns() -> dict[str, str]:

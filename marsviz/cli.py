@@ -53,6 +53,19 @@ def _progress_bar(desc: str, unit: str = "image", show_when_piped: bool = False)
         yield progress
 
 
+def _image_id(text: str) -> int:
+    """An argparse type: a whole number that can be an image id (a SQLite integer)."""
+    from marsviz.catalog import ID_RANGE
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value not in ID_RANGE:
+        raise argparse.ArgumentTypeError(f"{text} is not an image id (ids are 64-bit whole numbers)")
+    return value
+
+
 def _folder(text: str) -> Path:
     """An argparse type: a data folder path that is not blank."""
     if not text.strip():
@@ -240,7 +253,7 @@ def _add_label_parser(subparsers):
         description="Set or clear the label of one image. Labels are kept by the image's content (SHA-256): "
                     "re-analysis, new feature versions, re-scrapes and re-adds keep them, and every change is "
                     "kept in the image's label history.")
-    parser.add_argument("image_id", type=int, metavar="ID", help="the image's id (as `rank` lists it)")
+    parser.add_argument("image_id", type=_image_id, metavar="ID", help="the image's id (as `rank` lists it)")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--as", dest="label", metavar="TEXT",
                         help=f"the label: any text, e.g. {', '.join(QUICK_LABELS)} (the viewer's buttons); "
@@ -266,7 +279,7 @@ def cmd_label(args) -> int:
 
     catalog = _catalog(args)
     by = _user_name() if args.by is None else args.by.strip()
-    row = catalog.get(args.image_id) if args.image_id in range(-2**63, 2**63) else None
+    row = catalog.get(args.image_id)
     name = f" ({_printable(row['name'])})" if row else ""
     if args.clear:
         if args.note:

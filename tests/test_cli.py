@@ -89,6 +89,8 @@ def test_label_then_rank_json_csv_and_export_carry_label_and_note(small_catalog_
     (["label", "999999", "--as", "crater"], "no image with id 999999"),
     (["label", "1", "--as", "  "], "a label cannot be empty"),
     (["label", "1", "--clear", "--note", "x"], "--note goes with --as"),
+    (["label", "99999999999999999999", "--as", "crater"], "is not an image id"),
+    (["label", "-99999999999999999999", "--clear"], "is not an image id"),
 ])
 def test_label_mistakes_are_one_clear_line(small_catalog_home, args, message):
     result = marsviz(small_catalog_home, *args)

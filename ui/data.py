@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from marsviz import config, novelty, plots, query, scoring
 from marsviz import labels as marsviz_labels
 from marsviz.access import read_only
-from marsviz.catalog import Catalog
+from marsviz.catalog import ID_RANGE, Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
@@ -35,8 +35,6 @@ from marsviz.samples import load_samples
 from marsviz.view.descriptors import VIEW_DESCRIPTOR_LABELS, VIEW_DESCRIPTOR_NAMES
 
 
-#: Catalog ids are SQLite integers: anything outside this range names no image.
-SQLITE_INT_RANGE = range(-2**63, 2**63)
 
 
 def get_catalog() -> Catalog:
@@ -290,7 +288,7 @@ def rows_by_id(weights: dict[str, float], ids: list[int]) -> pd.DataFrame:
     """The rows of :func:`ranked_table` with these catalog ids, in the order given (ids not in it are left
     out); looked up in an index of the ids, made once per ranking, not by a scan of every row."""
     table = ranked_table(weights)
-    ids = [i for i in ids if i in SQLITE_INT_RANGE]
+    ids = [i for i in ids if i in ID_RANGE]
     positions = _id_index(version(), _weights_key(weights)).get_indexer(np.asarray(ids, dtype=np.int64))
     return table.iloc[positions[positions >= 0]]
 

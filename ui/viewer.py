@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from marsviz.catalog import ID_RANGE
 from marsviz.errors import MarsvizError
 from marsviz.overlays import colour_name, zoom_window
 from marsviz.provenance import PROVENANCE_FIELDS
@@ -111,7 +112,7 @@ def show(image_id: int | None, weights: dict[str, float], key: str,
 
 def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.ndarray | None) -> None:
     catalog = data.get_catalog()
-    row = catalog.get(image_id) if image_id in data.SQLITE_INT_RANGE else None
+    row = catalog.get(image_id) if image_id in ID_RANGE else None
     if row is None:
         st.warning(f"There is no image with id {int(image_id)} in this catalog.")
         return
