@@ -408,21 +408,16 @@ def evaluate_catalog_labels(frame: pd.DataFrame, labels: pd.DataFrame, positive:
     LabelsError
         If the labeled images are not of both classes; the message counts the labels there are.
     """
-    from marsviz.labels import normalise_label, shown
+    from marsviz.labels import labeled_classes, shown
 
-    positive = {normalise_label(p) for p in positive}
-    negative = {normalise_label(n) for n in negative}
-    rows = frame.merge(labels[["id", "label"]], on="id")
-    if negative:
-        rows = rows[rows["label"].isin(positive | negative)]
-    y = rows["label"].isin(positive).to_numpy()
+    rows, positive, negative = labeled_classes(frame, labels, positive, negative)
+    y = rows["positive"].to_numpy()
     if y.all() or not y.any():
         counts = labels["label"].value_counts()
         have = ", ".join(f"{shown(name)} {count}" for name, count in counts.items()) or "none"
-        wanted = f"labeled {' or '.join(sorted(map(shown, positive)))}"
-        other = f"labeled {' or '.join(sorted(map(shown, negative)))}" if negative else "with another label"
+        wanted = f"labeled {' or '.join(map(shown, positive))}"
+        other = f"labeled {' or '.join(map(shown, negative))}" if negative else "with another label"
         raise LabelsError(f"an evaluation needs images {wanted} and images {other}; this catalog's labels: {have}")
-    rows = rows.reset_index(drop=True)
     table = pd.DataFrame({"file": rows["name"], "labels": rows["label"].map(lambda label: (label,)),
                           "source": rows["name"].map(source_image_id)})
     return evaluate_by_view(rows, table, resamples=resamples, seed=seed, targets={YOUR_LABELS_TASK: y})

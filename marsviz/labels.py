@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,6 +132,34 @@ def with_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     for column in LABEL_COLUMNS:
         out[column] = out["id"].map(by_id[column]).astype(object).where(out["id"].isin(by_id.index), None)
     return out
+
+
+def labeled_classes(frame: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[str],
+                    negative: Iterable[str] = ()) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """The labeled images of a catalog as two classes, for an evaluation or a fit.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Catalog rows with an ``id`` (:meth:`marsviz.catalog.Catalog.frame`).
+    labels : DataFrame
+        Its labels (:meth:`marsviz.catalog.Catalog.labels`).
+    positive, negative : iterable of str
+        Labels counted positive, and negative (empty: every other label), spelled any way
+        :func:`normalise_label` accepts.
+
+    Returns
+    -------
+    (DataFrame, tuple of str, tuple of str)
+        The labeled rows of `frame` with ``label`` and ``positive`` (bool), images with a label in neither
+        class left out; and the normalised positive and negative labels, sorted.
+    """
+    positive = tuple(sorted({normalise_label(p) for p in positive}))
+    negative = tuple(sorted({normalise_label(n) for n in negative}))
+    rows = frame.merge(labels[["id", "label"]], on="id")
+    if negative:
+        rows = rows[rows["label"].isin(positive + negative)]
+    return rows.assign(positive=rows["label"].isin(positive)).reset_index(drop=True), positive, negative
 
 
 def labels_csv(labels: pd.DataFrame) -> str:

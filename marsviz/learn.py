@@ -21,7 +21,7 @@ import pandas as pd
 
 from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
-from marsviz.labels import normalise_label, shown
+from marsviz.labels import labeled_classes, shown
 
 #: How the learnt score (the catalog column :data:`marsviz.registry.LEARNED_SCORE`) is named for people.
 LEARNED_LABEL = "Your labels, trained"
@@ -221,12 +221,7 @@ def training_set(frame: pd.DataFrame, labels: pd.DataFrame, positive: Iterable[s
     LabelsError
         If either class has fewer than :data:`MIN_PER_CLASS` images; the message counts what there is.
     """
-    positive = tuple(sorted({normalise_label(p) for p in positive}))
-    negative = tuple(sorted({normalise_label(n) for n in negative}))
-    rows = frame[["id", "name"]].merge(labels[["id", "label"]], on="id")
-    if negative:
-        rows = rows[rows["label"].isin(positive + negative)]
-    rows = rows.assign(positive=rows["label"].isin(positive)).reset_index(drop=True)
+    rows, positive, negative = labeled_classes(frame[["id", "name"]], labels, positive, negative)
     n_positive, n_negative = int(rows["positive"].sum()), int((~rows["positive"]).sum())
     if min(n_positive, n_negative) < MIN_PER_CLASS:
         against = " or ".join(map(shown, negative)) if negative else "with any other label"

@@ -66,13 +66,16 @@ def _open_next(order: np.ndarray, image_id: int, open_image: Callable[[int], Non
         open_image(next_id)
 
 
-def status(image_id: int, order: np.ndarray | None, key: str, open_image: Callable[[int], None]) -> None:
+def status(image_id: int, label: Label | None, order: np.ndarray | None, key: str,
+           open_image: Callable[[int], None]) -> None:
     """Above the image: its label (who, when, the note) and "Next not reviewed".
 
     Parameters
     ----------
     image_id : int
         The image open in the viewer.
+    label : Label or None
+        Its label, as read for this run (:meth:`marsviz.catalog.Catalog.label_of`).
     order : ndarray of int or None
         Ids in the order the page shows them: Next opens the first image after this one in it that
         has no label.  None: no Next button.
@@ -81,7 +84,6 @@ def status(image_id: int, order: np.ndarray | None, key: str, open_image: Callab
     open_image : callable
         Opens an image by id in the viewer (Next calls it).
     """
-    label = data.get_catalog().label_of(image_id)
     line, next_column = st.columns(2, vertical_alignment="center")
     if label is not None:
         by = f" by {escape_markdown(label.labeled_by)}" if label.labeled_by else ""
@@ -97,14 +99,14 @@ def status(image_id: int, order: np.ndarray | None, key: str, open_image: Callab
                            if next_id is not None else "Every image in this order has a label.")
 
 
-def controls(image_id: int, key: str) -> None:
+def controls(image_id: int, label: Label | None, key: str) -> None:
     """Under the image: quick label buttons, a note or another label, and what the last change did.
 
-    A label change checks that the label is still the one shown (another session may have changed it):
-    if not, nothing is saved and the message says who changed it.  A read-only deployment, or one where
-    the visitor must sign in first, says so instead.
+    `label` is the image's label as :func:`status` showed it in this run.  A label change checks that the
+    label is still that one (another session may have changed it): if not, nothing is saved and the
+    message says who changed it.  A read-only deployment, or one where the visitor must sign in first,
+    says so instead.
     """
-    label = data.get_catalog().label_of(image_id)
     kind, text = st.session_state.pop(_message_key(key), (None, ""))
     allowed = access.current()
     if not allowed.allowed:

@@ -127,7 +127,8 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
         if ranked_row["outlier"]:
             badges += f" · :red[**outlier**] (outlier score {ranked_row['outlier_score']:.1f})"
         st.markdown(badges)
-    review.status(image_id, order, key, open_image)
+    label = catalog.label_of(image_id)  # read once: the status and the controls show the same label
+    review.status(image_id, label, order, key, open_image)
 
     try:
         report = data.report(row, weights)
@@ -152,7 +153,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
                      f"{'colour' if row['is_color'] else 'grayscale'}")
     if chosen:
         st.caption(" · ".join(f"{labels[n]} in {colour_name(REGISTRY[n].overlay_colour)}" for n in chosen))
-    review.controls(image_id, key)
+    review.controls(image_id, label, key)
     review.new_to_you(image_id)
 
     st.markdown(_view_line(row))
