@@ -14,7 +14,7 @@ GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
 OPTIONAL = ["label", "note", "labeled_by", LEARNED_SCORE, "outlier", "outlier_score", "source", "mission",
-            "instrument", "sol", "date_taken", *REGISTRY]
+            "instrument", "product_id", "sol", "date_taken", "latitude", "longitude", "scale_m_per_px", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()
@@ -70,6 +70,10 @@ with left:
                                                          help="The score fitted to your labels (sidebar: Your labels)"),
             "outlier": st.column_config.CheckboxColumn("Outlier", width="small"),
             "outlier_score": st.column_config.NumberColumn("Outlier score", format="%.1f"),
+            "product_id": st.column_config.TextColumn("Product id", width=160),
+            "latitude": st.column_config.NumberColumn("Latitude", format="%.2f°", help="Centre, planetocentric"),
+            "longitude": st.column_config.NumberColumn("Longitude", format="%.2f°E", help="Centre, east, 0-360"),
+            "scale_m_per_px": st.column_config.NumberColumn("m/px", format="%.3g", help="Metres per pixel"),
             **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
         }
         # Keyed by the open image, with its row ticked: after an open from elsewhere (a neighbour, a link)

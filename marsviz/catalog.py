@@ -23,6 +23,7 @@ from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
 from marsviz.registry import ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY
+from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, ProductInfo
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 
@@ -84,10 +85,16 @@ CATALOG_FILE = "catalog.sqlite"
 ID_RANGE = range(-2**63, 2**63)
 
 
+#: What an archive product's label says, beyond mission, instrument and time (stored in the provenance
+#: columns when the source does not say): one column each (:class:`marsviz.product_label.ProductInfo`).
+PRODUCT_COLUMNS = {name: "REAL" if name in NUMERIC_FIELDS else "TEXT NOT NULL DEFAULT ''"
+                   for name in PRODUCT_FIELDS if name not in ("mission", "instrument", "start_time")}
+
+
 def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
     return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''",
-            DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL"}
+            DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL", **PRODUCT_COLUMNS}
 
 
 #: Rows :meth:`Catalog.frame` reads from SQLite at a time.
@@ -371,14 +378,22 @@ class Catalog:
 
     # -- writes ----------------------------------------------------------------------------------
     def insert(self, *, sha256: str, extension: str, width: int, height: int, is_color: bool,
-               provenance: Provenance, features: dict[str, float], feature_version: str) -> int | None:
+               provenance: Provenance, features: dict[str, float], feature_version: str,
+               product: ProductInfo | None = None) -> int | None:
         """Add one image row; return its id, or None if an image with this content is already there.
 
         `features` holds :func:`stored_values` and, where a score was fitted to the labels, its value
-        (:data:`marsviz.registry.LEARNED_SCORE`).
+        (:data:`marsviz.registry.LEARNED_SCORE`).  `product` is what an archive product's label says; its
+        mission, instrument and start time fill the provenance's where the source said nothing.
         """
+        product = product or ProductInfo()
+        said = provenance.as_dict()
+        for column, value in (("mission", product.mission), ("instrument", product.instrument),
+                              ("date_taken", product.start_time)):
+            said[column] = said[column] or value
         row = {"sha256": sha256, "extension": extension, "width": width, "height": height,
-               "is_color": int(is_color), **provenance.as_dict(), "synthetic": int(provenance.synthetic),
+               "is_color": int(is_color), **said, "synthetic": int(provenance.synthetic),
+               **{name: getattr(product, name) for name in PRODUCT_COLUMNS},
                "added_at": _now(), "feature_version": feature_version,
                **{k: features[k] for k in [*stored_values(), LEARNED_SCORE] if k in features}}
         columns = ", ".join(f'"{c}"' for c in row)
@@ -474,7 +489,8 @@ class Catalog:
         return dict(rows[0]) if rows else None
 
     def frame(self, include_synthetic: bool = True) -> pd.DataFrame:
-        """Every image as one row: id, provenance, size, colour flag, feature values and annotations.
+        """Every image as one row: id, provenance, what its label says (archive products), size, colour
+        flag, feature values and annotations.
 
         Missions and instruments carry their one name (:mod:`marsviz.missions`), so that a filter finds
         every image of one; :meth:`get` gives what the source said.  The descriptor vectors
@@ -482,7 +498,8 @@ class Catalog:
         out (fetch it per image with :meth:`get`).
         """
         columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
-                   *[c for c in PROVENANCE_FIELDS if c != "description"], *REGISTRY, *ANNOTATIONS, LEARNED_SCORE]
+                   *[c for c in PROVENANCE_FIELDS if c != "description"], *PRODUCT_COLUMNS, *REGISTRY, *ANNOTATIONS,
+                   LEARNED_SCORE]
         where = "" if include_synthetic else " WHERE synthetic = 0"
         sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
         with self._connect() as conn:

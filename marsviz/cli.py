@@ -175,10 +175,13 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None, new_to_you
     if top:
         table = table.head(top)
     table = with_labels(table, labels)
-    columns = ["rank", "id", "name", "source", "mission", "instrument", "view", "view_confidence", "score",
+    columns = ["rank", "id", "name", "source", "mission", "instrument", "product_id", "latitude", "longitude",
+               "scale_m_per_px", "view", "view_confidence", "score",
                "outlier", "outlier_score", "label", "note", LEARNED_SCORE, *extra, *REGISTRY]
     records = json_records(table[columns])
     for row in records:
+        for key in ("mission", "instrument", "product_id"):
+            row[key] = row[key] or None  # unknown: null, like the numbers
         row["outlier"] = bool(row["outlier"])
         row["id"], row["rank"] = int(row["id"]), int(row["rank"])
     return records

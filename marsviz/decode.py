@@ -21,15 +21,19 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marsviz import config
+from marsviz.archive import ARCHIVE_EXTENSIONS, ARCHIVE_SUFFIXES, archive_format, read_archive
 from marsviz.errors import ImageRejected
+from marsviz.product_label import ProductInfo
+from marsviz.products import bundle, product_files
 
 #: Pillow format names accepted, and the file extension each is stored under.
 ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp"}
-#: Formats Pillow reports for files of an accepted format: a JPEG holding several pictures (stereo
-#: cameras write these) opens as "MPO"; the first picture is the image, and the file stays a .jpg.
-EXTENSIONS = {**ALLOWED_FORMATS, "MPO": ".jpg"}
+#: Every format's extension: Pillow's, where a JPEG holding several pictures (stereo cameras write
+#: these) opens as "MPO" (the first picture is the image, and the file stays a .jpg), and the planetary
+#: archive formats (:mod:`marsviz.archive`).
+EXTENSIONS = {**ALLOWED_FORMATS, "MPO": ".jpg", **ARCHIVE_EXTENSIONS}
 #: File name endings of the accepted formats, for finding images in a folder and for file pickers.
-ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
+ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", *ARCHIVE_SUFFIXES)
 #: Pillow modes of single-channel samples wider than 8 bits (16-bit integers, 32-bit integers, floats).
 NUMERIC_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 #: Sample depths, in bits, recognised as the bits in use of a 16-bit or 32-bit integer file.
@@ -48,7 +52,8 @@ GRAY_TOLERANCE = 1.5 / 255
 ORIENTATION_TAG = 0x0112
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Why a file of another format is refused.
-FORMAT_REASON = f"not an image in an accepted format ({', '.join(sorted(ALLOWED_FORMATS))})"
+FORMAT_REASON = (f"not an image in an accepted format ({', '.join(sorted(ALLOWED_FORMATS))}, or a PDS3, PDS4, VICAR, "
+                 "FITS or JPEG 2000 product)")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class DecodedImage:
     note : str
         What was done to the samples beyond a plain conversion, for the user (NoData left out, the
         bits in use stretched to the full range); empty when nothing was.
+    info : ProductInfo
+        What an archive product's label says (empty for other formats).
     """
 
     pixels: np.ndarray
@@ -77,6 +84,7 @@ class DecodedImage:
     height: int
     format: str
     note: str = ""
+    info: ProductInfo = ProductInfo()
 
     @property
     def extension(self) -> str:
@@ -111,8 +119,10 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     max_side = max_side or int(config.get("analysis_max_side"))
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
     data = read_bounded(source, name)
-    significant_bits = _check_png_chunks(data, name)
     try:
+        if archive_format(data):
+            return _decode_archive(data, name, max_side)
+        significant_bits = _check_png_chunks(data, name)
         with warnings.catch_warnings():
             # Pillow warns above its own 89 M-pixel default; the limit that counts is the setting
             # max_image_pixels, checked in _decode right after the header and before any pixel is decoded.
@@ -210,22 +220,31 @@ class EncodedFile:
         The file's name, for messages.
     data : bytes
         Its content, as stored.
+    bundled : bool
+        True when `data` is the one file of an archive product made of several (a detached label and
+        its data, :func:`marsviz.products.bundle`) rather than the file itself.
     """
 
     name: str
     data: bytes
+    bundled: bool = False
 
     @classmethod
     def read(cls, path: str | Path) -> EncodedFile:
-        """Read `path` with :func:`read_bounded`.
+        """Read `path` with :func:`read_bounded`; a detached label, or a data file with its label beside
+        it, as its product's one file.
 
         Raises
         ------
         ImageRejected
-            If the file is missing, not a regular file, empty or over ``max_upload_bytes``.
+            If the file is missing, not a regular file, empty or over ``max_upload_bytes``, or a label
+            whose data files are not beside it.
         """
         path = Path(path)
-        return cls(path.name, read_bounded(path, path.name))
+        files = product_files(path)
+        if len(files) == 1:
+            return cls(path.name, read_bounded(path, path.name))
+        return cls(path.name, bundle(files, path.name), bundled=True)
 
 
 def irregular_file_reason(mode: int) -> str:
@@ -266,8 +285,8 @@ def _decode(data: bytes, name: str, max_side: int, significant_bits: int | None 
         if image.mode in NUMERIC_MODES:
             if significant_bits and 8 <= significant_bits < 16:
                 top_value = top_value or 2 ** significant_bits - 1
-            samples, note = _numeric_samples(image, max_side, nodata, top_value, name)
-            pixels, is_color = _fit(samples, max_side), False
+            pixels, note = _numeric_samples(image, max_side, nodata, top_value, name)
+            is_color = False
         else:
             # Shrinking and the grayscale test run on 8-bit pixels in Pillow's C code: a float copy of
             # the full-size frame would cost more than decoding it.
@@ -276,6 +295,18 @@ def _decode(data: bytes, name: str, max_side: int, significant_bits: int | None 
     if min(pixels.shape[:2]) < 2:
         raise ImageRejected(name, f"image is {width}x{height} pixels, too elongated to analyse")
     return DecodedImage(pixels=pixels, is_color=is_color, width=width, height=height, format=fmt, note=note)
+
+
+def _decode_archive(data: bytes, name: str, max_side: int) -> DecodedImage:
+    raster = read_archive(data, name, max_side, int(config.get("max_image_pixels")))
+    if min(raster.width, raster.height) < MIN_SIDE:
+        raise ImageRejected(name, f"image is {raster.width}x{raster.height} pixels; each side must be at least "
+                                  f"{MIN_SIDE}")
+    pixels, note = stretch_samples(raster.bands, max_side, raster.nodata, None, name)
+    if raster.band_count not in (1, 3):
+        note = "; ".join(filter(None, [f"band 1 of {raster.band_count} shown", note]))
+    return DecodedImage(pixels=pixels, is_color=pixels.ndim == 3, width=raster.width, height=raster.height,
+                        format=raster.format, note=note, info=raster.info)
 
 
 def _tiff_sample_tags(image: Image.Image) -> tuple[float | None, int | None]:
@@ -299,41 +330,62 @@ _STRIP_SAMPLES = 1 << 20
 
 def _numeric_samples(image: Image.Image, max_side: int, nodata: float | None, top_value: int | None,
                      name: str) -> tuple[np.ndarray, str]:
-    """float32 pixels in [0, 1] of a 16-bit, 32-bit or float frame, and a note on what was done.
+    """float32 pixels in [0, 1] of a 16-bit, 32-bit or float frame, and a note on what was done
+    (see :func:`stretch_samples`)."""
+    samples = np.asarray(image)
+    if samples.dtype.kind not in "fiu":
+        samples = np.asarray(image, dtype=np.float32)
+    return stretch_samples([samples], max_side, nodata, top_value, name)
+
+
+def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None, top_value: int | None,
+                    name: str) -> tuple[np.ndarray, str]:
+    """float32 pixels in [0, 1], (H, W) from one band or (H, W, 3) from three, of samples of any numeric
+    type, and a note on what was done; the longest side shrunk to at most `max_side` px.
 
     Samples that carry no data (non-finite, the NoData value the file declares, or the smallest value
     of a float or signed type, which DTMs use as a fill) are left out of the stretch and come out as
     0, like transparent areas.  Integer samples in [0, 65535] are divided by the largest value of the
     bits in use: the value the file declares, else the smallest common depth (8, 10, 12 or 14 bits)
     holding every sample, else 16 bits.  Other samples are stretched from their minimum to their maximum.
+    Three bands share one stretch, so their balance is kept.
+
+    Raises
+    ------
+    ImageRejected
+        If no sample carries data.
     """
-    samples = np.asarray(image)
-    if samples.dtype.kind not in "fiu":
-        samples = np.asarray(image, dtype=np.float32)
-    factor = max(1, max(samples.shape) // (2 * max_side))
-    means, counts, low, high = _masked_block_means(samples, factor, nodata)
-    valid = counts > 0
-    if not valid.any():
+    factor = max(1, max(bands[0].shape) // (2 * max_side))
+    reduced = [_masked_block_means(band, factor, nodata) for band in bands]
+    counts = np.sum([r[1] for r in reduced], axis=0)
+    low, high = min(r[2] for r in reduced), max(r[3] for r in reduced)
+    if not (counts > 0).any():
         raise ImageRejected(name, "image holds no valid pixels (every sample is NoData or not a number)")
     notes = []
-    missing = int(samples.size - counts.sum())
+    total = sum(band.size for band in bands)
+    missing = int(total - counts.sum())
     if missing:
         fill = f"NoData value {nodata:g}" if nodata is not None else "no-data samples"
-        notes.append(f"{fill} in {missing:,} of {samples.size:,} pixels left out of the stretch and shown black")
-    if samples.dtype.kind in "iu" and low >= 0 and high <= 65535:
+        unit = "pixels" if len(bands) == 1 else "samples"
+        notes.append(f"{fill} in {missing:,} of {total:,} {unit} left out of the stretch and shown black")
+    dtype = bands[0].dtype
+    if dtype.kind in "iu" and low >= 0 and high <= 65535:
         scale = float(top_value) if top_value and high <= top_value else None
         if scale is None:
             bits = next((depth for depth in PARTIAL_DEPTHS if high < 2 ** depth), 16)
             scale = 2.0 ** bits - 1
-        if scale < 65535:
+        if scale < 65535 and dtype.itemsize > 1:
             said = "the file says" if top_value and scale == top_value else "its largest sample says"
-            notes.append(f"{samples.dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
+            notes.append(f"{dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
                          f"({said} so): stretched so {scale:.0f} is white")
-        scaled = means / scale
+        offset = 0.0
     else:
-        scaled = (means - low) / (high - low) if high > low else np.zeros_like(means)
-    scaled[~valid] = 0.0
-    return np.clip(scaled, 0.0, 1.0).astype(np.float32), "; ".join(notes)
+        offset, scale = low, (high - low if high > low else math.inf)
+    planes = [np.where(r[1] > 0, (r[0] - offset) / scale, 0.0) for r in reduced]
+    pixels = np.clip(np.stack(planes, axis=2) if len(planes) > 1 else planes[0], 0.0, 1.0).astype(np.float32)
+    if pixels.ndim == 3 and np.abs(np.diff(pixels, axis=2)).mean() <= GRAY_TOLERANCE:
+        pixels = pixels.mean(axis=2, dtype=np.float32)
+    return _fit(pixels, max_side), "; ".join(notes)
 
 
 def _masked_block_means(samples: np.ndarray, factor: int,

@@ -69,7 +69,7 @@ INSTRUMENTS: tuple[tuple[str, str], ...] = (
     ("SkyCam", r"skycam"),
     ("EDL cameras", r"\bedl_|\bedl\b"),
     ("MARDI", r"mardi"),
-    ("HiRISE", r"hirise"),
+    ("HiRISE", r"hirise|high resolution imaging science"),
     ("CTX", r"\bctx\b|context camera"),
     ("CRISM", r"crism"),
     ("MOC", r"\bmoc\b|mars orbiter camera"),

@@ -21,14 +21,18 @@ from PIL import Image
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image, read_bounded
+from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image
+from marsviz.products import LABEL_SUFFIXES, bundle, product_files
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.learn import latest_model, learned_score, rescore
+from marsviz.product_label import ProductInfo
 from marsviz.provenance import Provenance
 from marsviz.registry import DESCRIPTORS, LEARNED_SCORE, compute_values, feature_set_version
 from marsviz.runner import LocalRunner, Runner
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 
+#: Why a file inside a folder is not read.
+SKIPPED_REASON = "not the name of an image file (JPEG, PNG, TIFF, WebP) or archive product (PDS, VICAR, FITS, JPEG 2000)"
 #: Re-analysed rows written to the catalog per transaction.
 REANALYSE_BATCH = 200
 
@@ -45,6 +49,7 @@ class Analysis:
     features: dict[str, float]
     thumbnail_jpeg: bytes
     note: str = ""
+    product: ProductInfo = ProductInfo()
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def analyse(data: bytes, name: str, settings: AnalysisSettings) -> Analysis:
     features = compute_values(decoded.pixels, settings=settings)
     return Analysis(sha256=sha256_bytes(data), extension=decoded.extension, width=decoded.width,
                     height=decoded.height, is_color=decoded.is_color, features=features,
-                    thumbnail_jpeg=make_thumbnail(decoded.pixels), note=decoded.note)
+                    thumbnail_jpeg=make_thumbnail(decoded.pixels), note=decoded.note, product=decoded.info)
 
 
 def make_thumbnail(pixels: np.ndarray, side: int | None = None) -> bytes:
@@ -140,7 +145,8 @@ def record(catalog: Catalog, analysis: Analysis, data_or_path: bytes | Path, pro
     learned = learned_score(latest_model(catalog), analysis.features.get(DESCRIPTORS))
     image_id = catalog.insert(sha256=analysis.sha256, extension=analysis.extension, width=analysis.width,
                               height=analysis.height, is_color=analysis.is_color, provenance=provenance,
-                              features={**analysis.features, LEARNED_SCORE: learned}, feature_version=feature_version)
+                              features={**analysis.features, LEARNED_SCORE: learned}, feature_version=feature_version,
+                              product=analysis.product)
     if image_id is None:  # another writer added the same content in the meantime
         return AddResult("duplicate", provenance.name, catalog.find_by_sha(analysis.sha256))
     return AddResult("added", provenance.name, image_id, note=analysis.note)
@@ -191,13 +197,14 @@ def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool
     path = Path(path)
     settings = settings or AnalysisSettings.from_environment()
     try:
-        data = read_bounded(path, provenance.name)
-        analysis = analyse(data, provenance.name, settings)
+        encoded = EncodedFile.read(path)
+        analysis = analyse(encoded.data, provenance.name, settings)
     except ImageRejected as error:
         if move:
             path.unlink(missing_ok=True)
         return AddResult("rejected", provenance.name, reason=error.reason)
-    return record(catalog, analysis, path, provenance, feature_set_version(settings), move=move)
+    return record(catalog, analysis, encoded.data if encoded.bundled else path, provenance,
+                  feature_set_version(settings), move=move and not encoded.bundled)
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
@@ -208,10 +215,25 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
     """
     for path in map(Path, paths):
         if path.is_dir():
-            for inside in sorted(p for p in path.rglob("*") if not p.is_dir()):
-                yield inside, inside.suffix.lower() not in ACCEPTED_SUFFIXES
+            inside = sorted(p for p in path.rglob("*") if not p.is_dir())
+            claimed = _data_of_labels(inside)
+            for file in inside:
+                if file not in claimed:
+                    yield file, file.suffix.lower() not in ACCEPTED_SUFFIXES
         else:
             yield path, False
+
+
+def _data_of_labels(files: list[Path]) -> set[Path]:
+    """The data files of the detached labels among `files`: each is read with its label, not alone."""
+    claimed = set()
+    for file in files:
+        if file.suffix.lower() in LABEL_SUFFIXES:
+            try:
+                claimed.update(product_files(file)[1:])
+            except ImageRejected:
+                pass  # the label itself is tried, and says why it cannot be read
+    return claimed
 
 
 def _not_a_regular_file(path: Path) -> str:
@@ -295,29 +317,40 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
     version = feature_set_version(settings)
     provenance_for = provenance_for or (lambda p: Provenance(source="file", name=p.name))
     plan: list[tuple[Path, str | None, str]] = []  # (path, sha, why it is not read)
+    sizes: dict[Path, int] = {}  # the size of what is stored: the file, or its product's one file
+    bundled: set[Path] = set()
     first_of: dict[str, int] = {}  # sha -> position in plan of the one file that gets analysed
     for path, skipped in _walk(paths):
         if skipped:
             plan.append((path, None, "skipped"))
             continue
-        problem = _not_a_regular_file(path)
+        problem, sha = _not_a_regular_file(path), None
         try:
-            sha = None if problem else sha256_file(path)
+            if not problem:
+                files = product_files(path)
+                if len(files) == 1:
+                    sha, sizes[path] = sha256_file(path), path.stat().st_size
+                else:
+                    content = bundle(files, path.name)
+                    sha, sizes[path] = sha256_bytes(content), len(content)
+                    bundled.add(path)
         except OSError as error:
             problem = f"cannot read file ({error.strerror or error})"
+        except ImageRejected as error:
+            problem = error.reason
         plan.append((path, sha, problem))
     stored = catalog.rows_by_sha([sha for _, sha, _ in plan if sha is not None])
     known = {sha: row["id"] for sha, row in stored.items()}
     for position, (path, sha, _) in enumerate(plan):
         if sha is None or sha in first_of:
             continue
-        if sha not in stored or not is_intact(catalog.image_path(stored[sha]), path.stat().st_size):
+        if sha not in stored or not is_intact(catalog.image_path(stored[sha]), sizes[path]):
             first_of[sha] = position  # new, or its stored copy is missing or damaged: analyse, then restore
     analysed = LocalRunner(workers).map(ImageTask(settings), [plan[i][0] for i in first_of.values()])
     rejected: dict[str, str] = {}  # sha -> reason, so a copy of a rejected file is rejected too
     for position, (path, sha, problem) in enumerate(plan):
         if problem == "skipped":
-            yield AddResult("skipped", path.name, reason="not a JPEG, PNG, TIFF or WebP file name")
+            yield AddResult("skipped", path.name, reason=SKIPPED_REASON)
         elif problem:
             yield AddResult("rejected", path.name, reason=problem)
         elif sha in rejected:
@@ -330,7 +363,8 @@ def add_paths(catalog: Catalog, paths: Iterable[Path], provenance_for: Callable[
                 rejected[sha] = outcome.reason
                 yield AddResult("rejected", path.name, reason=outcome.reason)
             else:
-                yield record(catalog, outcome, path, provenance_for(path), version)
+                source = EncodedFile.read(path).data if path in bundled else path
+                yield record(catalog, outcome, source, provenance_for(path), version)
 
 
 @dataclass(frozen=True)

@@ -20,20 +20,23 @@ import pyarrow.compute as pc
 from marsviz.registry import LEARNED_SCORE, REGISTRY
 
 #: The columns a search looks in: the name a person knows, the title, the source's product or image id.
-SEARCHED_COLUMNS = ("name", "title", "source_id")
+SEARCHED_COLUMNS = ("name", "title", "source_id", "product_id")
 #: Columns filtered by equality to any of the chosen values, by URL parameter name.
 CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
 #: The "New to you" order (:mod:`marsviz.novelty`): not a column of the table; :func:`select` is given it.
 NEW_TO_YOU = "new_to_you"
 #: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
 SORTABLE = ("rank", "score", "outlier_score", LEARNED_SCORE, NEW_TO_YOU, "name", "sol", "date_taken", "added_at",
-            "source", "mission", "instrument", "view")
+            "source", "mission", "instrument", "view", "product_id", "latitude", "longitude", "scale_m_per_px")
 #: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
-PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "outliers", "reviewed", "label", "sort", "order")
+PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "lat", "scale", "outliers", "reviewed", "label", "sort",
+          "order")
 #: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
 EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
-            "label", "note", "labeled_by", "labeled_at", LEARNED_SCORE, "source", "source_id", "mission", "instrument",
-            "sol", "date_taken", "title", "credit", "page_url", "file_url", "width", "height", "is_color", "added_at")
+            "label", "note", "labeled_by", "labeled_at", LEARNED_SCORE, "source", "source_id", "mission", "spacecraft",
+            "instrument", "product_id", "target", "sol", "date_taken", "latitude", "longitude", "scale_m_per_px",
+            "incidence_angle", "emission_angle", "title", "credit", "page_url", "file_url", "width", "height",
+            "is_color", "added_at")
 
 
 def sortable_columns() -> list[str]:
@@ -57,6 +60,11 @@ class RankingQuery:
         First and last Martian day kept (rows without a sol are left out); None keeps every row.
     score : (float, float) or None
         Lowest and highest composite score kept, in [0, 1] (rows without a score are left out).
+    latitude : (float, float) or None
+        Southernmost and northernmost centre latitude kept, in degrees (rows whose place is not known are
+        left out).
+    scale : (float, float) or None
+        Finest and coarsest metres per pixel kept (rows whose scale is not known are left out).
     outliers_only : bool
         Keep only the robust outliers.
     reviewed : bool or None
@@ -77,6 +85,8 @@ class RankingQuery:
     colour: bool | None = None
     sols: tuple[int, int] | None = None
     score: tuple[float, float] | None = None
+    latitude: tuple[float, float] | None = None
+    scale: tuple[float, float] | None = None
     outliers_only: bool = False
     reviewed: bool | None = None
     label: tuple[str, ...] = ()
@@ -105,6 +115,10 @@ class RankingQuery:
             params["sol"] = f"{self.sols[0]}-{self.sols[1]}"
         if self.score is not None:
             params["score"] = f"{self.score[0]:g}-{self.score[1]:g}"
+        if self.latitude is not None:
+            params["lat"] = f"{self.latitude[0]:g}..{self.latitude[1]:g}"
+        if self.scale is not None:
+            params["scale"] = f"{self.scale[0]:g}..{self.scale[1]:g}"
         if self.outliers_only:
             params["outliers"] = "1"
         if self.reviewed is not None:
@@ -156,15 +170,18 @@ class RankingQuery:
                 fields[field] = raw == yes
             else:
                 problems.append(f"{name}={raw} is neither {yes} nor {no}")
-        for name, parse, meaning in (("sol", _int_range, "a range of sols (first-last, whole numbers)"),
-                                     ("score", _score_range, "a range of scores (low-high, within 0-1)")):
+        for name, field, parse, meaning in (
+                ("sol", "sols", _int_range, "a range of sols (first-last, whole numbers)"),
+                ("score", "score", _score_range, "a range of scores (low-high, within 0-1)"),
+                ("lat", "latitude", _latitude_range, "a range of latitudes (south..north, degrees within -90..90)"),
+                ("scale", "scale", _scale_range, "a range of scales (fine..coarse, metres per pixel)")):
             raw = last(name)
             if raw is not None:
                 parsed = parse(raw)
                 if parsed is None:
                     problems.append(f"{name}={raw} is not {meaning}")
                 else:
-                    fields["sols" if name == "sol" else "score"] = parsed
+                    fields[field] = parsed
         if last("outliers") is not None:
             fields["outliers_only"] = last("outliers") in ("1", "true", "yes")
         sort = last("sort")
@@ -203,6 +220,26 @@ def _score_range(text: str) -> tuple[float, float] | None:
     except ValueError:
         return None
     return (low, high) if 0.0 <= low <= high <= 1.0 else None
+
+
+def _float_range(text: str) -> tuple[float, float] | None:
+    """``low..high`` as two finite numbers, low first (``..`` since a latitude may be negative)."""
+    low, sep, high = text.partition("..")
+    try:
+        low, high = float(low), float(high)
+    except ValueError:
+        return None
+    return (low, high) if sep and math.isfinite(low) and math.isfinite(high) and low <= high else None
+
+
+def _latitude_range(text: str) -> tuple[float, float] | None:
+    parsed = _float_range(text)
+    return parsed if parsed and -90.0 <= parsed[0] and parsed[1] <= 90.0 else None
+
+
+def _scale_range(text: str) -> tuple[float, float] | None:
+    parsed = _float_range(text)
+    return parsed if parsed and parsed[0] >= 0.0 else None
 
 
 def search_index(table: pd.DataFrame) -> pa.Array:
@@ -249,10 +286,11 @@ def matching(table: pd.DataFrame, query: RankingQuery, index: pa.Array | None = 
         keep &= table["is_color"].to_numpy(dtype=bool) == query.colour
     if query.sols is not None:
         keep &= table["sol"].between(*query.sols).fillna(False).to_numpy(dtype=bool)
-    if query.score is not None:
-        score = table["score"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            keep &= (score >= query.score[0]) & (score <= query.score[1])
+    for column, bounds in (("score", query.score), ("latitude", query.latitude), ("scale_m_per_px", query.scale)):
+        if bounds is not None:
+            values = table[column].to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                keep &= (values >= bounds[0]) & (values <= bounds[1])
     if query.outliers_only:
         keep &= table["outlier"].to_numpy(dtype=bool)
     if query.reviewed is not None or query.label:

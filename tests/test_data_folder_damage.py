@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from marsviz import pipeline
 from marsviz.catalog import Catalog
 from marsviz.store import sha256_file
 
@@ -194,10 +195,11 @@ def test_unsupported_files_inside_a_folder_each_get_a_line(tmp_path, originals):
     (folder / "notes.txt").write_text("my notes")
     (folder / "frame0.LBL").write_text("PDS3 label")
     result = marsviz(tmp_path / "home", "add", folder)
-    assert result.returncode == 0
-    assert sorted(line for line in result.stdout.splitlines() if line.startswith("skipped")) == [
-        "skipped   frame0.LBL: not a JPEG, PNG, TIFF or WebP file name",
-        "skipped   notes.txt: not a JPEG, PNG, TIFF or WebP file name"]
+    assert result.returncode == 1  # the label was rejected
+    assert [line for line in result.stdout.splitlines() if line.startswith("skipped")] == [
+        f"skipped   notes.txt: {pipeline.SKIPPED_REASON}"]
+    # A label is tried as an archive product's, and says why it is not one.
+    assert "rejected  frame0.LBL: a label that names no data file" in result.stdout
     assert sum(line.startswith("added") for line in result.stdout.splitlines()) == 3
 
 

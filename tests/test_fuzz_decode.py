@@ -18,17 +18,32 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from marsviz.config import AnalysisSettings
-from marsviz.decode import ALLOWED_FORMATS, DecodedImage, load_image
+from marsviz.decode import EXTENSIONS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
 from marsviz.registry import REGISTRY
 from marsviz.pipeline import analyse
 from marsviz.view.model import VIEWS
+from tests import archive_files
 
 # Pillow warns about the corrupt EXIF and TIFF tags these files carry; what is tested is the outcome.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def archive_seeds() -> list[bytes]:
+    """A PDS3 image (label attached), a VICAR frame, a FITS file, a JPEG 2000 file and a PDS4 product."""
+    import tempfile
+    from pathlib import Path
+
+    from marsviz.products import bundle, product_files
+    samples = archive_files.terrain(24, 40)
+    with tempfile.TemporaryDirectory() as folder:
+        label, _ = archive_files.pds4_product(Path(folder), samples)
+        pds4 = bundle(product_files(label), label.name)
+    return [archive_files.pds3_attached(samples), archive_files.vicar(samples), archive_files.fits(samples),
+            archive_files.jpeg2000((samples // 4).astype(np.uint8)), pds4]
 
 
 def _seed(fmt: str, mode: str, **options) -> bytes:
@@ -42,7 +57,7 @@ def _seed(fmt: str, mode: str, **options) -> bytes:
 SEEDS = [_seed("JPEG", "RGB", quality=80), _seed("JPEG", "L", progressive=True), _seed("PNG", "RGB"),
          _seed("PNG", "P"), _seed("PNG", "RGBA"), _seed("PNG", "I;16"), _seed("TIFF", "RGB"),
          _seed("TIFF", "L", compression="tiff_deflate"), _seed("TIFF", "F"), _seed("WEBP", "RGB", quality=70),
-         _seed("WEBP", "RGBA", lossless=True), _seed("GIF", "P"), _seed("BMP", "RGB")]
+         _seed("WEBP", "RGBA", lossless=True), _seed("GIF", "P"), _seed("BMP", "RGB"), *archive_seeds()]
 
 
 def check(data: bytes) -> None:
@@ -51,7 +66,7 @@ def check(data: bytes) -> None:
     except ImageRejected as error:
         assert error.name == "fuzz.bin" and error.reason
         return
-    assert isinstance(decoded, DecodedImage) and decoded.format in ALLOWED_FORMATS
+    assert isinstance(decoded, DecodedImage) and decoded.format in EXTENSIONS
     assert decoded.pixels.dtype == np.float32 and decoded.pixels.ndim in (2, 3)
     assert np.isfinite(decoded.pixels).all()
     assert decoded.pixels.min() >= 0 and decoded.pixels.max() <= 1

@@ -59,7 +59,7 @@ def test_add_paths_walks_folders_and_reports_each_file(home, sample_path, tmp_pa
     results = {r.name: r for r in pipeline.add_paths(Catalog(), [folder], workers=2)}
     assert {n: r.status for n, r in results.items()} == {"a.jpg": "added", "copy.jpg": "duplicate",
                                                          "bad.png": "rejected", "notes.txt": "skipped"}
-    assert results["notes.txt"].reason == "not a JPEG, PNG, TIFF or WebP file name"
+    assert results["notes.txt"].reason == pipeline.SKIPPED_REASON
     assert results["copy.jpg"].image_id == results["a.jpg"].image_id
 
 

@@ -138,3 +138,19 @@ def test_exports_hold_every_filtered_row_with_its_values(table):
         assert list(exported.columns[:4]) == ["rank", "id", "name", "score"]
         assert np.allclose(exported["edge_ratio"], rows["edge_ratio"])
     assert from_parquet["sol"].tolist() == rows["sol"].tolist()
+
+
+def test_latitude_and_scale_filters_keep_known_places_in_range_and_go_in_the_link(table):
+    n = len(table)
+    table["latitude"] = [(-88.0 + 3 * i) if i % 5 else np.nan for i in range(n)]
+    table["scale_m_per_px"] = [0.25 * (1 + i % 4) if i % 3 else np.nan for i in range(n)]
+    query = RankingQuery(latitude=(-90.0, -60.0), scale=(0.25, 0.5))
+    kept = table.iloc[select(table, query)]
+    expected = table[table["latitude"].between(-90, -60) & table["scale_m_per_px"].between(0.25, 0.5)]
+    assert len(kept) and kept["id"].tolist() == expected["id"].tolist()
+    assert query.to_params() == {"lat": "-90..-60", "scale": "0.25..0.5"}
+    again, problems = RankingQuery.from_params({k: [v] for k, v in query.to_params().items()})
+    assert again == query and problems == []
+    _, problems = RankingQuery.from_params({"lat": ["-100..10"], "scale": ["1-2"]})
+    assert problems == ["lat=-100..10 is not a range of latitudes (south..north, degrees within -90..90)",
+                        "scale=1-2 is not a range of scales (fine..coarse, metres per pixel)"]

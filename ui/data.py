@@ -113,7 +113,8 @@ def refresh_stale_features() -> None:
 
 #: Catalog columns the app holds as categoricals: a few values repeated over every row, so one small code
 #: per row instead of a string (about 150 MB less per million-row table).
-CATEGORY_COLUMNS = ("source", "mission", "instrument", "credit", "extension", "feature_version", "view")
+CATEGORY_COLUMNS = ("source", "mission", "instrument", "credit", "extension", "feature_version", "view", "spacecraft",
+                    "target")
 
 
 # cache_resource: one shared copy (callers copy before changing it: scoring.ranked does); cache_data
@@ -530,4 +531,5 @@ def column_labels() -> dict[str, str]:
     return {**feature_labels(), "score": "Composite score",
             "outlier_score": "Outlier score", "projection_1": "Projection 1", "projection_2": "Projection 2",
             "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source",
-            "label": "Your label", LEARNED_SCORE: LEARNED_LABEL}
+            "label": "Your label", LEARNED_SCORE: LEARNED_LABEL, "product_id": "Product id",
+            "latitude": "Latitude (°)", "longitude": "Longitude (°E)", "scale_m_per_px": "Scale (m/px)"}

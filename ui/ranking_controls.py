@@ -38,17 +38,32 @@ def _seed_from_link() -> list[str]:
     }
     if query.sols is not None:
         seeds["sols"] = query.sols  # clamped to the catalog's sols where the slider is drawn
+    if query.latitude is not None:
+        seeds["latitude"] = query.latitude
+    if query.scale is not None:
+        seeds["scale"] = query.scale  # clamped to the catalog's scales where the slider is drawn
     for field, value in seeds.items():
         st.session_state.setdefault(_key(field), value)
     return problems
 
 
-def _filters_on(query: RankingQuery, sol_span: tuple[int, int] | None) -> list[str]:
+#: The latitude slider's span, degrees.
+LATITUDE_SPAN = (-90.0, 90.0)
+
+
+def _span(values: pd.Series, kind: type) -> tuple | None:
+    """(smallest, largest) of the known `values` as `kind`, or None when fewer than two differ (no slider)."""
+    known = values.dropna()
+    return (kind(known.min()), kind(known.max())) if len(known) and known.min() < known.max() else None
+
+
+def _filters_on(query: RankingQuery) -> list[str]:
     """The names of the filters of `query` that narrow the table, for the Filters label."""
     on = [CHOICE_LABELS[c].lower() for c in CHOICE_COLUMNS if getattr(query, c)]
     if query.colour is not None:
         on.append("colour" if query.colour else "grayscale")
     on += [name for name, active in (("score", query.score is not None), ("sol", query.sols is not None),
+                                     ("latitude", query.latitude is not None), ("scale", query.scale is not None),
                                      ("outliers only", query.outliers_only)) if active]
     if query.reviewed is not None:
         on.append("reviewed" if query.reviewed else "not reviewed")
@@ -57,15 +72,21 @@ def _filters_on(query: RankingQuery, sol_span: tuple[int, int] | None) -> list[s
     return on
 
 
-def _query_from_state(sol_span: tuple[int, int] | None) -> RankingQuery:
-    """The query the widgets hold: their session state, which already has the change that caused this run."""
+def _query_from_state(spans: dict[str, tuple | None]) -> RankingQuery:
+    """The query the widgets hold: their session state, which already has the change that caused this run.
+    A range filter whose slider spans the whole catalog (or is not drawn: `spans` has None) keeps every row."""
     state = st.session_state
     score = tuple(state[_key("score")])
-    sols = tuple(state[_key("sols")]) if sol_span is not None else sol_span
+
+    def narrowed(field: str) -> tuple | None:
+        value = tuple(state[_key(field)]) if spans[field] is not None else None
+        return None if value == spans[field] else value
+
     return RankingQuery(search=" ".join(state[_key("search")].split()),
                         **{column: tuple(state[_key(column)]) for column in CHOICE_COLUMNS},
                         colour=None if state[_key("kind")] is None else KINDS[state[_key("kind")]],
-                        sols=None if sols == sol_span else sols, score=None if score == (0.0, 1.0) else score,
+                        sols=narrowed("sols"), latitude=narrowed("latitude"), scale=narrowed("scale"),
+                        score=None if score == (0.0, 1.0) else score,
                         outliers_only=state[_key("outliers_only")],
                         reviewed=None if state[_key("reviewed")] is None else REVIEWED[state[_key("reviewed")]],
                         label=tuple(state[_key("label")]), sort=state[_key("sort")],
@@ -78,8 +99,8 @@ def controls(table: pd.DataFrame) -> RankingQuery:
     A link's parameters set the widgets when the page opens; afterwards the widgets write the URL, so the
     address bar always holds the query shown.
     """
-    sols = table["sol"].dropna()
-    sol_span = (int(sols.min()), int(sols.max())) if len(sols) and sols.min() < sols.max() else None
+    spans = {"sols": _span(table["sol"], int), "latitude": LATITUDE_SPAN if table["latitude"].notna().any() else None,
+             "scale": _span(table["scale_m_per_px"], float)}
     problems = _seed_from_link()
     options = {column: sorted(v for v in table[column].dropna().unique() if v != "") for column in CHOICE_COLUMNS}
     options["label"] = sorted(data.labels()["label"].unique())
@@ -87,12 +108,13 @@ def controls(table: pd.DataFrame) -> RankingQuery:
         known = [v for v in st.session_state[_key(column)] if v in values]
         if known != st.session_state[_key(column)]:  # a value from a link, or gone from the catalog
             st.session_state[_key(column)] = known
-    if sol_span is not None:
-        low, high = st.session_state.get(_key("sols"), sol_span)
-        clamped = (min(max(low, sol_span[0]), sol_span[1]), max(min(high, sol_span[1]), sol_span[0]))
-        if clamped != tuple(st.session_state.get(_key("sols"), ())):  # first shown, or the catalog changed
-            st.session_state[_key("sols")] = clamped
-    query = _query_from_state(sol_span)
+    for field, span in spans.items():
+        if span is not None:
+            low, high = st.session_state.get(_key(field), span)
+            clamped = (min(max(low, span[0]), span[1]), max(min(high, span[1]), span[0]))
+            if clamped != tuple(st.session_state.get(_key(field), ())):  # first shown, or the catalog changed
+                st.session_state[_key(field)] = clamped
+    query = _query_from_state(spans)
     labels = data.column_labels()
 
     search, sort, order = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -104,7 +126,7 @@ def controls(table: pd.DataFrame) -> RankingQuery:
                         "you puts first the images least like any you labeled, and changes as you label.")
     order.toggle("Descending", key=_key("descending"), help="Largest first; for rank, the worst first.")
 
-    on = _filters_on(query, sol_span)
+    on = _filters_on(query)
     filters = st.expander(f"Filters · {len(on)} on: {', '.join(on)}" if on else "Filters", key=_key("filters_open"),
                           icon=":material/filter_list:")
     row = filters.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
@@ -115,10 +137,20 @@ def controls(table: pd.DataFrame) -> RankingQuery:
     ranges = filters.columns([2, 2, 1], vertical_alignment="bottom")
     ranges[0].slider("Composite score", 0.0, 1.0, step=0.01, key=_key("score"),
                      help="Images without a score are hidden once you narrow this.")
-    if sol_span is not None:
-        ranges[1].slider("Sol (rover images)", *sol_span, key=_key("sols"),
+    if spans["sols"] is not None:
+        ranges[1].slider("Sol (rover images)", *spans["sols"], key=_key("sols"),
                          help="Images without a sol are hidden once you narrow this.")
     ranges[2].toggle("Outliers only", key=_key("outliers_only"))
+    if spans["latitude"] is not None or spans["scale"] is not None:
+        place = filters.columns(2, vertical_alignment="bottom")
+        if spans["latitude"] is not None:
+            place[0].slider("Latitude (°, centre)", *spans["latitude"], step=1.0, key=_key("latitude"),
+                            help="From archive products' labels. Images whose place is not known are hidden once "
+                                 "you narrow this.")
+        if spans["scale"] is not None:
+            place[1].slider("Scale (metres per pixel)", *spans["scale"], key=_key("scale"),
+                            help="From archive products' labels. Images whose scale is not known are hidden once "
+                                 "you narrow this.")
     review = filters.columns([2, 3], vertical_alignment="bottom")
     review[0].segmented_control("Review", list(REVIEWED), key=_key("reviewed"),
                                 help="Images with a label (set in the viewer or with `marsviz label`), or without.")

@@ -1,0 +1,238 @@
+"""Planetary archive products: PDS3 (attached and detached labels), PDS4, VICAR, FITS and JPEG 2000 are
+read with what their labels say, and hostile products are refused before a sample is read."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from marsviz.catalog import Catalog
+from marsviz.decode import load_image
+from marsviz.errors import ImageRejected
+from marsviz.pipeline import add_file, add_paths
+from marsviz.products import bundle, product_files
+from marsviz.provenance import Provenance
+from tests import archive_files
+from tests.archive_files import pds3_attached, pds3_detached, pds4_product, terrain
+from tests.test_cli import marsviz
+
+
+def expected(samples: np.ndarray, top: float = 1023.0) -> np.ndarray:
+    return samples.astype(np.float32) / top
+
+
+def test_a_pds3_image_with_its_label_attached_reads_with_its_label():
+    samples = terrain()
+    decoded = load_image(pds3_attached(samples), name="ESP_011386_2065_RED.IMG")
+    assert (decoded.width, decoded.height, decoded.format, decoded.extension) == (64, 48, "PDS3", ".img")
+    # 16-bit samples using 10 bits are stretched so 1023 is white, as 16-bit PNGs and TIFFs are.
+    np.testing.assert_allclose(decoded.pixels, expected(samples), atol=1e-6)
+    assert "using 10 bits" in decoded.note
+    info = decoded.info
+    assert (info.mission, info.instrument, info.product_id, info.target) == (
+        "MARS RECONNAISSANCE ORBITER", "HIGH RESOLUTION IMAGING SCIENCE EXPERIMENT", "ESP_011386_2065_RED", "MARS")
+    assert info.start_time == "2009-01-05T12:04:56.123"
+    # The bounds' middle; the longitude bounds cross 0 degrees east.
+    assert (info.latitude, info.longitude, info.scale_m_per_px) == (26.5, 0.5, 0.25)
+    assert (info.incidence_angle, info.emission_angle) == (53.2, 4.1)
+
+
+def test_the_same_pixels_in_pds3_and_in_png_decode_alike(tmp_path):
+    samples = (terrain(top=255)).astype(np.uint8)
+    png = tmp_path / "frame.png"
+    Image.fromarray(samples).save(png)
+    from_png = load_image(png).pixels
+    from_pds3 = load_image(pds3_attached(samples)).pixels
+    np.testing.assert_array_equal(from_pds3, from_png)
+
+
+def test_nodata_is_left_out_and_three_bands_make_a_colour_image():
+    samples = np.stack([terrain(), terrain()[:, ::-1], terrain()[::-1]]) + 1  # no 0 but the NoData rows
+    samples[:, :5] = 0
+    decoded = load_image(pds3_attached(samples, nodata=0))
+    assert decoded.is_color and decoded.pixels.shape == (48, 64, 3)
+    assert decoded.pixels[:5].max() == 0.0
+    assert "NoData value 0 in 960 of 9,216 samples left out" in decoded.note
+    # One stretch for the three bands keeps their balance: band 2 is band 1 mirrored.
+    np.testing.assert_allclose(decoded.pixels[5:, :, 1], decoded.pixels[5:, ::-1, 0], atol=1e-6)
+
+
+def test_a_large_product_is_read_at_a_reduced_resolution():
+    samples = np.tile(terrain(), (8, 8))  # 384 x 512
+    decoded = load_image(pds3_attached(samples), max_side=128)
+    assert (decoded.width, decoded.height) == (512, 384) and decoded.pixels.shape == (96, 128)
+
+
+def test_a_detached_label_is_added_by_naming_either_file(tmp_path):
+    label, data = pds3_detached(tmp_path / "in", terrain())
+    assert product_files(label) == [label, data] and product_files(data) == [label, data]
+    catalog = Catalog(tmp_path / "home")
+    first = add_file(catalog, label, Provenance(source="file", name=label.name))
+    second = add_file(catalog, data, Provenance(source="file", name=data.name))
+    assert first.status == "added" and (second.status, second.image_id) == ("duplicate", first.image_id)
+    row = catalog.get(first.image_id)
+    assert row["extension"] == ".tar" and row["product_id"] == "ESP_011386_2065_RED"
+    assert (row["latitude"], row["longitude"], row["scale_m_per_px"]) == (26.5, 0.5, 0.25)
+    assert row["mission"] == "MARS RECONNAISSANCE ORBITER" and row["date_taken"] == "2009-01-05T12:04:56.123"
+    # The stored product reads back alone (the viewer and a re-analysis read it), with both original files.
+    stored = catalog.image_path(row)
+    assert load_image(stored).info.product_id == "ESP_011386_2065_RED"
+    assert stored.read_bytes() == bundle([label, data], label.name)
+
+
+def test_a_folder_adds_a_detached_product_once_and_its_data_file_not_alone(tmp_path):
+    folder = tmp_path / "in"
+    pds3_detached(folder, terrain())
+    pds4_product(folder, terrain(), stem="south_polar")
+    Image.fromarray(terrain(top=255).astype(np.uint8)).save(folder / "plain.png")
+    results = list(add_paths(Catalog(tmp_path / "home"), [folder], workers=1))
+    assert sorted((r.status, r.name) for r in results) == [
+        ("added", "ESP_011386_2065_RED.LBL"), ("added", "plain.png"), ("added", "south_polar.xml")]
+
+
+def test_a_pds4_product_reads_with_its_label(tmp_path):
+    label, _ = pds4_product(tmp_path, terrain(), offset=512)
+    decoded = load_image(bundle(product_files(label), label.name))
+    np.testing.assert_allclose(decoded.pixels, expected(terrain()), atol=1e-6)
+    info = decoded.info
+    assert (info.mission, info.spacecraft, info.instrument) == ("Mars Reconnaissance Orbiter",
+                                                                "Mars Reconnaissance Orbiter", "HiRISE")
+    assert info.product_id == "esp_045678_0930_red" and info.start_time == "2016-04-20T10:11:12Z"
+    assert (info.latitude, info.longitude, info.scale_m_per_px) == (-87.0, 170.5, 0.5)
+    assert (info.incidence_angle, info.emission_angle) == (71.5, 2.0)
+
+
+def test_a_vicar_frame_reads_with_its_label():
+    decoded = load_image(archive_files.vicar(terrain()), name="frame.vic")
+    assert decoded.format == "VICAR" and decoded.extension == ".vic"
+    np.testing.assert_allclose(decoded.pixels, expected(terrain()), atol=1e-6)
+    assert decoded.info.mission == "MARS SCIENCE LABORATORY"
+    assert decoded.info.product_id == "NLB_412345678EDR_F0050104NCAM00100M1"
+
+
+def test_a_fits_image_reads_upright_with_its_header():
+    decoded = load_image(archive_files.fits(terrain()), name="ctx.fits")
+    assert decoded.format == "FITS" and (decoded.width, decoded.height) == (64, 48)
+    np.testing.assert_allclose(decoded.pixels, expected(terrain()), atol=1e-6)
+    assert (decoded.info.spacecraft, decoded.info.instrument, decoded.info.start_time) == (
+        "MRO", "CTX", "2012-03-04T05:06:07")
+
+
+def test_a_jpeg2000_file_reads_like_the_pixels_it_holds():
+    samples = terrain(top=255).astype(np.uint8)
+    decoded = load_image(archive_files.jpeg2000(samples), name="ESP_011386_2065_RED.JP2")
+    assert decoded.format == "JPEG2000" and decoded.extension == ".jp2"
+    np.testing.assert_allclose(decoded.pixels, samples / 255.0, atol=1e-6)  # Pillow writes it losslessly
+
+
+def test_a_hirise_jpeg2000_file_with_its_label_beside_it_reads_as_one_product(tmp_path):
+    samples = terrain(top=255).astype(np.uint8)
+    label, data = archive_files.hirise_jp2_product(tmp_path, samples)
+    assert product_files(data) == [label, data] and product_files(label) == [label, data]
+    decoded = load_image(bundle([label, data], label.name))
+    np.testing.assert_allclose(decoded.pixels, samples / 255.0, atol=1e-6)
+    assert (decoded.info.product_id, decoded.info.spacecraft, decoded.info.instrument) == (
+        "PSP_001330_1395_RED", "MARS RECONNAISSANCE ORBITER", "HIRISE")
+    assert (decoded.info.latitude, decoded.info.scale_m_per_px) == (26.5, 0.25)
+
+
+# -- hostile products: refused with a reason, before any sample is read -----------------------------------
+def reason(data: bytes) -> str:
+    with pytest.raises(ImageRejected) as refused:
+        load_image(data, name="hostile")
+    return refused.value.reason
+
+
+def test_a_label_pointing_past_the_end_of_the_file_is_refused():
+    product = pds3_attached(terrain())
+    assert "past the end of its data" in reason(product[:-500])
+    vicar = archive_files.vicar(terrain())
+    assert "past the end of its data" in reason(vicar[:-1])
+
+
+def test_huge_declared_dimensions_are_refused_before_reading(monkeypatch):
+    product = pds3_attached(terrain()).replace(b"LINES = 48", b"LINES = 90000000")
+    assert "over the" in reason(product) and "pixel limit" in reason(product)
+    fits = archive_files.fits(terrain()).replace(b"NAXIS2  =                   48", b"NAXIS2  =             90000000")
+    assert "pixel limit" in reason(fits)
+
+
+def test_a_label_loop_is_refused(tmp_path):
+    label, _ = pds3_detached(tmp_path, terrain())
+    label.write_text(label.read_text().replace('"ESP_011386_2065_RED.IMG"', '"ESP_011386_2065_RED.LBL"'))
+    with pytest.raises(ImageRejected, match="label loop"):
+        product_files(label)
+    # The same product arriving as one file (an upload) is refused too.
+    from marsviz.products import bundle_bytes
+    looped = bundle_bytes([(label.name, label.read_bytes()), ("OTHER.IMG", b"\0" * 6144)])
+    assert "label loop" in reason(looped)
+
+
+@pytest.mark.parametrize("pointer", ['"../secret.img"', '"/etc/passwd"', '"/vsicurl/http://example.org/x.img"'])
+def test_a_label_naming_a_file_outside_the_product_is_refused(tmp_path, pointer):
+    label, data = pds3_detached(tmp_path / "in", terrain())
+    text = label.read_text().replace('"ESP_011386_2065_RED.IMG"', pointer)
+    label.write_text(text)
+    with pytest.raises(ImageRejected, match="outside"):
+        product_files(label)
+    from marsviz.products import bundle_bytes
+    assert "outside the product" in reason(bundle_bytes([(label.name, text.encode()), (data.name, data.read_bytes())]))
+
+
+def test_a_label_whose_data_file_is_missing_says_so(tmp_path):
+    label, data = pds3_detached(tmp_path, terrain())
+    data.unlink()
+    with pytest.raises(ImageRejected, match="data file 'ESP_011386_2065_RED.IMG' is not beside it"):
+        product_files(label)
+
+
+def test_a_pds4_label_with_entities_is_not_expanded(tmp_path):
+    label, _ = pds4_product(tmp_path, terrain())
+    text = label.read_text().replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0"?>\n'
+                                     '<!DOCTYPE p [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+    text = text.replace("<title>HiRISE RDR</title>", "<title>&b;</title>")
+    label.write_text(text)
+    try:
+        decoded = load_image(bundle(product_files(label), label.name))
+    except ImageRejected:
+        return  # refusing it is fine too
+    assert decoded.info.product_id == ""  # its label is not read
+
+
+def test_a_tar_that_is_not_a_product_is_refused():
+    from marsviz.products import bundle_bytes
+    assert "starts with its PDS3 or PDS4 label" in reason(bundle_bytes([("a.txt", b"hello"), ("b.img", b"x")]))
+    assert "each named once" in reason(bundle_bytes([("../a.lbl", b"PDS_VERSION_ID = PDS3"), ("b", b"x")]))
+
+
+# -- the command line's contract -------------------------------------------------------------------------
+def test_rank_json_carries_what_the_label_says(tmp_path):
+    label, _ = pds3_detached(tmp_path / "in", terrain())
+    home = tmp_path / "home"
+    assert marsviz(home, "add", label).returncode == 0
+    Image.fromarray(terrain(top=255).astype(np.uint8)).save(tmp_path / "plain.png")
+    assert marsviz(home, "add", tmp_path / "plain.png").returncode == 0
+    result = marsviz(home, "rank", "--format", "json")
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    product = rows["ESP_011386_2065_RED.LBL"]
+    assert product["mission"] == "Mars Reconnaissance Orbiter" and product["instrument"] == "HiRISE"
+    assert (product["product_id"], product["latitude"], product["longitude"], product["scale_m_per_px"]) == (
+        "ESP_011386_2065_RED", 26.5, 0.5, 0.25)
+    plain = rows["plain.png"]
+    assert [plain[k] for k in ("mission", "product_id", "latitude", "longitude", "scale_m_per_px")] == [None] * 5
+
+
+def test_files_uploaded_together_make_their_products(tmp_path):
+    from marsviz.products import assemble
+    label, data = pds3_detached(tmp_path, terrain())
+    files = [("plain.png", b"png bytes"), (data.name, data.read_bytes()), (label.name, label.read_bytes()),
+             ("LONE.LBL", label.read_bytes().replace(b"ESP_011386_2065_RED.IMG", b"MISSING.IMG"))]
+    made = assemble(files)
+    assert [(positions, name) for positions, name, _ in made] == [([0], "plain.png"), ([2, 1], label.name),
+                                                                  ([3], "LONE.LBL")]
+    assert made[1][2] == bundle([label, data], label.name)  # the same file as adding it from disk
+    assert made[2][2] == ("its data file 'MISSING.IMG' was not given with it: choose the label and its data "
+                          "file together")
