@@ -236,3 +236,24 @@ def test_files_uploaded_together_make_their_products(tmp_path):
     assert made[1][2] == bundle([label, data], label.name)  # the same file as adding it from disk
     assert made[2][2] == ("its data file 'MISSING.IMG' was not given with it: choose the label and its data "
                           "file together")
+
+
+# -- the pages --------------------------------------------------------------------------------------------
+def test_ranking_filters_by_latitude_and_the_viewer_says_what_the_label_says(small_catalog_home, tmp_path):
+    from tests.test_app import run_app
+    catalog = Catalog()
+    north, _ = pds3_detached(tmp_path / "north", terrain())
+    south, _ = pds4_product(tmp_path / "south", terrain(), stem="south_polar")
+    south_id = add_file(catalog, south, Provenance(source="file", name=south.name)).image_id
+    add_file(catalog, north, Provenance(source="file", name=north.name))
+    app = run_app("app_pages/ranking.py")
+    assert app.slider(key="ranking_latitude").value == (-90.0, 90.0)
+    app.slider(key="ranking_latitude").set_value((-90.0, -60.0)).run()
+    assert not app.exception
+    assert app.dataframe[0].value["name"].tolist() == ["south_polar.xml"]  # images of unknown place left out
+    assert app.query_params["lat"] == "-90..-60"
+    app = run_app("app_pages/ranking.py", image=str(south_id), scale="0.4..0.6")
+    assert app.dataframe[0].value["name"].tolist() == ["south_polar.xml"]
+    said = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("From its label")]
+    assert said == ["From its label: product esp_045678_0930_red · 87.00°S, 170.50°E · 0.5 m/px · "
+                    "incidence 71.5°, emission 2.0°"]  # escaped as Markdown on the page
