@@ -18,6 +18,7 @@ except config.SettingError as error:
 PAGES = [
     st.Page("app_pages/ranking.py", title="Ranking", icon=":material/leaderboard:", default=True),
     st.Page("app_pages/explore.py", title="Explore", icon=":material/scatter_plot:", url_path="explore"),
+    st.Page("app_pages/map.py", title="Map", icon=":material/public:", url_path="map"),
     st.Page("app_pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
     st.Page("app_pages/scrape.py", title="Scrape NASA", icon=":material/cloud_download:", url_path="scrape"),
     st.Page("app_pages/method.py", title="Method", icon=":material/menu_book:", url_path="method"),

@@ -34,14 +34,7 @@ with left:
                     selection_mode=("points", "box", "lasso"), key=selection.SCATTER_KEY, config={"displaylogo": False})
     chart_ring.ring(selection.SCATTER_KEY, None if selected is None else data.ring_position(
         weights, figure, selected, x, y))
-    picked = st.session_state.get(selection.SCATTER_PICKS_KEY, [])
-    if len(picked) > 1:
-        chosen = data.rows_by_id(weights, picked).sort_values("rank")
-        st.caption(f"{len(picked)} images selected; the best-scoring one was opened. Pick another:")
-        st.dataframe(chosen[["rank", "name", "score", "outlier"]], hide_index=True, selection_mode="single-row",
-                     on_select=partial(selection.open_row_pick, "explore_selection_table",
-                                       chosen["id"].astype(int).tolist()),
-                     key="explore_selection_table", height=min(250, 38 + 35 * len(chosen)))
+    selection.picked_list(weights, selection.SCATTER_PICKS_KEY, "explore_selection_table")
     st.caption(f"{len(table)} images · {int(table['outlier'].sum())} outliers (outlined in red: robust outlier "
                f"score above {OUTLIER_THRESHOLD}). Click a point, or drag a box or lasso, to open it.")
     if len(drawn) < len(table):

@@ -188,6 +188,31 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     return figure
 
 
+#: Degrees between the map's graticule lines.
+GRATICULE_DEGREES = 30
+
+
+def mars_map(table: pd.DataFrame, colour: str, labels: dict[str, str], missing: str = "not set") -> go.Figure:
+    """:func:`scatter` of images at their centre on a longitude-latitude graticule of Mars (simple
+    cylindrical: degrees east 0-360 across, planetocentric latitude up), one degree as wide as tall.
+
+    Parameters
+    ----------
+    table : DataFrame
+        As for :func:`scatter`, with ``longitude`` (degrees east, 0-360) and ``latitude`` known in every row.
+    colour, labels, missing
+        As for :func:`scatter`.
+    """
+    figure = scatter(table, "longitude", "latitude", colour, labels, zoom_key="map", missing=missing)
+    # constrain="domain": the equal scale shrinks the drawing area instead of widening the ranges.
+    axis = dict(dtick=GRATICULE_DEGREES, showgrid=True, gridcolor="#d0d0d0", zeroline=False, showline=True,
+                linecolor="#888888", mirror=True, constrain="domain", title=None)
+    figure.update_xaxes(range=[0, 360], ticksuffix="°E", **axis)
+    figure.update_yaxes(range=[-90, 90], ticksuffix="°", scaleanchor="x", scaleratio=1, **axis)
+    figure.update_layout(height=420, plot_bgcolor="#f4efe9")
+    return figure
+
+
 def shown_position(figure: go.Figure, image_id: int) -> tuple[float, float] | None:
     """Where :func:`scatter` drew image `image_id` (its point moved apart from others on the same spot),
     in data coordinates; None if the figure has no point for it.
@@ -212,7 +237,10 @@ def _range(values: pd.Series) -> tuple[float, float]:
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return 0.0, 1.0
-    return float(finite.min()), float(max(finite.max(), finite.min() + 1e-9))
+    low, high = float(finite.min()), float(finite.max())
+    if high - low <= 1e-9 * max(1.0, abs(low)):  # one value: a readable scale around it
+        return low - 0.5, high + 0.5
+    return low, high
 
 
 def reliability(tables: dict[str, dict], labels: dict[str, str]) -> go.Figure:

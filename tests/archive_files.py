@@ -199,3 +199,13 @@ def jpeg2000(samples: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(samples).save(buffer, format="JPEG2000")
     return buffer.getvalue()
+
+
+def placed_product(latitude: float, longitude: float, seed: int = 0) -> bytes:
+    """A PDS3 image (label attached) centred at `latitude`, `longitude` (degrees east), with its own pixels."""
+    rng = np.random.default_rng(seed)
+    samples = (terrain() + rng.integers(0, 200, (48, 64))).clip(0, 1023).astype(np.uint16)
+    projection = (f"OBJECT = IMAGE_MAP_PROJECTION\n  CENTER_LATITUDE = {latitude} <DEG>\n"
+                  f"  CENTER_LONGITUDE = {longitude} <DEG>\n  MAP_SCALE = 0.5 <METERS/PIXEL>\n"
+                  "END_OBJECT = IMAGE_MAP_PROJECTION")
+    return pds3_attached(samples, extra=projection)

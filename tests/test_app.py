@@ -9,7 +9,8 @@ from marsviz.registry import REGISTRY
 from ui.viewer import NO_VALUE
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/upload.py", "app_pages/method.py"]
+PAGES = ["app_pages/ranking.py", "app_pages/explore.py", "app_pages/map.py", "app_pages/upload.py",
+         "app_pages/method.py"]
 
 
 def run_app(page=None, user=None, secrets=None, **query):

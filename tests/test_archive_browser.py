@@ -9,7 +9,7 @@ import pytest
 
 from marsviz.catalog import Catalog
 from tests.archive_files import pds3_detached, terrain
-from tests.browser import CHROMIUM, viewer_heading, wait_for_app
+from tests.browser import CHROMIUM, viewer_heading, wait_for_app, wait_for_heading
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +49,42 @@ def test_a_label_uploaded_without_its_data_file_says_what_is_missing(browser_app
     alert.wait_for(timeout=60000)
     assert "its data file 'ESP_011386_2065_RED.IMG' was not given with it" in alert.inner_text()
     assert Catalog(home).count() == before and page.locator("[data-testid='stException']").count() == 0
+
+
+PLACES = {"north_polar.IMG": (84.0, 30.0), "gale.IMG": (-5.4, 137.8), "hellas.IMG": (-42.0, 70.0),
+          "south_polar.IMG": (-86.0, 300.0)}
+
+
+def test_clicking_a_place_on_the_map_opens_that_image_and_it_stays_open_on_explore(browser_app, page, tmp_path):
+    from marsviz.pipeline import add_bytes
+    from marsviz.provenance import Provenance
+    from tests.archive_files import placed_product
+    url, home, _ = browser_app
+    catalog = Catalog(home)
+    placed_before = int(catalog.frame()["latitude"].notna().sum())  # this module's other tests add some
+    for seed, (name, (latitude, longitude)) in enumerate(PLACES.items()):
+        assert add_bytes(catalog, placed_product(latitude, longitude, seed), Provenance("file", name)).status == "added"
+    page.goto(f"{url}/map")
+    wait_for_app(page)
+    points = page.locator(".js-plotly-plot g.trace.scatter path.point")
+    points.first.wait_for(timeout=30000)
+    assert points.count() == placed_before + len(PLACES)  # only the images whose place is known
+    described = [page.evaluate(
+        """(el) => {
+            const gd = el.closest('.js-plotly-plot');
+            const trace = el.closest('g.trace');
+            const curve = Array.from(trace.parentNode.children).indexOf(trace);
+            const i = el.__data__.i;
+            return {name: gd.data[curve].text[i], x: gd.calcdata[curve][i].x, y: gd.calcdata[curve][i].y};
+        }""", points.nth(n).element_handle()) for n in range(points.count())]
+    position = next(n for n, d in enumerate(described) if d["name"] == "hellas.IMG")
+    point, expected = points.nth(position), described[position]
+    assert (expected["y"], expected["x"]) == PLACES[expected["name"]]  # drawn at its centre
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_heading(page, expected["name"])
+    page.get_by_role("link", name="Explore").click()
+    wait_for_app(page)
+    wait_for_heading(page, expected["name"])
+    assert viewer_heading(page) == expected["name"]
+    assert page.locator("[data-testid='stException']").count() == 0

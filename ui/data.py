@@ -359,12 +359,45 @@ def thin_for_display(table: pd.DataFrame, x: str, y: str, above: int,
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _scatter_figure(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], x: str, y: str,
                     colour: str, labels_revision_: int) -> go.Figure:
-    drawn = _scatter_points(version_, weights, x, y)
-    if colour == "label":
-        named = marsviz_labels.with_labels(drawn[["id"]], _labels(version_[0], labels_revision_))["label"]
-        drawn = drawn.assign(label=named.map(lambda v: None if v is None else marsviz_labels.shown(v)))
+    drawn = _with_shown_labels(_scatter_points(version_, weights, x, y), colour, version_, labels_revision_)
     return plots.scatter(drawn, x, y, colour, column_labels(), zoom_key=f"{x} {y}",
                          missing="not reviewed" if colour == "label" else "not set")
+
+
+def _with_shown_labels(drawn: pd.DataFrame, colour: str, version_: tuple[str, int],
+                       labels_revision_: int) -> pd.DataFrame:
+    """`drawn` with each row's label as shown, when the points are coloured by label."""
+    if colour != "label":
+        return drawn
+    named = marsviz_labels.with_labels(drawn[["id"]], _labels(version_[0], labels_revision_))["label"]
+    return drawn.assign(label=named.map(lambda v: None if v is None else marsviz_labels.shown(v)))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _placed(version_: tuple[str, int], weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    table = _ranked_table(version_, weights)
+    return table[table["latitude"].notna() & table["longitude"].notna()]
+
+
+def placed_rows(weights: dict[str, float]) -> pd.DataFrame:
+    """The rows of :func:`ranked_table` whose centre latitude and longitude are known, in rank order.
+    Shared between reruns and sessions: never modify it."""
+    return _placed(version(), _weights_key(weights))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _map_figure(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], colour: str,
+                labels_revision_: int) -> go.Figure:
+    drawn = thin_for_display(_placed(version_, weights), "longitude", "latitude",
+                             int(config.get("scatter_thin_above")))
+    drawn = _with_shown_labels(drawn, colour, version_, labels_revision_)
+    return plots.mars_map(drawn, colour, column_labels(), missing="not reviewed" if colour == "label" else "not set")
+
+
+def map_figure(weights: dict[str, float], colour: str) -> go.Figure:
+    """The Map page's figure (:func:`marsviz.plots.mars_map`) of :func:`placed_rows`, coloured by `colour`;
+    thinned like the Explore scatter; made once per catalog revision, weights and colour, and shared."""
+    return _map_figure(version(), _weights_key(weights), colour, labels_revision() if colour == "label" else 0)
 
 
 def scatter_figure(weights: dict[str, float], x: str, y: str, colour: str) -> go.Figure:

@@ -7,6 +7,8 @@ widget's state never reopens its image over a newer choice (a neighbour's Open, 
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from ui import data
@@ -15,6 +17,9 @@ from ui.viewer import open_image
 #: Widget key of the Explore scatter, and session-state key of the ids its last selection held.
 SCATTER_KEY = "explore_scatter"
 SCATTER_PICKS_KEY = "explore_picked"
+#: The same for the Map page's chart.
+MAP_KEY = "map_chart"
+MAP_PICKS_KEY = "map_picked"
 
 
 def point_ids(points: list[dict]) -> list[int]:
@@ -35,16 +40,17 @@ def point_ids(points: list[dict]) -> list[int]:
     return sorted(ids)
 
 
-def open_scatter_pick(weights: dict[str, float]) -> None:
-    """Callback of the Explore scatter: open the best-ranked of the images just selected in it.
+def open_scatter_pick(weights: dict[str, float], key: str = SCATTER_KEY, picks_key: str = SCATTER_PICKS_KEY) -> None:
+    """Callback of a chart of images (the Explore scatter, the map): open the best-ranked of the images just
+    selected in the chart of widget key `key`.
 
-    The selected ids are kept under :data:`SCATTER_PICKS_KEY`, so the page can list a box or lasso
-    selection; an emptied selection opens nothing and keeps the open image.
+    The selected ids are kept under `picks_key`, so the page can list a box or lasso selection; an emptied
+    selection opens nothing and keeps the open image.
     """
-    state = st.session_state.get(SCATTER_KEY)
+    state = st.session_state.get(key)
     points = state["selection"]["points"] if state and "selection" in state else []
     picked = point_ids(points)
-    st.session_state[SCATTER_PICKS_KEY] = picked
+    st.session_state[picks_key] = picked
     if picked:
         chosen = data.rows_by_id(weights, picked)
         if len(chosen):
@@ -65,3 +71,15 @@ def open_row_pick(key: str, ids: list[int]) -> None:
     rows = state["selection"]["rows"] if state and "selection" in state else []
     if rows and rows[0] < len(ids):
         open_image(int(ids[rows[0]]))
+
+
+def picked_list(weights: dict[str, float], picks_key: str, table_key: str) -> None:
+    """Under a chart: the images of its last box or lasso selection (kept under `picks_key`), best first,
+    as a table whose ticked row opens its image; nothing when one image or none was picked."""
+    picked = st.session_state.get(picks_key, [])
+    if len(picked) > 1:
+        chosen = data.rows_by_id(weights, picked).sort_values("rank")
+        st.caption(f"{len(picked)} images selected; the best-scoring one was opened. Pick another:")
+        st.dataframe(chosen[["rank", "name", "score", "outlier"]], hide_index=True, selection_mode="single-row",
+                     on_select=partial(open_row_pick, table_key, chosen["id"].astype(int).tolist()),
+                     key=table_key, height=min(250, 38 + 35 * len(chosen)))

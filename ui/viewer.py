@@ -29,8 +29,9 @@ def follow_link(page: str) -> None:
     """Keep the open image and the URL's ``?image=<id>`` in step; the app calls this on every run, before the page.
 
     The URL names the image when it is new to the session: on its first run (a shared link) and on
-    a run that arrives from another page (navigation, a page link). Afterwards the session holds the
-    open image and the URL follows it: a rerun that a click sets off while the previous open is
+    a run that arrives from another page by a page link. The sidebar's navigation names none: the
+    image open on one page stays open on the next. Afterwards the session holds the open image and
+    the URL follows it: a rerun that a click sets off while the previous open is
     still under way carries the URL from before that open, and reading it would reopen that image.
 
     Parameters
@@ -39,9 +40,15 @@ def follow_link(page: str) -> None:
         The URL path of the page this run draws.
     """
     state = st.session_state
-    if state.get(PAGE_KEY) != page or OPEN_KEY not in state:
-        state[PAGE_KEY], state[OPEN_KEY] = page, _image_in_link()
-    elif state[OPEN_KEY] is not None and st.query_params.get("image") != str(state[OPEN_KEY]):
+    if OPEN_KEY not in state:
+        state[OPEN_KEY] = _image_in_link()
+    elif state.get(PAGE_KEY) != page:
+        # Arriving from another page: a page link names its image; the sidebar's navigation names none,
+        # and the pages share the open image (opened on the map, it is open on Explore too).
+        linked = _image_in_link()
+        state[OPEN_KEY] = linked if linked is not None else state[OPEN_KEY]
+    state[PAGE_KEY] = page
+    if state[OPEN_KEY] is not None and st.query_params.get("image") != str(state[OPEN_KEY]):
         st.query_params["image"] = str(state[OPEN_KEY])
 
 
