@@ -681,6 +681,48 @@ def _add_train_view_parser(subparsers):
     parser.set_defaults(func=cmd_train_view)
 
 
+def _add_datasets_parser(subparsers):
+    from marsviz.datasets import DATASETS
+
+    parser = subparsers.add_parser(
+        "datasets", help="fetch the labeled data sets behind the models, by DOI",
+        description="Download a labeled data set from its Zenodo record (by DOI, checked against the checksum "
+                    "the record publishes), unpack it and write it as train and evaluate read it: a folder "
+                    "with labels.csv and images/. See docs/evaluation.md.")
+    actions = parser.add_subparsers(dest="datasets_action", required=True)
+    listing = actions.add_parser("list", help="the data sets known, with their DOIs")
+    listing.set_defaults(func=cmd_datasets_list)
+    fetch = actions.add_parser("fetch", help="download, check, unpack and lay out one data set")
+    fetch.add_argument("name", choices=list(DATASETS))
+    fetch.add_argument("--dir", type=Path, default=None,
+                       help="where the set goes (default: datasets/ in the data folder); it lands in DIR/NAME")
+    fetch.add_argument("--mirror", default=None, metavar="URL",
+                       help="a web address holding the record's files under the same names, instead of the DOI")
+    fetch.add_argument("--sha256", default=None, help="the archive's SHA-256, required with --mirror")
+    fetch.set_defaults(func=cmd_datasets_fetch)
+
+
+def cmd_datasets_list(args) -> int:
+    """Print the data sets :mod:`marsviz.datasets` knows."""
+    from marsviz.datasets import DATASETS
+
+    for name, spec in DATASETS.items():
+        print(f"{name:<10} DOI {spec.doi}  {spec.archive}\n{'':<10} {spec.title}\n{'':<10} cite: {spec.citation}")
+    return 0
+
+
+def cmd_datasets_fetch(args) -> int:
+    """Fetch one data set and say where it is."""
+    from marsviz import config
+    from marsviz.datasets import fetch
+
+    folder = args.dir if args.dir is not None else (args.home or config.home()) / "datasets"
+    target, count = fetch(args.name, folder, mirror=args.mirror, sha256=args.sha256, progress=sys.stderr.isatty())
+    print(f"{args.name}: {count:,} labeled images in {target} (labels.csv, images/); "
+          f"train with `python -m marsviz train {target}`")
+    return 0
+
+
 def _add_make_other_set_parser(subparsers):
     parser = subparsers.add_parser(
         "make-other-set", help="cut the view model's `other` set from unpacked Debian image packages",
@@ -761,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add_parser in (_add_add_parser, _add_samples_parser, _add_rank_parser, _add_export_parser,
                        _add_label_parser, _add_labels_parser, _add_analyze_parser, _add_check_parser,
                        _add_scrape_parser, _add_evaluate_parser, _add_train_parser, _add_train_view_parser,
-                       _add_make_other_set_parser):
+                       _add_make_other_set_parser, _add_datasets_parser):
         add_parser(subparsers)
     return parser
 
