@@ -22,8 +22,8 @@ from marsviz import config
 from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
-from marsviz.registry import ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY
 from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, ProductInfo
+from marsviz.registry import ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 

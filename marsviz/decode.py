@@ -358,9 +358,10 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
     factor = max(1, max(bands[0].shape) // (2 * max_side))
     reduced = [_masked_block_means(band, factor, nodata) for band in bands]
     counts = np.sum([r[1] for r in reduced], axis=0)
-    low, high = min(r[2] for r in reduced), max(r[3] for r in reduced)
     if not (counts > 0).any():
         raise ImageRejected(name, "image holds no valid pixels (every sample is NoData or not a number)")
+    carrying = [r for r in reduced if r[1].any()]  # a band of NoData alone has no smallest or largest value
+    low, high = min(r[2] for r in carrying), max(r[3] for r in carrying)
     notes = []
     total = sum(band.size for band in bands)
     missing = int(total - counts.sum())

@@ -22,10 +22,10 @@ from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image
-from marsviz.products import LABEL_SUFFIXES, bundle, product_files
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.learn import latest_model, learned_score, rescore
 from marsviz.product_label import ProductInfo
+from marsviz.products import LABEL_SUFFIXES, bundle, product_files
 from marsviz.provenance import Provenance
 from marsviz.registry import DESCRIPTORS, LEARNED_SCORE, compute_values, feature_set_version
 from marsviz.runner import LocalRunner, Runner

@@ -257,3 +257,11 @@ def test_ranking_filters_by_latitude_and_the_viewer_says_what_the_label_says(sma
     said = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("From its label")]
     assert said == ["From its label: product esp_045678_0930_red · 87.00°S, 170.50°E · 0.5 m/px · "
                     "incidence 71.5°, emission 2.0°"]  # escaped as Markdown on the page
+
+
+def test_a_band_of_nodata_alone_does_not_blank_the_others():
+    band = terrain(top=1000) + 1  # no 0, the NoData value; 10 bits in use
+    samples = np.stack([np.zeros((48, 64), np.uint16), band, band])
+    decoded = load_image(pds3_attached(samples, nodata=0))
+    assert decoded.pixels.shape == (48, 64, 3) and decoded.pixels[..., 0].max() == 0.0
+    np.testing.assert_allclose(decoded.pixels[..., 1], band / 1023.0, atol=1e-6)
