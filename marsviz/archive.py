@@ -29,7 +29,7 @@ import numpy as np
 
 from marsviz.errors import ImageRejected
 from marsviz.product_label import ProductInfo, from_fits, from_odl, from_pds4
-from marsviz.products import MAX_LABEL_BYTES, is_plain_name, named_files
+from marsviz.products import MAX_LABEL_BYTES, is_pds4_label, is_plain_name, named_files
 
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"
@@ -154,8 +154,7 @@ def _product_files(data: bytes, name: str) -> dict[str, bytes]:
     except tarfile.TarError as error:
         raise ImageRejected(name, f"not a readable product file ({error})") from None
     label = next(iter(files.values()))
-    if not (label.lstrip().startswith(PDS3_STARTS) or label.lstrip().startswith(b"<?xml")
-            or b"<Product_" in label[:4096]):
+    if not (label.lstrip().startswith(PDS3_STARTS) or is_pds4_label(label[:4096])):
         raise ImageRejected(name, "a product file starts with its PDS3 or PDS4 label; this one does not")
     return files
 

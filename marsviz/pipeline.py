@@ -20,12 +20,13 @@ from PIL import Image
 
 from marsviz import config
 from marsviz.catalog import Catalog
+from marsviz.archive import archive_format
 from marsviz.config import AnalysisSettings
 from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.learn import latest_model, learned_score, rescore
 from marsviz.product_label import ProductInfo
-from marsviz.products import LABEL_SUFFIXES, bundle, product_files
+from marsviz.products import LABEL_SUFFIXES, bundle, is_pds4_label, product_files
 from marsviz.provenance import Provenance
 from marsviz.registry import DESCRIPTORS, LEARNED_SCORE, compute_values, feature_set_version
 from marsviz.runner import LocalRunner, Runner
@@ -219,9 +220,30 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
             claimed = _data_of_labels(inside)
             for file in inside:
                 if file not in claimed:
-                    yield file, file.suffix.lower() not in ACCEPTED_SUFFIXES
+                    yield file, not _worth_reading(file)
         else:
             yield path, False
+
+
+#: Endings that other files share with archive products (sidecar XML, any .dat): inside a folder, such a
+#: file is read only when it starts like a product or a label.
+_SHARED_SUFFIXES = (*LABEL_SUFFIXES, ".img", ".dat")
+
+
+def _worth_reading(file: Path) -> bool:
+    """Whether a file found inside a folder is an image or an archive product (by name, and for names
+    other files share, by its first bytes)."""
+    suffix = file.suffix.lower()
+    if suffix not in ACCEPTED_SUFFIXES:
+        return False
+    if suffix not in _SHARED_SUFFIXES:
+        return True
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return True  # tried, and the reason it cannot be read is reported
+    return archive_format(head) is not None or (suffix in LABEL_SUFFIXES and is_pds4_label(head))
 
 
 def _data_of_labels(files: list[Path]) -> set[Path]:

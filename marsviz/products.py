@@ -83,6 +83,11 @@ def _named_files(label: Path) -> list[str]:
         raise ImageRejected(label.name, f"cannot read file ({error.strerror or error})") from None
 
 
+def is_pds4_label(head: bytes) -> bool:
+    """Whether a file starting with `head` (its first few kilobytes) is a PDS4 XML label."""
+    return head.lstrip().startswith(b"<") and (b"<Product_" in head or b"pds.nasa.gov/pds4" in head)
+
+
 def named_files(label: str) -> list[str]:
     """The names of the data files a detached PDS3 or PDS4 label's image is in, as the label spells them.
 
