@@ -16,12 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from marsviz.errors import MarsvizError
+from marsviz.errors import DataSetError
 from marsviz.labels import normalise_label
-
-
-class DataSetError(MarsvizError):
-    """A data set could not be fetched, checked or laid out."""
 
 
 @dataclass(frozen=True)

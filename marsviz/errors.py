@@ -79,3 +79,7 @@ class LabelConflict(MarsvizError):
 
 class ClusterMismatch(MarsvizError):
     """A worker runs another marsviz feature set (another version or model files) than the run's own."""
+
+
+class DataSetError(MarsvizError):
+    """A labeled data set could not be fetched, checked or laid out (:mod:`marsviz.datasets`)."""

@@ -34,8 +34,8 @@ MAX_LABEL_BYTES = 1 << 20
 
 def product_files(path: str | Path) -> list[Path]:
     """The files of the product `path` belongs to: the label then its data files, when `path` is a
-    detached label or a data file with such a label beside it (same name, ending ``.lbl`` or ``.xml`` in
-    any case); ``[path]`` otherwise.
+    detached label or a data file with such a label beside it (same name, ending ``.LBL``, ``.lbl``,
+    ``.XML`` or ``.xml``); ``[path]`` otherwise.
 
     Raises
     ------
@@ -68,11 +68,10 @@ def _label_beside(path: Path) -> Path | None:
         return None
     if head.lstrip().startswith((b"PDS_VERSION_ID", b"ODL_VERSION_ID", b"CCSD3ZF", b"LBLSIZE=", b"SIMPLE  =")):
         return None  # the label is inside the file
-    wanted = {(path.stem + suffix).lower() for suffix in LABEL_SUFFIXES}
-    try:
-        return next((p for p in sorted(path.parent.iterdir()) if p.name.lower() in wanted and p.is_file()), None)
-    except OSError:
-        return None
+    # A few look-ups of likely names, not a listing of the folder: this runs for every file added.
+    candidates = (path.with_suffix(suffix.upper() if upper else suffix)
+                  for suffix in LABEL_SUFFIXES for upper in (True, False))
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
 def _named_files(label: Path) -> list[str]:

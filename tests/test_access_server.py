@@ -157,7 +157,7 @@ def test_chromium_shows_no_upload_or_scrape_entry_in_read_only_mode(tmp_path, mo
         page.goto(url)
         wait_for_app(page)
         entries = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
-        assert [e.strip().splitlines()[-1] for e in entries] == ["Ranking", "Explore", "Method"], entries
+        assert [e.strip().splitlines()[-1] for e in entries] == ["Ranking", "Explore", "Map", "Method"], entries
         assert page.get_by_text("Read-only deployment").count() == 1
         page.goto(f"{url}/explore?image={image_id}")  # deep links still work
         wait_for_app(page)
