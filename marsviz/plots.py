@@ -207,8 +207,9 @@ def mars_map(table: pd.DataFrame, colour: str, labels: dict[str, str], missing: 
     # constrain="domain": the equal scale shrinks the drawing area instead of widening the ranges.
     axis = dict(dtick=GRATICULE_DEGREES, showgrid=True, gridcolor="#d0d0d0", zeroline=False, showline=True,
                 linecolor="#888888", mirror=True, constrain="domain", title=None)
-    figure.update_xaxes(range=[0, 360], ticksuffix="°E", **axis)
-    figure.update_yaxes(range=[-90, 90], ticksuffix="°", scaleanchor="x", scaleratio=1, **axis)
+    # A margin of a few degrees, so a point at 0°E or on a pole is drawn whole.
+    figure.update_xaxes(range=[-4, 364], tick0=0, ticksuffix="°E", **axis)
+    figure.update_yaxes(range=[-94, 94], tick0=0, ticksuffix="°", scaleanchor="x", scaleratio=1, **axis)
     figure.update_layout(height=420, plot_bgcolor="#f4efe9")
     return figure
 
