@@ -61,7 +61,7 @@ class ArchiveRaster:
     ----------
     bands : list of ndarray
         One 2-D array per band shown (1, or 3 for colour), in the product's sample type, each side at
-        most twice the analysis resolution.
+        most the resolution asked for.
     nodata : float or None
         The sample value the product declares as carrying no data.
     width, height : int
@@ -108,7 +108,7 @@ def archive_format(data: bytes) -> str | None:
 
 
 def read_archive(data: bytes, name: str, max_side: int, max_pixels: int) -> ArchiveRaster:
-    """Read an archive product's samples at up to twice `max_side` px and its label.
+    """Read an archive product's samples at up to `max_side` px and its label.
 
     Parameters
     ----------
@@ -192,8 +192,10 @@ def _read_gdal(files: dict[str, bytes], kind: str, name: str, max_side: int, max
                     raise ImageRejected(name, f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit")
                 _check_extent(dataset, label_content, files, label_name, name)
                 shown = list(range(1, COLOUR_BANDS + 1)) if count == COLOUR_BANDS else [1]
-                factor = max(1, max(width, height) // (2 * max_side))
-                shape = (len(shown), -(-height // factor), -(-width // factor))
+                # Straight to at most max_side: GDAL averages from the nearest resolution level, so a
+                # large product is never held at full size.
+                scale = min(1.0, max_side / max(width, height))
+                shape = (len(shown), max(1, round(height * scale)), max(1, round(width * scale)))
                 samples = dataset.read(shown, out_shape=shape, resampling=Resampling.average)
                 nodata = dataset.nodata
     except ImageRejected:
