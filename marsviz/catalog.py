@@ -384,11 +384,13 @@ class Catalog:
 
         `features` holds :func:`stored_values` and, where a score was fitted to the labels, its value
         (:data:`marsviz.registry.LEARNED_SCORE`).  `product` is what an archive product's label says; its
-        mission, instrument and start time fill the provenance's where the source said nothing.
+        mission (else its spacecraft), instrument and start time fill the provenance's where the source said
+        nothing.
         """
         product = product or ProductInfo()
         said = provenance.as_dict()
-        for column, value in (("mission", product.mission), ("instrument", product.instrument),
+        # Many labels name only the spacecraft (INSTRUMENT_HOST_NAME, FITS TELESCOP): it names the mission.
+        for column, value in (("mission", product.mission or product.spacecraft), ("instrument", product.instrument),
                               ("date_taken", product.start_time)):
             said[column] = said[column] or value
         row = {"sha256": sha256, "extension": extension, "width": width, "height": height,

@@ -225,6 +225,14 @@ def test_rank_json_carries_what_the_label_says(tmp_path):
     assert [plain[k] for k in ("mission", "product_id", "latitude", "longitude", "scale_m_per_px")] == [None] * 5
 
 
+def test_a_label_naming_only_the_spacecraft_names_the_mission(tmp_path):
+    (tmp_path / "ctx.fits").write_bytes(archive_files.fits(terrain()))  # TELESCOP = 'MRO', no mission keyword
+    home = tmp_path / "home"
+    assert marsviz(home, "add", tmp_path / "ctx.fits").returncode == 0
+    row, = json.loads(marsviz(home, "rank", "--format", "json").stdout)
+    assert (row["mission"], row["instrument"]) == ("Mars Reconnaissance Orbiter", "CTX")
+
+
 def test_files_uploaded_together_make_their_products(tmp_path):
     from marsviz.products import assemble
     label, data = pds3_detached(tmp_path, terrain())
