@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from marsviz.errors import ImageRejected
+from marsviz.errors import ImageRejected, first_line
 from marsviz.product_label import ProductInfo, from_fits, from_odl, from_pds4
 from marsviz.products import MAX_LABEL_BYTES, is_pds4_label, is_plain_name, named_files
 
@@ -201,8 +201,8 @@ def _read_gdal(files: dict[str, bytes], kind: str, name: str, max_side: int, max
     except ImageRejected:
         raise
     except (RasterioError, MemoryError, ValueError, OSError) as error:
-        raise ImageRejected(name, f"not a readable {_FORMAT_NAMES.get(kind, kind)} product "
-                                  f"({str(error).splitlines()[0][:200] if str(error) else type(error).__name__})") from None
+        raise ImageRejected(name, f"not a readable {_FORMAT_NAMES.get(kind, kind)} product ({first_line(error)})") \
+            from None
     finally:
         for memory_file in opened:
             memory_file.close()
@@ -339,7 +339,7 @@ def _read_fits(data: bytes, name: str, max_side: int, max_pixels: int) -> Archiv
     except ImageRejected:
         raise
     except Exception as error:  # astropy raises many types for damaged files; all mean "not readable".
-        raise ImageRejected(name, f"not a readable FITS file ({str(error).splitlines()[0][:200] if str(error) else type(error).__name__})") from None
+        raise ImageRejected(name, f"not a readable FITS file ({first_line(error)})") from None
     count = 1 if cube.ndim == 2 else math.prod(cube.shape[:-2])
     planes = cube.reshape(-1, height, width)
     shown = planes[:COLOUR_BANDS] if count == COLOUR_BANDS else planes[:1]

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marsviz import config
 from marsviz.archive import ARCHIVE_EXTENSIONS, ARCHIVE_SUFFIXES, archive_format, read_archive
-from marsviz.errors import ImageRejected
+from marsviz.errors import ImageRejected, first_line
 from marsviz.product_label import ProductInfo
 from marsviz.products import bundle, product_files
 
@@ -137,7 +137,7 @@ def load_image(source: str | Path | bytes | BinaryIO, name: str | None = None,
     except MemoryError:
         raise ImageRejected(name, "image needs too much memory to decode") from None
     except Exception as error:  # Pillow raises many types for corrupt data; all mean "not a usable image".
-        raise ImageRejected(name, f"not a readable image ({_describe(error)})") from None
+        raise ImageRejected(name, f"not a readable image ({first_line(error)})") from None
 
 
 def _bomb_reason(error: Exception) -> str:
@@ -519,7 +519,3 @@ def _fit(pixels: np.ndarray, max_side: int) -> np.ndarray:
                 for c in range(pixels.shape[2])]
     return np.ascontiguousarray(np.stack(channels, axis=2), dtype=np.float32)
 
-
-def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:200]

@@ -83,3 +83,10 @@ class ClusterMismatch(MarsvizError):
 
 class DataSetError(MarsvizError):
     """A labeled data set could not be fetched, checked or laid out (:mod:`marsviz.datasets`)."""
+
+
+def first_line(error: Exception, limit: int = 200) -> str:
+    """The first line of `error`'s message (its type's name when it has none), at most `limit` characters:
+    how a library's error is quoted in a refusal a person reads."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:limit]

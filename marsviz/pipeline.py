@@ -33,7 +33,8 @@ from marsviz.runner import LocalRunner, Runner
 from marsviz.store import is_intact, sha256_bytes, sha256_file
 
 #: Why a file inside a folder is not read.
-SKIPPED_REASON = "not the name of an image file (JPEG, PNG, TIFF, WebP) or archive product (PDS, VICAR, FITS, JPEG 2000)"
+SKIPPED_REASON = ("not the name of an image file (JPEG, PNG, TIFF, WebP) or archive product (PDS, VICAR, FITS, "
+                  "JPEG 2000)")
 #: Re-analysed rows written to the catalog per transaction.
 REANALYSE_BATCH = 200
 

@@ -141,7 +141,7 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
 
 
 def _find(node: Any, key: str, depth: int = 0) -> Any:
-    """The value of `key` in `node` or, breadth first, in the mappings nested in it (None if absent)."""
+    """The value of `key` in `node` or, depth first in label order, in the mappings nested in it (None if absent)."""
     if not isinstance(node, Mapping) or depth > 8:
         return None
     if key in node:

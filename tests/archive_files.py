@@ -155,8 +155,10 @@ def pds4_product(folder: Path, samples: np.ndarray, stem: str = "product", offse
     <Array_2D_Image>
       <offset unit="byte">{offset}</offset><axes>2</axes><axis_index_order>Last Index Fastest</axis_index_order>
       <Element_Array><data_type>UnsignedMSB2</data_type></Element_Array>
-      <Axis_Array><axis_name>Line</axis_name><elements>{lines}</elements><sequence_number>1</sequence_number></Axis_Array>
-      <Axis_Array><axis_name>Sample</axis_name><elements>{line_samples}</elements><sequence_number>2</sequence_number></Axis_Array>
+      <Axis_Array><axis_name>Line</axis_name><elements>{lines}</elements>
+        <sequence_number>1</sequence_number></Axis_Array>
+      <Axis_Array><axis_name>Sample</axis_name><elements>{line_samples}</elements>
+        <sequence_number>2</sequence_number></Axis_Array>
     </Array_2D_Image>
   </File_Area_Observational>
 </Product_Observational>

@@ -45,7 +45,8 @@ def msl_archive() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         splits = {"train": [("0077ML0005780000102730I01_DRCL.JPG", 13)],
-                  "val": [("0292MH0002690000102962E01_DRCL.JPG", 8)], "test": [("1003MR0044380000503896E01_DRCL.JPG", 8)]}
+                  "val": [("0292MH0002690000102962E01_DRCL.JPG", 8)],
+                  "test": [("1003MR0044380000503896E01_DRCL.JPG", 8)]}
         for split, items in splits.items():
             archive.writestr(f"msl-images/{split}-calibrated-shuffled.txt",
                              "".join(f"calibrated/{name} {label}\n" for name, label in items))
