@@ -183,6 +183,22 @@ st.markdown(
     "residuals. Each label changes the model, so labeling as you walk this order (Next not reviewed) moves on to "
     "what you have not seen yet. `python -m marsviz rank --new-to-you` gives the same order.")
 
+st.header("Archive products and what their labels say")
+st.markdown(
+    "PDS3 (label attached, or a detached `.LBL` with its data file), PDS4, VICAR and JPEG 2000 products are read "
+    "by GDAL, FITS files by astropy, at the resolution the analysis needs (a JPEG 2000 product from its own "
+    "reduced resolution levels). Samples become pixels the way 16-bit PNG and TIFF images do: integer samples "
+    "are divided by the largest value of the bits in use (10-bit data in 16-bit words are not left dark), "
+    "floating-point samples are stretched from their minimum to their maximum, and samples the product marks as "
+    "carrying no data are left out of the stretch and shown black. Three bands make a colour image with one "
+    "stretch for all three, so the balance between them is kept; any other number of bands shows the first.\n\n"
+    "From the label come the mission (else the spacecraft), instrument, product id, target, start time, the "
+    "centre latitude and longitude (the centre the label gives, else the middle of its bounds; planetocentric, "
+    "longitude east in 0-360°, converted from labels that count westward), the scale in metres per pixel and the "
+    "incidence and emission angles. They are what the label says, not checked against the pixels. The map "
+    "places an image at that centre on a simple cylindrical graticule, without a basemap. The scores do not use "
+    "the place or the scale yet: they are functions of the pixels alone.")
+
 st.header("Image credits")
 st.markdown(
     "The bundled sample images are public-domain NASA material: NASA/JPL-Caltech, NASA/JPL-Caltech/MSSS, "
