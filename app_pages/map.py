@@ -31,9 +31,11 @@ with left:
         chart_ring.ring(selection.MAP_KEY, None if selected is None else data.ring_position(
             weights, figure, selected, "longitude", "latitude"))
         selection.picked_list(weights, selection.MAP_PICKS_KEY, "map_selection_table")
-    st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. "
-               "Simple cylindrical: longitude east across, planetocentric latitude up, a 30° graticule "
-               "(no basemap). Click a point, or drag a box or lasso, to open it; the open image is the same on "
-               "Explore and Ranking.")
+        st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. "
+                   "Simple cylindrical: longitude east across, planetocentric latitude up, a 30° graticule "
+                   "(no basemap). Click a point, or drag a box or lasso, to open it; the open image is the same on "
+                   "Explore and Ranking.")
 with right:
-    viewer.show(viewer.selected_image_id(), weights, key="map_viewer", order=placed["id"].to_numpy())
+    viewer.show(viewer.selected_image_id(), weights, key="map_viewer", order=placed["id"].to_numpy(),
+                hint="Click a place on the map to open its image here." if len(placed) else
+                "An image opened on Ranking or Explore shows here too.")

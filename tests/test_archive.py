@@ -273,3 +273,12 @@ def test_a_band_of_nodata_alone_does_not_blank_the_others():
     decoded = load_image(pds3_attached(samples, nodata=0))
     assert decoded.pixels.shape == (48, 64, 3) and decoded.pixels[..., 0].max() == 0.0
     np.testing.assert_allclose(decoded.pixels[..., 1], band / 1023.0, atol=1e-6)
+
+
+def test_the_map_of_a_catalog_without_places_says_why_it_is_empty(small_catalog_home):
+    from tests.test_app import run_app
+    app = run_app("app_pages/map.py")
+    assert not app.exception
+    assert app.info[0].value.startswith("No image in this catalog has a known place yet")
+    assert not app.get("plotly_chart")  # no empty chart, and no caption about its points
+    assert not [c for c in app.caption if "have a known place" in c.value]
