@@ -61,6 +61,13 @@ def product_files(path: str | Path) -> list[Path]:
 
 
 def _label_beside(path: Path) -> Path | None:
+    # A few look-ups of likely names, not a listing of the folder, and the file itself opened only when
+    # one exists: this runs for every file added.
+    candidates = (path.with_suffix(suffix.upper() if upper else suffix)
+                  for suffix in LABEL_SUFFIXES for upper in (True, False))
+    label = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if label is None:
+        return None
     try:
         with open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
@@ -68,10 +75,7 @@ def _label_beside(path: Path) -> Path | None:
         return None
     if head.lstrip().startswith((b"PDS_VERSION_ID", b"ODL_VERSION_ID", b"CCSD3ZF", b"LBLSIZE=", b"SIMPLE  =")):
         return None  # the label is inside the file
-    # A few look-ups of likely names, not a listing of the folder: this runs for every file added.
-    candidates = (path.with_suffix(suffix.upper() if upper else suffix)
-                  for suffix in LABEL_SUFFIXES for upper in (True, False))
-    return next((candidate for candidate in candidates if candidate.is_file()), None)
+    return label
 
 
 def _named_files(label: Path) -> list[str]:
