@@ -177,6 +177,20 @@ def tile_stack(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return np.ascontiguousarray(cut.transpose(0, 2, 1, 3)).reshape(rows * cols, height, width)
 
 
+def untile(tiles: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The image a ``rows x cols`` stack of tiles was cut from: the inverse of :func:`tile_stack`.
+
+    Examples
+    --------
+    >>> image = np.arange(24).reshape(4, 6)
+    >>> bool((untile(tile_stack(image, 2, 3), 2, 3) == image).all())
+    True
+    """
+    _, height, width = tiles.shape
+    return np.ascontiguousarray(tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3)).reshape(
+        rows * height, cols * width)
+
+
 def fill_nodata(tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Replace no-data pixels (at most :data:`NODATA_LEVEL`) by their tile's mean valid brightness.
 

@@ -1,0 +1,63 @@
+"""The pretrained texture network: what it returns per tile, and a clear error when it cannot run."""
+
+import sys
+
+import numpy as np
+import pytest
+from skimage import data
+
+from marsviz.errors import ModelError
+from marsviz.terrain import backbone
+from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors
+
+GRAVEL = data.gravel()[:192, :192].astype(np.float32) / 255   # a real texture photograph
+BRICK = data.brick()[:192, :192].astype(np.float32) / 255
+
+
+def test_one_vector_of_every_channel_per_tile():
+    values = backbone_descriptors(np.hstack([GRAVEL, BRICK]), 1, 2)
+    assert values.shape == (2, len(BACKBONE_NAMES)) == (2, 2 * (40 + 80 + 112))
+    assert np.isfinite(values).all()
+
+
+def test_each_tile_is_described_by_what_lies_in_it():
+    same = backbone_descriptors(np.vstack([GRAVEL, GRAVEL]), 2, 1)
+    different = backbone_descriptors(np.vstack([GRAVEL, BRICK]), 2, 1)
+    # The gravel tile reads (nearly) the same beside gravel as beside brick, and brick reads differently; two
+    # gravel tiles differ a little (the image's edges and the network's reach across the seam).
+    apart = np.linalg.norm(different[0] - different[1])
+    assert np.linalg.norm(same[0] - different[0]) < 0.15 * apart
+    assert np.linalg.norm(same[0] - same[1]) < 0.4 * apart
+
+
+def test_the_same_pixels_give_the_same_values():
+    image = np.random.default_rng(3).random((120, 200)).astype(np.float32)
+    np.testing.assert_array_equal(backbone_descriptors(image, 1, 2), backbone_descriptors(image.copy(), 1, 2))
+
+
+@pytest.mark.parametrize("shape, grid", [((20, 200), (1, 1)), ((64, 64, 3), (1, 1)), ((64, 64), (5, 1))])
+def test_images_it_cannot_describe_are_refused(shape, grid):
+    with pytest.raises(ValueError):
+        backbone_descriptors(np.zeros(shape, dtype=np.float32), *grid)
+
+
+def test_without_onnxruntime_the_error_says_what_to_install(monkeypatch):
+    backbone._session.cache_clear()
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    try:
+        with pytest.raises(ModelError, match="pip install onnxruntime"):
+            backbone_descriptors(GRAVEL, 1, 1)
+    finally:
+        backbone._session.cache_clear()
+
+
+def test_a_damaged_network_file_is_a_model_error(monkeypatch, tmp_path):
+    damaged = tmp_path / "backbone.onnx"
+    damaged.write_bytes(backbone.BACKBONE_FILE.read_bytes()[:5000])
+    backbone._session.cache_clear()
+    monkeypatch.setattr(backbone, "BACKBONE_FILE", damaged)
+    try:
+        with pytest.raises(ModelError, match="cannot be loaded"):
+            backbone_descriptors(GRAVEL, 1, 1)
+    finally:
+        backbone._session.cache_clear()
