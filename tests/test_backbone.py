@@ -35,7 +35,15 @@ def test_the_same_pixels_give_the_same_values():
     np.testing.assert_array_equal(backbone_descriptors(image, 1, 2), backbone_descriptors(image.copy(), 1, 2))
 
 
-@pytest.mark.parametrize("shape, grid", [((20, 200), (1, 1)), ((64, 64, 3), (1, 1)), ((64, 64), (5, 1))])
+def test_small_tiles_are_enlarged_not_refused():
+    values = backbone_descriptors(GRAVEL[:20, :40], 1, 2)
+    assert values.shape == (2, len(BACKBONE_NAMES)) and np.isfinite(values).all()
+    # Pixel repetition keeps what a tile shows: a 2x-repeated image reads like itself enlarged by the code.
+    twice = np.repeat(np.repeat(GRAVEL[:20, :40], 2, axis=0), 2, axis=1)
+    np.testing.assert_allclose(backbone_descriptors(twice, 1, 2), values, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, grid", [((64, 64, 3), (1, 1)), ((4, 64), (5, 1)), ((64, 64), (0, 1))])
 def test_images_it_cannot_describe_are_refused(shape, grid):
     with pytest.raises(ValueError):
         backbone_descriptors(np.zeros(shape, dtype=np.float32), *grid)

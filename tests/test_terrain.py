@@ -17,7 +17,7 @@ from marsviz.registry import REGISTRY, compute_all
 from marsviz.terrain import descriptors as d
 from marsviz.terrain.features import (explain, ice_terrain_score, image_descriptors, landmark_score,
                                       terrain_scores)
-from marsviz.terrain.model import (SHIPPED_MODEL, load_evaluation, load_model, model_fingerprint,
+from marsviz.terrain.model import (HAND_MADE, SHIPPED_MODEL, TILE_DESCRIPTOR_NAMES, load_evaluation, load_model, model_fingerprint,
                                    model_from_json)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hirise"
@@ -140,18 +140,20 @@ def test_tile_stack_cuts_row_major_equal_tiles():
 def test_the_shipped_model_loads_is_small_and_scores_in_range():
     assert SHIPPED_MODEL.stat().st_size < 1_000_000
     model = load_model()
-    assert model.heads["ice_terrain_score"].kind == "linear" and model.heads["landmark_score"].kind == "mlp"
+    ice, landmark = model.heads["ice_terrain_score"], model.heads["landmark_score"]
+    # Ice terrain: the mean of a head on the hand-made descriptors and one on all; landmark: the one on all.
+    assert [head.inputs for head in ice] == [HAND_MADE, None] and [head.inputs for head in landmark] == [None]
     for score in ("ice_terrain_score", "landmark_score"):
-        probabilities = model.probabilities(RNG.random((5, len(d.DESCRIPTOR_NAMES))), score)
+        probabilities = model.probabilities(RNG.random((5, len(TILE_DESCRIPTOR_NAMES))), score)
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    for values in model.scores(RNG.random((5, len(d.DESCRIPTOR_NAMES)))).values():
+    for values in model.scores(RNG.random((5, len(TILE_DESCRIPTOR_NAMES)))).values():
         assert ((values >= 0) & (values <= 1)).all()
 
 
 @pytest.mark.parametrize("score", ["ice_terrain_score", "landmark_score"])
 def test_contributions_are_gradient_times_standardised_input(score):
     model = load_model()
-    x = d.describe(_crop("ESP_030136_0930_RED-0016.jpg")[:226, :226].reshape(113, 2, 113, 2).mean(axis=(1, 3)))
+    x = image_descriptors(_crop("ESP_030136_0930_RED-0016.jpg")).descriptors[0]
 
     def log_odds(z):
         value = model.scores(z * model.scale + model.mean)[score][0]
@@ -167,16 +169,18 @@ def test_contributions_are_gradient_times_standardised_input(score):
 def test_a_model_survives_a_round_trip_through_its_file():
     model = load_model()
     again = model_from_json(model.to_json())
-    x = RNG.random((3, len(d.DESCRIPTOR_NAMES)))
+    assert again.to_json() == model.to_json()
+    x = RNG.random((3, len(TILE_DESCRIPTOR_NAMES)))
     np.testing.assert_allclose(again.probabilities(x), model.probabilities(x), rtol=1e-7)
 
 
 def _head(payload, score):
-    return payload["heads"][score]
+    return payload["heads"][score][0]
 
 
 def _with_head(payload, score, **changes):
-    return {**payload, "heads": {**payload["heads"], score: {**payload["heads"][score], **changes}}}
+    heads = payload["heads"][score]
+    return {**payload, "heads": {**payload["heads"], score: [{**heads[0], **changes}, *heads[1:]]}}
 
 
 @pytest.mark.parametrize("corrupt", [
@@ -185,8 +189,11 @@ def _with_head(payload, score, **changes):
     lambda payload: json.dumps({**payload, "descriptor_names": payload["descriptor_names"][::-1]}),
     lambda payload: json.dumps(_with_head(payload, "ice_terrain_score",
                                           coef=_head(payload, "ice_terrain_score")["coef"][:-1])),
-    lambda payload: json.dumps(_with_head(payload, "landmark_score",
-                                          hidden_bias=_head(payload, "landmark_score")["hidden_bias"][:-1])),
+    lambda payload: json.dumps(_with_head(payload, "ice_terrain_score", inputs=[0, 10_000])),
+    lambda payload: json.dumps(_with_head(payload, "ice_terrain_score", inputs=[5, 5])),
+    lambda payload: json.dumps(_with_head(payload, "landmark_score", kind="mlp")),
+    lambda payload: json.dumps({**payload, "heads": {**payload["heads"], "landmark_score": []}}),
+    lambda payload: json.dumps({**payload, "calibration": {"ice_terrain_score": [1.0, 0.0]}}),
     lambda payload: json.dumps(_with_head(payload, "landmark_score", kind="forest")),
     lambda payload: json.dumps({**payload, "scale": [0.0] * len(payload["scale"])}),
     lambda payload: json.dumps(_with_head(payload, "ice_terrain_score",
@@ -284,13 +291,27 @@ def test_the_shipped_model_ranks_the_fixture_ice_crops_first():
 def test_explain_lists_descriptors_that_push_the_score_each_way():
     explanation = explain(_crop("ESP_030136_0930_RED-0016.jpg"), "ice_terrain_score")
     assert explanation["tile"] == (0, 0)
-    assert explanation["likeliest"][0] in load_model().heads["ice_terrain_score"].classes
+    assert explanation["likeliest"][0] in load_model().classes("ice_terrain_score")
     assert explanation["up"] and all(row["contribution"] > 0 for row in explanation["up"])
     assert all(row["contribution"] < 0 for row in explanation["down"])
     contributions = [row["contribution"] for row in explanation["up"]]
     assert contributions == sorted(contributions, reverse=True)
     with pytest.raises(ValueError):
         explain(np.zeros((50, 50), dtype=np.float32), "no_such_score")
+
+
+def test_an_explanation_names_hand_made_descriptors_and_sums_the_network_channels_into_one_row():
+    model = load_model()
+    image = _crop("ESP_030136_0930_RED-0016.jpg")
+    explanation = explain(image, "ice_terrain_score", top=len(d.DESCRIPTOR_NAMES) + 1)
+    rows = explanation["up"] + explanation["down"]
+    network = [row for row in rows if row["descriptor"] == "pretrained_texture"]
+    assert {row["descriptor"] for row in rows} - {"pretrained_texture"} <= set(d.DESCRIPTOR_NAMES)
+    every = model.contributions(image_descriptors(image).descriptors[0], "ice_terrain_score")
+    total = every[HAND_MADE[1]:].sum()
+    if abs(total) > 0:
+        assert len(network) == 1 and network[0]["value"] is None
+        assert network[0]["contribution"] == pytest.approx(total)
 
 
 def test_both_terrain_features_are_registered_after_the_seed_four():

@@ -12,7 +12,7 @@ import pytest
 from marsviz import train as train_module
 from marsviz.cli import main
 from marsviz.evaluate import LabelsError, load_labels
-from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
+from marsviz.terrain.model import HAND_MADE, TILE_DESCRIPTOR_NAMES
 from marsviz.terrain.features import terrain_scores
 from marsviz.terrain.model import calibrated, load_evaluation, load_model
 from marsviz.train import crop_class, train
@@ -48,7 +48,7 @@ def test_copy_zero_of_each_crop_is_described_as_the_features_describe_it():
 
     labels = _fixture_labels().head(3)
     crops = train_module.describe_crops(labels)
-    assert crops.as_is.shape == (3, len(DESCRIPTOR_NAMES))
+    assert crops.as_is.shape == (3, len(TILE_DESCRIPTOR_NAMES))
     first = image_descriptors(load_image(FIXTURE / "images" / labels["file"].iloc[0]).pixels)
     assert np.array_equal(crops.as_is[0], first.descriptors[first.valid].mean(axis=0))
     assert np.array_equal(crops.training[:, 0], crops.as_is)
@@ -56,10 +56,14 @@ def test_copy_zero_of_each_crop_is_described_as_the_features_describe_it():
     assert crops.training.shape[1] == train_module.DIHEDRAL_COPIES + 1 + 4
     assert [len(tiles) for tiles in crops.scaled[0.5]] == [1, 1, 1]
     assert [len(tiles) for tiles in crops.scaled[2.0]] == [4, 4, 4]
-    # The descriptors are nearly invariant to rotation, so the copies are close but not all identical.
+    # The hand-made descriptors are nearly invariant to rotation, so their copies are close but not all identical;
+    # the pretrained network's are not, which is what the copies teach the model.
     rotations = crops.training[:, 1:train_module.DIHEDRAL_COPIES]
-    assert np.allclose(rotations, crops.training[:, :1], atol=0.5) and not np.array_equal(rotations[:, :1],
-                                                                                          crops.training[:, :1])
+    hand = slice(*HAND_MADE)
+    assert np.allclose(rotations[..., hand], crops.training[:, :1, hand], atol=0.5)
+    assert not np.array_equal(rotations[:, :1, hand], crops.training[:, :1, hand])
+    network_change = np.abs(rotations[..., HAND_MADE[1]:] - crops.training[:, :1, HAND_MADE[1]:]).max()
+    assert network_change > 0.5
 
 
 def test_describing_with_two_processes_gives_the_same_descriptors():
@@ -123,9 +127,9 @@ def test_same_data_and_seed_give_the_same_files(trained_twice):
 def test_the_trained_model_loads_and_scores(trained_twice):
     folder, _ = trained_twice[0]
     model = load_model(folder / "model.json")
-    assert model.descriptor_names == DESCRIPTOR_NAMES
-    assert {"ice_terrain", "other"} <= set(model.heads["ice_terrain_score"].classes)
-    assert model.heads["landmark_score"].hidden_weights.shape == (64, len(DESCRIPTOR_NAMES))
+    assert model.descriptor_names == TILE_DESCRIPTOR_NAMES
+    assert {"ice_terrain", "other"} <= set(model.classes("ice_terrain_score"))
+    assert [head.kind for heads in model.heads.values() for head in heads] == ["linear"] * 3
     labels = load_labels(FIXTURE / "labels.csv")
     assert model.metadata["trained_on"]["crops"] == len(labels)
     assert model.metadata["trained_on"]["source_image_ids"] == sorted(set(labels["source"]))
@@ -134,10 +138,10 @@ def test_the_trained_model_loads_and_scores(trained_twice):
         assert 0 <= result.value <= 1
     # Scores are the calibrated raw scores, with the map the evaluation reports.
     shipped = trained_twice[0][1]["protocol"]["shipped_calibration"]
-    descriptors = np.random.default_rng(1).normal(model.mean, model.scale, (5, len(DESCRIPTOR_NAMES)))
+    descriptors = np.random.default_rng(1).normal(model.mean, model.scale, (5, len(TILE_DESCRIPTOR_NAMES)))
     raw, scores = model.raw_scores(descriptors), model.scores(descriptors)
     for name in ("ice_terrain_score", "landmark_score"):
-        assert list(model.heads[name].calibration) == shipped[name] != [1.0, 0.0]
+        assert list(model.calibration[name]) == shipped[name] != [1.0, 0.0]
         assert np.allclose(scores[name], calibrated(raw[name], tuple(shipped[name])))
 
 

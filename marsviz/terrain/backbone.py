@@ -25,8 +25,9 @@ from marsviz.errors import ModelError
 BACKBONE_FILE = Path(__file__).with_name("backbone.onnx")
 #: The blocks whose outputs are described, their channels, and their stride (input pixels per map cell).
 TAPS = ((4, 40, 8), (7, 80, 16), (10, 112, 16))
-#: Smallest image side the network is run on (a map cell must fall in every tile).
-MIN_SIDE = 32
+#: Smallest side of a tile the network is run on: smaller images are enlarged (pixel repetition) to this, so that
+#: every tile holds map cells of every block.
+MIN_TILE_SIDE = 32
 
 
 def _names() -> list[str]:
@@ -45,6 +46,16 @@ BACKBONE_LABELS = {
            f"({'mean' if '_mean_' in name else 'spread'} over the tile)")
     for name in BACKBONE_NAMES
 }
+
+
+def backbone_fingerprint() -> str:
+    """A short hash of the network file (``missing`` if unreadable), part of the terrain features' version."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(BACKBONE_FILE.read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "missing"
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +88,8 @@ def backbone_descriptors(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     ----------
     image : ndarray
         (H, W) float grayscale in [0, 1], no-data already filled; the tiles are its ``rows x cols`` equal
-        parts (as :func:`marsviz.terrain.descriptors.tile_stack` cuts them).
+        parts (as :func:`marsviz.terrain.descriptors.tile_stack` cuts them).  Tiles smaller than
+        :data:`MIN_TILE_SIDE` are enlarged by pixel repetition first.
     rows, cols : int
         The tile grid, at least 1 each.
 
@@ -91,7 +103,7 @@ def backbone_descriptors(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     Raises
     ------
     ValueError
-        If `image` is not 2-D, or smaller than :data:`MIN_SIDE` or one map cell per tile.
+        If `image` is not 2-D, or has fewer pixels than tiles.
     ModelError
         If the network file cannot be loaded.
 
@@ -102,10 +114,14 @@ def backbone_descriptors(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     (True, True)
     """
     image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 2 or min(image.shape) < MIN_SIDE:
-        raise ValueError(f"expected a 2-D image at least {MIN_SIDE} px a side, got shape {image.shape}")
-    if rows < 1 or cols < 1 or image.shape[0] < 16 * rows or image.shape[1] < 16 * cols:
-        raise ValueError(f"a {image.shape[0]}x{image.shape[1]} image is too small for {rows}x{cols} tiles")
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D image, got shape {image.shape}")
+    if rows < 1 or cols < 1 or image.shape[0] < rows or image.shape[1] < cols:
+        raise ValueError(f"a {image.shape[0]}x{image.shape[1]} image cannot be cut into {rows}x{cols} tiles")
+    smallest_tile = min(image.shape[0] // rows, image.shape[1] // cols)
+    if smallest_tile < MIN_TILE_SIDE:
+        factor = -(-MIN_TILE_SIDE // smallest_tile)
+        image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
     # Scaled as the network was trained: 8-bit values centred on 127, divided by 128; gray in all three channels.
     scaled = (image * np.float32(255.0) - np.float32(127.0)) / np.float32(128.0)
     maps = _session().run(None, {"image": np.broadcast_to(scaled, (1, 3, *image.shape)).copy()})

@@ -2,7 +2,8 @@
 
 Both come from one pass: the image's luminance is cut into tiles of about the training crops' size
 (``tile_side``, which the registry passes down from the setting ``terrain_tile_side``), each tile is
-described (:mod:`marsviz.terrain.descriptors`) and scored by the shipped model
+described (hand-made descriptors, :mod:`marsviz.terrain.descriptors`, and a pretrained network's,
+:mod:`marsviz.terrain.backbone`) and scored by the shipped model
 (:mod:`marsviz.terrain.model`).  A tile's score is what was validated on labeled HiRISE
 crops; an image's value is the mean of its best quarter of tiles, and its map paints each tile's score.
 :func:`terrain_scores` computes both (the registry's shared group step); each feature function also
@@ -18,9 +19,10 @@ import numpy as np
 
 from marsviz.config import AnalysisSettings
 from marsviz.features._base import Feature, FeatureResult, check_image, enlarged, luminance
+from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors, backbone_fingerprint
 from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
-                                         fill_nodata, half_resolution, tile_grid, tile_stack)
-from marsviz.terrain.model import SCORES, TerrainModel, load_model, model_fingerprint
+                                         fill_nodata, half_resolution, tile_grid, tile_stack, untile)
+from marsviz.terrain.model import HAND_MADE, SCORES, TerrainModel, load_model, model_fingerprint
 
 #: Tiles with less than this share of data pixels (the rest black no-data fill) are not scored.
 MIN_VALID_FRACTION = 0.5
@@ -28,6 +30,10 @@ MIN_VALID_FRACTION = 0.5
 TOP_TILE_FRACTION = 0.25
 #: How many descriptors an explanation lists each way (up and down).
 EXPLAINED_DESCRIPTORS = 5
+#: What an explanation lists: each hand-made descriptor, and the pretrained network's channels as one.
+EXPLAINED_NAMES = [*DESCRIPTOR_NAMES, "pretrained_texture"]
+EXPLAINED_LABELS = {**DESCRIPTOR_LABELS,
+                    "pretrained_texture": f"pretrained network's texture channels ({len(BACKBONE_NAMES)}, together)"}
 #: Tile side when none is given: the labeled HiRISE crops' size, the setting's default.
 DEFAULT_TILE_SIDE = AnalysisSettings().tile_side
 
@@ -39,7 +45,7 @@ class TileDescriptors:
     Attributes
     ----------
     descriptors : ndarray
-        (rows * cols, D), row-major.
+        (rows * cols, D), row-major: :data:`marsviz.terrain.model.TILE_DESCRIPTOR_NAMES`.
     valid : ndarray
         (rows * cols,) bool: enough data pixels to be scored.
     rows, cols : int
@@ -57,20 +63,27 @@ class TileDescriptors:
     tile_width: float
 
 
-def image_descriptors(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> TileDescriptors:
-    """Cut an image into terrain tiles and describe each.
+def half_resolution_tiles(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE
+                          ) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+    """An image's luminance at half resolution, cut into terrain tiles with their no-data filled.
 
     Parameters
     ----------
     image : ndarray
-        float image in [0, 1], (H, W) or (H, W, 3); colour is reduced to luminance.
+        float image in [0, 1], (H, W) or (H, W, 3).
     tile_side : int, optional
-        Side of a tile in pixels of `image` (about; the grid divides the image evenly); tiles are described
-        at half resolution, at least ``2 * MIN_TILE_SIDE`` px.
+        Side of a tile in pixels of `image` (about; the grid divides the image evenly).
 
     Returns
     -------
-    TileDescriptors
+    tiles : ndarray
+        (rows * cols, h, w) float32 stack, row-major, at least :data:`MIN_TILE_SIDE` px a side.
+    valid_fraction : ndarray
+        (rows * cols,) share of each tile's pixels that hold data.
+    rows, cols : int
+        The tile grid.
+    factor : float
+        How much a tiny image was enlarged first (1 for most).
     """
     gray = luminance(check_image(image))
     # Tiny images are enlarged (pixel repetition) so that a tile at half resolution is big enough to describe.
@@ -81,10 +94,29 @@ def image_descriptors(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> 
     side = max(MIN_TILE_SIDE, int(tile_side) // 2)
     rows, cols = tile_grid(*half.shape, side)
     filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))
-    tile_height = filled.shape[1] * 2 / factor
-    tile_width = filled.shape[2] * 2 / factor
-    return TileDescriptors(describe_tiles(filled), valid_fraction >= MIN_VALID_FRACTION, rows, cols,
-                           tile_height, tile_width)
+    return filled, valid_fraction, rows, cols, factor
+
+
+def image_descriptors(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> TileDescriptors:
+    """Cut an image into terrain tiles and describe each.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3); colour is reduced to luminance.
+    tile_side : int, optional
+        Side of a tile in pixels of `image` (about; the grid divides the image evenly); tiles are described
+        at half resolution (:func:`half_resolution_tiles`): each by the hand-made descriptors, and the whole
+        half-resolution image by the pretrained network, pooled over each tile.
+
+    Returns
+    -------
+    TileDescriptors
+    """
+    filled, valid_fraction, rows, cols, factor = half_resolution_tiles(image, tile_side)
+    descriptors = np.hstack([describe_tiles(filled), backbone_descriptors(untile(filled, rows, cols), rows, cols)])
+    return TileDescriptors(descriptors, valid_fraction >= MIN_VALID_FRACTION, rows, cols,
+                           filled.shape[1] * 2 / factor, filled.shape[2] * 2 / factor)
 
 
 def _tile_map(tiles: TileDescriptors, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -240,41 +272,49 @@ def _explanation(tiles: TileDescriptors, tile_scores: np.ndarray, score: str, mo
     """:func:`explain`'s answer from an image's tiles and their (clipped) scores of `score`."""
     best = int(np.argmax(np.where(tiles.valid, tile_scores, -1.0)))
     descriptor = tiles.descriptors[best]
-    contributions = model.contributions(descriptor, score)
+    every = model.contributions(descriptor, score)
     probabilities = model.probabilities(descriptor, score)[0]
     likeliest = int(np.argmax(probabilities))
+    # The hand-made descriptors one by one; the pretrained channels, which have no name a person can read, together.
+    hand = slice(*HAND_MADE)
+    contributions = np.append(every[hand], every[HAND_MADE[1]:].sum())
+    values = np.append(descriptor[hand], np.nan)
     order = np.argsort(contributions)
 
     def rows(indices):
-        return [{"descriptor": DESCRIPTOR_NAMES[i], "label": DESCRIPTOR_LABELS[DESCRIPTOR_NAMES[i]],
-                 "value": float(descriptor[i]), "contribution": float(contributions[i])} for i in indices]
+        return [{"descriptor": EXPLAINED_NAMES[i], "label": EXPLAINED_LABELS[EXPLAINED_NAMES[i]],
+                 "value": None if np.isnan(values[i]) else float(values[i]), "contribution": float(contributions[i])}
+                for i in indices]
 
     return {"tile": divmod(best, tiles.cols), "score": float(tile_scores[best]) if tiles.valid[best] else 0.0,
-            "likeliest": (model.heads[score].classes[likeliest], float(probabilities[likeliest])),
+            "likeliest": (model.classes(score)[likeliest], float(probabilities[likeliest])),
             "up": rows([i for i in order[::-1][:top] if contributions[i] > 0]),
             "down": rows([i for i in order[:top] if contributions[i] < 0])}
 
 
-#: Feature version: the code's, plus the model file's fingerprint, so that retraining recomputes stored values.
-VERSION = f"1.{model_fingerprint()}"
+#: Feature version: the code's, plus the model's and the network's fingerprints, so that retraining (or another
+#: network) recomputes stored values.
+VERSION = f"2.{backbone_fingerprint()}.{model_fingerprint()}"
 
 _METHOD = ("Luminance is cut into tiles of about terrain_tile_side px (a setting; by default the size of the "
-           "labeled HiRISE crops). Each tile is described at half resolution by {count} texture and shape descriptors "
-           "(brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 scales, "
-           "GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
-           "coherence and entropy, heterogeneity between blocks, Gabor energy) and scored by a model trained on "
-           "the labeled HiRISE crops counted on the Method page, with rotated, mirrored, shrunk and enlarged "
-           "copies (python -m marsviz train): a multinomial logistic regression for ice terrain, a network of one "
-           "hidden layer (64 ReLU units) for landmarks, each calibrated on held-out source images so that it "
-           "reads as a probability. Black no-data borders are filled before describing; tiles mostly no-data are "
-           "not scored. The image's value is the mean of its best quarter of tiles; the map shows each tile's "
-           "score.")
+           "labeled HiRISE crops). Each tile is described at half resolution by {count} hand-made texture and shape "
+           "descriptors (brightness quantiles, gradients at 2, 4 and 8 px, rotation-invariant LBP histograms at 3 "
+           "scales, GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
+           "coherence and entropy, heterogeneity between blocks, Gabor energy) and by {network} pretrained texture "
+           "descriptors (the mean and spread over the tile of each channel of blocks 4, 7 and 10 of EfficientNet-Lite0, "
+           "an ImageNet network used as it is). A model trained on the labeled HiRISE crops counted on the Method "
+           "page, with rotated, mirrored, shrunk and enlarged copies (python -m marsviz train), scores each tile; "
+           "each score is calibrated on held-out source images so that it reads as a probability. Black no-data "
+           "borders are filled before describing; tiles mostly no-data are not scored. The image's value is the "
+           "mean of its best quarter of tiles; the map shows each tile's score.")
+_COUNTS = {"count": len(DESCRIPTOR_NAMES), "network": len(BACKBONE_NAMES)}
 
 ICE_TERRAIN_FEATURE = Feature(
     name="ice_terrain_score", label="Ice terrain (trained)", function=ice_terrain_score, version=VERSION,
     measures="How much the image looks like the CO2 ice terrain scientists labeled in HiRISE images: the south "
              "polar cap's swiss cheese terrain and the spiders (araneiforms) carved by seasonal CO2 ice.",
-    method=_METHOD.format(count=len(DESCRIPTOR_NAMES)) + " Value: the model's probability of ice terrain.",
+    method=_METHOD.format(**_COUNTS) + " Value: the model's probability of ice terrain, the mean of a "
+           "multinomial logistic regression on the hand-made descriptors and one on all of them.",
     why="Swiss cheese pits and spiders exist because of ice: they are the water/ice signal of the labeled set, "
         "validated on HiRISE source images kept out of training (see the Method page's evaluation table).",
     limits="Validated only on grayscale HiRISE orbital crops, at their own scale and at half and twice it; colour "
@@ -289,7 +329,8 @@ LANDMARK_FEATURE = Feature(
     measures="How likely the image shows one of the landmark kinds scientists labeled in HiRISE images "
              "(craters, dark or bright dunes, slope streaks, impact ejecta, swiss cheese, spiders) rather "
              "than unremarkable terrain.",
-    method=_METHOD.format(count=len(DESCRIPTOR_NAMES)) + " Value: 1 minus the model's probability of 'other'.",
+    method=_METHOD.format(**_COUNTS) + " Value: 1 minus the probability of 'other' from a multinomial "
+           "logistic regression on all the descriptors.",
     why="An 'interesting terrain' score learnt from what planetary scientists chose to label, instead of a "
         "hand-set threshold; validated on HiRISE source images kept out of training.",
     limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "

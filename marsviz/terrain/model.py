@@ -1,12 +1,17 @@
 """The trained terrain model: load the shipped JSON file, score descriptor vectors, explain a score.
 
-Descriptors (:data:`marsviz.terrain.descriptors.DESCRIPTOR_NAMES`) are standardised, then each score has its
-own classifier head over the same terrain classes of the labeled HiRISE set (``other``, ``crater``,
-``dark_dune``, ``bright_dune``, ``slope_streak``, ``ice_terrain``):
+A tile's descriptors (:data:`TILE_DESCRIPTOR_NAMES`: the hand-made ones of
+:mod:`marsviz.terrain.descriptors`, then the pretrained network's of :mod:`marsviz.terrain.backbone`) are
+standardised, then each score has one or more classifier heads over the terrain classes of the labeled HiRISE
+set (``other``, ``crater``, ``dark_dune``, ``bright_dune``, ``slope_streak``, ``ice_terrain``), each head
+reading a slice of the descriptors; a score with several heads averages their probabilities:
 
-* ``ice_terrain_score`` = P(ice_terrain) from a multinomial logistic regression (linear head);
-* ``landmark_score`` = 1 - P(other) from a one-hidden-layer network (ReLU; MLP head), which ranks landmarks
-  clearly better than the linear head in grouped cross-validation, while the linear head is better for ice.
+* ``ice_terrain_score`` = P(ice_terrain), the mean of two multinomial logistic regressions, one on the
+  hand-made descriptors and one on all of them (the first keeps spiders, which the network's channels
+  miss; the second finds the other ice terrain far more precisely);
+* ``landmark_score`` = 1 - P(other) from a multinomial logistic regression on all the descriptors.
+
+A head may also have one hidden ReLU layer (an MLP head, as the view model's is).
 
 Everything is stored as plain numbers in JSON, so loading needs neither pickle nor scikit-learn.
 ``python -m marsviz train`` rebuilds the file (:mod:`marsviz.train`).
@@ -23,6 +28,7 @@ import numpy as np
 
 from marsviz import config
 from marsviz.errors import ModelError
+from marsviz.terrain.backbone import BACKBONE_NAMES
 from marsviz.terrain.descriptors import DESCRIPTOR_NAMES
 
 #: The model shipped with the package.
@@ -31,7 +37,11 @@ SHIPPED_MODEL = Path(__file__).with_name("model.json")
 #: Cross-validated evaluation of the shipped model, written by ``python -m marsviz train`` (the Method page's table).
 SHIPPED_EVALUATION = SHIPPED_MODEL.with_name("evaluation.json")
 #: Format version of the model file; bumped when its layout changes.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+#: What a model is fitted on, per tile: the hand-made descriptors, then the pretrained network's.
+TILE_DESCRIPTOR_NAMES = [*DESCRIPTOR_NAMES, *BACKBONE_NAMES]
+#: The slices of :data:`TILE_DESCRIPTOR_NAMES` a head may read: ``(start, stop)``.
+HAND_MADE = (0, len(DESCRIPTOR_NAMES))
 #: The class whose probability is the ice terrain score.
 ICE_CLASS = "ice_terrain"
 #: The class whose complement is the landmark score.
@@ -56,9 +66,9 @@ class Head:
         (H, D) hidden-layer weights (None for a linear head).
     hidden_bias : ndarray or None
         (H,) hidden-layer biases.
-    calibration : tuple of float
-        ``(slope, offset)`` of the Platt map applied to the score's log-odds, so that the score is a
-        calibrated probability: ``score = sigmoid(slope * logit(raw) + offset)``; ``(1, 0)`` leaves it as is.
+    inputs : tuple of int or None
+        ``(start, stop)``: the slice of the standardised descriptor vector the head reads (D = stop - start);
+        None for all of it.
     """
 
     classes: list[str]
@@ -66,35 +76,46 @@ class Head:
     intercept: np.ndarray
     hidden_weights: np.ndarray | None = None
     hidden_bias: np.ndarray | None = None
-    calibration: tuple[float, float] = (1.0, 0.0)
+    inputs: tuple[int, int] | None = None
 
     @property
     def kind(self) -> str:
         return "linear" if self.hidden_weights is None else "mlp"
 
+    def _columns(self, width: int) -> slice:
+        return slice(*self.inputs) if self.inputs else slice(0, width)
+
     def _features(self, z: np.ndarray) -> np.ndarray:
+        z = z[:, self._columns(z.shape[1])]
         if self.hidden_weights is None:
             return z
         return np.maximum(z @ self.hidden_weights.T + self.hidden_bias, 0.0)
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
-        """Softmax class probabilities (N, K) of standardised descriptors `z` (N, D)."""
+        """Softmax class probabilities (N, K) of standardised descriptor vectors `z` (N, all descriptors)."""
         logits = self._features(z) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
         return weights / weights.sum(axis=1, keepdims=True)
 
     def logit_gradients(self, z: np.ndarray) -> np.ndarray:
-        """(K, D) gradient of each class logit with respect to one standardised vector `z` (D,)."""
+        """(K, all descriptors) gradient of each class logit with respect to one standardised vector `z`
+        (zero outside the head's inputs)."""
+        columns = self._columns(z.shape[0])
         if self.hidden_weights is None:
-            return self.coef
-        active = (z @ self.hidden_weights.T + self.hidden_bias) > 0
-        return (self.coef * active) @ self.hidden_weights
+            gradients = self.coef
+        else:
+            active = (z[columns] @ self.hidden_weights.T + self.hidden_bias) > 0
+            gradients = (self.coef * active) @ self.hidden_weights
+        full = np.zeros((gradients.shape[0], z.shape[0]))
+        full[:, columns] = gradients
+        return full
 
     def as_dict(self) -> dict:
         payload = {"kind": self.kind, "classes": list(self.classes),
-                   "coef": [rounded_list(row) for row in self.coef], "intercept": rounded_list(self.intercept),
-                   "calibration": rounded_list(self.calibration)}
+                   "coef": [rounded_list(row) for row in self.coef], "intercept": rounded_list(self.intercept)}
+        if self.inputs is not None:
+            payload["inputs"] = list(self.inputs)
         if self.hidden_weights is not None:
             payload["hidden_weights"] = [rounded_list(row) for row in self.hidden_weights]
             payload["hidden_bias"] = rounded_list(self.hidden_bias)
@@ -108,16 +129,19 @@ SCORE_CLASS = {"ice_terrain_score": (ICE_CLASS, True), "landmark_score": (OTHER_
 
 @dataclass(frozen=True)
 class TerrainModel:
-    """Standardisation plus one classifier head per score, as stored in the model file.
+    """Standardisation plus the classifier heads of each score, as stored in the model file.
 
     Attributes
     ----------
     descriptor_names : list of str
-        Must equal :data:`DESCRIPTOR_NAMES`.
+        Must equal :data:`TILE_DESCRIPTOR_NAMES`.
     mean, scale : ndarray
         (D,) standardisation: ``z = (x - mean) / scale``.
-    heads : dict of str to Head
-        One per name in :data:`SCORES`.
+    heads : dict of str to tuple of Head
+        Per name in :data:`SCORES`, its heads (over the same classes); their probabilities are averaged.
+    calibration : dict of str to tuple of float
+        Per score, ``(slope, offset)`` of the Platt map applied to its log-odds, so that the score is a
+        calibrated probability: ``score = sigmoid(slope * logit(raw) + offset)``; ``(1, 0)`` leaves it as is.
     metadata : dict
         What it was trained on (counts, source image ids, seed, hyper-parameters); informational.
     """
@@ -125,43 +149,51 @@ class TerrainModel:
     descriptor_names: list[str]
     mean: np.ndarray
     scale: np.ndarray
-    heads: dict[str, Head]
+    heads: dict[str, tuple[Head, ...]]
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
 
     def standardise(self, descriptors: np.ndarray) -> np.ndarray:
         """Standardised descriptors ``(x - mean) / scale``, shape (N, D)."""
         return (np.atleast_2d(descriptors) - self.mean) / self.scale
 
+    def classes(self, score: str) -> list[str]:
+        """The classes of the heads of `score`, in the order :meth:`probabilities` gives them."""
+        return self.heads[_checked(score)][0].classes
+
     def probabilities(self, descriptors: np.ndarray, score: str = "landmark_score") -> np.ndarray:
-        """Class probabilities (N, K) from the head of `score`, each row summing to 1.
+        """Class probabilities (N, K) from the heads of `score` (averaged), each row summing to 1.
 
         Parameters
         ----------
         descriptors : ndarray
             (N, D) or (D,) raw descriptor vectors.
         score : str, optional
-            Which head; its classes are ``self.heads[score].classes``.
+            Whose heads; the classes are :meth:`classes`.
         """
-        return self.heads[_checked(score)].probabilities(self.standardise(descriptors))
+        z = self.standardise(descriptors)
+        return np.mean([head.probabilities(z) for head in self.heads[_checked(score)]], axis=0)
 
     def scores(self, descriptors: np.ndarray) -> dict[str, np.ndarray]:
         """Both terrain scores of each descriptor vector, each (N,) in [0, 1].
 
         ``ice_terrain_score`` is P(ice terrain); ``landmark_score`` is 1 - P(other): the chance that the
         tile shows any of the labeled landmark kinds (ice terrain included).  Both are calibrated
-        (:attr:`Head.calibration`).
+        (:attr:`calibration`).
         """
         raw = self.raw_scores(descriptors)
-        return {score: calibrated(raw[score], self.heads[score].calibration) for score in SCORES}
+        return {score: calibrated(raw[score], self.score_calibration(score)) for score in SCORES}
+
+    def score_calibration(self, score: str) -> tuple[float, float]:
+        """The Platt map of `score` (identity when the model has none)."""
+        return self.calibration.get(score, (1.0, 0.0))
 
     def raw_scores(self, descriptors: np.ndarray) -> dict[str, np.ndarray]:
         """The scores before calibration (what :func:`marsviz.train` fits the calibration on)."""
-        z = self.standardise(descriptors)
         result = {}
         for score in SCORES:
-            head = self.heads[score]
             name, direct = SCORE_CLASS[score]
-            p = head.probabilities(z)[:, head.classes.index(name)]
+            p = self.probabilities(descriptors, score)[:, self.classes(score).index(name)]
             result[score] = p if direct else 1.0 - p
         return result
 
@@ -184,19 +216,26 @@ class TerrainModel:
         Notes
         -----
         Gradient times input: the gradient of the score's log-odds with respect to the standardised
-        descriptors ``z``, times ``z``.  With ``g_k`` the gradient of class ``k``'s logit and ``p`` the class
-        probabilities, the gradient of log(p_c / (1 - p_c)) is ``(g_c - sum_k p_k g_k) / (1 - p_c)`` (sign
-        reversed for the landmark score, the complement of ``other``).  Exact to first order; for the linear
-        head ``g_k`` is constant, for the network it holds for the tile's active hidden units.
+        descriptors ``z``, times ``z``.  With ``g_ik`` the gradient of class ``k``'s logit in head ``i``,
+        ``p_i`` its class probabilities and ``P`` their mean over the heads, the gradient of
+        log(P_c / (1 - P_c)) is ``mean_i[p_ic (g_ic - sum_k p_ik g_ik)] / (P_c (1 - P_c))`` (sign reversed for
+        the landmark score, the complement of ``other``).  Exact to first order; for linear heads ``g_ik`` is
+        constant, for a network it holds for the tile's active hidden units.
         """
-        head = self.heads[_checked(score)]
+        name, direct = SCORE_CLASS[_checked(score)]
+        k = self.classes(score).index(name)
         z = self.standardise(descriptor)[0]
-        p = head.probabilities(z[None])[0]
-        gradients = head.logit_gradients(z)
-        name, direct = SCORE_CLASS[score]
-        k = head.classes.index(name)
-        gradient = (gradients[k] - p @ gradients) / max(1.0 - p[k], 1e-9)
-        return (gradient if direct else -gradient) * z * head.calibration[0]
+        slope = np.zeros_like(z)
+        mean_p = 0.0
+        for head in self.heads[score]:
+            p = head.probabilities(z[None])[0]
+            gradients = head.logit_gradients(z)
+            slope += p[k] * (gradients[k] - p @ gradients)
+            mean_p += p[k]
+        count = len(self.heads[score])
+        mean_p /= count
+        gradient = slope / count / max(mean_p * (1.0 - mean_p), 1e-12)
+        return (gradient if direct else -gradient) * z * self.score_calibration(score)[0]
 
     def to_json(self) -> str:
         """The model file's text (stable key order and float precision, so equal models give equal files)."""
@@ -204,7 +243,9 @@ class TerrainModel:
             "format": FORMAT_VERSION,
             "descriptor_names": list(self.descriptor_names),
             "mean": rounded_list(self.mean), "scale": rounded_list(self.scale),
-            "heads": {score: head.as_dict() for score, head in self.heads.items()},
+            "heads": {score: [head.as_dict() for head in heads] for score, heads in self.heads.items()},
+            # As fitted (rounded to 9 decimals there), so the file says what the evaluation reports.
+            "calibration": {score: [float(v) for v in self.score_calibration(score)] for score in self.heads},
             "metadata": self.metadata,
         }
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
@@ -258,32 +299,40 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
         if payload.get("format") != FORMAT_VERSION:
             raise ModelError(f"{name}: model format {payload.get('format')!r}, expected {FORMAT_VERSION}; "
                              f"retrain it with `python -m marsviz train`")
-        heads = {score: head_from_dict(payload["heads"][score]) for score in SCORES}
+        heads = {score: tuple(head_from_dict(head) for head in payload["heads"][score]) for score in SCORES}
+        calibration = {score: tuple(float(v) for v in payload["calibration"][score]) for score in SCORES}
         model = TerrainModel(descriptor_names=list(payload["descriptor_names"]),
                              mean=np.asarray(payload["mean"], dtype=np.float64),
                              scale=np.asarray(payload["scale"], dtype=np.float64),
-                             heads=heads, metadata=dict(payload.get("metadata", {})))
+                             heads=heads, calibration=calibration, metadata=dict(payload.get("metadata", {})))
     except ModelError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ModelError(f"{name}: not a terrain model file ({type(error).__name__}: {error})") from None
-    if model.descriptor_names != DESCRIPTOR_NAMES:
+    if model.descriptor_names != TILE_DESCRIPTOR_NAMES:
         raise ModelError(f"{name}: trained on other descriptors than this version computes; "
                          f"retrain it with `python -m marsviz train`")
-    dims = len(DESCRIPTOR_NAMES)
+    dims = len(TILE_DESCRIPTOR_NAMES)
     arrays = [model.mean, model.scale]
     shapes_ok = model.mean.shape == (dims,) and model.scale.shape == (dims,)
-    for score, head in model.heads.items():
-        inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
-        shapes_ok &= head.coef.shape == (len(head.classes), inputs) and head.intercept.shape == (len(head.classes),)
-        if head.hidden_weights is not None:
-            shapes_ok &= head.hidden_weights.shape == (inputs, dims) and head.hidden_bias.shape == (inputs,)
-            arrays += [head.hidden_weights, head.hidden_bias]
-        arrays += [head.coef, head.intercept]
-        arrays.append(np.asarray(head.calibration))
-        shapes_ok &= len(head.calibration) == 2
-        if SCORE_CLASS[score][0] not in head.classes:
-            raise ModelError(f"{name}: the {score} head's classes {head.classes} lack {SCORE_CLASS[score][0]!r}")
+    for score, heads in model.heads.items():
+        if not heads or any(head.classes != heads[0].classes for head in heads):
+            raise ModelError(f"{name}: the {score} heads must be at least one, all over the same classes")
+        for head in heads:
+            start, stop = head.inputs or (0, dims)
+            width = stop - start
+            shapes_ok &= 0 <= start < stop <= dims
+            inputs = width if head.hidden_weights is None else head.hidden_weights.shape[0]
+            shapes_ok &= (head.coef.shape == (len(head.classes), inputs)
+                          and head.intercept.shape == (len(head.classes),))
+            if head.hidden_weights is not None:
+                shapes_ok &= head.hidden_weights.shape == (inputs, width) and head.hidden_bias.shape == (inputs,)
+                arrays += [head.hidden_weights, head.hidden_bias]
+            arrays += [head.coef, head.intercept]
+        arrays.append(np.asarray(model.calibration[score]))
+        shapes_ok &= len(model.calibration[score]) == 2
+        if SCORE_CLASS[score][0] not in heads[0].classes:
+            raise ModelError(f"{name}: the {score} head's classes {heads[0].classes} lack {SCORE_CLASS[score][0]!r}")
     if not shapes_ok or not all(np.isfinite(a).all() for a in arrays):
         raise ModelError(f"{name}: arrays of the wrong shape or not finite")
     if np.any(model.scale <= 0):
@@ -296,12 +345,13 @@ def head_from_dict(payload: dict) -> Head:
     hidden = payload.get("hidden_weights")
     if payload["kind"] not in ("linear", "mlp") or (payload["kind"] == "mlp") != (hidden is not None):
         raise ValueError(f"unknown head kind {payload['kind']!r}")
+    inputs = payload.get("inputs")
     return Head(classes=[str(c) for c in payload["classes"]],
                 coef=np.atleast_2d(np.asarray(payload["coef"], dtype=np.float64)),
                 intercept=np.asarray(payload["intercept"], dtype=np.float64),
                 hidden_weights=None if hidden is None else np.atleast_2d(np.asarray(hidden, dtype=np.float64)),
                 hidden_bias=None if hidden is None else np.asarray(payload["hidden_bias"], dtype=np.float64),
-                calibration=tuple(float(v) for v in payload.get("calibration", (1.0, 0.0))))
+                inputs=None if inputs is None else (int(inputs[0]), int(inputs[1])))
 
 
 def model_path() -> Path:
