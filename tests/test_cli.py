@@ -101,7 +101,8 @@ def test_labels_export_and_import_move_labels_to_another_catalog_by_sha256(small
     records = json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)
     spider = next(r for r in records if r["name"].startswith("mro_hirise_spider"))
     marsviz(small_catalog_home, "label", spider["id"], "--as", "spider", "--note", "fans", "--by", "ana")
-    marsviz(small_catalog_home, "label", records[0]["id"], "--as", "interesting")
+    another = next(r for r in records if r["id"] != spider["id"])
+    marsviz(small_catalog_home, "label", another["id"], "--as", "interesting")
     exported = marsviz(small_catalog_home, "labels", "export", tmp_path / "labels.csv")
     assert exported.returncode == 0 and "wrote 2 labels" in exported.stdout
     assert set(pd.read_csv(tmp_path / "labels.csv").columns) >= {"sha256", "label", "note", "labeled_by", "labeled_at"}

@@ -333,9 +333,10 @@ LANDMARK_FEATURE = Feature(
            "logistic regression on all the descriptors.",
     why="An 'interesting terrain' score learnt from what planetary scientists chose to label, instead of a "
         "hand-set threshold; validated on HiRISE source images kept out of training.",
-    limits="Validated only on grayscale HiRISE orbital crops, and weaker than the ice score (see the evaluation "
-           "table): the 'other' class holds many salient but unlabeled features. Rover images and other "
-           "cameras are not validated.",
+    limits="Validated only on grayscale HiRISE orbital crops (see the evaluation table): the 'other' class holds "
+           "many salient but unlabeled features, so a high score on an 'other' crop is not always wrong. Rover "
+           "images and other cameras are not validated; the pretrained texture channels come from ImageNet "
+           "photographs, and only the classifier over them was fitted to Mars.",
     overlay_colour=(255, 150, 0), group=terrain_scores, settings=("tile_side",),
     validated_views=("orbital",))
 
