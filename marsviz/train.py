@@ -22,7 +22,6 @@ Same data and seed, same files.  Needs scikit-learn (only here; loading the mode
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import warnings
 from dataclasses import dataclass
@@ -277,7 +276,8 @@ def fit_linear_head(z: np.ndarray, classes: np.ndarray, c: float, inputs: tuple[
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z[:, slice(*inputs)] if inputs else z, classes)
+        chosen = z[:, slice(*inputs)] if inputs else z
+        fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(chosen, classes)
     coef, intercept = fitted.coef_, fitted.intercept_
     if len(fitted.classes_) == 2:
         coef, intercept = _symmetric(coef, intercept)

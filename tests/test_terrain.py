@@ -17,8 +17,8 @@ from marsviz.registry import REGISTRY, compute_all
 from marsviz.terrain import descriptors as d
 from marsviz.terrain.features import (explain, ice_terrain_score, image_descriptors, landmark_score,
                                       terrain_scores)
-from marsviz.terrain.model import (HAND_MADE, SHIPPED_MODEL, TILE_DESCRIPTOR_NAMES, load_evaluation, load_model, model_fingerprint,
-                                   model_from_json)
+from marsviz.terrain.model import (HAND_MADE, SHIPPED_MODEL, TILE_DESCRIPTOR_NAMES, load_evaluation, load_model,
+                                   model_fingerprint, model_from_json)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hirise"
 RNG = np.random.default_rng(42)

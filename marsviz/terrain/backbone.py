@@ -69,6 +69,8 @@ def _session():
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Every image has its own size: shape-keyed allocation plans would keep growing with the sizes seen.
+    options.enable_mem_pattern = False
     try:
         return onnxruntime.InferenceSession(str(BACKBONE_FILE), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types, with no common public base
