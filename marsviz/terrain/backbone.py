@@ -40,12 +40,6 @@ def _names() -> list[str]:
 
 #: Names of the descriptors, in the order :func:`backbone_descriptors` returns them.
 BACKBONE_NAMES = _names()
-#: Plain-language label of each descriptor, for explanations.
-BACKBONE_LABELS = {
-    name: (f"pretrained texture channel {name.split('_')[3]} of block {name.split('_')[1][1:]} "
-           f"({'mean' if '_mean_' in name else 'spread'} over the tile)")
-    for name in BACKBONE_NAMES
-}
 
 
 def backbone_fingerprint() -> str:

@@ -283,8 +283,8 @@ def _explanation(tiles: TileDescriptors, tile_scores: np.ndarray, score: str, mo
 
     def rows(indices):
         return [{"descriptor": EXPLAINED_NAMES[i], "label": EXPLAINED_LABELS[EXPLAINED_NAMES[i]],
-                 "value": None if np.isnan(values[i]) else float(values[i]), "contribution": float(contributions[i])}
-                for i in indices]
+                 "value": None if np.isnan(values[i]) else float(values[i]),
+                 "contribution": float(contributions[i])} for i in indices]
 
     return {"tile": divmod(best, tiles.cols), "score": float(tile_scores[best]) if tiles.valid[best] else 0.0,
             "likeliest": (model.classes(score)[likeliest], float(probabilities[likeliest])),
@@ -302,8 +302,9 @@ _METHOD = ("Luminance is cut into tiles of about terrain_tile_side px (a setting
            "scales, GLCM contrast/homogeneity/energy/correlation, Hessian blob and ridge strength, orientation "
            "coherence and entropy, heterogeneity between blocks, Gabor energy) and by {network} pretrained texture "
            "descriptors (the mean and spread over the tile of each channel of blocks 4, 7 and 10 of "
-           "EfficientNet-Lite0, an ImageNet network used as it is). A model trained on the labeled HiRISE crops counted on the Method "
-           "page, with rotated, mirrored, shrunk and enlarged copies (python -m marsviz train), scores each tile; "
+           "EfficientNet-Lite0, an ImageNet network used as it is). A model trained on the labeled HiRISE crops "
+           "counted on the Method page, with rotated, mirrored, shrunk and enlarged copies (python -m marsviz "
+           "train), scores each tile; "
            "each score is calibrated on held-out source images so that it reads as a probability. Black no-data "
            "borders are filled before describing; tiles mostly no-data are not scored. The image's value is the "
            "mean of its best quarter of tiles; the map shows each tile's score.")
