@@ -29,12 +29,11 @@ import numpy as np
 
 from marsviz.errors import ImageRejected, first_line
 from marsviz.product_label import ProductInfo, from_fits, from_odl, from_pds4
-from marsviz.products import MAX_LABEL_BYTES, is_pds4_label, is_plain_name, named_files
+from marsviz.products import (FITS_START, MAX_LABEL_BYTES, PDS3_STARTS, VICAR_START, is_pds4_label, is_plain_name,
+                              named_files)
 
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_CODESTREAM = b"\xff\x4f\xff\x51"
-#: The ways a PDS3 label with its data attached starts (ODL, or an SFDU wrapper of older products).
-PDS3_STARTS = (b"PDS_VERSION_ID", b"ODL_VERSION_ID", b"CCSD3ZF")
 #: Archive formats, by the name :func:`archive_format` gives them, and the extension each is stored under.
 ARCHIVE_EXTENSIONS = {"PDS3": ".img", "VICAR": ".vic", "FITS": ".fits", "JPEG2000": ".jp2", "PDS product": ".tar"}
 #: File name endings of archive products and their labels, for finding them in a folder and for file pickers.
@@ -96,9 +95,9 @@ def archive_format(data: bytes) -> str | None:
     head = data[:64].lstrip(b"\xef\xbb\xbf")
     if head.startswith(PDS3_STARTS):
         return "PDS3"
-    if head.startswith(b"LBLSIZE="):
+    if head.startswith(VICAR_START):
         return "VICAR"
-    if head.startswith(b"SIMPLE  ="):
+    if head.startswith(FITS_START):
         return "FITS"
     if head.startswith((JP2_SIGNATURE, J2K_CODESTREAM)):
         return "JPEG2000"

@@ -19,6 +19,11 @@ from marsviz.errors import ImageRejected
 
 #: Endings of detached label files.
 LABEL_SUFFIXES = (".lbl", ".xml")
+#: The ways a PDS3 label with its data attached starts (ODL, or an SFDU wrapper of older products).
+PDS3_STARTS = (b"PDS_VERSION_ID", b"ODL_VERSION_ID", b"CCSD3ZF")
+#: How a VICAR file and a FITS file start: each carries its label inside.
+VICAR_START = b"LBLSIZE="
+FITS_START = b"SIMPLE  ="
 #: Bytes of a file read to tell a label, or a file with its label attached, from data.
 HEAD_BYTES = 64
 #: File names a PDS3 label's image pointers name (``^IMAGE = "X.IMG"``, ``^SPECTRAL_QUBE = ("X.QUB", 12)``).
@@ -73,7 +78,7 @@ def _label_beside(path: Path) -> Path | None:
             head = handle.read(HEAD_BYTES)
     except OSError:
         return None
-    if head.lstrip().startswith((b"PDS_VERSION_ID", b"ODL_VERSION_ID", b"CCSD3ZF", b"LBLSIZE=", b"SIMPLE  =")):
+    if head.lstrip().startswith((*PDS3_STARTS, VICAR_START, FITS_START)):
         return None  # the label is inside the file
     return label
 
