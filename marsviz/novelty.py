@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES
 from marsviz.view.model import load_view_model
 
 #: Share of the reviewed images' variance the low-rank model keeps, and the most directions it uses: nearly
@@ -36,16 +37,18 @@ class Standardisation:
 
 
 def descriptor_standardisation() -> Standardisation:
-    """The view model's standardisation of the descriptors (over its training images: rover frames, orbital
-    crops and products, images that are not Mars): the same in every catalog, and known without reading one.
+    """The view model's standardisation of the stored descriptors (over its training images: rover frames,
+    orbital crops and products, images that are not Mars): the same in every catalog, and known without reading
+    one.  The stored descriptors are the hand-made part of the model's inputs, their first
+    ``len(VIEW_DESCRIPTOR_NAMES)`` (:func:`marsviz.view.descriptors.view_inputs`).
 
     Raises
     ------
     ModelError
         If the view model cannot be loaded.
     """
-    model = load_view_model()
-    return Standardisation(np.asarray(model.mean, np.float64), np.asarray(model.scale, np.float64))
+    model, stored = load_view_model(), slice(0, len(VIEW_DESCRIPTOR_NAMES))
+    return Standardisation(np.asarray(model.mean[stored], np.float64), np.asarray(model.scale[stored], np.float64))
 
 
 @dataclass(frozen=True)

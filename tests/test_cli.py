@@ -51,9 +51,10 @@ def test_every_image_is_stored_with_its_view_in_rank_and_export(small_catalog_ho
     records = {r["name"]: r for r in json.loads(marsviz(small_catalog_home, "rank", "--format", "json").stdout)}
     assert all(r["view"] in ("orbital", "surface", "hardware", "other") for r in records.values())
     assert all(0.25 <= r["view_confidence"] <= 1 for r in records.values())
-    # A Spirit Pancam frame of the plain and a Pathfinder frame are a lander's or rover's view of the ground.
-    assert records["mer_spirit_pancam_PIA08528.jpg"]["view"] == "surface"
+    # A Pathfinder frame and a Perseverance frame of the ground are a lander's or rover's view; a HiRISE crop orbital.
     assert records["mpf_imp_i1246925713_gray.png"]["view"] == "surface"
+    assert records["m2020_mastcamz_ZL0_0038_0670307360.jpg"]["view"] == "surface"
+    assert records["mro_hirise_crater_ESP_013024_2265_RED-0011.jpg"]["view"] == "orbital"
     marsviz(small_catalog_home, "export", tmp_path / "out.csv")
     exported = pd.read_csv(tmp_path / "out.csv").set_index("name")
     assert (exported["view"] == pd.Series({n: r["view"] for n, r in records.items()})).all()

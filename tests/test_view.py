@@ -14,7 +14,8 @@ from marsviz.cli import main
 from marsviz.decode import load_image
 from marsviz.errors import ModelError
 from marsviz.evaluate import source_image_id
-from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, colour_statistics, view_descriptors
+from marsviz.view.descriptors import (VIEW_DESCRIPTOR_NAMES, VIEW_INPUT_NAMES, colour_statistics,
+                                      network_descriptors, view_descriptors, view_inputs)
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
 from marsviz.view.train import (PRODUCT_VARIANTS, _pixels, load_view_sets, orbital_product, panorama,
@@ -51,6 +52,18 @@ def test_a_long_strip_is_reduced_less_and_a_tiny_image_is_enlarged():
     assert classify_view(np.full((8, 8), 0.5, np.float32)).view in VIEWS
 
 
+def test_the_network_sees_a_full_size_frame_as_at_the_browse_size_it_learnt_from():
+    frame = load_image(next(ROVER.glob("images/*.JPG"))).pixels
+    frame = frame[:frame.shape[0] // 2 * 2, :frame.shape[1] // 2 * 2]
+    four_times = np.repeat(np.repeat(frame, 4, axis=0), 4, axis=1)
+    assert max(frame.shape) <= 256 < max(four_times.shape)
+    assert np.allclose(network_descriptors(four_times), network_descriptors(frame), atol=1e-4)
+    inputs = view_inputs(frame)
+    assert inputs.shape == (len(VIEW_INPUT_NAMES),)
+    assert np.array_equal(inputs[:len(VIEW_DESCRIPTOR_NAMES)], view_descriptors(frame))
+    assert not np.allclose(network_descriptors(frame), network_descriptors(frame[::-1]))
+
+
 def test_the_shipped_model_calls_rover_frames_and_orbital_crops_apart():
     model = load_view_model()
     assert set(model.view_of.values()) == set(VIEWS)
@@ -69,6 +82,10 @@ def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
         view_model_from_json(json.dumps(payload), name="broken.json")
     with pytest.raises(ModelError, match="not a view model"):
         view_model_from_json("[1, 2]", name="empty.json")
+    payload = json.loads(text)
+    payload["format"] = 1
+    with pytest.raises(ModelError, match="retrain it"):
+        view_model_from_json(json.dumps(payload), name="old.json")
     with pytest.raises(ModelError, match="cannot read"):
         load_view_model(tmp_path / "absent.json")
 

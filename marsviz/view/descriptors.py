@@ -1,10 +1,17 @@
 """Whole-image descriptors for telling what an image shows: orbital ground, a rover's view, rover hardware, other.
 
-Pure functions over a float image in [0, 1].  The image is first reduced to :data:`VIEW_SIDE` px on its long
-side (block means; its texture at half that), so the descriptors describe the composition of the frame (sky above ground, a lit metal
-part against shadow, the even texture of ground seen from above) rather than fine texture, and cost a few
-milliseconds whatever the image's size.  The vector's order is :data:`VIEW_DESCRIPTOR_NAMES`; it must not
-change without retraining the view model (``python -m marsviz train-view``).
+Pure functions over a float image in [0, 1], of two kinds:
+
+* :func:`view_descriptors`, made by hand: the image is reduced to :data:`VIEW_SIDE` px on its long side (block
+  means; its texture at half that), so they describe the composition of the frame (sky above ground, a lit
+  metal part against shadow, the even texture of ground seen from above) rather than fine texture.  The catalog
+  stores them: a person's labels are learnt from them (:mod:`marsviz.learn`).
+* :func:`network_descriptors`: the pretrained network of the terrain scores (:mod:`marsviz.terrain.backbone`)
+  over the whole frame reduced to :data:`NETWORK_SIDE` px, the size of the Curiosity browse frames the view
+  model learnt rover views from: it sees the grain of a drill hole's rock and of a wheel's metal.
+
+The view model classifies both (:func:`view_inputs`, in the order of :data:`VIEW_INPUT_NAMES`); a change of
+either order needs the view model retrained (``python -m marsviz train-view``).
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from marsviz.features._base import check_image, enlarged, luminance
+from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors
 from marsviz.terrain.descriptors import DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, describe_tiles, half_resolution
 
-#: Long side, in pixels, of the reduced image the descriptors are computed on.
+#: Long side, in pixels, of the reduced image the hand-made descriptors are computed on.
 VIEW_SIDE = 128
+#: Long side, in pixels, of the reduced image the pretrained network sees (the Curiosity browse frames' size).
+NETWORK_SIDE = 256
 #: Smallest short side, in pixels, of an image whose view can be classified.
 MIN_SIDE = 32
 #: Horizontal bands (top to bottom) and vertical bands (left to right) of the profile descriptors.
@@ -56,6 +66,9 @@ def _view_descriptor_label(name: str) -> str:
         return f"edges at {k * step:g}-{(k + 1) * step:g} degrees"
     return name.replace("_", " ")
 
+
+#: The view model's inputs: the hand-made descriptors, then the network's (:func:`view_inputs`).
+VIEW_INPUT_NAMES: list[str] = [*VIEW_DESCRIPTOR_NAMES, *[f"network_{name}" for name in BACKBONE_NAMES]]
 
 #: Each descriptor as people read it.
 VIEW_DESCRIPTOR_LABELS: dict[str, str] = {name: _view_descriptor_label(name) for name in VIEW_DESCRIPTOR_NAMES}
@@ -192,3 +205,46 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
     ]
     return np.nan_to_num(np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values]),
                          nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def network_descriptors(image: np.ndarray) -> np.ndarray:
+    """The pretrained network's channels, mean and spread over the whole frame reduced to :data:`NETWORK_SIDE` px.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3) (seen in gray); a side shorter than :data:`MIN_SIDE` px is
+        enlarged.
+
+    Returns
+    -------
+    ndarray
+        (len(:data:`marsviz.terrain.backbone.BACKBONE_NAMES`),) float64
+        (:func:`marsviz.terrain.backbone.backbone_descriptors` of one tile).
+
+    Examples
+    --------
+    >>> network_descriptors(np.full((300, 200), 0.5, np.float32)).shape == (len(BACKBONE_NAMES),)
+    True
+    """
+    image, _ = enlarged(check_image(image), MIN_SIDE)
+    return backbone_descriptors(luminance(reduced(image, NETWORK_SIDE)), 1, 1)[0]
+
+
+def view_inputs(image: np.ndarray, descriptors: np.ndarray | None = None) -> np.ndarray:
+    """The vector the view model classifies: :func:`view_descriptors`, then :func:`network_descriptors`.
+
+    Parameters
+    ----------
+    image : ndarray
+        float image in [0, 1], (H, W) or (H, W, 3).
+    descriptors : ndarray, optional
+        Its :func:`view_descriptors`, when already computed.
+
+    Returns
+    -------
+    ndarray
+        (len(:data:`VIEW_INPUT_NAMES`),) float64.
+    """
+    own = view_descriptors(image) if descriptors is None else np.asarray(descriptors, dtype=np.float64)
+    return np.concatenate([own, network_descriptors(image)])

@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from marsviz.features._base import Feature, FeatureResult
+from marsviz.terrain.backbone import backbone_fingerprint
 from marsviz.terrain.model import model_fingerprint
-from marsviz.view.descriptors import view_descriptors
+from marsviz.view.descriptors import view_descriptors, view_inputs
 from marsviz.view.model import VIEWS, load_view_model, view_model_path
 
 #: The views that count as Mars terrain.
@@ -32,8 +33,8 @@ def view_scores(image: np.ndarray) -> dict[str, FeatureResult]:
     dict of str to FeatureResult
         ``terrain_view_score``: value P(orbital) + P(surface) in [0, 1]; map that value over the whole
         frame (the view is a property of the frame); detail ``view``, ``view_confidence``,
-        ``view_probabilities`` and ``descriptors`` (the classified descriptor vector, float32, in the order of
-        :data:`marsviz.view.descriptors.VIEW_DESCRIPTOR_NAMES`).
+        ``view_probabilities`` and ``descriptors`` (the hand-made part of the classified vector, float32, in
+        the order of :data:`marsviz.view.descriptors.VIEW_DESCRIPTOR_NAMES`; what a person's labels learn from).
 
     Examples
     --------
@@ -42,7 +43,7 @@ def view_scores(image: np.ndarray) -> dict[str, FeatureResult]:
     ['descriptors', 'view', 'view_confidence', 'view_probabilities']
     """
     descriptors = view_descriptors(image)
-    result = load_view_model().classify_descriptors(descriptors)
+    result = load_view_model().classify_descriptors(view_inputs(image, descriptors))
     value = float(np.clip(sum(result.probabilities[v] for v in TERRAIN_VIEWS), 0.0, 1.0))
     detail = {"view": result.view, "view_confidence": round(result.confidence, 6),
               "view_probabilities": {v: round(result.probabilities[v], 6) for v in VIEWS},
@@ -68,18 +69,20 @@ def terrain_view_score(image: np.ndarray) -> FeatureResult:
 
 VIEW_FEATURE = Feature(
     name="terrain_view_score", label="Shows Mars terrain (trained)", function=terrain_view_score,
-    version=f"1.{model_fingerprint(view_model_path())}",
+    version=f"2.{backbone_fingerprint()}.{model_fingerprint(view_model_path())}",
     measures="How likely the frame shows Mars terrain, from orbit or from the surface, rather than a rover's own "
              "hardware or calibration targets, a map, a globe or something that is not Mars.",
-    method="The view model (Method page: What an image shows): 118 whole-frame descriptors of the image "
-           "reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left to "
-           "right; edge directions; colour), a network of 64 ReLU units over fine classes (every Curiosity label; "
+    method="The view model (Method page: What an image shows): 118 whole-frame descriptors made by hand, of the "
+           "image reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left "
+           "to right; edge directions; colour), and 464 of the terrain scores' pretrained network over the frame "
+           "reduced to 256 px; a network of 64 ReLU units over fine classes (every Curiosity label; "
            "HiRISE crops and orbital products assembled from them; kinds of images that are not Mars terrain). "
            "Value: P(orbital) + P(surface).",
     why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
         "without this the ranking does not know a rover wheel from Martian ground.",
     limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and products assembled from them, and "
-           "maps, artwork, screenshots and photographs that are not Mars. Drill-hole close-ups of later sols are "
-           "often called orbital or hardware; orbital images of other cameras are validated only as products "
+           "maps, artwork, screenshots and photographs that are not Mars. A third of the drill-hole close-ups of "
+           "later sols are called hardware; other rovers' cameras are not validated (a Perseverance frame can be "
+           "called a map); orbital images of other cameras are validated only as products "
            "assembled from HiRISE crops; a real labeled set of other cameras' products does not exist here.",
     overlay_colour=(255, 255, 255), has_overlay=False, gates=True, group=view_scores)

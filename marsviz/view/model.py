@@ -1,6 +1,6 @@
 """The view model: what an image shows (orbital ground, a rover's view of terrain, rover hardware, other).
 
-A one-hidden-layer network over standardised :mod:`marsviz.view.descriptors`, trained on fine classes (each
+A one-hidden-layer network over the standardised :func:`marsviz.view.descriptors.view_inputs`, trained on fine classes (each
 Curiosity label, HiRISE crops, non-Mars photographs); a view's probability is the sum of its classes'.  Stored
 as plain numbers in JSON (``view_model.json``), loaded without scikit-learn; ``python -m marsviz train-view``
 rebuilds it (:mod:`marsviz.view.train`).
@@ -18,13 +18,13 @@ import numpy as np
 from marsviz import config
 from marsviz.errors import ModelError
 from marsviz.terrain.model import Head, head_from_dict, read_json_file, read_model_text, rounded_list
-from marsviz.view.descriptors import VIEW_DESCRIPTOR_NAMES, view_descriptors
+from marsviz.view.descriptors import VIEW_INPUT_NAMES, view_inputs
 
 #: The model shipped with the package, and its evaluation (the Method page's view table).
 SHIPPED_VIEW_MODEL = Path(__file__).with_name("view_model.json")
 SHIPPED_VIEW_EVALUATION = SHIPPED_VIEW_MODEL.with_name("view_evaluation.json")
 #: Format version of the model file.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: The views, in display order.
 VIEWS = ("orbital", "surface", "hardware", "other")
 #: What each view means, for the viewer and the Method page.
@@ -88,17 +88,17 @@ class ViewModel:
 
     def classify(self, image: np.ndarray) -> ViewResult:
         """The view of one float image in [0, 1], (H, W) or (H, W, 3)."""
-        return self.classify_descriptors(view_descriptors(image))
+        return self.classify_descriptors(view_inputs(image))
 
     def classify_descriptors(self, vector: np.ndarray) -> ViewResult:
-        """The view of an image from its descriptor vector (:func:`marsviz.view.descriptors.view_descriptors`)."""
+        """The view of an image from its input vector (:func:`marsviz.view.descriptors.view_inputs`)."""
         p = self.view_probabilities(vector)[0]
         best = int(np.argmax(p))
         return ViewResult(VIEWS[best], float(p[best]), {v: float(x) for v, x in zip(VIEWS, p)})
 
     def to_json(self) -> str:
         """The model file's text (stable order and precision: equal models give equal files)."""
-        payload = {"format": FORMAT_VERSION, "descriptor_names": list(VIEW_DESCRIPTOR_NAMES),
+        payload = {"format": FORMAT_VERSION, "descriptor_names": list(VIEW_INPUT_NAMES),
                    "mean": rounded_list(self.mean), "scale": rounded_list(self.scale), "head": self.head.as_dict(),
                    "view_of": dict(sorted(self.view_of.items())), "metadata": self.metadata}
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
@@ -117,7 +117,7 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
         if payload.get("format") != FORMAT_VERSION:
             raise ModelError(f"{name}: view model format {payload.get('format')!r}, expected {FORMAT_VERSION}; "
                              "retrain it with `python -m marsviz train-view`")
-        if payload["descriptor_names"] != VIEW_DESCRIPTOR_NAMES:
+        if payload["descriptor_names"] != VIEW_INPUT_NAMES:
             raise ModelError(f"{name}: trained on other descriptors than this version computes; "
                              "retrain it with `python -m marsviz train-view`")
         model = ViewModel(mean=np.asarray(payload["mean"], dtype=np.float64),
@@ -128,7 +128,7 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ModelError(f"{name}: not a view model file ({type(error).__name__}: {error})") from None
-    dims = len(VIEW_DESCRIPTOR_NAMES)
+    dims = len(VIEW_INPUT_NAMES)
     head = model.head
     inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
     ok = model.mean.shape == model.scale.shape == (dims,) and head.coef.shape == (len(head.classes), inputs)

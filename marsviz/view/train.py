@@ -40,7 +40,7 @@ from marsviz.runner import LocalRunner
 from marsviz.train import (TRAINING_SETTINGS, fit_network_head, reliability, require_sklearn,
                            standardisation, trained_models_folder, training_environment, training_pixels,
                            write_atomic)
-from marsviz.view.descriptors import view_descriptors
+from marsviz.view.descriptors import view_inputs
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
 #: Curiosity labels that show terrain or sky (view ``surface``); the rest are rover hardware.
@@ -214,13 +214,13 @@ def _pixels(path: str) -> np.ndarray:
 
 def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
     pixels = _pixels(path)
-    gray = view_descriptors(pixels.mean(axis=2)) if pixels.ndim == 3 else None
-    return view_descriptors(pixels), gray
+    gray = view_inputs(pixels.mean(axis=2)) if pixels.ndim == 3 else None
+    return view_inputs(pixels), gray
 
 
 def describe_views(table: pd.DataFrame, workers: int = 1,
                    progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Descriptors of every image, and of its grayscale copy (the image's own where it is grayscale)."""
+    """View inputs of every image, and of its grayscale copy (the image's own where it is grayscale)."""
     out = []
     for done, (_, result) in enumerate(LocalRunner(workers).map(_describe, list(table["path"])), start=1):
         out.append(result)
