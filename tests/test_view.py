@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from marsviz.view.descriptors import (VIEW_DESCRIPTOR_NAMES, VIEW_INPUT_NAMES, c
                                       network_descriptors, view_descriptors, view_inputs)
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
-from marsviz.view.train import (PRODUCT_VARIANTS, _pixels, load_view_sets, orbital_product, panorama,
+from marsviz.view.train import (NETWORKS, PRODUCT_VARIANTS, _pixels, load_view_sets, orbital_product, panorama,
                                 train_view)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +75,15 @@ def test_the_shipped_model_calls_rover_frames_and_orbital_crops_apart():
     assert calls.count("orbital") >= 8
 
 
+def test_a_views_probabilities_are_the_mean_of_its_networks():
+    model = load_view_model()
+    assert len(model.heads) == NETWORKS
+    inputs = view_inputs(load_image(next(ROVER.glob("images/*.JPG"))).pixels)
+    singles = [dataclasses.replace(model, heads=(head,)).view_probabilities(inputs) for head in model.heads]
+    assert np.allclose(model.view_probabilities(inputs), np.mean(singles, axis=0))
+    assert not np.allclose(singles[0], singles[1])  # the networks differ: the mean is not one network's
+
+
 def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
     text = (ROOT / "marsviz" / "view" / "view_model.json").read_text()
     payload = json.loads(text)
@@ -83,7 +93,14 @@ def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
     with pytest.raises(ModelError, match="not a view model"):
         view_model_from_json("[1, 2]", name="empty.json")
     payload = json.loads(text)
-    payload["format"] = 1
+    payload["heads"][1]["classes"] = payload["heads"][1]["classes"][::-1]
+    with pytest.raises(ModelError, match="wrong shape"):
+        view_model_from_json(json.dumps(payload), name="shuffled.json")
+    payload["heads"] = []
+    with pytest.raises(ModelError, match="not a view model"):
+        view_model_from_json(json.dumps(payload), name="headless.json")
+    payload = json.loads(text)
+    payload["format"] = 2
     with pytest.raises(ModelError, match="retrain it"):
         view_model_from_json(json.dumps(payload), name="old.json")
     with pytest.raises(ModelError, match="cannot read"):

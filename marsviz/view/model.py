@@ -1,9 +1,10 @@
 """The view model: what an image shows (orbital ground, a rover's view of terrain, rover hardware, other).
 
-A one-hidden-layer network over the standardised :func:`marsviz.view.descriptors.view_inputs`, trained on fine classes (each
-Curiosity label, HiRISE crops, non-Mars photographs); a view's probability is the sum of its classes'.  Stored
-as plain numbers in JSON (``view_model.json``), loaded without scikit-learn; ``python -m marsviz train-view``
-rebuilds it (:mod:`marsviz.view.train`).
+Networks of one hidden layer over the standardised :func:`marsviz.view.descriptors.view_inputs`, trained with
+different seeds on fine classes (each Curiosity label, HiRISE crops, non-Mars photographs); a class's
+probability is their mean, a view's the sum of its classes'.  Stored as plain numbers in JSON
+(``view_model.json``), loaded without scikit-learn; ``python -m marsviz train-view`` rebuilds it
+(:mod:`marsviz.view.train`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from marsviz.view.descriptors import VIEW_INPUT_NAMES, view_inputs
 SHIPPED_VIEW_MODEL = Path(__file__).with_name("view_model.json")
 SHIPPED_VIEW_EVALUATION = SHIPPED_VIEW_MODEL.with_name("view_evaluation.json")
 #: Format version of the model file.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: The views, in display order.
 VIEWS = ("orbital", "surface", "hardware", "other")
 #: What each view means, for the viewer and the Method page.
@@ -57,31 +58,32 @@ class ViewResult:
 
 @dataclass(frozen=True)
 class ViewModel:
-    """Standardisation, a classifier head over fine classes, and the view of each class.
+    """Standardisation, classifier heads over fine classes, and the view of each class.
 
     Attributes
     ----------
     mean, scale : ndarray
         (D,) standardisation of the descriptors.
-    head : Head
-        Network over the fine classes.
+    heads : tuple of Head
+        Networks over the same fine classes, in the same order (fitted with different seeds); their
+        probabilities are averaged.
     view_of : dict of str to str
-        The view of each of ``head.classes``.
+        The view of each class.
     metadata : dict
         What it was trained on; informational.
     """
 
     mean: np.ndarray
     scale: np.ndarray
-    head: Head
+    heads: tuple[Head, ...]
     view_of: dict
     metadata: dict = field(default_factory=dict)
 
     def view_probabilities(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, len(VIEWS)) view probabilities of descriptor vectors (N, D) or (D,)."""
         z = (np.atleast_2d(descriptors) - self.mean) / self.scale
-        fine = self.head.probabilities(z)
-        columns = np.array([VIEWS.index(self.view_of[c]) for c in self.head.classes])
+        fine = np.mean([head.probabilities(z) for head in self.heads], axis=0)
+        columns = np.array([VIEWS.index(self.view_of[c]) for c in self.heads[0].classes])
         out = np.zeros((fine.shape[0], len(VIEWS)))
         np.add.at(out.T, columns, fine.T)
         return out
@@ -99,8 +101,9 @@ class ViewModel:
     def to_json(self) -> str:
         """The model file's text (stable order and precision: equal models give equal files)."""
         payload = {"format": FORMAT_VERSION, "descriptor_names": list(VIEW_INPUT_NAMES),
-                   "mean": rounded_list(self.mean), "scale": rounded_list(self.scale), "head": self.head.as_dict(),
-                   "view_of": dict(sorted(self.view_of.items())), "metadata": self.metadata}
+                   "mean": rounded_list(self.mean), "scale": rounded_list(self.scale),
+                   "heads": [head.as_dict() for head in self.heads], "view_of": dict(sorted(self.view_of.items())),
+                   "metadata": self.metadata}
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
 
 
@@ -120,22 +123,25 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
         if payload["descriptor_names"] != VIEW_INPUT_NAMES:
             raise ModelError(f"{name}: trained on other descriptors than this version computes; "
                              "retrain it with `python -m marsviz train-view`")
+        heads = tuple(head_from_dict(head) for head in payload["heads"])
+        if not heads:
+            raise ValueError("no heads")
         model = ViewModel(mean=np.asarray(payload["mean"], dtype=np.float64),
-                          scale=np.asarray(payload["scale"], dtype=np.float64),
-                          head=head_from_dict(payload["head"]), view_of=dict(payload["view_of"]),
-                          metadata=dict(payload.get("metadata", {})))
+                          scale=np.asarray(payload["scale"], dtype=np.float64), heads=heads,
+                          view_of=dict(payload["view_of"]), metadata=dict(payload.get("metadata", {})))
     except ModelError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ModelError(f"{name}: not a view model file ({type(error).__name__}: {error})") from None
     dims = len(VIEW_INPUT_NAMES)
-    head = model.head
-    inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
-    ok = model.mean.shape == model.scale.shape == (dims,) and head.coef.shape == (len(head.classes), inputs)
-    ok &= set(head.classes) == set(model.view_of) and set(model.view_of.values()) <= set(VIEWS)
-    if head.hidden_weights is not None:
-        ok &= head.hidden_weights.shape == (inputs, dims)
-    if not ok or np.any(model.scale <= 0) or not np.isfinite(head.coef).all():
+    ok = model.mean.shape == model.scale.shape == (dims,)
+    for head in model.heads:
+        inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
+        ok &= head.classes == model.heads[0].classes and head.coef.shape == (len(head.classes), inputs)
+        ok &= head.hidden_weights is None or head.hidden_weights.shape == (inputs, dims)
+        ok &= bool(np.isfinite(head.coef).all())
+    ok &= set(model.heads[0].classes) == set(model.view_of) and set(model.view_of.values()) <= set(VIEWS)
+    if not ok or np.any(model.scale <= 0):
         raise ModelError(f"{name}: arrays of the wrong shape, classes without a view, or values not finite")
     return model
 
