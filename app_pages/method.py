@@ -136,12 +136,12 @@ st.header("What an image shows")
 view_evaluation = _loaded(load_view_evaluation, "view evaluation")
 if view_evaluation:
     st.markdown(
-        "Every image gets a **view**: " + "; ".join(f"**{v}**, {m}" for v, m in VIEW_MEANINGS.items()) + ". A "
-        "small network over whole-frame descriptors (brightness and texture in bands from top to bottom, edge "
-        "directions, colour, and the channels of a pretrained image network; five such networks, averaged) "
-        "decides, trained on labeled Curiosity frames (Stanboli and Wagstaff, DOI "
-        "10.5281/zenodo.1049137), the labeled HiRISE crops with orbital products assembled from them (a "
-        "projected mosaic on a black no-data frame, a projected strip, a colour mosaic), and maps, artwork, "
+        "Every image gets a **view**: " + "; ".join(f"**{v}**, {m}" for v, m in VIEW_MEANINGS.items()) + ". "
+        "Five small networks, averaged, over whole-frame descriptors (brightness and texture in bands from top to "
+        "bottom, edge directions, colour, and the channels of a pretrained image network) decide, trained on "
+        "labeled Curiosity frames (Stanboli and Wagstaff, DOI 10.5281/zenodo.1049137), the labeled HiRISE crops "
+        "with orbital products assembled from them (a projected mosaic on a black no-data frame, a projected "
+        "strip, a colour mosaic), and maps, artwork, "
         "screenshots and photographs that are not Mars, cut from Debian's image packages and scikit-image's "
         "samples. Validated as the Curiosity set's authors split it, on sols later than any trained on, on "
         "HiRISE source images held out, and on kinds of other images held out. The trained terrain scores "

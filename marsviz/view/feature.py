@@ -75,14 +75,14 @@ VIEW_FEATURE = Feature(
     method="The view model (Method page: What an image shows): 118 whole-frame descriptors made by hand, of the "
            "image reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left "
            "to right; edge directions; colour), and 464 of the terrain scores' pretrained network over the frame "
-           "reduced to 256 px; a network of 64 ReLU units over fine classes (every Curiosity label; "
+           "reduced to 256 px; five networks of 64 ReLU units, averaged, over fine classes (every Curiosity label; "
            "HiRISE crops and orbital products assembled from them; kinds of images that are not Mars terrain). "
            "Value: P(orbital) + P(surface).",
     why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
         "without this the ranking does not know a rover wheel from Martian ground.",
     limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and products assembled from them, and "
-           "maps, artwork, screenshots and photographs that are not Mars. A third of the drill-hole close-ups of "
-           "later sols are called hardware; other rovers' cameras are not validated (a Perseverance frame can be "
-           "called a map); orbital images of other cameras are validated only as products "
-           "assembled from HiRISE crops; a real labeled set of other cameras' products does not exist here.",
+           "maps, artwork, screenshots and photographs that are not Mars. About 3 in 10 drill-hole close-ups of "
+           "later sols are called hardware; other rovers' cameras are not validated; orbital images of other "
+           "cameras are validated only as products assembled from HiRISE crops; a real labeled set of other "
+           "cameras' products does not exist here.",
     overlay_colour=(255, 255, 255), has_overlay=False, gates=True, group=view_scores)
