@@ -1,0 +1,132 @@
+"""Where and when: Mars time (against Mars24's published values) and each image's place and season."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marsviz.context import location, mars_time
+
+
+@pytest.mark.parametrize("utc, ls, msd", [
+    # Mars24 "Algorithm and Worked Examples" (NASA GISS), example A and example B (Spirit's landing day).
+    ("2000-01-06T00:00:00Z", 277.18758, 44795.99976),
+    ("2004-01-03T13:46:31Z", 327.32416, 46215.54859),
+])
+def test_solar_longitude_and_sol_date_match_mars24_worked_examples(utc, ls, msd):
+    days = mars_time.days_since_j2000([utc])
+    assert mars_time.solar_longitude(days)[0] == pytest.approx(ls, abs=2e-4)
+    assert mars_time.mars_solar_date(days)[0] == pytest.approx(msd, abs=1e-4)
+
+
+@pytest.mark.parametrize("utc, year", [
+    # Piqueux et al. (2015): years begin at Ls 0; MY 24 began 1998-07-14, MY 36 2021-02-07, MY 38 2024-11-12.
+    ("1998-07-13", 23), ("1998-07-15", 24), ("2000-01-06", 24), ("2021-02-06", 35), ("2021-02-08", 36),
+    ("2024-11-11", 37), ("2024-11-13", 38), ("1955-04-12", 1),
+])
+def test_mars_year_changes_at_the_northern_spring_equinox(utc, year):
+    assert mars_time.mars_year(mars_time.days_since_j2000([utc]))[0] == year
+
+
+def test_times_survive_the_round_trip_through_days_and_unreadable_times_are_nan():
+    times = ["1976-07-20T11:53:06Z", "2012-08-06T05:17:57Z", "2017-01-01T00:00:00Z", "not a time", None]
+    days = mars_time.days_since_j2000(times)
+    assert np.isnan(days[3:]).all()
+    back = mars_time.utc_from_days(days)
+    assert [t.isoformat() for t in back[:3]] == [pd.Timestamp(t).isoformat() for t in times[:3]]
+    assert back[3:].isna().all()
+    assert np.isnan(mars_time.solar_longitude(days[3:])).all() and np.isnan(mars_time.mars_year(days[3:])).all()
+
+
+def test_seasons_are_opposite_in_the_two_hemispheres():
+    ls = np.array([45.0, 135.0, 225.0, 315.0])
+    assert mars_time.season(ls, np.full(4, 30.0)).tolist() == [
+        "northern spring", "northern summer", "northern autumn", "northern winter"]
+    assert mars_time.season(ls, np.full(4, -80.0)).tolist() == [
+        "southern autumn", "southern winter", "southern spring", "southern summer"]
+    assert mars_time.season([np.nan, 10.0], [10.0, np.nan]).tolist() == [None, None]
+
+
+@pytest.mark.parametrize("code, latitude", [
+    (0, 0.0), (900, -90.0), (1800, 0.0), (2700, 90.0), (1720, -8.0), (945, -85.5), (3599, 0.1),
+])
+def test_target_code_gives_the_latitude(code, latitude):
+    assert location.latitude_of_target_code(code) == pytest.approx(latitude)
+
+
+@pytest.mark.parametrize("code", [3600, 8999, 9000, 9101, 9303, 9999])
+def test_codes_off_mars_give_no_latitude(code):
+    assert location.latitude_of_target_code(code) is None
+    assert location.place_of_product_id(f"ESP_012345_{code:04d}_RED") == (None, None)
+
+
+def test_product_ids_are_found_inside_names_and_not_in_look_alikes():
+    assert location.place_of_product_id("TRA_000823_1720_RED.JP2") == (-8.0, None)
+    assert location.place_of_product_id("crop of PSP_002804_0930_RED-0018") == (-87.0, None)
+    assert location.place_of_product_id("B01_010060_1847_XN_04N137W.IMG") == (4.0, 223.0)
+    assert location.place_of_product_id("G01_018572_0917_XI_88S080E") == (-88.0, 80.0)
+    for other in ["ZL0_0038_0670307360_057ECM", "XESP_012345_1720", "ESP_012345_17201", "IMG_123456_1720",
+                  "0180MH0001490020102531E01_DRCL", ""]:
+        assert location.place_of_product_id(other) == (None, None), other
+
+
+def _rows(**columns) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def test_a_label_wins_over_a_product_id_and_a_product_id_over_a_rover_site():
+    rows = _rows(name=["ESP_011283_0945_RED.LBL", "ESP_011283_0945_RED-0030.jpg", "curiosity.png", "globe.png"],
+                 mission=["MRO", "MRO", "MSL Curiosity", "Viking Orbiter"],
+                 latitude=[-84.9, np.nan, np.nan, np.nan], longitude=[12.5, np.nan, np.nan, np.nan])
+    found = location.locate(rows)
+    assert found["location_from"].tolist() == ["label", "product_id", "rover_site", ""]
+    assert found["latitude"].tolist()[:3] == [-84.9, -85.5, -4.5895]
+    assert np.isnan(found["latitude"][3])
+    assert found["longitude"][0] == 12.5 and np.isnan(found["longitude"][1]) and found["longitude"][2] == 137.4417
+
+
+def test_two_rovers_named_together_give_no_site():
+    found = location.locate(_rows(name=["x.jpg"], mission=["MER (Spirit/Opportunity)"]))
+    assert found["location_from"].tolist() == [""]
+
+
+def test_time_comes_from_date_taken_except_where_that_is_a_release_date_then_from_the_sol():
+    rows = _rows(name=["a", "b", "c", "d"], source=["pds-atlas", "nasa-images", "msl", "upload"],
+                 mission=["MRO", "MSL Curiosity", "MSL Curiosity", ""],
+                 date_taken=["2008-05-25T23:38:24Z", "2015-06-01", "", ""], sol=[None, 1000, 1000, None])
+    found = location.locate(rows)
+    assert found["time_from"].tolist() == ["date_taken", "sol", "sol", ""]
+    assert found["observed_at"][0] == "2008-05-25T23:38:24Z"
+    assert found["observed_at"][1] == found["observed_at"][2]
+    assert found["observed_at"][3] == "" and np.isnan(found["solar_longitude"][3])
+    assert found["mars_year"][1] == 32
+
+
+def test_landing_sols_are_at_their_published_season():
+    # Curiosity landed at Ls 150 (MY 31), Phoenix at Ls 77 (MY 29), Spirit at Ls 328 (MY 26): sol 0 or 1.
+    rows = _rows(name=["c", "p", "s"], mission=["MSL", "Phoenix", "MER Spirit"], sol=[0, 0, 1])
+    found = location.locate(rows)
+    assert found["solar_longitude"].to_numpy() == pytest.approx([150.7, 76.9, 327.9], abs=0.6)
+    assert found["mars_year"].tolist() == [31, 29, 26]
+
+
+def test_missing_columns_count_as_empty():
+    found = location.locate(pd.DataFrame({"name": ["PSP_002804_0930"]}))
+    assert list(found.columns) == list(location.COLUMNS)
+    assert found["location_from"][0] == "product_id" and found["time_from"][0] == ""
+
+
+@pytest.mark.parametrize("product_id", [
+    # Real Mars 2020 product ids (bundled samples): sol, then the spacecraft clock in seconds after
+    # 2000-01-01 11:58:55.816 UTC, when the frame was taken.
+    "ZL0_0038_0670307360_057ECM_N0031392ZCAM08007_1100LUJ",
+    "NLF_0670_0726421423_362ECM_N0320604NCAM08111_01_095J01",
+    "ZR0_0897_0746567741_568ECM_N0440820ZCAM08906_1100LMJ02",
+])
+def test_the_middle_of_a_sol_is_within_half_a_sol_of_a_frame_taken_on_it(product_id):
+    sol, clock = int(product_id[4:8]), int(product_id[9:19])
+    taken = pd.Timestamp("2000-01-01T11:58:55.816Z") + pd.Timedelta(seconds=clock)
+    found = location.locate(_rows(name=[product_id], mission=["Mars 2020"], sol=[sol]))
+    middle = pd.Timestamp(found["observed_at"][0])
+    assert abs(middle - taken) < pd.Timedelta(hours=12.33)
