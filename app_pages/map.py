@@ -1,4 +1,4 @@
-"""Map: images whose place is known (from archive labels), at their centre on Mars, with the viewer beside them."""
+"""Map: images whose place is known (labels, CTX product ids, landing sites), on Mars, with the viewer beside them."""
 
 from functools import partial
 
@@ -17,8 +17,10 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     if placed.empty:
         st.info("No image in this catalog has a known place yet. Images are placed from what an archive product's "
-                "label says (PDS3, PDS4: centre latitude and longitude, or the middle of their bounds); add such "
-                "products on the Upload page or with `python -m marsviz add`.")
+                "label says (PDS3, PDS4: centre latitude and longitude, or the middle of their bounds), from a CTX "
+                "product id (its rounded centre) or at a lander's or rover's landing site; a HiRISE product id "
+                "gives only the latitude, not enough for the map. Add such images on the Upload page or with "
+                "`python -m marsviz add`.")
     else:
         colours = ["score", "view", "label", "mission", "instrument", "scale_m_per_px", "outlier_score"]
         colour = st.selectbox("Colour", colours, format_func=lambda c: labels.get(c, c), key="map_colour")
@@ -31,7 +33,8 @@ with left:
         chart_ring.ring(selection.MAP_KEY, None if selected is None else data.ring_position(
             weights, figure, selected, "longitude", "latitude"))
         selection.picked_list(weights, selection.MAP_PICKS_KEY, "map_selection_table")
-        st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. "
+        st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. Rover "
+                   "and lander frames are drawn at their landing site. "
                    "Simple cylindrical: longitude east across, planetocentric latitude up, a 30° graticule "
                    "(no basemap). Click a point, or drag a box or lasso, to open it; the open image is the same on "
                    "Explore and Ranking.")

@@ -14,7 +14,8 @@ GALLERY_CARD_PX = 140
 #: Always shown; rank and name stay pinned while the others scroll sideways (on a phone, or with more columns).
 SHOWN = ["rank", "name", "thumbnail", "score", "view"]
 OPTIONAL = ["label", "note", "labeled_by", LEARNED_SCORE, "outlier", "outlier_score", "source", "mission",
-            "instrument", "product_id", "sol", "date_taken", "latitude", "longitude", "scale_m_per_px", *REGISTRY]
+            "instrument", "product_id", "sol", "date_taken", "latitude", "longitude", "location_from", "season",
+            "solar_longitude", "mars_year", "observed_at", "scale_m_per_px", *REGISTRY]
 
 st.title("Ranking")
 weights = sidebar.chosen_weights()
@@ -74,6 +75,13 @@ with left:
             "latitude": st.column_config.NumberColumn("Latitude", format="%.2f°", help="Centre, planetocentric"),
             "longitude": st.column_config.NumberColumn("Longitude", format="%.2f°E", help="Centre, east, 0-360"),
             "scale_m_per_px": st.column_config.NumberColumn("m/px", format="%.3g", help="Metres per pixel"),
+            "location_from": st.column_config.TextColumn("Place from", width=90,
+                                                         help="label, product_id (MRO) or rover_site (landing site)"),
+            "season": st.column_config.TextColumn("Season", width=120, help="In the image's hemisphere"),
+            "solar_longitude": st.column_config.NumberColumn("Ls", format="%.1f°", help="Solar longitude (Mars24)"),
+            "mars_year": st.column_config.NumberColumn("MY", format="%d", help="Mars year (Piqueux et al. 2015)"),
+            "observed_at": st.column_config.TextColumn("Taken (UTC)", width=150,
+                                                       help="From the source or label, else the middle of the sol"),
             **{n: st.column_config.NumberColumn(f.label, format="%.3f", help=f.measures) for n, f in REGISTRY.items()},
         }
         # Keyed by the open image, with its row ticked: after an open from elsewhere (a neighbour, a link)

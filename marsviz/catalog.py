@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from marsviz import config
+from marsviz.context import location
+from marsviz.context.mars_time import SEASON_NAMES, season
 from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
@@ -91,10 +93,30 @@ PRODUCT_COLUMNS = {name: "REAL" if name in NUMERIC_FIELDS else "TEXT NOT NULL DE
                    for name in PRODUCT_FIELDS if name not in ("mission", "instrument", "start_time")}
 
 
+#: Where and when each image is (:func:`marsviz.context.location.locate`), beside ``latitude`` and
+#: ``longitude``, which hold the label's place or, where ``location_from`` says so, the one found otherwise.
+PLACE_COLUMNS = {"location_from": "TEXT NOT NULL DEFAULT ''", "observed_at": "TEXT NOT NULL DEFAULT ''",
+                 "time_from": "TEXT NOT NULL DEFAULT ''", "solar_longitude": "REAL", "mars_year": "INTEGER"}
+#: The :data:`marsviz.context.location.LOCATION_VERSION` each row was located with (0: not yet).
+LOCATION_VERSION_COLUMN = "location_version"
+
+
 def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
     return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''",
-            DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL", **PRODUCT_COLUMNS}
+            DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL", **PRODUCT_COLUMNS, **PLACE_COLUMNS,
+            LOCATION_VERSION_COLUMN: "INTEGER NOT NULL DEFAULT 0"}
+
+
+def located(rows: list[dict]) -> list[dict]:
+    """`rows` (catalog fields as stored, the label's ``latitude`` and ``longitude`` among them) with their
+    place and time (:data:`PLACE_COLUMNS`, the place in ``latitude`` and ``longitude``) and the version found."""
+    if not rows:
+        return rows
+    found = location.locate(pd.DataFrame(rows, columns=list(location.FIELDS)))
+    found = found.astype(object).where(found.notna(), None)
+    return [{**row, **place, LOCATION_VERSION_COLUMN: location.LOCATION_VERSION}
+            for row, place in zip(rows, found.to_dict("records"))]
 
 
 #: Rows :meth:`Catalog.frame` reads from SQLite at a time.
@@ -224,6 +246,7 @@ class Catalog:
                     for name in missing:
                         if name not in present:
                             conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" {later[name]}')
+            self._locate_stale()
         except sqlite3.Error as error:
             if not self._open_read_only(error):
                 raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
@@ -398,6 +421,7 @@ class Catalog:
                **{name: getattr(product, name) for name in PRODUCT_COLUMNS},
                "added_at": _now(), "feature_version": feature_version,
                **{k: features[k] for k in [*stored_values(), LEARNED_SCORE] if k in features}}
+        row = located([row])[0]
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
         with self._write() as conn:
@@ -405,12 +429,14 @@ class Catalog:
             return cursor.lastrowid if cursor.rowcount == 1 else None
 
     def insert_many(self, rows: list[dict]) -> int:
-        """Insert prepared rows (keys as in :meth:`insert`, provenance flattened) in one transaction.
+        """Insert prepared rows (keys as in :meth:`insert`, provenance flattened) in one transaction, each
+        with its place and time (:func:`located`).
 
         Returns the number of rows added (rows whose content is already there are skipped).
         """
         if not rows:
             return 0
+        rows = located(rows)
         columns = list(rows[0])
         sql = (f"INSERT OR IGNORE INTO images ({', '.join(f'{c!r}'.replace(chr(39), chr(34)) for c in columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
@@ -500,8 +526,8 @@ class Catalog:
         out (fetch it per image with :meth:`get`).
         """
         columns = ["id", "sha256", "extension", "width", "height", "is_color", "added_at", "feature_version",
-                   *[c for c in PROVENANCE_FIELDS if c != "description"], *PRODUCT_COLUMNS, *REGISTRY, *ANNOTATIONS,
-                   LEARNED_SCORE]
+                   *[c for c in PROVENANCE_FIELDS if c != "description"], *PRODUCT_COLUMNS, *PLACE_COLUMNS,
+                   *REGISTRY, *ANNOTATIONS, LEARNED_SCORE]
         where = "" if include_synthetic else " WHERE synthetic = 0"
         sql = f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM images{where} ORDER BY id"
         with self._connect() as conn:
@@ -520,6 +546,9 @@ class Catalog:
         for column, canonical in (("mission", canonical_mission), ("instrument", canonical_instrument)):
             frame[column] = frame[column].map({v: canonical(v) for v in frame[column].unique()})
         frame["sol"] = frame["sol"].astype("Int64")
+        frame["mars_year"] = frame["mars_year"].astype("Int64")
+        frame["season"] = pd.Categorical(season(frame["solar_longitude"].to_numpy(dtype=float),
+                                                frame["latitude"].to_numpy(dtype=float)), categories=SEASON_NAMES)
         return frame
 
     def descriptor_chunks(self, ids: Sequence[int] | None = None,
@@ -557,6 +586,30 @@ class Catalog:
                 return
             yield _vectors(rows)
             after, last = "AND id > ?", (rows[-1][0],)
+
+    def _locate_stale(self) -> None:
+        """Find the place and time of every row located by an older
+        :data:`~marsviz.context.location.LOCATION_VERSION` or not yet (catalogs made before places were
+        stored), a chunk at a time.  A place found before from anything but the label is found again."""
+        with self._write(bump_revision=False) as conn:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS images_{LOCATION_VERSION_COLUMN} "
+                         f"ON images ({LOCATION_VERSION_COLUMN})")
+        names = [*location.FIELDS, *PLACE_COLUMNS, LOCATION_VERSION_COLUMN]
+        select = (f"SELECT id, {', '.join(chr(34) + n + chr(34) for n in names)} FROM images "
+                  f"WHERE {LOCATION_VERSION_COLUMN} != ? AND id >= ? ORDER BY id LIMIT ?")
+        update = (f"UPDATE images SET latitude = ?, longitude = ?, "
+                  f"{', '.join(f'{n} = ?' for n in [*PLACE_COLUMNS, LOCATION_VERSION_COLUMN])} WHERE id = ?")
+        start = ID_RANGE.start
+        while rows := self._read(select, (location.LOCATION_VERSION, start, FRAME_CHUNK_ROWS)):
+            rows = [dict(row) for row in rows]
+            for row in rows:
+                if row[LOCATION_VERSION_COLUMN] and row["location_from"] != "label":
+                    row["latitude"] = row["longitude"] = None
+            placed = located(rows)
+            with self._write() as conn:
+                conn.executemany(update, [(r["latitude"], r["longitude"], *[r[n] for n in PLACE_COLUMNS],
+                                           r[LOCATION_VERSION_COLUMN], r["id"]) for r in placed])
+            start = rows[-1]["id"] + 1
 
     def stale_count(self, feature_version: str) -> int:
         """Number of images whose stored features were computed by another feature-set version."""

@@ -22,19 +22,21 @@ from marsviz.registry import LEARNED_SCORE, REGISTRY
 #: The columns a search looks in: the name a person knows, the title, the source's product or image id.
 SEARCHED_COLUMNS = ("name", "title", "source_id", "product_id")
 #: Columns filtered by equality to any of the chosen values, by URL parameter name.
-CHOICE_COLUMNS = ("source", "mission", "instrument", "view")
+CHOICE_COLUMNS = ("source", "mission", "instrument", "view", "season")
 #: The "New to you" order (:mod:`marsviz.novelty`): not a column of the table; :func:`select` is given it.
 NEW_TO_YOU = "new_to_you"
 #: Columns the whole table can be sorted by, besides the features; "rank" is the composite score's order.
 SORTABLE = ("rank", "score", "outlier_score", LEARNED_SCORE, NEW_TO_YOU, "name", "sol", "date_taken", "added_at",
-            "source", "mission", "instrument", "view", "product_id", "latitude", "longitude", "scale_m_per_px")
+            "source", "mission", "instrument", "view", "product_id", "latitude", "longitude", "scale_m_per_px",
+            "observed_at", "solar_longitude")
 #: Every URL parameter of a query (:meth:`RankingQuery.to_params`, :meth:`RankingQuery.from_params`).
 PARAMS = ("q", *CHOICE_COLUMNS, "kind", "sol", "score", "lat", "scale", "outliers", "reviewed", "label", "sort",
           "order")
 #: Columns an export holds, in this order (features follow); internal fields (hashes, versions) are left out.
 EXPORTED = ("rank", "id", "name", "score", "outlier", "outlier_score", "percentile", "view", "view_confidence",
             "label", "note", "labeled_by", "labeled_at", LEARNED_SCORE, "source", "source_id", "mission", "spacecraft",
-            "instrument", "product_id", "target", "sol", "date_taken", "latitude", "longitude", "scale_m_per_px",
+            "instrument", "product_id", "target", "sol", "date_taken", "latitude", "longitude", "location_from",
+            "observed_at", "time_from", "solar_longitude", "mars_year", "season", "scale_m_per_px",
             "incidence_angle", "emission_angle", "title", "credit", "page_url", "file_url", "width", "height",
             "is_color", "added_at")
 
@@ -52,8 +54,9 @@ class RankingQuery:
     ----------
     search : str
         Words that must each occur (case-insensitive) in the name, title or source id; empty keeps every row.
-    source, mission, instrument, view : tuple of str
-        Values kept in that column; empty keeps every row.
+    source, mission, instrument, view, season : tuple of str
+        Values kept in that column; empty keeps every row.  Seasons are by hemisphere (``southern spring``,
+        :data:`marsviz.context.mars_time.SEASON_NAMES`), known where an image's place and time are.
     colour : bool or None
         True keeps colour images, False grayscale ones, None both.
     sols : (int, int) or None
@@ -82,6 +85,7 @@ class RankingQuery:
     mission: tuple[str, ...] = ()
     instrument: tuple[str, ...] = ()
     view: tuple[str, ...] = ()
+    season: tuple[str, ...] = ()
     colour: bool | None = None
     sols: tuple[int, int] | None = None
     score: tuple[float, float] | None = None

@@ -16,7 +16,7 @@ def json_value(value, digits: int | None = None):
     >>> json_value(float("nan")), json_value(0.12345678, 6), json_value(3), json_value("x")
     (None, 0.123457, 3, 'x')
     """
-    if value is None:
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, (float, np.floating)):
         if math.isnan(value):

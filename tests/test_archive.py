@@ -248,6 +248,7 @@ def test_files_uploaded_together_make_their_products(tmp_path):
 
 # -- the pages --------------------------------------------------------------------------------------------
 def test_ranking_filters_by_latitude_and_the_viewer_says_what_the_label_says(small_catalog_home, tmp_path):
+    from marsviz.context.location import place_of_product_id
     from tests.test_app import run_app
     catalog = Catalog()
     north, _ = pds3_detached(tmp_path / "north", terrain())
@@ -258,7 +259,10 @@ def test_ranking_filters_by_latitude_and_the_viewer_says_what_the_label_says(sma
     assert app.slider(key="ranking_latitude").value == (-90.0, 90.0)
     app.slider(key="ranking_latitude").set_value((-90.0, -60.0)).run()
     assert not app.exception
-    assert app.dataframe[0].value["name"].tolist() == ["south_polar.xml"]  # images of unknown place left out
+    names = app.dataframe[0].value["name"].tolist()
+    assert "south_polar.xml" in names and north.name not in names  # images of unknown place left out
+    # Beside the label's place, the samples placed by their HiRISE product ids' target codes.
+    assert all(place_of_product_id(n)[0] <= -60 for n in names if n != "south_polar.xml")
     assert app.query_params["lat"] == "-90..-60"
     app = run_app("app_pages/ranking.py", image=str(south_id), scale="0.4..0.6")
     assert app.dataframe[0].value["name"].tolist() == ["south_polar.xml"]
@@ -275,10 +279,22 @@ def test_a_band_of_nodata_alone_does_not_blank_the_others():
     np.testing.assert_allclose(decoded.pixels[..., 1], band / 1023.0, atol=1e-6)
 
 
-def test_the_map_of_a_catalog_without_places_says_why_it_is_empty(small_catalog_home):
+def test_the_map_of_a_catalog_without_places_says_why_it_is_empty(tmp_path, monkeypatch):
+    from marsviz.samples import load_samples_subset
     from tests.test_app import run_app
+    monkeypatch.setenv("MARSVIZ_HOME", str(tmp_path))
+    load_samples_subset(Catalog(tmp_path), ["global_viking_mdim_hemisphere.png", "viking_orbiter_PIA00407.jpg"])
     app = run_app("app_pages/map.py")
     assert not app.exception
     assert app.info[0].value.startswith("No image in this catalog has a known place yet")
     assert not app.get("plotly_chart")  # no empty chart, and no caption about its points
     assert not [c for c in app.caption if "have a known place" in c.value]
+
+
+def test_the_map_places_rover_frames_at_their_landing_sites(small_catalog_home):
+    from tests.test_app import run_app
+    placed = Catalog().frame().query("location_from == 'rover_site'")
+    assert len(placed) >= 4  # Curiosity, Perseverance, Spirit and Pathfinder frames of the small set
+    app = run_app("app_pages/map.py")
+    assert not app.exception and app.get("plotly_chart")
+    assert [c.value for c in app.caption if "have a known place" in c.value][0].startswith(f"{len(placed):,} of")

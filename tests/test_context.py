@@ -130,3 +130,69 @@ def test_the_middle_of_a_sol_is_within_half_a_sol_of_a_frame_taken_on_it(product
     found = location.locate(_rows(name=[product_id], mission=["Mars 2020"], sol=[sol]))
     middle = pd.Timestamp(found["observed_at"][0])
     assert abs(middle - taken) < pd.Timedelta(hours=12.33)
+
+
+# -- the catalog, the command line and the pages ---------------------------------------------------------------
+def test_rank_json_says_where_and_when_with_where_each_came_from(tmp_path, sample_path):
+    import json
+    import shutil
+
+    from tests.archive_files import pds3_detached, terrain
+    from tests.test_cli import marsviz
+    label, _ = pds3_detached(tmp_path / "in", terrain())  # centre 26.5 N 0.5 E, START_TIME 2009-01-05T12:04:56
+    spider = "mro_hirise_spider_ESP_049509_1075_RED-0010.jpg"
+    shutil.copy(sample_path(spider), tmp_path / "in" / spider)
+    home = tmp_path / "home"
+    assert marsviz(home, "add", tmp_path / "in").returncode == 0
+    rows = {row["name"]: row for row in json.loads(marsviz(home, "rank", "--format", "json").stdout)}
+    product, crop = rows[label.name], rows[spider]
+    assert (product["latitude"], product["longitude"], product["location_from"]) == (26.5, 0.5, "label")
+    assert product["observed_at"] == "2009-01-05T12:04:56Z" and product["mars_year"] == 29
+    expected_ls = mars_time.solar_longitude(mars_time.days_since_j2000(["2009-01-05T12:04:56"]))[0]
+    assert product["solar_longitude"] == pytest.approx(expected_ls, abs=1e-3)
+    assert product["season"] == mars_time.season([expected_ls], [26.5])[0]
+    assert (crop["latitude"], crop["longitude"], crop["location_from"]) == (-72.5, None, "product_id")
+    assert [crop[k] for k in ("observed_at", "solar_longitude", "mars_year", "season")] == [None] * 4
+
+
+def test_an_older_catalog_is_located_on_opening_and_a_label_place_is_kept(tmp_path, sample_path):
+    import sqlite3
+
+    from marsviz.catalog import CATALOG_FILE, Catalog
+    from marsviz.pipeline import add_file
+    from marsviz.provenance import Provenance
+    from tests.archive_files import pds3_detached, terrain
+    catalog = Catalog(tmp_path)
+    label, _ = pds3_detached(tmp_path / "in", terrain())
+    add_file(catalog, label, Provenance(source="file", name=label.name))
+    crop = "mro_hirise_spider_ESP_049509_1075_RED-0010.jpg"
+    add_file(catalog, sample_path(crop), Provenance(source="file", name=crop))
+    located = catalog.frame().set_index("name")[["latitude", "longitude", "location_from", "solar_longitude"]]
+    with sqlite3.connect(tmp_path / CATALOG_FILE) as conn:  # as a catalog made before places were stored
+        conn.execute("UPDATE images SET location_from = '', solar_longitude = NULL, location_version = 0, "
+                     "latitude = CASE WHEN name = ? THEN NULL ELSE latitude END", (crop,))
+    before = Catalog(tmp_path).frame().set_index("name")[located.columns]  # opening it locates every row again
+    pd.testing.assert_frame_equal(before, located)
+    with sqlite3.connect(tmp_path / CATALOG_FILE) as conn:  # a later version of the rules redoes places
+        conn.execute("UPDATE images SET location_version = ?, latitude = 1.0 WHERE name = ?",
+                     (location.LOCATION_VERSION + 1, crop))  # found by other rules, not a label's
+    pd.testing.assert_frame_equal(Catalog(tmp_path).frame().set_index("name")[located.columns], located)
+
+
+def test_the_viewer_says_where_and_when_and_the_ranking_filters_by_season(small_catalog_home):
+    from marsviz.catalog import Catalog
+    from tests.test_app import run_app
+    frame = Catalog().frame()
+    curiosity = frame[frame["name"] == "msl_mr_0838MR0036830020500779I01_DRCL.jpg"].iloc[0]
+    app = run_app("app_pages/ranking.py", image=str(curiosity["id"]))
+    assert not app.exception
+    where = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("Where and when")]
+    assert where == [f"Where and when: 4.59°S, 137.44°E (Curiosity, Gale crater: its landing site) · "
+                     f"Ls {curiosity['solar_longitude']:.1f}°, {curiosity['season']}, Mars year "
+                     f"{curiosity['mars_year']} ({curiosity['observed_at'][:10]}, the middle of sol 838)"]
+    app.multiselect(key="ranking_season").set_value([curiosity["season"]]).run()
+    assert not app.exception
+    shown = set(app.dataframe[0].value["name"])
+    assert curiosity["name"] in shown
+    assert shown == set(frame.loc[frame["season"] == curiosity["season"], "name"])
+    assert app.query_params["season"] == curiosity["season"]  # the link says what is shown

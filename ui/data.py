@@ -565,4 +565,6 @@ def column_labels() -> dict[str, str]:
             "outlier_score": "Outlier score", "projection_1": "Projection 1", "projection_2": "Projection 2",
             "view": "Shows (view)", "mission": "Mission", "instrument": "Instrument / camera", "source": "Source",
             "label": "Your label", LEARNED_SCORE: LEARNED_LABEL, "product_id": "Product id",
-            "latitude": "Latitude (°)", "longitude": "Longitude (°E)", "scale_m_per_px": "Scale (m/px)"}
+            "latitude": "Latitude (°)", "longitude": "Longitude (°E)", "scale_m_per_px": "Scale (m/px)",
+            "location_from": "Place from", "observed_at": "Taken (UTC)", "solar_longitude": "Solar longitude Ls (°)",
+            "mars_year": "Mars year", "season": "Season"}

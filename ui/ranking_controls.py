@@ -9,7 +9,10 @@ from marsviz.query import CHOICE_COLUMNS, NEW_TO_YOU, PARAMS, RankingQuery, sort
 from marsviz.labels import shown
 from ui import data, links
 
-CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows"}
+CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows",
+                 "season": "Season"}
+#: The choices in the filters' first row; the season sits with the place.
+FIRST_ROW = ("source", "mission", "instrument", "view")
 VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (rover or lander) view, rover "
              "hardware, or other (maps, globes, not Mars).")
 SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score",
@@ -130,7 +133,7 @@ def controls(table: pd.DataFrame) -> RankingQuery:
     filters = st.expander(f"Filters · {len(on)} on: {', '.join(on)}" if on else "Filters", key=_key("filters_open"),
                           icon=":material/filter_list:")
     row = filters.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
-    for slot, column in enumerate(CHOICE_COLUMNS):
+    for slot, column in enumerate(FIRST_ROW):
         row[slot].multiselect(CHOICE_LABELS[column], options[column], key=_key(column), placeholder="all",
                               help=VIEW_HELP if column == "view" else None)
     row[4].segmented_control("Kind", list(KINDS), key=_key("kind"))
@@ -141,14 +144,18 @@ def controls(table: pd.DataFrame) -> RankingQuery:
         ranges[1].slider("Sol (rover images)", *spans["sols"], key=_key("sols"),
                          help="Images without a sol are hidden once you narrow this.")
     ranges[2].toggle("Outliers only", key=_key("outliers_only"))
-    if spans["latitude"] is not None or spans["scale"] is not None:
-        place = filters.columns(2, vertical_alignment="bottom")
+    if spans["latitude"] is not None or spans["scale"] is not None or options["season"]:
+        place = filters.columns(3, vertical_alignment="bottom")
         if spans["latitude"] is not None:
             place[0].slider("Latitude (°, centre)", *spans["latitude"], step=1.0, key=_key("latitude"),
-                            help="From archive products' labels. Images whose place is not known are hidden once "
-                                 "you narrow this.")
+                            help="From an archive product's label, an MRO product id or a rover's landing site. "
+                                 "Images whose place is not known are hidden once you narrow this.")
+        if options["season"]:
+            place[1].multiselect(CHOICE_LABELS["season"], options["season"], key=_key("season"), placeholder="all",
+                                 help="The season in the image's hemisphere when it was taken (from its solar "
+                                      "longitude, Mars24). Known where its place and time are.")
         if spans["scale"] is not None:
-            place[1].slider("Scale (metres per pixel)", *spans["scale"], key=_key("scale"),
+            place[2].slider("Scale (metres per pixel)", *spans["scale"], key=_key("scale"),
                             help="From archive products' labels. Images whose scale is not known are hidden once "
                                  "you narrow this.")
     review = filters.columns([2, 3], vertical_alignment="bottom")

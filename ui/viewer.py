@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from marsviz import product_label
-from marsviz.catalog import ID_RANGE, PRODUCT_COLUMNS
+from marsviz.context import location
+from marsviz.catalog import ID_RANGE, PLACE_COLUMNS, PRODUCT_COLUMNS
 from marsviz.errors import MarsvizError
 from marsviz.overlays import colour_name, zoom_window
 from marsviz.provenance import PROVENANCE_FIELDS
@@ -165,9 +166,11 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
     review.new_to_you(image_id)
 
     st.markdown(_view_line(row))
-    said = product_label.summary(row)
+    said = product_label.summary(row if row.get("location_from") == "label" else
+                                 {**row, "latitude": None, "longitude": None})
     if said:
         st.caption(f"From its label: {escape_markdown(said)}")
+    st.caption(f"Where and when: {escape_markdown(location.describe(row))}")
     st.markdown("**Features**")
     st.table(_feature_table(report), hide_index=True, border="horizontal")
     _learned_line(ranked_row)
@@ -273,7 +276,7 @@ def _provenance_table(row: dict) -> pd.DataFrame:
     """The provenance fields of `row`, escaped: ``st.table`` renders each cell as Markdown, and these values
     come from uploads and NASA metadata."""
     fields = [f for f in PROVENANCE_FIELDS if f not in ("description", "synthetic", "added_by")]
-    fields += [f for f in PRODUCT_COLUMNS if row.get(f) not in (None, "")]
+    fields += [f for f in [*PRODUCT_COLUMNS, *PLACE_COLUMNS] if row.get(f) not in (None, "")]
     extra = ["sha256", "added_at"]
     return pd.DataFrame({"field": [escape_markdown(f) for f in fields + extra],
                          "value": ["" if row.get(f) is None else escape_markdown(row.get(f)) for f in fields + extra]})

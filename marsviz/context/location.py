@@ -214,3 +214,45 @@ def _number_column(rows: pd.DataFrame, name: str) -> np.ndarray:
     if name not in rows:
         return np.full(len(rows), np.nan)
     return pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def describe(row) -> str:
+    """One line saying where and when an image is, and where each came from, for a catalog row (a mapping
+    with :data:`COLUMNS`, ``mission`` and ``instrument``; as :meth:`marsviz.catalog.Catalog.get` gives it).
+
+    Examples
+    --------
+    >>> describe({"latitude": -87.0, "longitude": None, "location_from": "product_id", "observed_at": "",
+    ...           "time_from": "", "solar_longitude": None, "mars_year": None})
+    '87.00°S (from its MRO product id) · time not known'
+    >>> describe({"latitude": -4.5895, "longitude": 137.4417, "location_from": "rover_site", "mission": "MSL",
+    ...           "observed_at": "2013-02-07T00:55:24Z", "time_from": "sol", "solar_longitude": 259.7,
+    ...           "mars_year": 31, "sol": 180})
+    '4.59°S, 137.44°E (Curiosity, Gale crater: its landing site) · Ls 259.7°, southern spring, Mars year 31 (2013-02-07, the middle of sol 180)'
+    """
+    def known(name: str):
+        value = row.get(name)
+        return None if value is None or value != value or value == "" else value
+
+    latitude, longitude = known("latitude"), known("longitude")
+    if latitude is None:
+        place = "place not known"
+    else:
+        place = f"{abs(latitude):.2f}°{'S' if latitude < 0 else 'N'}"
+        if longitude is not None:
+            place += f", {longitude:.2f}°E"
+        site = rover_site(row.get("mission") or "", row.get("instrument") or "")
+        place += {"label": " (from its label)", "product_id": " (from its MRO product id)",
+                  "rover_site": f" ({site[0] if site else 'a'}: its landing site)"}.get(row.get("location_from"), "")
+    ls = known("solar_longitude")
+    if ls is None:
+        return f"{place} · time not known"
+    when = f"Ls {ls:.1f}°"
+    if latitude is not None:
+        when += f", {mars_time.season([ls], [latitude])[0]}"
+    if known("mars_year") is not None:
+        when += f", Mars year {int(row['mars_year'])}"
+    day = str(row.get("observed_at") or "")[:10]
+    if row.get("time_from") == "sol" and known("sol") is not None:
+        day += f", the middle of sol {int(row['sol'])}"
+    return f"{place} · {when} ({day})"

@@ -44,6 +44,8 @@ MARS_YEAR_DAYS = 686.9726
 #: The four seasons of the northern hemisphere, each 90 degrees of Ls from Ls 0 (the southern
 #: hemisphere's are the opposite ones).
 SEASONS = ("spring", "summer", "autumn", "winter")
+#: Every name :func:`season` gives, in order.
+SEASON_NAMES = tuple(f"{hemisphere} {name}" for hemisphere in ("northern", "southern") for name in SEASONS)
 
 
 def days_since_j2000(times) -> np.ndarray:
