@@ -201,6 +201,21 @@ st.markdown(
     "places an image at that centre on a simple cylindrical graticule, without a basemap. The scores do not use "
     "the place or the scale yet: they are functions of the pixels alone.")
 
+st.header("Where and when")
+st.markdown(
+    "Each image's place is found, where it can be, from (first that applies) the centre its archive label "
+    "gives; a Mars Reconnaissance Orbiter product id in its name or ids, whose four-digit target code is the angle "
+    "from the nighttime equator to the observation's centre in tenths of a degree (0900 the south pole, 1800 the "
+    "daytime equator, 2700 the north pole; codes 9000 and above are other bodies), which gives the latitude, and "
+    "a CTX id's rounded centre (`05S146W`), which gives the longitude too; or the landing site of a lander or rover "
+    "that images only around it (Curiosity, Perseverance, Spirit, Opportunity, Phoenix, InSight, Pathfinder, the "
+    "Viking landers; the rovers drove at most about 45 km from it). The time is the one the source or the label "
+    "gives (not the NASA Image Library's, which is when an item was published), else the middle of the image's "
+    "sol at its landing site. From the time come the solar longitude Ls and the Mars year (the Mars24 algorithm "
+    "of Allison and McEwen 2000; years after Piqueux et al. 2015), and with the latitude the season in the "
+    "image's hemisphere: spring runs from Ls 0 in the north and from Ls 180 in the south. The viewer says which "
+    "source each came from; the scores do not use them yet.")
+
 st.header("Image credits")
 st.markdown(
     "The bundled sample images are public-domain NASA material: NASA/JPL-Caltech, NASA/JPL-Caltech/MSSS, "

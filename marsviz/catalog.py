@@ -20,7 +20,7 @@ import pandas as pd
 
 from marsviz import config
 from marsviz.context import location
-from marsviz.context.mars_time import SEASON_NAMES, season
+from marsviz.context.mars_time import SEASON_NAMES, season_codes
 from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
@@ -547,8 +547,9 @@ class Catalog:
             frame[column] = frame[column].map({v: canonical(v) for v in frame[column].unique()})
         frame["sol"] = frame["sol"].astype("Int64")
         frame["mars_year"] = frame["mars_year"].astype("Int64")
-        frame["season"] = pd.Categorical(season(frame["solar_longitude"].to_numpy(dtype=float),
-                                                frame["latitude"].to_numpy(dtype=float)), categories=SEASON_NAMES)
+        frame["season"] = pd.Categorical.from_codes(season_codes(frame["solar_longitude"].to_numpy(dtype=float),
+                                                                 frame["latitude"].to_numpy(dtype=float)),
+                                                    categories=SEASON_NAMES)
         return frame
 
     def descriptor_chunks(self, ids: Sequence[int] | None = None,

@@ -150,25 +150,30 @@ def _leap_table() -> tuple[np.ndarray, np.ndarray]:
     return starts, np.array([s for _, s in LEAP_SECONDS], dtype=float)
 
 
+def season_codes(ls, latitude) -> np.ndarray:
+    """Positions in :data:`SEASON_NAMES` of the seasons :func:`season` names; -1 where either is unknown."""
+    ls = np.asarray(ls, dtype=float)
+    latitude = np.asarray(latitude, dtype=float)
+    quarter = np.floor(np.nan_to_num(np.mod(ls, 360.0)) / 90.0).astype(np.int8) % 4
+    southern = latitude < 0
+    # The southern hemisphere's season is two quarters on from the northern one's.
+    codes = np.where(southern, 4 + (quarter + 2) % 4, quarter).astype(np.int8)
+    return np.where(np.isnan(ls) | np.isnan(latitude), np.int8(-1), codes)
+
+
 def season(ls, latitude) -> np.ndarray:
     """The season at solar longitude `ls` (degrees) in the hemisphere of `latitude` (degrees north).
 
     Returns
     -------
     ndarray of object
-        ``"northern spring"`` ... ``"southern winter"``; None where either is unknown (NaN).  On the equator
-        (latitude 0) the northern hemisphere's season is given.
+        ``"northern spring"`` ... ``"southern winter"`` (:data:`SEASON_NAMES`); None where either is unknown
+        (NaN).  On the equator (latitude 0) the northern hemisphere's season is given.
 
     Examples
     --------
     >>> season([10.0, 200.0], [-85.0, 68.2]).tolist()
     ['southern autumn', 'northern autumn']
     """
-    ls = np.asarray(ls, dtype=float)
-    latitude = np.asarray(latitude, dtype=float)
-    quarter = np.floor(np.nan_to_num(np.mod(ls, 360.0)) / 90.0).astype(int) % 4
-    southern = latitude < 0
-    names = np.array([f"{hemisphere} {SEASONS[(q + (2 if hemisphere == 'southern' else 0)) % 4]}"
-                      for hemisphere in ("northern", "southern") for q in range(4)], dtype=object)
-    out = names[quarter + 4 * southern.astype(int)]
-    return np.where(np.isnan(ls) | np.isnan(latitude), None, out)
+    codes = season_codes(ls, latitude)
+    return np.where(codes >= 0, np.array(SEASON_NAMES, dtype=object)[codes], None)
