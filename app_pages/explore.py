@@ -17,7 +17,7 @@ labels = data.column_labels()
 axes = ["projection_1", "projection_2", "score", "outlier_score",
         *[n for n in labels if n in table and pd.api.types.is_numeric_dtype(table[n]) and table[n].notna().any()
           and n not in ("score", "outlier_score", "projection_1", "projection_2")]]
-colours = [*axes, "view", "label", "mission", "instrument", "source"]
+colours = [*axes, "view", "label", "mission", "instrument", "source", "season"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     pick_x, pick_y, pick_colour = st.columns(3)

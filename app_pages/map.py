@@ -22,7 +22,8 @@ with left:
                 "gives only the latitude, not enough for the map. Add such images on the Upload page or with "
                 "`python -m marsviz add`.")
     else:
-        colours = ["score", "view", "label", "mission", "instrument", "scale_m_per_px", "outlier_score"]
+        colours = ["score", "view", "label", "season", "mission", "instrument", "scale_m_per_px", "outlier_score",
+                   "south_polar_ice_region", "ground_ice_band"]
         colour = st.selectbox("Colour", colours, format_func=lambda c: labels.get(c, c), key="map_colour")
         selected = viewer.selected_image_id()
         figure = data.map_figure(weights, colour)

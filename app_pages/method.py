@@ -198,8 +198,9 @@ st.markdown(
     "centre latitude and longitude (the centre the label gives, else the middle of its bounds; planetocentric, "
     "longitude east in 0-360°, converted from labels that count westward), the scale in metres per pixel and the "
     "incidence and emission angles. They are what the label says, not checked against the pixels. The map "
-    "places an image at that centre on a simple cylindrical graticule, without a basemap. The scores do not use "
-    "the place or the scale yet: they are functions of the pixels alone.")
+    "places an image at that centre on a simple cylindrical graticule, without a basemap. The appearance scores "
+    "do not use the place or the scale: they are functions of the pixels alone (the place counts through the "
+    "context features, below).")
 
 st.header("Where and when")
 st.markdown(
@@ -214,7 +215,13 @@ st.markdown(
     "sol at its landing site. From the time come the solar longitude Ls and the Mars year (the Mars24 algorithm "
     "of Allison and McEwen 2000; years after Piqueux et al. 2015), and with the latitude the season in the "
     "image's hemisphere: spring runs from Ls 0 in the north and from Ls 180 in the south. The viewer says which "
-    "source each came from; the scores do not use them yet.")
+    "source each came from.\n\n"
+    "Two **context features** (below, with the others) turn the place into evidence: the south polar CO2-ice "
+    "region and the ground-ice stability band. They are functions of the latitude alone, never of the pixels, "
+    "so renaming a file changes no appearance score. The preset *Water and ice* adds them to the appearance "
+    "scores, and the viewer shows what each adds; *Appearance only* ranks by the pixels alone. An image whose "
+    "place is not known gets no context term (the viewer says so). The outlier score, Explore's projection and "
+    "the neighbours compare appearance only.")
 
 st.header("Image credits")
 st.markdown(

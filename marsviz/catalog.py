@@ -25,7 +25,8 @@ from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
 from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, ProductInfo
-from marsviz.registry import ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY
+from marsviz.registry import (ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY, appearance_names, context_names,
+                              context_values, place_version)
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 
@@ -97,26 +98,29 @@ PRODUCT_COLUMNS = {name: "REAL" if name in NUMERIC_FIELDS else "TEXT NOT NULL DE
 #: ``longitude``, which hold the label's place or, where ``location_from`` says so, the one found otherwise.
 PLACE_COLUMNS = {"location_from": "TEXT NOT NULL DEFAULT ''", "observed_at": "TEXT NOT NULL DEFAULT ''",
                  "time_from": "TEXT NOT NULL DEFAULT ''", "solar_longitude": "REAL", "mars_year": "INTEGER"}
-#: The :data:`marsviz.context.location.LOCATION_VERSION` each row was located with (0: not yet).
-LOCATION_VERSION_COLUMN = "location_version"
+#: The :func:`marsviz.registry.place_version` each row's place and context values were found with (empty:
+#: not yet).
+PLACE_VERSION_COLUMN = "place_version"
 
 
 def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
     return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''",
             DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL", **PRODUCT_COLUMNS, **PLACE_COLUMNS,
-            LOCATION_VERSION_COLUMN: "INTEGER NOT NULL DEFAULT 0"}
+            PLACE_VERSION_COLUMN: "TEXT NOT NULL DEFAULT ''"}
 
 
 def located(rows: list[dict]) -> list[dict]:
     """`rows` (catalog fields as stored, the label's ``latitude`` and ``longitude`` among them) with their
-    place and time (:data:`PLACE_COLUMNS`, the place in ``latitude`` and ``longitude``) and the version found."""
+    place and time (:data:`PLACE_COLUMNS`, the place in ``latitude`` and ``longitude``), their context
+    features' values (:func:`marsviz.registry.context_values`) and the version they were found with."""
     if not rows:
         return rows
     found = location.locate(pd.DataFrame(rows, columns=list(location.FIELDS)))
+    found = found.assign(**context_values(found["latitude"].to_numpy(), found["longitude"].to_numpy()))
     found = found.astype(object).where(found.notna(), None)
-    return [{**row, **place, LOCATION_VERSION_COLUMN: location.LOCATION_VERSION}
-            for row, place in zip(rows, found.to_dict("records"))]
+    version = place_version()
+    return [{**row, **place, PLACE_VERSION_COLUMN: version} for row, place in zip(rows, found.to_dict("records"))]
 
 
 #: Rows :meth:`Catalog.frame` reads from SQLite at a time.
@@ -138,9 +142,9 @@ def _column_dtypes(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def stored_values() -> list[str]:
-    """Columns an analysis fills: every feature's value, the annotations (view, view confidence), the
-    descriptor vector."""
-    return [*REGISTRY, *ANNOTATIONS, DESCRIPTORS]
+    """Columns an analysis fills: every appearance feature's value, the annotations (view, view confidence),
+    the descriptor vector.  The context features' are filled where the image is located (:func:`located`)."""
+    return [*appearance_names(), *ANNOTATIONS, DESCRIPTORS]
 
 
 #: The fields of a :class:`~marsviz.labels.Label`, selected from ``labels l``; its change is the latest in the history.
@@ -246,7 +250,10 @@ class Catalog:
                     for name in missing:
                         if name not in present:
                             conn.execute(f'ALTER TABLE images ADD COLUMN "{name}" {later[name]}')
-            self._locate_stale()
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS images_{PLACE_VERSION_COLUMN} "
+                                 f"ON images ({PLACE_VERSION_COLUMN})")
+            with contextlib.suppress(CatalogError):  # a damaged catalog still opens, for `check` to report it
+                self._locate_stale()
         except sqlite3.Error as error:
             if not self._open_read_only(error):
                 raise CatalogError(f"cannot open the catalog {self.path} ({error})") from None
@@ -589,27 +596,25 @@ class Catalog:
             after, last = "AND id > ?", (rows[-1][0],)
 
     def _locate_stale(self) -> None:
-        """Find the place and time of every row located by an older
-        :data:`~marsviz.context.location.LOCATION_VERSION` or not yet (catalogs made before places were
-        stored), a chunk at a time.  A place found before from anything but the label is found again."""
-        with self._write(bump_revision=False) as conn:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS images_{LOCATION_VERSION_COLUMN} "
-                         f"ON images ({LOCATION_VERSION_COLUMN})")
-        names = [*location.FIELDS, *PLACE_COLUMNS, LOCATION_VERSION_COLUMN]
+        """Find the place, time and context values of every row found with another
+        :func:`~marsviz.registry.place_version`, or not yet (catalogs made before places were stored), a
+        chunk at a time.  A place found before from anything but the label is found again."""
+        version = place_version()
+        if not self._read(f"SELECT EXISTS (SELECT 1 FROM images WHERE {PLACE_VERSION_COLUMN} != ?)", (version,))[0][0]:
+            return  # nothing to write: opening a current catalog writes nothing
+        names = [*location.FIELDS, *PLACE_COLUMNS, PLACE_VERSION_COLUMN]
         select = (f"SELECT id, {', '.join(chr(34) + n + chr(34) for n in names)} FROM images "
-                  f"WHERE {LOCATION_VERSION_COLUMN} != ? AND id >= ? ORDER BY id LIMIT ?")
-        update = (f"UPDATE images SET latitude = ?, longitude = ?, "
-                  f"{', '.join(f'{n} = ?' for n in [*PLACE_COLUMNS, LOCATION_VERSION_COLUMN])} WHERE id = ?")
+                  f"WHERE {PLACE_VERSION_COLUMN} != ? AND id >= ? ORDER BY id LIMIT ?")
+        written = ["latitude", "longitude", *PLACE_COLUMNS, *context_names(), PLACE_VERSION_COLUMN]
+        update = f"UPDATE images SET {', '.join(f'{chr(34)}{n}{chr(34)} = ?' for n in written)} WHERE id = ?"
         start = ID_RANGE.start
-        while rows := self._read(select, (location.LOCATION_VERSION, start, FRAME_CHUNK_ROWS)):
+        while rows := self._read(select, (version, start, FRAME_CHUNK_ROWS)):
             rows = [dict(row) for row in rows]
             for row in rows:
-                if row[LOCATION_VERSION_COLUMN] and row["location_from"] != "label":
+                if row[PLACE_VERSION_COLUMN] and row["location_from"] != "label":
                     row["latitude"] = row["longitude"] = None
-            placed = located(rows)
             with self._write() as conn:
-                conn.executemany(update, [(r["latitude"], r["longitude"], *[r[n] for n in PLACE_COLUMNS],
-                                           r[LOCATION_VERSION_COLUMN], r["id"]) for r in placed])
+                conn.executemany(update, [(*[r[n] for n in written], r["id"]) for r in located(rows)])
             start = rows[-1]["id"] + 1
 
     def stale_count(self, feature_version: str) -> int:

@@ -298,7 +298,26 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
         if progress:
             progress(done, len(labels))
     columns = list(features) if features is not None else [*REGISTRY, *ANNOTATIONS, "is_color"]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    if features is None:
+        table.update(context_of_names(labels["file"]).set_axis(table.index))
+    return table
+
+
+def context_of_names(names: Iterable[str]) -> pd.DataFrame:
+    """The context features' values (:func:`marsviz.registry.context_values`) of images known by file name
+    alone: placed by an MRO product id in the name (:func:`marsviz.context.location.locate`), NaN otherwise.
+
+    Examples
+    --------
+    >>> context_of_names(["ESP_011283_0945_RED-0030.jpg", "crop.jpg"]).round(2).to_dict("list")
+    {'south_polar_ice_region': [1.0, nan], 'ground_ice_band': [1.0, nan]}
+    """
+    from marsviz.context.location import locate
+    from marsviz.registry import context_values
+
+    place = locate(pd.DataFrame({"name": list(names)}))
+    return pd.DataFrame(context_values(place["latitude"].to_numpy(), place["longitude"].to_numpy()))
 
 
 def in_sample_notes(labels: pd.DataFrame, model) -> dict[str, str]:

@@ -44,16 +44,34 @@ class Preset:
 
 _SEED_FOUR = ("dark_spot_ratio", "edge_ratio", "colour_variation", "water_ice_ratio")
 
+_APPEARANCE_OF_ICE = {"ice_terrain_score": 1.0, "water_ice_ratio": 1.0, "terrain_view_score": 1.0}
+_APPEARANCE_REASONING = (
+    "The trained ice terrain score is the validated evidence where it applies (orbital views). Elsewhere the "
+    "seed's bright, not-red candidate fraction stands in for it; on orbital views it does not count, because "
+    "there it ranks ice terrain below the rest. The probability that the frame shows Mars terrain gates both and "
+    "counts as much as they do, so hardware, calibration targets, maps and globes fall to the bottom, and plain "
+    "ground still ranks above them.")
+
 _PRESETS = [
     Preset(
         name="water_and_ice", label="Water and ice",
-        weights={"ice_terrain_score": 1.0, "water_ice_ratio": 1.0, "terrain_view_score": 1.0},
-        question="Which images most likely show ice terrain, or water/ice candidates, on Mars ground?",
-        reasoning="The trained ice terrain score is the validated evidence where it applies (orbital views). "
-                  "Elsewhere the seed's bright, not-red candidate fraction stands in for it; on orbital views it "
-                  "does not count, because there it ranks ice terrain below the rest. The probability that the "
-                  "frame shows Mars terrain gates both and counts as much as they do, so hardware, calibration "
-                  "targets, maps and globes fall to the bottom, and plain ground still ranks above them."),
+        weights={**_APPEARANCE_OF_ICE, "south_polar_ice_region": 1.0, "ground_ice_band": 0.5},
+        question="Which images most likely show ice terrain, or water/ice candidates, on Mars ground, given "
+                 "where on Mars they are?",
+        reasoning=_APPEARANCE_REASONING + " Where the image's place is known, it counts too: the south polar "
+                  "CO2-ice region as much as the ice terrain score (every known spider and swiss cheese landform "
+                  "is there), the ground-ice band half as much (ice lies under the ground there, rarely in "
+                  "sight). Both were weighed from what is known of Mars, before any measurement. Like the other "
+                  "features they are gated by the probability that the frame shows terrain, so a rover's "
+                  "hardware is not lifted by where the rover is. An image of unknown place gets no context "
+                  "term; \"Appearance only\" ranks by the pixels alone."),
+    Preset(
+        name="appearance_only", label="Appearance only",
+        weights=dict(_APPEARANCE_OF_ICE),
+        question="Which images look most like ice terrain, or water/ice candidates, on Mars ground, whatever "
+                 "their place?",
+        reasoning=_APPEARANCE_REASONING + " The same as \"Water and ice\" without the place: for images whose "
+                  "place is unknown or wrong, or to find ice landforms where they are not expected."),
     Preset(
         name="unusual_terrain", label="Unusual terrain",
         weights={"landmark_score": 1.0, "dark_spot_ratio": 0.3, "edge_ratio": 0.3, "colour_variation": 0.3,

@@ -1,8 +1,9 @@
 """The feature registry: one list drives the catalog columns, the app's choices and the Method page.
 
 It sits above every family of features: the seed's four (:mod:`marsviz.features`), the trained terrain
-scores (:mod:`marsviz.terrain.features`) and the view model's (:mod:`marsviz.view.feature`), which know
-only the contract in :mod:`marsviz.features._base`.  Models are loaded when a feature is first computed.
+scores (:mod:`marsviz.terrain.features`), the view model's (:mod:`marsviz.view.feature`) and the context
+features (:mod:`marsviz.context.features`, functions of the place, not the pixels), which know only the
+contract in :mod:`marsviz.features._base`.  Models are loaded when a feature is first computed.
 """
 
 from __future__ import annotations
@@ -12,15 +13,39 @@ import hashlib
 import numpy as np
 
 from marsviz.config import AnalysisSettings
+from marsviz.context.features import CONTEXT_FEATURES
+from marsviz.context.location import LOCATION_VERSION
 from marsviz.decode import DECODE_VERSION
 from marsviz.features import SEED_FEATURES
 from marsviz.features._base import Feature, FeatureResult, check_image
 from marsviz.terrain.features import TERRAIN_FEATURES
 from marsviz.view.feature import VIEW_FEATURE
 
-#: Registered features by name, in display order: the seed four, the trained terrain scores, the view score.
+#: Registered features by name, in display order: the seed four, the trained terrain scores, the view score,
+#: the context features.
 REGISTRY: dict[str, Feature] = {feature.name: feature for feature in [*SEED_FEATURES, *TERRAIN_FEATURES,
-                                                                       VIEW_FEATURE]}
+                                                                       VIEW_FEATURE, *CONTEXT_FEATURES]}
+
+
+def appearance_names() -> list[str]:
+    """The registered features computed from pixels (all but the context features), in display order."""
+    return [name for name, feature in REGISTRY.items() if not feature.context]
+
+
+def context_names() -> list[str]:
+    """The registered context features (functions of the place: :mod:`marsviz.context.features`)."""
+    return [name for name, feature in REGISTRY.items() if feature.context]
+
+
+def place_version() -> str:
+    """What stored places and context values depend on: the location rules' version and each context
+    feature's; places stored under another one are found again (cheaply: no pixel is read)."""
+    return ";".join([f"location={LOCATION_VERSION}", *(f"{n}={REGISTRY[n].version}" for n in context_names())])
+
+
+def context_values(latitude, longitude) -> dict[str, np.ndarray]:
+    """Every context feature's values at these places (degrees north and east; NaN where unknown)."""
+    return {name: np.asarray(REGISTRY[name].function(latitude, longitude), dtype=float) for name in context_names()}
 
 
 def feature_names() -> list[str]:
@@ -69,13 +94,14 @@ def feature_set_version(settings: AnalysisSettings | None = None) -> str:
         The run's settings; default :meth:`AnalysisSettings.from_environment`.
     """
     settings = settings or AnalysisSettings.from_environment()
-    parts = [f"{f.name}={f.version}" for f in REGISTRY.values()]
+    parts = [f"{f.name}={f.version}" for f in REGISTRY.values() if not f.context]
     parts += [f"decode={DECODE_VERSION}", f"stored={STORED_VERSION}", *settings.version_parts()]
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:12]
 
 
 def compute_all(image: np.ndarray, names=None, settings: AnalysisSettings | None = None) -> dict[str, FeatureResult]:
-    """Compute every registered feature (or those in `names`) on `image`, running each shared group step once.
+    """Compute every registered appearance feature (or those in `names`) on `image`, running each shared group
+    step once.  Context features are not computed from pixels (:func:`context_values`).
 
     Parameters
     ----------
@@ -94,7 +120,7 @@ def compute_all(image: np.ndarray, names=None, settings: AnalysisSettings | None
     """
     check_image(image)
     settings = settings or AnalysisSettings.from_environment()
-    wanted = [name for name in REGISTRY if names is None or name in names]
+    wanted = [name for name in appearance_names() if names is None or name in names]
     results: dict[str, FeatureResult] = {}
     done_groups = set()
     for name in wanted:

@@ -16,7 +16,7 @@ import pandas as pd
 from marsviz import scoring
 from marsviz.features import FeatureResult
 from marsviz.overlays import render_overlays
-from marsviz.registry import REGISTRY
+from marsviz.registry import REGISTRY, appearance_names, context_names
 from marsviz.terrain.model import SCORES as TERRAIN_SCORES
 
 #: How many nearest neighbours a report lists.
@@ -158,7 +158,8 @@ def feature_lines(row: dict, weights: dict[str, float]) -> list[FeatureLine]:
     (None, 'grayscale')
     """
     usable = _usable(row)
-    adds = scoring.contributions(usable, weights, scoring.gate_names(), scoring.stand_in_map())
+    adds = scoring.contributions(scoring.counted_context(usable.to_frame().T).iloc[0], weights,
+                                 scoring.gate_names(), scoring.stand_in_map())
     replaced = _replaced(usable, weights)
     lines = []
     for name, feature in REGISTRY.items():
@@ -171,6 +172,8 @@ def feature_lines(row: dict, weights: dict[str, float]) -> list[FeatureLine]:
 
 
 def _not_applied(feature, row: dict) -> str | None:
+    if feature.context and pd.isna(row.get(feature.name)):
+        return "place not known"
     is_color, view = bool(row["is_color"]), row.get("view")
     if feature.applies_to(is_color, view):
         return None
@@ -184,6 +187,9 @@ def left_out_notes(row: dict, weights: dict[str, float]) -> list[str]:
     view = row.get("view")
     notes += [feature.why_not_applied(bool(row["is_color"]), view) for feature in REGISTRY.values()
               if feature.not_validated_on(view)]
+    if any(weights.get(name) and pd.isna(row.get(name)) for name in context_names()):
+        notes.append("This image's place is not known (no label, MRO product id or landing site names it), so "
+                     "the context features add nothing to its score.")
     return notes
 
 
@@ -198,7 +204,8 @@ def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray, neighbours: i
     ids : ndarray
         (n,) catalog ids, the rows of `z`.
     z : ndarray
-        (n, k) robust z-scores, one column per registered feature, in registry order.
+        (n, k) robust z-scores, one column per appearance feature, in registry order
+        (:func:`marsviz.registry.appearance_names`).
     neighbours : int, optional
         How many neighbours.
     points : ndarray, optional
@@ -214,7 +221,7 @@ def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray, neighbours: i
     Examples
     --------
     >>> ids = np.array([7, 8, 9])
-    >>> z = np.zeros((3, len(REGISTRY))); z[0, 0] = 9.0; z[2, 0] = 1.0
+    >>> z = np.zeros((3, len(appearance_names()))); z[0, 0] = 9.0; z[2, 0] = 1.0
     >>> reasons, near = outlier_context(7, ids, z, neighbours=2)
     >>> reasons[0][0] == next(iter(REGISTRY)), [image for image, _ in near]
     (True, [9, 8])
@@ -222,7 +229,7 @@ def outlier_context(image_id: int, ids: np.ndarray, z: np.ndarray, neighbours: i
     index = np.flatnonzero(np.asarray(ids) == image_id)
     if not len(index):
         return [], []
-    z_row, names = z[index[0]], list(REGISTRY)
+    z_row, names = z[index[0]], appearance_names()
     reasons = [(name, float(z_row[names.index(name)])) for name in scoring.outlier_reasons(z_row, names)]
     points = scoring.neighbour_space(z) if points is None else points
     near = [(int(ids[i]), distance) for i, distance in scoring.nearest_neighbours(points, int(index[0]), neighbours)]

@@ -12,7 +12,7 @@ from typing import Collection
 import numpy as np
 import pandas as pd
 
-from marsviz.registry import REGISTRY
+from marsviz.registry import REGISTRY, appearance_names, context_names
 from marsviz.presets import DEFAULT_PRESET, preset_weights
 
 #: Modified z-score above which an image is called an outlier (Iglewicz and Hoaglin, 1993).
@@ -295,15 +295,29 @@ def applicable_values(frame: pd.DataFrame) -> pd.DataFrame:
     return values
 
 
+def appearance_values(values: pd.DataFrame) -> pd.DataFrame:
+    """The appearance feature columns of :func:`applicable_values`: what the outlier score, the projection and
+    the neighbours compare (an image is not unusual for being polar)."""
+    return values[[name for name in appearance_names() if name in values]]
+
+
+def counted_context(values: pd.DataFrame) -> pd.DataFrame:
+    """`values` with each context feature 0 where the place is unknown: such an image gets no context term
+    (nothing added), and is not lifted above located images by leaving the term out of its mean."""
+    context = [name for name in context_names() if name in values]
+    return values.fillna(dict.fromkeys(context, 0.0)) if context else values
+
+
 def app_composite(frame: pd.DataFrame, weights: dict[str, float], values: pd.DataFrame | None = None) -> pd.Series:
     """The composite score of every image of a catalog frame, as the app and the command line rank them.
 
-    The registry's rules applied: features that do not apply drop out (:func:`applicable_values`), the
-    terrain-view probability gates the rest (:func:`gate_names`) and stand-ins give way to the trained scores
-    they stand in for (:func:`stand_in_map`).  `values`: :func:`applicable_values` of `frame`, if already known.
+    The registry's rules applied: features that do not apply drop out (:func:`applicable_values`), an
+    unknown place adds no context term (:func:`counted_context`), the terrain-view probability gates the rest
+    (:func:`gate_names`) and stand-ins give way to the trained scores they stand in for (:func:`stand_in_map`).
+    `values`: :func:`applicable_values` of `frame`, if already known.
     """
     values = applicable_values(frame) if values is None else values
-    return composite_score(values, weights, gate_names(), stand_in_map())
+    return composite_score(counted_context(values), weights, gate_names(), stand_in_map())
 
 
 def rank_order(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> np.ndarray:
@@ -334,7 +348,7 @@ def ranked(frame: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.D
     weights = weights or default_weights()
     values = applicable_values(frame)
     composite = np.asarray(app_composite(frame, weights, values), dtype=float)
-    outlier_score, _ = outlier_scores(values.to_numpy(dtype=float))
+    outlier_score, _ = outlier_scores(appearance_values(values).to_numpy(dtype=float))
     order = _order_of(frame, composite)
     if np.array_equal(order, np.arange(len(order))):
         out = frame.copy(deep=False)

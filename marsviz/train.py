@@ -34,8 +34,8 @@ import pandas as pd
 from marsviz import config
 from marsviz.config import AnalysisSettings
 from marsviz.errors import LabelsError, MarsvizError
-from marsviz.evaluate import (FIGURE_DIGITS, ICE_LABELS, TARGETS, average_precision, evaluate_scores, figure,
-                              load_labels, preset_evaluation, roc_auc)
+from marsviz.evaluate import (FIGURE_DIGITS, ICE_LABELS, TARGETS, average_precision, context_of_names,
+                              evaluate_scores, figure, load_labels, preset_evaluation, roc_auc)
 from marsviz.records import json_records
 from marsviz.runner import LocalRunner
 from marsviz.terrain.model import (HAND_MADE, ICE_CLASS, OTHER_CLASS, SCORES, SHIPPED_MODEL,
@@ -145,10 +145,11 @@ def _scored_tiles(image: np.ndarray) -> np.ndarray:
 
 
 def _untrained_features() -> dict:
-    """The registry's features this trainer does not fit: the seed's measurements and the view model's score."""
+    """The registry's appearance features this trainer does not fit: the seed's measurements and the view
+    model's score (the context features come from the crops' names, not their pixels)."""
     from marsviz.registry import REGISTRY
 
-    return {name: f for name, f in REGISTRY.items() if name not in SCORES}
+    return {name: f for name, f in REGISTRY.items() if name not in SCORES and not f.context}
 
 
 def _untrained_values(pixels: np.ndarray) -> dict[str, float | str | bool | None]:
@@ -532,12 +533,15 @@ def _train(sets, output, evaluation_output, seed, resamples, workers, progress, 
     raw, folds = cross_validated_scores(crops, classes, groups, seed)
     held_out = cross_fitted_calibration(raw, classes, folds)
     untrained = _untrained_features()
-    scores = pd.concat([held_out[1.0], crops.untrained[1.0][list(untrained)]], axis=1)
+    context = context_of_names(labels["file"])  # the crops' places, from the product ids in their names
+    scores = pd.concat([held_out[1.0], crops.untrained[1.0][list(untrained)], context], axis=1)
     notes = {name: "held-out source images, calibrated" for name in SCORES}
     notes.update({name: ("in-sample: the view model was fitted on these crops" if feature.gates
                          else "untrained: all crops") for name, feature in untrained.items()})
+    notes.update(dict.fromkeys(context, "untrained: the place in the crop's product id"))
     table = evaluate_scores(scores, labels, ICE_LABELS, resamples=resamples, seed=seed, notes=notes)
-    composite = {factor: pd.concat([held_out[factor], crops.untrained[factor]], axis=1) for factor in held_out}
+    composite = {factor: pd.concat([held_out[factor], crops.untrained[factor], context], axis=1)
+                 for factor in held_out}
     if scores_output:
         _write_scores(Path(scores_output), labels, classes, composite)
 

@@ -169,13 +169,13 @@ def test_an_older_catalog_is_located_on_opening_and_a_label_place_is_kept(tmp_pa
     add_file(catalog, sample_path(crop), Provenance(source="file", name=crop))
     located = catalog.frame().set_index("name")[["latitude", "longitude", "location_from", "solar_longitude"]]
     with sqlite3.connect(tmp_path / CATALOG_FILE) as conn:  # as a catalog made before places were stored
-        conn.execute("UPDATE images SET location_from = '', solar_longitude = NULL, location_version = 0, "
+        conn.execute("UPDATE images SET location_from = '', solar_longitude = NULL, place_version = '', "
                      "latitude = CASE WHEN name = ? THEN NULL ELSE latitude END", (crop,))
     before = Catalog(tmp_path).frame().set_index("name")[located.columns]  # opening it locates every row again
     pd.testing.assert_frame_equal(before, located)
     with sqlite3.connect(tmp_path / CATALOG_FILE) as conn:  # a later version of the rules redoes places
-        conn.execute("UPDATE images SET location_version = ?, latitude = 1.0 WHERE name = ?",
-                     (location.LOCATION_VERSION + 1, crop))  # found by other rules, not a label's
+        conn.execute("UPDATE images SET place_version = 'location=0', latitude = 1.0 WHERE name = ?",
+                     (crop,))  # found by other rules, not a label's
     pd.testing.assert_frame_equal(Catalog(tmp_path).frame().set_index("name")[located.columns], located)
 
 
@@ -196,3 +196,42 @@ def test_the_viewer_says_where_and_when_and_the_ranking_filters_by_season(small_
     assert curiosity["name"] in shown
     assert shown == set(frame.loc[frame["season"] == curiosity["season"], "name"])
     assert app.query_params["season"] == curiosity["season"]  # the link says what is shown
+
+
+def test_renaming_a_file_changes_no_appearance_score_only_its_context(tmp_path, sample_path):
+    from marsviz.catalog import Catalog
+    from marsviz.pipeline import add_file
+    from marsviz.provenance import Provenance
+    from marsviz.registry import appearance_names, context_names
+    from marsviz.scoring import ranked, weights_of_preset
+    spider = sample_path("mro_hirise_spider_ESP_049509_1075_RED-0010.jpg")
+    named, anonymous = Catalog(tmp_path / "named"), Catalog(tmp_path / "anonymous")
+    add_file(named, spider, Provenance(source="file", name=spider.name))
+    add_file(anonymous, spider, Provenance(source="file", name="crop.jpg"))
+    a, b = named.frame().iloc[0], anonymous.frame().iloc[0]
+    assert a[appearance_names()].to_dict() == b[appearance_names()].to_dict()
+    assert a[context_names()].tolist() == [0.75, 1.0] and b[context_names()].isna().all()  # at 72.5°S
+    appearance = weights_of_preset("appearance_only")
+    assert ranked(named.frame(), appearance)["score"][0] == ranked(anonymous.frame(), appearance)["score"][0]
+    place = weights_of_preset("water_and_ice")
+    assert ranked(named.frame(), place)["score"][0] > ranked(anonymous.frame(), place)["score"][0]
+
+
+def test_an_image_of_unknown_place_gets_no_context_term_and_the_viewer_says_so():
+    import pandas as pd
+
+    from marsviz.report import feature_lines, left_out_notes
+    from marsviz.scoring import app_composite, weights_of_preset
+    row = {"id": 1, "is_color": False, "view": "orbital", "ice_terrain_score": 0.2, "water_ice_ratio": 0.0,
+           "terrain_view_score": 0.99, "dark_spot_ratio": 0.1, "edge_ratio": 0.1, "colour_variation": 0.0,
+           "landmark_score": 0.3, "south_polar_ice_region": np.nan, "ground_ice_band": np.nan}
+    weights = weights_of_preset("water_and_ice")
+    at_equator = {**row, "south_polar_ice_region": 0.0, "ground_ice_band": 0.0}
+    frame = pd.DataFrame([row, at_equator])
+    unknown, equator = app_composite(frame, weights)
+    assert unknown == equator  # not lifted above located images by a shorter mean
+    lines = {line.name: line for line in feature_lines(row, weights)}
+    assert lines["south_polar_ice_region"].not_applied == "place not known"
+    assert lines["south_polar_ice_region"].adds == 0.0
+    assert any("place is not known" in note for note in left_out_notes(row, weights))
+    assert not any("place is not known" in note for note in left_out_notes(at_equator, weights))

@@ -5,7 +5,7 @@ import pytest
 
 from marsviz.decode import load_image
 from marsviz.features import FeatureResult, colour_variation, dark_spot_ratio, edge_ratio, water_ice_ratio
-from marsviz.registry import REGISTRY, compute_all, feature_set_version
+from marsviz.registry import REGISTRY, appearance_names, compute_all, context_names, feature_set_version
 from marsviz.features._stats import MEDIAN_STEP, frame_median
 from marsviz.samples import SAMPLES_DIR, manifest
 
@@ -73,7 +73,7 @@ def test_frame_median_equals_numpy_median_of_its_sample(shape, dtype):
         assert np.array_equal(values, original)
 
 
-@pytest.mark.parametrize("feature", list(REGISTRY.values()), ids=list(REGISTRY))
+@pytest.mark.parametrize("feature", [REGISTRY[n] for n in appearance_names()], ids=appearance_names())
 @pytest.mark.parametrize("shape", [(40, 60), (40, 60, 3), (7, 300, 3)])
 def test_every_feature_is_pure_in_range_and_maps_the_image(feature, shape):
     image = np.random.default_rng(0).random(shape, dtype=np.float32)
@@ -85,7 +85,7 @@ def test_every_feature_is_pure_in_range_and_maps_the_image(feature, shape):
     np.testing.assert_array_equal(image, before)
 
 
-@pytest.mark.parametrize("feature", list(REGISTRY.values()), ids=list(REGISTRY))
+@pytest.mark.parametrize("feature", [REGISTRY[n] for n in appearance_names()], ids=appearance_names())
 @pytest.mark.parametrize("bad", [np.zeros((5, 5, 4), np.float32), np.zeros((8, 8), np.uint8),
                                  np.zeros((1, 9), np.float32), np.zeros(9, np.float32)])
 def test_every_feature_rejects_bad_input(feature, bad):
@@ -100,6 +100,17 @@ def test_every_feature_is_documented(feature):
         assert len(text.strip()) > 20
     assert feature.version
     assert feature.function.__doc__ and "Returns" in feature.function.__doc__
+
+
+@pytest.mark.parametrize("name", context_names())
+def test_every_context_feature_is_in_range_poleward_never_lower_and_unknown_where_the_place_is(name):
+    latitude = np.array([-90.0, -80.0, -70.0, -60.0, -45.0, 0.0, 45.0, 60.0, 90.0, np.nan])
+    values = REGISTRY[name].function(latitude, np.zeros_like(latitude))
+    assert values.shape == latitude.shape and np.isnan(values[-1])
+    assert ((values[:-1] >= 0) & (values[:-1] <= 1)).all() and values[5] == 0.0
+    south = values[:6]  # from the south pole to the equator
+    assert (np.diff(south) <= 0).all() and south[0] == 1.0
+    assert not REGISTRY[name].has_overlay and name not in compute_all(np.zeros((8, 8), np.float32))
 
 
 def test_every_feature_is_finite_and_in_range_on_every_bundled_sample():

@@ -26,7 +26,7 @@ def test_every_preset_weighs_registered_features_only_and_the_default_is_one_of_
 def test_an_unknown_preset_or_feature_is_refused_with_the_choices():
     with pytest.raises(MarsvizError, match="water_and_ice"):
         scoring.weights_of_preset("wet")
-    with pytest.raises(MarsvizError, match="unknown features: ice_terrain_score"):
+    with pytest.raises(MarsvizError, match="unknown features: ground_ice_band, ice_terrain_score"):
         preset_weights(DEFAULT_PRESET, SEED_FOUR)
 
 

@@ -8,7 +8,7 @@ from marsviz import scoring
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
-from marsviz.registry import REGISTRY, compute_all
+from marsviz.registry import REGISTRY, appearance_names, compute_all
 from marsviz.report import feature_lines, image_report, left_out_notes, outlier_context, terrain_explanations
 from marsviz.terrain.features import explain
 
@@ -20,7 +20,7 @@ def catalog(small_catalog_home):
 
 def _report(catalog, row, weights):
     frame = catalog.frame()
-    z = scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
+    z = scoring.robust_z(scoring.appearance_values(scoring.applicable_values(frame)).to_numpy(dtype=float))
     settings = AnalysisSettings.from_environment()
     pixels = load_image(catalog.image_path(row), max_side=settings.max_side).pixels
     return image_report(row, pixels, compute_all(pixels, settings=settings), weights, frame["id"].to_numpy(), z)
@@ -96,5 +96,5 @@ def test_the_report_of_a_catalog_image_holds_what_the_viewer_shows(catalog):
     drawn = report.overlay(["edge_ratio"])
     assert drawn.shape == (*report.pixels.shape[:2], 3) and drawn.dtype == np.uint8
     assert not np.array_equal(drawn, report.overlay([]))
-    stored = {name: orbital[name] for name in REGISTRY}
+    stored = {name: orbital[name] for name in appearance_names()}
     assert {name: result.value for name, result in report.results.items()} == pytest.approx(stored, abs=1e-6)

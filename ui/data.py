@@ -141,7 +141,7 @@ def _weights_key(weights: dict[str, float]) -> tuple[tuple[str, float], ...]:
 @st.cache_resource(max_entries=1, show_spinner="Mapping the features...")
 def _projection(version_: tuple[str, int]) -> pd.DataFrame:
     frame = _frame(version_)
-    projected = scoring.projection_2d(scoring.applicable_values(frame).to_numpy(dtype=float))
+    projected = scoring.projection_2d(scoring.appearance_values(scoring.applicable_values(frame)).to_numpy(dtype=float))
     return pd.DataFrame(projected, index=frame["id"].to_numpy(), columns=["projection_1", "projection_2"])
 
 
@@ -184,7 +184,7 @@ def ranking_or_stop(weights: dict[str, float]) -> pd.DataFrame:
 @st.cache_resource(max_entries=1, show_spinner=False)
 def _robust_z_table(version_: tuple[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = _frame(version_)
-    z = scoring.robust_z(scoring.applicable_values(frame).to_numpy(dtype=float))
+    z = scoring.robust_z(scoring.appearance_values(scoring.applicable_values(frame)).to_numpy(dtype=float))
     return frame["id"].to_numpy(), z, scoring.neighbour_space(z)
 
 

@@ -74,6 +74,12 @@ class Feature:
         The views (:data:`marsviz.view.model.VIEWS`) a trained score was validated on; on an image of another
         view the score does not apply and scoring treats it as missing.  None: a plain measurement that
         applies to every view.
+    context : bool
+        True for a context feature (:mod:`marsviz.context.features`): a function of where the image is, not
+        of its pixels, ``function(latitude, longitude) -> ndarray`` (degrees north and east; values in [0, 1],
+        NaN where the place is unknown), computed when the catalog locates the image, never from pixels.  It
+        has no overlay, and the outlier score, the projection and the neighbours, which compare appearance,
+        leave it out.
     """
 
     name: str
@@ -92,6 +98,7 @@ class Feature:
     settings: tuple[str, ...] = ()
     stands_in_for: tuple[str, ...] = ()
     validated_views: tuple[str, ...] | None = None
+    context: bool = False
 
     def arguments(self, settings) -> dict:
         """The keyword arguments `function` and `group` take from `settings` (an
