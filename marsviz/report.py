@@ -171,6 +171,27 @@ def feature_lines(row: dict, weights: dict[str, float]) -> list[FeatureLine]:
     return lines
 
 
+def score_parts(lines: list[FeatureLine]) -> str:
+    """How much of the composite the pixels give and how much the place, in one line; empty when no context
+    feature has a weight.
+
+    Examples
+    --------
+    >>> lines = [FeatureLine("ice_terrain_score", "Ice terrain (trained)", 0.4, None, 1.0, 0.1, None),
+    ...          FeatureLine("south_polar_ice_region", "South polar CO2-ice region", 1.0, None, 1.0, 0.25, None)]
+    >>> score_parts(lines)
+    'Of its score 0.350: appearance 0.100, place 0.250 (South polar CO2-ice region +0.250)'
+    """
+    context = [line for line in lines if REGISTRY[line.name].context and line.weight]
+    if not context:
+        return ""
+    appearance = sum(line.adds or 0.0 for line in lines if not REGISTRY[line.name].context)
+    place = sum(line.adds or 0.0 for line in context)
+    each = ", ".join(f"{line.label} {line.adds or 0.0:+.3f}" for line in context if line.adds)
+    return (f"Of its score {appearance + place:.3f}: appearance {appearance:.3f}, place {place:.3f}"
+            + (f" ({each})" if each else ""))
+
+
 def _not_applied(feature, row: dict) -> str | None:
     if feature.context and pd.isna(row.get(feature.name)):
         return "place not known"

@@ -235,3 +235,21 @@ def test_an_image_of_unknown_place_gets_no_context_term_and_the_viewer_says_so()
     assert lines["south_polar_ice_region"].adds == 0.0
     assert any("place is not known" in note for note in left_out_notes(row, weights))
     assert not any("place is not known" in note for note in left_out_notes(at_equator, weights))
+
+
+def test_the_viewer_says_how_much_of_the_score_the_place_gives(small_catalog_home):
+    import re
+
+    from marsviz.catalog import Catalog
+    from marsviz.scoring import default_weights, ranked
+    from tests.test_app import run_app
+    table = ranked(Catalog().frame(), default_weights())
+    spider = table[table["name"] == "mro_hirise_spider_ESP_049509_1075_RED-0010.jpg"].iloc[0]
+    app = run_app("app_pages/ranking.py", image=str(spider["id"]))
+    assert not app.exception
+    line, = [c.value for c in app.caption if c.value.startswith("Of its score")]
+    total, appearance, place = map(float, re.match(r"Of its score ([\d.]+): appearance ([\d.]+), place ([\d.]+)",
+                                                   line).groups())
+    assert total == pytest.approx(spider["score"], abs=1e-3)
+    assert total == pytest.approx(appearance + place, abs=2e-3) and place > 0.1
+    assert "South polar CO2-ice region +" in line

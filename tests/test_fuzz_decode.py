@@ -20,7 +20,7 @@ from PIL import Image
 from marsviz.config import AnalysisSettings
 from marsviz.decode import EXTENSIONS, DecodedImage, load_image
 from marsviz.errors import ImageRejected
-from marsviz.registry import REGISTRY
+from marsviz.registry import appearance_names
 from marsviz.pipeline import analyse
 from marsviz.view.model import VIEWS
 from tests import archive_files
@@ -136,5 +136,5 @@ def test_analyse_raises_only_image_rejected(data):
     except ImageRejected:
         return
     assert result.thumbnail_jpeg.startswith(b"\xff\xd8")
-    assert all(np.isfinite(result.features[name]) for name in REGISTRY if result.features[name] is not None)
+    assert all(np.isfinite(result.features[name]) for name in appearance_names() if result.features[name] is not None)
     assert result.features["view"] in VIEWS and 0 < result.features["view_confidence"] <= 1

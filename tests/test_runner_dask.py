@@ -13,7 +13,7 @@ from marsviz.config import AnalysisSettings
 from marsviz.decode import EncodedFile
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
 from marsviz.pipeline import ImageTask, reanalyse
-from marsviz.registry import ANNOTATIONS, DESCRIPTORS, REGISTRY, feature_names, feature_set_version
+from marsviz.registry import ANNOTATIONS, DESCRIPTORS, REGISTRY, appearance_names, feature_names, feature_set_version
 from marsviz.runner import DaskRunner, connect
 
 distributed = pytest.importorskip("dask.distributed")
@@ -83,7 +83,7 @@ def test_worker_with_another_feature_set_refuses(sample_path):
     with pytest.raises(ClusterMismatch):
         ImageTask(AnalysisSettings(), features_only=True, version="not-this-version")(shipped)
     values = ImageTask(AnalysisSettings(), features_only=True)(shipped)
-    assert set(values) == {*feature_names(), *ANNOTATIONS, DESCRIPTORS}
+    assert set(values) == {*appearance_names(), *ANNOTATIONS, DESCRIPTORS}
     assert isinstance(ImageTask(AnalysisSettings())(EncodedFile("x.jpg", b"garbage")), ImageRejected)
 
 

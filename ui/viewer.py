@@ -14,7 +14,7 @@ from marsviz.overlays import colour_name, zoom_window
 from marsviz.provenance import PROVENANCE_FIELDS
 from marsviz.learn import LEARNED_LABEL
 from marsviz.registry import LEARNED_SCORE, REGISTRY, feature_labels
-from marsviz.report import ImageReport
+from marsviz.report import ImageReport, score_parts
 from marsviz.view.model import VIEW_MEANINGS
 from ui import data, layout, review
 from ui.text import escape_markdown
@@ -173,6 +173,9 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
     st.caption(f"Where and when: {escape_markdown(location.describe(row))}")
     st.markdown("**Features**")
     st.table(_feature_table(report), hide_index=True, border="horizontal")
+    parts = score_parts(report.features)
+    if parts:
+        st.caption(parts)
     _learned_line(ranked_row)
     for note in report.notes:
         st.caption(note)
