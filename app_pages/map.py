@@ -35,7 +35,8 @@ with left:
             weights, figure, selected, "longitude", "latitude"))
         selection.picked_list(weights, selection.MAP_PICKS_KEY, "map_selection_table")
         st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. Rover "
-                   "and lander frames are drawn at their landing site. "
+                   "and lander frames are placed at their landing site; images on one spot are fanned out around it "
+                   "so each can be clicked (the hover gives the true place). "
                    "Simple cylindrical: longitude east across, planetocentric latitude up, a 30° graticule "
                    "(no basemap). Click a point, or drag a box or lasso, to open it; the open image is the same on "
                    "Explore and Ranking.")
