@@ -176,7 +176,8 @@ def ranking_records(catalog, top: int = 0, preset: str | None = None, new_to_you
         table = table.head(top)
     table = with_labels(table, labels)
     columns = ["rank", "id", "name", "source", "mission", "instrument", "product_id", "latitude", "longitude",
-               "location_from", "observed_at", "solar_longitude", "mars_year", "season", "scale_m_per_px", "view", "view_confidence", "score",
+               "location_from", "observed_at", "solar_longitude", "mars_year", "season", "scale_m_per_px", "view",
+               "view_confidence", "score",
                "outlier", "outlier_score", "label", "note", LEARNED_SCORE, *extra, *REGISTRY]
     records = json_records(table[columns])
     for row in records:

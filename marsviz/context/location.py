@@ -228,7 +228,8 @@ def describe(row) -> str:
     >>> describe({"latitude": -4.5895, "longitude": 137.4417, "location_from": "rover_site", "mission": "MSL",
     ...           "observed_at": "2013-02-07T00:55:24Z", "time_from": "sol", "solar_longitude": 259.7,
     ...           "mars_year": 31, "sol": 180})
-    '4.59°S, 137.44°E (Curiosity, Gale crater: its landing site) · Ls 259.7°, southern spring, Mars year 31 (2013-02-07, the middle of sol 180)'
+    '4.59°S, 137.44°E (Curiosity, Gale crater: its landing site) ·
+     Ls 259.7°, southern spring, Mars year 31 (2013-02-07, the middle of sol 180)'
     """
     def known(name: str):
         value = row.get(name)
