@@ -26,7 +26,7 @@ from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
 from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, ProductInfo
 from marsviz.registry import (ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY, appearance_names, context_names,
-                              context_values, place_version)
+                              place_version, placed)
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
 from marsviz.store import ContentStore
 
@@ -113,11 +113,10 @@ def later_columns() -> dict[str, str]:
 def located(rows: list[dict]) -> list[dict]:
     """`rows` (catalog fields as stored, the label's ``latitude`` and ``longitude`` among them) with their
     place and time (:data:`PLACE_COLUMNS`, the place in ``latitude`` and ``longitude``), their context
-    features' values (:func:`marsviz.registry.context_values`) and the version they were found with."""
+    features' values (:func:`marsviz.registry.placed`) and the version they were found with."""
     if not rows:
         return rows
-    found = location.locate(pd.DataFrame(rows, columns=list(location.FIELDS)))
-    found = found.assign(**context_values(found["latitude"].to_numpy(), found["longitude"].to_numpy()))
+    found = placed(pd.DataFrame(rows, columns=list(location.FIELDS)))
     found = found.astype(object).where(found.notna(), None)
     version = place_version()
     return [{**row, **place, PLACE_VERSION_COLUMN: version} for row, place in zip(rows, found.to_dict("records"))]

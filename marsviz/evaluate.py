@@ -305,7 +305,7 @@ def score_images(labels: pd.DataFrame, image_dir: str | Path, progress: Callable
 
 
 def context_of_names(names: Iterable[str]) -> pd.DataFrame:
-    """The context features' values (:func:`marsviz.registry.context_values`) of images known by file name
+    """The context features' values (:func:`marsviz.registry.placed`) of images known by file name
     alone: placed by an MRO product id in the name (:func:`marsviz.context.location.locate`), NaN otherwise.
 
     Examples
@@ -313,11 +313,9 @@ def context_of_names(names: Iterable[str]) -> pd.DataFrame:
     >>> context_of_names(["ESP_011283_0945_RED-0030.jpg", "crop.jpg"]).round(2).to_dict("list")
     {'south_polar_ice_region': [1.0, nan], 'ground_ice_band': [1.0, nan]}
     """
-    from marsviz.context.location import locate
-    from marsviz.registry import context_values
+    from marsviz.registry import context_names, placed
 
-    place = locate(pd.DataFrame({"name": list(names)}))
-    return pd.DataFrame(context_values(place["latitude"].to_numpy(), place["longitude"].to_numpy()))
+    return placed(pd.DataFrame({"name": list(names)}))[context_names()]
 
 
 def in_sample_notes(labels: pd.DataFrame, model) -> dict[str, str]:

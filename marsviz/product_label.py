@@ -64,9 +64,24 @@ _SCALE_UNITS = {"M/PIXEL": 1.0, "METERS/PIXEL": 1.0, "METERS/PIX": 1.0, "M/PIX":
                 "KM/PIXEL": 1000.0, "KM/PIX": 1000.0, "KM": 1000.0, "KILOMETERS/PIXEL": 1000.0}
 
 
+def place_text(latitude: float, longitude: float | None = None) -> str:
+    """A centre as people read it: ``87.00°S, 170.50°E``, or the latitude alone when the longitude is unknown.
+
+    Examples
+    --------
+    >>> place_text(-87.0, 170.5), place_text(46.5)
+    ('87.00°S, 170.50°E', '46.50°N')
+    """
+    text = f"{abs(latitude):.2f}°{'S' if latitude < 0 else 'N'}"
+    return text if longitude is None else f"{text}, {longitude:.2f}°E"
+
+
 def summary(values: Mapping[str, Any]) -> str:
     """One line of where and how a product was taken, from a catalog row or :meth:`ProductInfo.as_dict`:
     product id, centre, scale, lighting and viewing angles; empty when the label said none of these.
+
+    A catalog row's centre is the label's only where its ``location_from`` says ``label``
+    (:mod:`marsviz.context.location`); any other centre is left out.
 
     Examples
     --------
@@ -75,6 +90,8 @@ def summary(values: Mapping[str, Any]) -> str:
     'product ESP_045678_0930_RED · 87.00°S, 170.50°E · 0.5 m/px · incidence 71.5°'
     >>> summary({"product_id": "", "latitude": None})
     ''
+    >>> summary({"latitude": -4.59, "longitude": 137.44, "location_from": "rover_site"})
+    ''
     """
     def known(name: str) -> float | None:
         value = values.get(name)
@@ -82,8 +99,8 @@ def summary(values: Mapping[str, Any]) -> str:
 
     parts = [f"product {values['product_id']}"] if values.get("product_id") else []
     latitude, longitude = known("latitude"), known("longitude")
-    if latitude is not None and longitude is not None:
-        parts.append(f"{abs(latitude):.2f}°{'S' if latitude < 0 else 'N'}, {longitude:.2f}°E")
+    if latitude is not None and longitude is not None and values.get("location_from", "label") == "label":
+        parts.append(place_text(latitude, longitude))
     if known("scale_m_per_px") is not None:
         parts.append(f"{known('scale_m_per_px'):.3g} m/px")
     angles = [f"{name} {known(f'{name}_angle'):.1f}°" for name in ("incidence", "emission")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 
 from marsviz.config import AnalysisSettings
 from marsviz.context.features import CONTEXT_FEATURES
-from marsviz.context.location import LOCATION_VERSION
+from marsviz.context.location import LOCATION_VERSION, locate
 from marsviz.decode import DECODE_VERSION
 from marsviz.features import SEED_FEATURES
 from marsviz.features._base import Feature, FeatureResult, check_image
@@ -46,6 +47,13 @@ def place_version() -> str:
 def context_values(latitude, longitude) -> dict[str, np.ndarray]:
     """Every context feature's values at these places (degrees north and east; NaN where unknown)."""
     return {name: np.asarray(REGISTRY[name].function(latitude, longitude), dtype=float) for name in context_names()}
+
+
+def placed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each row's place and time (:func:`marsviz.context.location.locate`, which says what `rows` holds) and
+    its context features' values (:func:`context_values`), one column each, with `rows`' index."""
+    found = locate(rows)
+    return found.assign(**context_values(found["latitude"].to_numpy(), found["longitude"].to_numpy()))
 
 
 def feature_names() -> list[str]:

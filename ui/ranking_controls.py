@@ -12,7 +12,7 @@ from ui import data, links
 CHOICE_LABELS = {"source": "Source", "mission": "Mission", "instrument": "Instrument / camera", "view": "Shows",
                  "season": "Season"}
 #: The choices in the filters' first row; the season sits with the place.
-FIRST_ROW = ("source", "mission", "instrument", "view")
+FIRST_ROW = tuple(column for column in CHOICE_COLUMNS if column != "season")
 VIEW_HELP = ("What the view model sees in the image: orbital ground, a surface (rover or lander) view, rover "
              "hardware, or other (maps, globes, not Mars).")
 SORT_LABELS = {"rank": "Rank (best score first)", "outlier_score": "Outlier score", "score": "Composite score",

@@ -166,8 +166,7 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
     review.new_to_you(image_id)
 
     st.markdown(_view_line(row))
-    said = product_label.summary(row if row.get("location_from") == "label" else
-                                 {**row, "latitude": None, "longitude": None})
+    said = product_label.summary(row)
     if said:
         st.caption(f"From its label: {escape_markdown(said)}")
     st.caption(f"Where and when: {escape_markdown(location.describe(row))}")

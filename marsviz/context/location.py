@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from marsviz.context import mars_time
+from marsviz.product_label import place_text
 
 #: Bumped whenever what :func:`locate` returns for the same fields changes: stored places are then redone.
 LOCATION_VERSION = 1
@@ -173,7 +174,10 @@ def locate(rows: pd.DataFrame) -> pd.DataFrame:
     longitude = np.where(use_id, id_longitude, longitude)
     location_from = np.where(use_id, "product_id", location_from)
 
-    sites = [rover_site(m, i) for m, i in zip(text["mission"], text["instrument"])]
+    pairs = list(zip(text["mission"], text["instrument"]))
+    site_of = {pair: rover_site(*pair) for pair in set(pairs)}  # a catalog holds few missions and cameras
+    sites = [site_of[pair] for pair in pairs]
+    site_number = np.array([ROVER_SITES.index(s) if s else -1 for s in sites], dtype=int)
     site_latitude = np.array([s[1] if s else np.nan for s in sites])
     site_longitude = np.array([s[2] if s else np.nan for s in sites])
     use_site = (location_from == "") & np.isfinite(site_latitude)
@@ -187,8 +191,9 @@ def locate(rows: pd.DataFrame) -> pd.DataFrame:
         days[dated.to_numpy()] = mars_time.days_since_j2000(text["date_taken"][dated].to_numpy())
     time_from = np.where(np.isfinite(days), "date_taken", "")
     sol = _number_column(rows, "sol")
-    for site in {s for s in sites if s}:
-        at_site = np.array([s == site for s in sites]) & (time_from == "") & np.isfinite(sol)
+    for number in np.unique(site_number[site_number >= 0]):
+        site = ROVER_SITES[number]
+        at_site = (site_number == number) & (time_from == "") & np.isfinite(sol)
         if at_site.any():
             days[at_site] = sol_time(sol[at_site], site[3], site[4], site[2])
             time_from = np.where(at_site, "sol", time_from)
@@ -239,9 +244,7 @@ def describe(row) -> str:
     if latitude is None:
         place = "place not known"
     else:
-        place = f"{abs(latitude):.2f}°{'S' if latitude < 0 else 'N'}"
-        if longitude is not None:
-            place += f", {longitude:.2f}°E"
+        place = place_text(latitude, longitude)
         site = rover_site(row.get("mission") or "", row.get("instrument") or "")
         place += {"label": " (from its label)", "product_id": " (from its MRO product id)",
                   "rover_site": f" ({site[0] if site else 'a'}: its landing site)"}.get(row.get("location_from"), "")
