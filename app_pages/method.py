@@ -22,6 +22,11 @@ def _loaded(loader, what: str) -> dict | None:
         return None
 
 
+def _rate(value: float | None) -> str:
+    """A held-out rate as a percentage, or "-" where none was measured."""
+    return "-" if value is None else f"{value:.1%}"
+
+
 st.title("Method")
 st.write(f"Every image is decoded at most {config.get('analysis_max_side')} px on its longest side "
          "(JPEGs are reduced by the decoder itself), turned upright from its EXIF orientation, and converted "
@@ -148,10 +153,12 @@ if view_evaluation:
         "were validated only on orbital images: on any other view the composite leaves them out, and the "
         "viewer says so.")
     st.dataframe(pd.DataFrame([{
-        "true view": row["view"], "held out": row["n"],
-        "called right": "-" if row["correct"] is None else f"{row['correct']:.1%}",
+        "true view": row["view"], "held out": row["n"], "called right": _rate(row.get("correct")),
+        "at half size": _rate(row.get("correct_at_half")),
         **{f"called {v}": row["called"][v] for v in VIEW_MEANINGS}} for row in view_evaluation["views"]]),
         hide_index=True)
+    st.caption("At half size: the same held-out images shrunk to half their width and height, as a smaller "
+               "orbital crop or a rover thumbnail would come.")
     weakest = min(view_evaluation["rover_labels"], key=lambda row: row["correct"])
     st.markdown(
         f"Rover terrain against rover hardware: ROC AUC {view_evaluation['terrain_vs_hardware_auc']:.3f}. The "
@@ -162,7 +169,8 @@ if view_evaluation:
                     "image, held out by group:")
         st.dataframe(pd.DataFrame([{
             "images": CLASS_NAMES.get(row["class"], row["class"].removeprefix("other ")), "view": row["view"],
-            "held out": row["n"], "called right": f"{row['correct']:.1%}"}
+            "held out": row["n"], "called right": _rate(row["correct"]),
+            "at half size": _rate(row.get("correct_at_half"))}
             for row in view_evaluation["classes"]]), hide_index=True)
 
 st.header("Learning from your labels")

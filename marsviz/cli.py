@@ -762,11 +762,15 @@ def cmd_train_view(args) -> int:
     with _progress_bar("describing images") as progress:
         summary = train_view(args.rover, args.orbital, output=output, seed=args.seed, workers=args.workers,
                              progress=progress, other=args.other)
+    def rate(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
     for row in summary["views"]:
-        rate = "n/a" if row["correct"] is None else f"{row['correct']:.3f}"
-        print(f"{row['view']:9s} {row['n']:6d} held out, called right {rate}  {row['called']}")
+        print(f"{row['view']:9s} {row['n']:6d} held out, called right {rate(row['correct'])} "
+              f"(at half size {rate(row['correct_at_half'])})  {row['called']}")
     for row in summary["classes"]:
-        print(f"  {row['class']:<34} {row['n']:6d} held out, called {row['view']} {row['correct']:.3f}")
+        print(f"  {row['class']:<34} {row['n']:6d} held out, called {row['view']} {rate(row['correct'])} "
+              f"(at half size {rate(row['correct_at_half'])})")
     print(f"terrain vs hardware ROC AUC {summary['terrain_vs_hardware_auc']:.3f} (view model)")
     for row in summary["presets"]:
         print(f"preset {row['preset']:<16} terrain vs hardware ROC AUC {row['auc']:.3f} "

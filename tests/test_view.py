@@ -227,6 +227,11 @@ def test_the_evaluation_counts_held_out_images_of_every_view(trained):
                                                                 "mastcam_cal_target", "turret"}
     assert 0 <= summary["terrain_vs_hardware_auc"] <= 1
     assert 0 <= summary["reliability"]["ece"] <= 1
+    # The same held-out images at half size: rated apart, and how often the composite's gate counts them terrain.
+    for row in [*summary["views"], *summary["classes"], *summary["rover_labels"]]:
+        assert 0 <= row["correct_at_half"] <= 1
+    assert all(set(row["sure_terrain"]) == {"1x", "0.5x"} for row in summary["views"])
+    assert rows["orbital"]["sure_terrain"]["1x"] > rows["hardware"]["sure_terrain"]["1x"]
 
 
 def test_train_view_command_writes_both_files(tmp_path, capsys, monkeypatch):

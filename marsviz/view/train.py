@@ -21,7 +21,10 @@
 Two fits, one per half of the orbital and other images (each also fitted on the earlier sols), score the
 other half and the later sols; the shipped model is then fitted on everything.  Each class is its own output
 (every Curiosity label, ``orbital``, ``other``); training also sees a grayscale copy of every colour rover
-frame, so that grayscale cameras (Navcam, Hazcam, MER Pancam filters) are not judged by colour alone.
+frame, so that grayscale cameras (Navcam, Hazcam, MER Pancam filters) are not judged by colour alone, and a
+copy of every image at half its size (:data:`HALF`), so that a smaller image of the same thing (an orbital crop
+at half the resolution, a rover thumbnail) gets the same view.  The evaluation rates the held-out images at
+that size too.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
 from marsviz.runner import LocalRunner
 from marsviz.train import (HIDDEN_UNITS, TRAINING_SETTINGS, fit_network_head, reliability, require_sklearn,
-                           standardisation, trained_models_folder, training_environment, training_pixels,
-                           write_atomic)
+                           rescaled, standardisation, trained_models_folder, training_environment,
+                           training_pixels, write_atomic)
 from marsviz.view.descriptors import view_inputs
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
 
@@ -57,6 +60,10 @@ ALPHA = 1.0
 NETWORKS = 5
 #: Frames of one camera and sol joined into a panorama (at least 3; the labeled frames' own order).
 PANORAMA_FRAMES = 5
+#: Factor of the smaller copy of every image that training sees and the evaluation rates (the terrain
+#: scores' smaller scale, :data:`marsviz.train.SCALES`); larger images need no copy, since the view is
+#: classified on a reduced frame (:mod:`marsviz.view.descriptors`).
+HALF = 0.5
 #: Orbital products assembled per source image (see :func:`orbital_product`).
 PRODUCT_VARIANTS = ("mosaic", "strip", "colour")
 #: Relative mean colour (R, G, B) of the Curiosity ``ground`` frames of the training sols (first 200 colour
@@ -216,31 +223,35 @@ def _pixels(path: str) -> np.ndarray:
     return training_pixels(path)
 
 
-def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     pixels = _pixels(path)
     gray = view_inputs(pixels.mean(axis=2)) if pixels.ndim == 3 else None
-    return view_inputs(pixels), gray
+    return view_inputs(pixels), gray, view_inputs(rescaled(pixels, HALF))
 
 
-def describe_views(table: pd.DataFrame, workers: int = 1,
-                   progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """View inputs of every image, and of its grayscale copy (the image's own where it is grayscale)."""
+def describe_views(table: pd.DataFrame, workers: int = 1, progress: Callable[[int, int], None] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """View inputs of every image, of its grayscale copy (the image's own where it is grayscale) and of its copy
+    at :data:`HALF` its size."""
     out = []
     for done, (_, result) in enumerate(LocalRunner(workers).map(_describe, list(table["path"])), start=1):
         out.append(result)
         if progress:
             progress(done, len(table))
-    colour = np.stack([d for d, _ in out])
-    gray = np.stack([d if g is None else g for d, g in out])
-    return colour, gray
+    colour = np.stack([d for d, _, _ in out])
+    gray = np.stack([d if g is None else g for d, g, _ in out])
+    half = np.stack([h for _, _, h in out])
+    return colour, gray, half
 
 
-def fit_view_model(colour: np.ndarray, gray: np.ndarray, table: pd.DataFrame, rows: np.ndarray,
+def fit_view_model(colour: np.ndarray, gray: np.ndarray, half: np.ndarray, table: pd.DataFrame, rows: np.ndarray,
                    seed: int = 0, metadata: dict | None = None) -> ViewModel:
-    """Fit :data:`NETWORKS` networks on `rows` (bool), with the grayscale copies of the rover frames among them."""
+    """Fit :data:`NETWORKS` networks on `rows` (bool), with the grayscale copies of their rover frames and the
+    half-size copies of all of them among them."""
     rover = rows & table["view"].isin(["surface", "hardware"]).to_numpy()
-    x = np.vstack([colour[rows], gray[rover]])
-    classes = np.concatenate([table["cls"].to_numpy()[rows], table["cls"].to_numpy()[rover]])
+    x = np.vstack([colour[rows], gray[rover], half[rows]])
+    cls = table["cls"].to_numpy()
+    classes = np.concatenate([cls[rows], cls[rover], cls[rows]])
     mean, scale = standardisation(x)
     heads = tuple(fit_network_head((x - mean) / scale, classes, ALPHA, seed + k) for k in range(NETWORKS))
     view_of = dict(zip(table["cls"], table["view"]))
@@ -286,18 +297,21 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     output = Path(output) if output else default_view_model_output()
     table = load_view_sets(rover, orbital, other)
     with threadpool_limits(limits=1):
-        colour, gray = describe_views(table, workers, progress)
+        colour, gray, half = describe_views(table, workers, progress)
         part = table["part"].to_numpy()
         held = np.zeros((len(table), len(VIEWS)))
+        held_half = np.zeros((len(table), len(VIEWS)))
         counts = np.zeros(len(table))
-        for half in ("half0", "half1"):
-            model = fit_view_model(colour, gray, table, (part == "early") | (part == half), seed)
-            test = (part == "later") | ((part != "early") & (part != half))
+        for fold in ("half0", "half1"):
+            model = fit_view_model(colour, gray, half, table, (part == "early") | (part == fold), seed)
+            test = (part == "later") | ((part != "early") & (part != fold))
             held[test] += model.view_probabilities(colour[test])
+            held_half[test] += model.view_probabilities(half[test])
             counts[test] += 1
         scored = counts > 0
         held[scored] /= counts[scored, None]
-        summary = view_evaluation(table, held, scored)
+        held_half[scored] /= counts[scored, None]
+        summary = view_evaluation(table, held, scored, held_half)
         summary["presets"] = rover_preset_evaluation(table, held, workers, seed)
         summary["protocol"] = {
             "rover": "fit on the labels file's train sols, tested on its later val sols",
@@ -307,12 +321,13 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
             "network": f"{NETWORKS} networks (seeds {seed} to {seed + NETWORKS - 1}), each one hidden layer of "
                        f"{HIDDEN_UNITS} ReLU units over every fine class, weight decay {ALPHA}; probabilities "
                        "averaged",
-            "copies": "a grayscale copy of every colour rover frame", "seed": seed,
+            "copies": f"a grayscale copy of every colour rover frame; every image at {HALF}x its size",
+            "seed": seed,
             "environment": training_environment(),
             "images": {view: int((table["view"] == view).sum()) for view in VIEWS}}
         metadata = {"trained_on": summary["protocol"]["images"], "seed": seed,
                     "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...] --other DIR"}
-        final = fit_view_model(colour, gray, table, np.ones(len(table), dtype=bool), seed, metadata)
+        final = fit_view_model(colour, gray, half, table, np.ones(len(table), dtype=bool), seed, metadata)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, final.to_json())
     write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
@@ -348,23 +363,40 @@ def rover_preset_evaluation(table: pd.DataFrame, held: np.ndarray, workers: int 
                              seed=seed)
 
 
-def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -> dict:
+def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray,
+                    held_half: np.ndarray | None = None) -> dict:
     """Rates, per true view and per rover label, of the held-out calls; terrain-vs-hardware ROC AUC; reliability.
 
     The views, the rover labels, the ROC AUC and the reliability count real images only; the images assembled
     for training (panoramas, orbital products) are rated per class in ``classes``, with the orbital crops and
-    each kind of other image.
+    each kind of other image.  With `held_half`, the same images' held-out probabilities at :data:`HALF` their
+    size, every rate is also given at that size (``correct_at_half``), and per view the share of images whose
+    terrain-view probability reaches the composite's gate certainty (``sure_terrain``, at 1x and at half size).
     """
-    called = np.array(VIEWS)[held.argmax(axis=1)]
+    from marsviz.scoring import GATE_CERTAINTY
+    from marsviz.view.feature import TERRAIN_VIEWS
+
     truth = table["view"].to_numpy()
+    calls = {"correct": np.array(VIEWS)[held.argmax(axis=1)]}
+    terrain_view = {"1x": held[:, [VIEWS.index(v) for v in TERRAIN_VIEWS]].sum(axis=1)}
+    if held_half is not None:
+        calls["correct_at_half"] = np.array(VIEWS)[held_half.argmax(axis=1)]
+        terrain_view[f"{HALF}x"] = held_half[:, [VIEWS.index(v) for v in TERRAIN_VIEWS]].sum(axis=1)
+    called = calls["correct"]
     assembled = assembled_rows(table)
+
+    def rated(chosen: np.ndarray) -> dict:
+        return {key: round(float((made[chosen] == truth[chosen]).mean()), 6) if chosen.any() else None
+                for key, made in calls.items()}
+
     rows = []
     for view in VIEWS:
         chosen = scored & ~assembled & (truth == view)
-        calls = pd.Series(called[chosen]).value_counts()
-        rows.append({"view": view, "n": int(chosen.sum()),
-                     "correct": round(float((called[chosen] == view).mean()), 6) if chosen.any() else None,
-                     "called": {v: int(calls.get(v, 0)) for v in VIEWS}})
+        counted = pd.Series(called[chosen]).value_counts()
+        rows.append({"view": view, "n": int(chosen.sum()), **rated(chosen),
+                     "called": {v: int(counted.get(v, 0)) for v in VIEWS},
+                     "sure_terrain": {size: round(float((p[chosen] >= GATE_CERTAINTY).mean()), 6)
+                                      if chosen.any() else None for size, p in terrain_view.items()}})
     rover = scored & ~assembled & np.isin(truth, ["surface", "hardware"])
     classes = table["cls"].to_numpy()
 
@@ -372,8 +404,7 @@ def view_evaluation(table: pd.DataFrame, held: np.ndarray, scored: np.ndarray) -
         out = []
         for label in sorted(set(classes[among])):
             chosen = among & (classes == label)
-            out.append({key: label, "view": truth[chosen][0], "n": int(chosen.sum()),
-                        "correct": round(float((called[chosen] == truth[chosen]).mean()), 6)})
+            out.append({key: label, "view": truth[chosen][0], "n": int(chosen.sum()), **rated(chosen)})
         return out
 
     per_class = rates(scored & (assembled | ~np.isin(truth, ["surface", "hardware"])), "class")
