@@ -28,15 +28,15 @@ with left:
         selected = viewer.selected_image_id()
         figure = data.map_figure(weights, colour)
         st.plotly_chart(figure, on_select=partial(selection.open_scatter_pick, weights, selection.MAP_KEY,
-                                                  selection.MAP_PICKS_KEY),
+                                                  selection.MAP_PICKS_KEY, expand=data.ids_at_same_places),
                         selection_mode=("points", "box", "lasso"), key=selection.MAP_KEY,
                         config={"displaylogo": False})
         chart_ring.ring(selection.MAP_KEY, None if selected is None else data.ring_position(
             weights, figure, selected, "longitude", "latitude"))
         selection.picked_list(weights, selection.MAP_PICKS_KEY, "map_selection_table")
         st.caption(f"{len(placed):,} of {len(table):,} images have a known place; the others are not on the map. Rover "
-                   "and lander frames are placed at their landing site; images on one spot are fanned out around it "
-                   "so each can be clicked (the hover gives the true place). "
+                   "and lander frames are placed at their landing site: the images of one place are one point, "
+                   "larger for more; a click on it opens the best-scoring and lists them all. "
                    "Simple cylindrical: longitude east across, planetocentric latitude up, a 30° graticule "
                    "(no basemap). Click a point, or drag a box or lasso, to open it; the open image is the same on "
                    "Explore and Ranking.")

@@ -17,6 +17,11 @@ MISSING_COLOUR = "#cccccc"
 #: draws any other symbol from a glyph it first renders, which took 0.45 s of a 3.6 s first draw.
 REGULAR_MARKER = dict(symbol="circle", size=8)
 OUTLIER_MARKER = dict(symbol="circle", size=12, line=dict(width=2, color="#ff4b4b"))
+#: Column of a table given to :func:`scatter` with how many images each of its points stands for
+#: (:func:`merged_places`); a point for several is drawn larger and says so on hover.
+IMAGES_HERE = "images_here"
+#: Largest marker size, in px, of a point that stands for many images.
+LARGEST_MARKER = 30
 #: Grid (cells across, cells up) of :func:`spread_overlaps`: a cell is about one marker (8 px) of a
 #: 600 x 560 px plot.
 OVERLAP_GRID = (80, 70)
@@ -112,6 +117,45 @@ def spread_overlaps(x: np.ndarray, y: np.ndarray,
     return x, y
 
 
+def merged_places(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """`table` with the rows that share a place merged: one point per place instead of a fan of them.
+
+    Rows with the same `x` and `y` (a rover's frames, all at its landing site) become their first row
+    (tables are ranked, so the best-ranked image, the one a click opens), with :data:`IMAGES_HERE` their
+    count and ``outlier`` true if any of them is one.
+
+    Parameters
+    ----------
+    table : DataFrame
+        In rank order, with columns `x`, `y` and ``outlier``.
+    x, y : str
+        The columns that give the place.
+
+    Returns
+    -------
+    DataFrame
+        The first row of each place, in the order of `table`, with :data:`IMAGES_HERE` added.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"id": [1, 2, 3], "outlier": [False, False, True],
+    ...                       "x": [5.0, 0.0, 5.0], "y": [1.0, 0.0, 1.0]})
+    >>> merged_places(table, "x", "y")[["id", "outlier", IMAGES_HERE]].values.tolist()
+    [[1, True, 2], [2, False, 1]]
+    """
+    if table.empty:
+        return table.assign(**{IMAGES_HERE: pd.Series(dtype=np.int64)})
+    place = table.groupby([x, y], sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(place, return_index=True)
+    first = np.sort(first)
+    counts = np.bincount(place)
+    outliers = np.bincount(place, weights=table["outlier"].to_numpy(dtype=float)) > 0
+    merged = table.iloc[first].copy()
+    merged["outlier"] = outliers[place[first]]
+    merged[IMAGES_HERE] = counts[place[first]]
+    return merged
+
+
 def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, str],
             zoom_key: str = "keep", missing: str = "not set") -> go.Figure:
     """Scatter of the catalog with outliers marked.
@@ -141,7 +185,8 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     Figure
         Every point carries its catalog id as ``customdata`` (Plotly point numbers restart per trace)
         and its name as ``text``; points on one spot are drawn apart (:func:`spread_overlaps`), and
-        the hover gives the true values.
+        the hover gives the true values.  A table with an :data:`IMAGES_HERE` column (:func:`merged_places`)
+        has its points for several images drawn larger, their hover saying how many.
     """
     trace = go.Scattergl if len(table) > WEBGL_THRESHOLD else go.Scatter
     shown_x, shown_y = spread_overlaps(table[x].to_numpy(dtype=float), table[y].to_numpy(dtype=float))
@@ -150,9 +195,13 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     figure = go.Figure()
 
     def add(part: pd.DataFrame, outliers: bool, marker: dict, **trace_options) -> None:
-        hover = [f"{n}<br>{x_label} = {a:.3f}<br>{y_label} = {b:.3f}" + ("<br><b>outlier</b>" if outliers else "")
-                 for n, a, b in zip(part["name"], part[x], part[y])]
         style = OUTLIER_MARKER if outliers else REGULAR_MARKER
+        counts = part[IMAGES_HERE].to_numpy() if IMAGES_HERE in part else np.ones(len(part), dtype=int)
+        hover = [f"{n}<br>{x_label} = {a:.3f}<br>{y_label} = {b:.3f}" + ("<br><b>outlier</b>" if outliers else "")
+                 + (f"<br><b>{c:,} images here</b>: click to list them" if c > 1 else "")
+                 for n, a, b, c in zip(part["name"], part[x], part[y], counts)]
+        if (counts > 1).any():
+            marker = {**marker, "size": np.minimum(style["size"] + 4 * np.log2(counts), LARGEST_MARKER).tolist()}
         figure.add_trace(trace(
             x=part["_x"], y=part["_y"], mode="markers", customdata=part["id"].astype(int).tolist(),
             text=part["name"].tolist(), hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
@@ -199,7 +248,8 @@ def mars_map(table: pd.DataFrame, colour: str, labels: dict[str, str], missing: 
     Parameters
     ----------
     table : DataFrame
-        As for :func:`scatter`, with ``longitude`` (degrees east, 0-360) and ``latitude`` known in every row.
+        As for :func:`scatter`, with ``longitude`` (degrees east, 0-360) and ``latitude`` known in every row;
+        rows of one place merged (:func:`merged_places`) are drawn as one larger point.
     colour, labels, missing
         As for :func:`scatter`.
     """

@@ -291,6 +291,14 @@ def test_the_map_of_a_catalog_without_places_says_why_it_is_empty(tmp_path, monk
     assert not [c for c in app.caption if "have a known place" in c.value]
 
 
+def _values(array) -> list:
+    """A figure's array as the browser decodes it: a list, or Plotly's typed array (``dtype`` and base64 ``bdata``)."""
+    import base64
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
 def test_the_map_places_rover_frames_at_their_landing_sites(small_catalog_home):
     from tests.test_app import run_app
     placed = Catalog().frame().query("location_from == 'rover_site'")
@@ -298,3 +306,13 @@ def test_the_map_places_rover_frames_at_their_landing_sites(small_catalog_home):
     app = run_app("app_pages/map.py")
     assert not app.exception and app.get("plotly_chart")
     assert [c.value for c in app.caption if "have a known place" in c.value][0].startswith(f"{len(placed):,} of")
+    # One point per place, not a fan of a rover's frames around its landing site: larger, saying how many.
+    every = Catalog().frame().dropna(subset=["latitude", "longitude"])
+    per_place = every.groupby(["longitude", "latitude"]).size()
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    drawn = [(x, y, text) for trace in figure["data"]
+             for x, y, text in zip(_values(trace["x"]), _values(trace["y"]), trace["hovertext"])]
+    assert len(drawn) == len(per_place) < len(every)
+    most = per_place.idxmax()
+    at_site = [text for x, y, text in drawn if (x, y) == most]
+    assert len(at_site) == 1 and f"{per_place.max():,} images here" in at_site[0]

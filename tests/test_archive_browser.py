@@ -62,14 +62,14 @@ def test_clicking_a_place_on_the_map_opens_that_image_and_it_stays_open_on_explo
     url, home, _ = browser_app
     catalog = Catalog(home)
     before = catalog.frame()  # the small set's rover frames, at their landing sites, and this module's products
-    placed_before = int((before["latitude"].notna() & before["longitude"].notna()).sum())
+    per_place = before.dropna(subset=["latitude", "longitude"]).groupby(["longitude", "latitude"])["name"].agg(list)
     for seed, (name, (latitude, longitude)) in enumerate(PLACES.items()):
         assert add_bytes(catalog, placed_product(latitude, longitude, seed), Provenance("file", name)).status == "added"
     page.goto(f"{url}/map")
     wait_for_app(page)
     points = page.locator(".js-plotly-plot g.trace.scatter path.point")
     points.first.wait_for(timeout=30000)
-    assert points.count() == placed_before + len(PLACES)  # only the images whose place is known
+    assert points.count() == len(per_place) + len(PLACES)  # the places of the images whose place is known
     described = [page.evaluate(
         """(el) => {
             const gd = el.closest('.js-plotly-plot');
@@ -88,4 +88,20 @@ def test_clicking_a_place_on_the_map_opens_that_image_and_it_stays_open_on_explo
     wait_for_app(page)
     wait_for_heading(page, expected["name"])
     assert viewer_heading(page) == expected["name"]
+    assert page.locator("[data-testid='stException']").count() == 0
+    # A landing site's frames are one point: a click opens one of them and lists them all.  (The site
+    # farthest from this module's products, so that no other point lies under the click.)
+    sites = per_place[per_place.map(len) > 1]
+    assert len(sites)
+    site = sites[max(sites.index, key=lambda place: min(abs(place[0] - longitude) + abs(place[1] - latitude)
+                                                        for latitude, longitude in PLACES.values()))]
+    page.get_by_role("link", name="Map").click()
+    wait_for_app(page)
+    points.first.wait_for(timeout=30000)
+    position = next(n for n, d in enumerate(described) if d["name"] in site)
+    box = points.nth(position).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    listed = page.get_by_text(f"{len(site)} images selected; the best-scoring one was opened")
+    listed.wait_for(timeout=30000)
+    assert viewer_heading(page) in site
     assert page.locator("[data-testid='stException']").count() == 0

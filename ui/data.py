@@ -388,15 +388,32 @@ def placed_rows(weights: dict[str, float]) -> pd.DataFrame:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _map_figure(version_: tuple[str, int], weights: tuple[tuple[str, float], ...], colour: str,
                 labels_revision_: int) -> go.Figure:
-    drawn = thin_for_display(_placed(version_, weights), "longitude", "latitude",
-                             int(config.get("scatter_thin_above")))
+    merged = plots.merged_places(_placed(version_, weights), "longitude", "latitude")
+    drawn = thin_for_display(merged, "longitude", "latitude", int(config.get("scatter_thin_above")))
     drawn = _with_shown_labels(drawn, colour, version_, labels_revision_)
     return plots.mars_map(drawn, colour, column_labels(), missing="not reviewed" if colour == "label" else "not set")
 
 
+def ids_at_same_places(weights: dict[str, float], ids: list[int]) -> list[int]:
+    """The ids of every placed image at the place of one of `ids` (a merged map point stands for them all),
+    sorted; `ids` themselves when none of them is placed."""
+    chosen = rows_by_id(weights, ids)
+    placed = placed_rows(weights)
+    if chosen.empty or placed.empty:
+        return sorted(ids)
+    longitude, latitude = placed["longitude"].to_numpy(dtype=float), placed["latitude"].to_numpy(dtype=float)
+    # Two vectorised membership tests narrow a million rows to a few; the exact pairs are checked on those.
+    near = np.flatnonzero(np.isin(longitude, chosen["longitude"].to_numpy(dtype=float))
+                          & np.isin(latitude, chosen["latitude"].to_numpy(dtype=float)))
+    places = set(zip(chosen["longitude"].to_numpy(dtype=float), chosen["latitude"].to_numpy(dtype=float)))
+    same = [i for i in near if (longitude[i], latitude[i]) in places]
+    return sorted(set(placed["id"].to_numpy()[same].astype(int).tolist()) | set(ids))
+
+
 def map_figure(weights: dict[str, float], colour: str) -> go.Figure:
     """The Map page's figure (:func:`marsviz.plots.mars_map`) of :func:`placed_rows`, coloured by `colour`;
-    thinned like the Explore scatter; made once per catalog revision, weights and colour, and shared."""
+    the images of one place merged into one point (:func:`ids_at_same_places` lists them), thinned like the
+    Explore scatter; made once per catalog revision, weights and colour, and shared."""
     return _map_figure(version(), _weights_key(weights), colour, labels_revision() if colour == "label" else 0)
 
 

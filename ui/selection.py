@@ -8,6 +8,7 @@ widget's state never reopens its image over a newer choice (a neighbour's Open, 
 from __future__ import annotations
 
 from functools import partial
+from typing import Callable
 
 import streamlit as st
 
@@ -40,16 +41,21 @@ def point_ids(points: list[dict]) -> list[int]:
     return sorted(ids)
 
 
-def open_scatter_pick(weights: dict[str, float], key: str = SCATTER_KEY, picks_key: str = SCATTER_PICKS_KEY) -> None:
+def open_scatter_pick(weights: dict[str, float], key: str = SCATTER_KEY, picks_key: str = SCATTER_PICKS_KEY,
+                      expand: Callable[[dict[str, float], list[int]], list[int]] | None = None) -> None:
     """Callback of a chart of images (the Explore scatter, the map): open the best-ranked of the images just
     selected in the chart of widget key `key`.
 
-    The selected ids are kept under `picks_key`, so the page can list a box or lasso selection; an emptied
-    selection opens nothing and keeps the open image.
+    The selected ids are kept under `picks_key`, so the page can list a box or lasso selection or the images
+    a point stands for; an emptied selection opens nothing and keeps the open image.  `expand`, if given,
+    turns the ids of the points selected into those of the images they stand for
+    (:func:`ui.data.ids_at_same_places` on the map).
     """
     state = st.session_state.get(key)
     points = state["selection"]["points"] if state and "selection" in state else []
     picked = point_ids(points)
+    if picked and expand is not None:
+        picked = expand(weights, picked)
     st.session_state[picks_key] = picked
     if picked:
         chosen = data.rows_by_id(weights, picked)
