@@ -30,3 +30,29 @@ def test_a_zoom_into_an_original_the_display_holds_whole_uses_the_display(home, 
     row = _stored(tmp_path, 1200, 900)
     display = data.display_pixels(row, np.zeros((384, 512, 3), dtype=np.float32))
     assert display.shape[:2] == (900, 1200) and data.zoom_pixels(row, display) is display
+
+
+def test_a_deep_zoom_into_a_large_original_is_read_from_the_file_at_full_resolution(home, tmp_path):
+    row = _stored(tmp_path, 6000, 1500)
+    part, (shape, rows, columns) = data.full_resolution_part(row, 8, (0.25, 0.5))
+    assert shape == (1500, 6000) and part.shape == (rows.stop - rows.start, columns.stop - columns.start, 3)
+    assert part.shape[:2] == (188, 750)  # an eighth of the original's sides: 4 times the 4096 px rendition's
+    original = np.asarray(Image.open(Catalog().image_path(row)))
+    assert np.abs(part.astype(int) - original[rows, columns]).mean() < 2
+    # Where the 4096 px rendition holds as much detail (2x), or is the original, nothing is read by window.
+    assert data.full_resolution_part(row, 2, (0.5, 0.5)) is None
+    assert data.full_resolution_part(_stored(tmp_path, 1200, 900), 8, (0.5, 0.5)) is None
+
+
+def test_the_viewer_zooms_into_a_large_original_at_full_resolution_and_says_so(home, tmp_path):
+    from tests.test_app import run_app
+
+    row = _stored(tmp_path, 6000, 1500)
+    app = run_app("app_pages/ranking.py", image=str(row["id"]))
+    zoom = next(s for s in app.select_slider if s.key.endswith(f"_{row['id']}_zoom"))
+    zoom.set_value(8).run()
+    assert not app.exception
+    caption = app.get("image")[0].proto.imgs[0].caption
+    assert "zoomed 8x: x 2625-3375, y 656-844 (read from the original)" in caption
+    zoom.set_value(2).run()  # the 4096 px rendition has this much detail: no read by window
+    assert "(from a 4096 x 1024 px rendition)" in app.get("image")[0].proto.imgs[0].caption

@@ -18,7 +18,7 @@ import pyarrow as pa
 import streamlit as st
 from PIL import Image, ImageOps
 
-from marsviz import config, novelty, plots, query, scoring
+from marsviz import config, novelty, plots, query, scoring, window
 from marsviz import labels as marsviz_labels
 from marsviz.access import read_only
 from marsviz.catalog import ID_RANGE, Catalog
@@ -260,6 +260,29 @@ def zoom_pixels(row: dict, display: np.ndarray) -> np.ndarray:
         If the stored file is missing.
     """
     return _rendition(row, display, ZOOM_MAX_SIDE, _zoom_pixels)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading that part of the original...")
+def _window(sha256: str, path: str, zoom: int, centre: tuple[float, float],
+            side: int) -> tuple[np.ndarray, tuple[tuple[int, int], slice, slice]] | None:
+    return window.read_window(path, zoom, centre, side)
+
+
+def full_resolution_part(row: dict, zoom: int,
+                         centre: tuple[float, float]) -> tuple[np.ndarray, tuple[tuple[int, int], slice, slice]] | None:
+    """The part of catalog row `row`'s original that the viewer's `zoom` around `centre` shows, read from the
+    stored file by window (:func:`marsviz.window.read_window`) at up to :data:`DISPLAY_MAX_SIDE` px, when
+    that holds more detail than :func:`zoom_pixels` gives; else None (zoom into that rendition).
+
+    Returns
+    -------
+    (ndarray, ((int, int), slice, slice)) or None
+        The part, and where it lies in the whole image at the part's resolution.
+    """
+    size = (int(row["height"]), int(row["width"]))
+    if max(size) / window.reduction(size, zoom, DISPLAY_MAX_SIDE) <= ZOOM_MAX_SIDE:
+        return None
+    return _window(row["sha256"], str(get_catalog().image_path(row)), zoom, centre, DISPLAY_MAX_SIDE)
 
 
 def report(row: dict, weights: dict[str, float]) -> ImageReport:

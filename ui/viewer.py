@@ -200,25 +200,41 @@ def _zoomed(row: dict, report: ImageReport, display: np.ndarray, overlays: list[
     fragment naming that part in the original's pixels.  Each image (`key`) starts whole."""
     zoom_column, across_column, down_column = st.columns(3)
     zoom = zoom_column.select_slider("Zoom", ZOOMS, format_func=lambda z: f"{z}x", key=f"{key}_zoom",
-                                     help="Enlarge part of the image (overlays too), cut from the original at up "
-                                          f"to {data.ZOOM_MAX_SIDE} px; choose the part with Across and Down.")
+                                     help="Enlarge part of the image (overlays too); choose the part with Across "
+                                          "and Down. The part is cut from the original at up to "
+                                          f"{data.ZOOM_MAX_SIDE} px; parts of larger JPEG and PNG originals are read "
+                                          "from the file at full resolution.")
     across = across_column.slider("Across", 0, 100, 50, format="%d%%", key=f"{key}_across", disabled=zoom == 1)
     down = down_column.slider("Down", 0, 100, 50, format="%d%%", key=f"{key}_down", disabled=zoom == 1)
     if zoom == 1:
         return report.overlay(overlays, display), ""
+    centre = (across / 100, down / 100)
+    read = data.full_resolution_part(row, zoom, centre)
+    if read is not None:  # a large original: the part read from the file itself, with more detail
+        pixels, part = read
+        shape = part[0]
+        how = "read from the original" + ("" if shape == (row["height"], row["width"]) else
+                                          f" at 1/{round(row['height'] / shape[0])} resolution")
+        return report.overlay(overlays, pixels, part=part), _part_text(row, zoom, *part, how)
     try:
         source = data.zoom_pixels(row, display)
     except (MarsvizError, FileNotFoundError) as error:  # the display decode of the same file worked
         st.warning(f"This image cannot be decoded at a higher resolution ({error}); zooming into what is shown.")
         source = display
-    rows, columns = zoom_window(source.shape[:2], zoom, (across / 100, down / 100))
+    rows, columns = zoom_window(source.shape[:2], zoom, centre)
     shown = report.overlay(overlays, source[rows, columns], part=(source.shape[:2], rows, columns))
-    scale_y, scale_x = row["height"] / source.shape[0], row["width"] / source.shape[1]
+    how = "" if source.shape[:2] == (row["height"], row["width"]) else \
+        f"from a {source.shape[1]} x {source.shape[0]} px rendition"
+    return shown, _part_text(row, zoom, source.shape[:2], rows, columns, how)
+
+
+def _part_text(row: dict, zoom: int, shape: tuple[int, int], rows: slice, columns: slice, how: str) -> str:
+    """The caption fragment naming a zoomed part (`rows`, `columns` of the image at `shape`) in the original's
+    pixels, with `how` it was made."""
+    scale_y, scale_x = row["height"] / shape[0], row["width"] / shape[1]
     part = (f" · zoomed {zoom}x: x {round(columns.start * scale_x)}-{round(columns.stop * scale_x)}, "
             f"y {round(rows.start * scale_y)}-{round(rows.stop * scale_y)}")
-    if source.shape[:2] != (row["height"], row["width"]):
-        part += f" (from a {source.shape[1]} x {source.shape[0]} px rendition)"
-    return shown, part
+    return part + (f" ({how})" if how else "")
 
 
 def _learned_line(ranked_row: pd.Series | None) -> None:

@@ -1,0 +1,109 @@
+"""Zooming into a large original at full resolution: a part read by window (:mod:`marsviz.window`) against
+decoding the whole file with Pillow and cutting the part out, and against the 4096 px rendition the viewer
+zooms into otherwise, timed in the same process: ``python benchmarks/bench_window.py [--width 12000]``.
+
+A window costs the memory of the window, while a whole decode holds every pixel; each figure is printed with
+its ratio to the whole decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import ROOT, alternating_times
+
+import numpy as np
+from PIL import Image
+
+# Large enough to need more than the default pixel limit's share of memory if it were decoded whole.
+os.environ.setdefault("MARSVIZ_MAX_IMAGE_PIXELS", str(400_000_000))
+
+from marsviz.decode import load_image  # noqa: E402
+from marsviz.overlays import zoom_window  # noqa: E402
+from marsviz.window import read_window  # noqa: E402
+
+ZOOM, CENTRE, SIDE = 8, (0.3, 0.7), 2048
+
+# VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss into the child it starts.
+PEAK_SCRIPT = """
+import re, sys
+import numpy as np
+from PIL import Image
+Image.MAX_IMAGE_PIXELS = None
+from marsviz.decode import load_image
+from marsviz.overlays import zoom_window
+from marsviz.window import read_window
+path, how = sys.argv[1], sys.argv[2]
+if how == "window":
+    read_window(path, 8, (0.3, 0.7), 2048)
+elif how == "whole":
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    rows, columns = zoom_window(pixels.shape[:2], 8, (0.3, 0.7))
+    pixels[rows, columns].copy()
+else:
+    load_image(path, max_side=4096)
+status = open('/proc/self/status').read()
+print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)
+"""
+
+
+def relief(height: int, width: int) -> np.ndarray:
+    """8-bit RGB samples of a smooth relief with grain: they compress as real frames do, unlike noise."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    gray = (np.sin(x / 300) * np.cos(y / 200) * 0.4 + 0.5) * 255 + (x * 7 + y * 3) % 11
+    gray = np.clip(gray, 0, 255).astype(np.uint8)
+    return np.stack([gray, (gray * 0.8).astype(np.uint8), (gray * 0.6).astype(np.uint8)], axis=2)
+
+
+def whole_then_part(path: Path) -> np.ndarray:
+    """The zoomed part cut from a full-resolution Pillow decode of the whole file."""
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    rows, columns = zoom_window(pixels.shape[:2], ZOOM, CENTRE)
+    return pixels[rows, columns].copy()
+
+
+def peak_mb(path: Path, how: str) -> float:
+    """Peak resident memory, in MB, of a fresh process reading the part of `path` `how`."""
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path), how], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return float(result.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=12000, help="the frame's width (its height is 3/4 of it)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    Image.MAX_IMAGE_PIXELS = None
+    height = args.width * 3 // 4
+    figures: dict[str, float | int] = {"width": args.width, "height": height}
+    with tempfile.TemporaryDirectory() as folder:
+        pixels = relief(height, args.width)
+        files = {"jpeg": Path(folder) / "frame.jpg", "png": Path(folder) / "frame.png"}
+        Image.fromarray(pixels).save(files["jpeg"], quality=90)
+        Image.fromarray(pixels).save(files["png"], compress_level=1)
+        del pixels
+        for kind, path in files.items():
+            window_s, whole_s, rendition_s = alternating_times(
+                [lambda: read_window(path, ZOOM, CENTRE, SIDE), lambda: whole_then_part(path),
+                 lambda: load_image(path, max_side=4096)], args.repeats)
+            window_mb, whole_mb, rendition_mb = (peak_mb(path, how) for how in ("window", "whole", "rendition"))
+            figures.update({f"{kind}_window_s": round(window_s, 3), f"{kind}_whole_s": round(whole_s, 3),
+                            f"{kind}_window_over_whole_time": round(window_s / whole_s, 2),
+                            f"{kind}_rendition_s": round(rendition_s, 3),
+                            f"{kind}_window_peak_mb": round(window_mb), f"{kind}_whole_peak_mb": round(whole_mb),
+                            f"{kind}_rendition_peak_mb": round(rendition_mb),
+                            f"{kind}_window_over_whole_memory": round(window_mb / whole_mb, 2)})
+    for key, value in figures.items():
+        print(f"{key:>32}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

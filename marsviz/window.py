@@ -1,0 +1,120 @@
+"""A part of a large JPEG or PNG at its full resolution, read without decoding the whole image into memory.
+
+Pillow decodes a JPEG or PNG whole, so the viewer zooms into large originals from a rendition of at most a
+few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a scanline
+at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only files whose stored
+samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright (no EXIF turn),
+neither progressive nor interlaced (GDAL would decode those whole).  Others are zoomed from a rendition.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from marsviz.decode import ORIENTATION_TAG
+from marsviz.overlays import zoom_window
+
+#: GDAL's driver for each Pillow format that can be read by window.
+DRIVERS = {"JPEG": "JPEG", "PNG": "PNG"}
+
+
+def windowable(path: str | Path) -> bool:
+    """Whether :func:`read_window` can read parts of the image file at `path` (reads its header only).
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> from PIL import Image
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     Image.new("RGB", (64, 32)).save(f"{folder}/a.jpg")
+    ...     Image.new("RGB", (64, 32)).save(f"{folder}/b.jpg", progressive=True)
+    ...     Image.new("P", (64, 32)).save(f"{folder}/c.png")
+    ...     [windowable(f"{folder}/{name}") for name in ("a.jpg", "b.jpg", "c.png")]
+    [True, False, False]
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return (image.format in DRIVERS and image.mode in ("L", "RGB")
+                    and not image.info.get("progressive") and not image.info.get("progression")
+                    and not image.info.get("interlace")
+                    and image.getexif().get(ORIENTATION_TAG, 1) == 1)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return False
+
+
+def reduction(size: tuple[int, int], zoom: float, max_side: int) -> int:
+    """The factor by which :func:`read_window` reduces an image of `size` (height, width) so that the part a
+    `zoom`-times enlargement shows fits in `max_side` px: 1 is full resolution.
+
+    Examples
+    --------
+    >>> reduction((6000, 9000), 8, 2048), reduction((6000, 9000), 2, 2048)
+    (1, 3)
+    """
+    return max(1, math.ceil(max(size) / zoom / max_side))
+
+
+def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
+                max_side: int) -> tuple[np.ndarray, tuple[tuple[int, int], slice, slice]] | None:
+    """The part of an image file that a `zoom`-times enlargement around `centre` shows, at full resolution
+    where it fits in `max_side` px, else reduced by area averaging to fit.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JPEG or PNG file that :func:`windowable` accepts.
+    zoom : float
+        Magnification, at least 1 (:func:`marsviz.overlays.zoom_window`).
+    centre : (float, float)
+        Centre of the part as fractions (0-1) of the width (across) and height (down).
+    max_side : int
+        Longest side, in pixels, of the part returned.
+
+    Returns
+    -------
+    (ndarray, ((int, int), slice, slice)) or None
+        The part as (h, w, 3) uint8, and where it lies: the (height, width) of the whole image at the part's
+        resolution and the rows and columns of the part in it (as :func:`marsviz.overlays.render_overlays`
+        takes a part).  None if the file does not qualify or GDAL cannot read it.
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be at least 1, not {max_side}")
+    if not windowable(path):
+        return None
+    import rasterio
+    from PIL import Image
+    from rasterio.enums import Resampling
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from rasterio.windows import Window
+
+    with Image.open(path) as image:
+        driver, (width, height) = DRIVERS[image.format], image.size
+    # The part is cut from the whole image reduced by `factor`, so its side fits in max_side.
+    factor = reduction((height, width), zoom, max_side)
+    shape = (math.ceil(height / factor), math.ceil(width / factor))
+    rows, columns = zoom_window(shape, zoom, centre)
+    window = Window(columns.start * factor, rows.start * factor,
+                    min(width, columns.stop * factor) - columns.start * factor,
+                    min(height, rows.stop * factor) - rows.start * factor)
+    try:
+        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+              warnings.catch_warnings()):
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
+            with rasterio.open(path, driver=driver) as dataset:
+                if (dataset.height, dataset.width) != (height, width) or dataset.count not in (1, 3):
+                    return None
+                bands = dataset.read(window=window, out_shape=(dataset.count, rows.stop - rows.start,
+                                                               columns.stop - columns.start),
+                                     resampling=Resampling.average)
+    except RasterioError:
+        return None
+    if bands.dtype != np.uint8:
+        return None
+    pixels = np.repeat(bands[0][..., None], 3, axis=2) if len(bands) == 1 else np.moveaxis(bands, 0, -1)
+    return np.ascontiguousarray(pixels), (shape, rows, columns)

@@ -1,0 +1,88 @@
+"""marsviz.window: parts of large JPEG and PNG files read at full resolution, window by window."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from marsviz.decode import ORIENTATION_TAG
+from marsviz.overlays import zoom_window
+from marsviz.window import read_window, reduction, windowable
+
+
+def _frame(height: int, width: int) -> np.ndarray:
+    """A frame whose every part differs: waves across and down, and a different mix in each channel."""
+    y, x = np.mgrid[0:height, 0:width]
+    wave = ((np.sin(x / 7.0) * np.cos(y / 5.0) + 1) * 100 + (x * 13 + y * 7) % 50).astype(np.uint8)
+    return np.stack([wave, wave[::-1], 255 - wave], axis=2)
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("frames")
+    pixels = _frame(1200, 1800)
+    Image.fromarray(pixels).save(folder / "frame.png")
+    Image.fromarray(pixels).save(folder / "frame.jpg", quality=95, subsampling=0)  # full-resolution colour
+    Image.fromarray(pixels).save(folder / "halved-colour.jpg", quality=95)  # colour at half resolution (4:2:0)
+    Image.fromarray(pixels[..., 0]).save(folder / "gray.png")
+    return folder, pixels
+
+
+@pytest.mark.parametrize("centre", [(0.5, 0.5), (0.0, 1.0), (0.83, 0.2)])
+def test_a_part_at_full_resolution_is_that_part_of_the_decoded_image(frames, centre):
+    folder, pixels = frames
+    part, (shape, rows, columns) = read_window(folder / "frame.png", 8, centre, 1024)
+    assert shape == pixels.shape[:2] and (rows, columns) == zoom_window(shape, 8, centre)
+    assert np.array_equal(part, pixels[rows, columns])  # PNG is lossless: exactly those pixels
+    jpeg, where = read_window(folder / "frame.jpg", 8, centre, 1024)
+    decoded = np.asarray(Image.open(folder / "frame.jpg"))
+    assert where == (shape, rows, columns)
+    assert np.abs(jpeg.astype(int) - decoded[rows, columns]).max() <= 1  # the same samples, rounded alike
+    # Colour stored at half resolution is enlarged by GDAL's decoder in its own way, not Pillow's: as close to
+    # the true pixels as Pillow's enlargement, not identical to it.
+    halved, _ = read_window(folder / "halved-colour.jpg", 8, centre, 1024)
+    by_pillow = np.asarray(Image.open(folder / "halved-colour.jpg"))[rows, columns]
+    error = np.abs(halved.astype(int) - pixels[rows, columns]).mean()
+    assert error <= 1.1 * np.abs(by_pillow.astype(int) - pixels[rows, columns]).mean() + 0.5
+
+
+def test_a_part_too_large_for_the_side_is_read_reduced_by_area_averages(frames):
+    folder, pixels = frames
+    part, (shape, rows, columns) = read_window(folder / "frame.png", 2, (0.5, 0.5), 300)
+    factor = reduction(pixels.shape[:2], 2, 300)
+    assert factor == 3 and shape == (400, 600) and part.shape == (200, 300, 3)
+    whole = pixels.reshape(400, 3, 600, 3, 3).mean(axis=(1, 3))  # the frame in 3 x 3 block means
+    assert np.abs(part.astype(float) - whole[rows, columns]).max() <= 1.0
+
+
+def test_gray_parts_come_as_three_equal_channels(frames):
+    folder, pixels = frames
+    part, (_, rows, columns) = read_window(folder / "gray.png", 4, (0.5, 0.5), 1024)
+    assert part.shape[2] == 3 and np.array_equal(part[..., 0], pixels[rows, columns, 0])
+    assert np.array_equal(part[..., 0], part[..., 2])
+
+
+def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(frames, tmp_path):
+    folder, pixels = frames
+    turned = Image.fromarray(pixels)
+    exif = turned.getexif()
+    exif[ORIENTATION_TAG] = 6
+    turned.save(tmp_path / "turned.jpg", exif=exif)
+    Image.fromarray(pixels).save(tmp_path / "progressive.jpg", progressive=True)
+    Image.fromarray(pixels).convert("P").save(tmp_path / "palette.png")
+    Image.fromarray(pixels).convert("RGBA").save(tmp_path / "alpha.png")
+    Image.fromarray(pixels).save(tmp_path / "frame.webp")
+    (tmp_path / "broken.jpg").write_bytes((folder / "frame.jpg").read_bytes()[:500])
+    for name in ("turned.jpg", "progressive.jpg", "palette.png", "alpha.png", "frame.webp", "missing.png"):
+        assert not windowable(tmp_path / name), name
+        assert read_window(tmp_path / name, 8, (0.5, 0.5), 1024) is None
+    # A file cut short reads as far as it goes, or not at all; it never raises.
+    broken = read_window(tmp_path / "broken.jpg", 8, (0.5, 0.5), 1024)
+    assert broken is None or broken[0].shape[2] == 3
+
+
+def test_bad_arguments_are_refused(frames):
+    folder, _ = frames
+    with pytest.raises(ValueError, match="max_side"):
+        read_window(folder / "frame.png", 8, (0.5, 0.5), 0)
+    with pytest.raises(ValueError, match="zoom"):
+        read_window(folder / "frame.png", 0.5, (0.5, 0.5), 100)
