@@ -23,6 +23,7 @@ from PIL import Image
 
 # Large enough to need more than the default pixel limit's share of memory if it were decoded whole.
 os.environ.setdefault("MARSVIZ_MAX_IMAGE_PIXELS", str(400_000_000))
+os.environ.setdefault("MARSVIZ_MAX_UPLOAD_BYTES", str(500_000_000))
 
 from marsviz.decode import load_image  # noqa: E402
 from marsviz.overlays import zoom_window  # noqa: E402

@@ -4,7 +4,8 @@ Pillow decodes a JPEG or PNG whole, so the viewer zooms into large originals fro
 few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a scanline
 at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only files whose stored
 samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright (no EXIF turn),
-neither progressive nor interlaced (GDAL would decode those whole).  Others are zoomed from a rendition.
+neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT chunk (whose
+samples the decoder stretches).  Others are zoomed from a rendition.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from marsviz.decode import ORIENTATION_TAG
+from marsviz.decode import ORIENTATION_TAG, PNG_SIGNATURE
 from marsviz.overlays import zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
 DRIVERS = {"JPEG": "JPEG", "PNG": "PNG"}
+#: GDAL's block cache, in MB, while a window is read: the PNG driver caches every line it decodes on the way
+#: down to the window, which with GDAL's default (5% of the memory) holds most of a large image.
+BLOCK_CACHE_MB = 32
 
 
 def windowable(path: str | Path) -> bool:
@@ -39,13 +43,31 @@ def windowable(path: str | Path) -> bool:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            return (image.format in DRIVERS and image.mode in ("L", "RGB")
-                    and not image.info.get("progressive") and not image.info.get("progression")
-                    and not image.info.get("interlace")
-                    and image.getexif().get(ORIENTATION_TAG, 1) == 1)
-    except (OSError, UnidentifiedImageError, ValueError):
+        with warnings.catch_warnings(), Image.open(path) as image:
+            # Only the header is read: Pillow's warning about its own pixel limit does not apply.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if image.format not in DRIVERS or image.mode not in ("L", "RGB") or image.info.get("interlace") \
+                    or image.info.get("progressive") or image.info.get("progression"):
+                return False
+            if image.format == "PNG":  # Pillow's getexif() would decode a PNG whole to look past its data
+                return not {b"eXIf", b"sBIT"} & _png_chunk_types(path)
+            return image.getexif().get(ORIENTATION_TAG, 1) == 1
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return False
+
+
+def _png_chunk_types(path: str | Path) -> set[bytes]:
+    """The types of the chunks of the PNG file at `path`, read from their headers alone."""
+    kinds = set()
+    with open(path, "rb") as handle:
+        handle.seek(len(PNG_SIGNATURE))
+        while len(header := handle.read(8)) == 8:
+            length, kind = int.from_bytes(header[:4], "big"), header[4:]
+            kinds.add(kind)
+            if kind == b"IEND":
+                break
+            handle.seek(length + 4, 1)  # the chunk's data and CRC
+    return kinds
 
 
 def reduction(size: tuple[int, int], zoom: float, max_side: int) -> int:
@@ -93,7 +115,8 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
     from rasterio.windows import Window
 
-    with Image.open(path) as image:
+    with warnings.catch_warnings(), Image.open(path) as image:
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         driver, (width, height) = DRIVERS[image.format], image.size
     # The part is cut from the whole image reduced by `factor`, so its side fits in max_side.
     factor = reduction((height, width), zoom, max_side)
@@ -103,7 +126,8 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
                     min(width, columns.stop * factor) - columns.start * factor,
                     min(height, rows.stop * factor) - rows.start * factor)
     try:
-        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR",
+                           GDAL_CACHEMAX=BLOCK_CACHE_MB),
               warnings.catch_warnings()):
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
             with rasterio.open(path, driver=driver) as dataset:

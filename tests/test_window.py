@@ -1,5 +1,7 @@
 """marsviz.window: parts of large JPEG and PNG files read at full resolution, window by window."""
 
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -67,12 +69,19 @@ def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(fra
     exif = turned.getexif()
     exif[ORIENTATION_TAG] = 6
     turned.save(tmp_path / "turned.jpg", exif=exif)
+    turned.save(tmp_path / "turned.png", exif=exif)
+    plain = (folder / "gray.png").read_bytes()  # sBIT after IHDR: the decoder stretches the samples it marks
+    ihdr_end = 8 + 8 + 13 + 4
+    sbit = b"sBIT\x05"
+    (tmp_path / "significant-bits.png").write_bytes(plain[:ihdr_end] + (1).to_bytes(4, "big") + sbit
+                                                    + zlib.crc32(sbit).to_bytes(4, "big") + plain[ihdr_end:])
     Image.fromarray(pixels).save(tmp_path / "progressive.jpg", progressive=True)
     Image.fromarray(pixels).convert("P").save(tmp_path / "palette.png")
     Image.fromarray(pixels).convert("RGBA").save(tmp_path / "alpha.png")
     Image.fromarray(pixels).save(tmp_path / "frame.webp")
     (tmp_path / "broken.jpg").write_bytes((folder / "frame.jpg").read_bytes()[:500])
-    for name in ("turned.jpg", "progressive.jpg", "palette.png", "alpha.png", "frame.webp", "missing.png"):
+    for name in ("turned.jpg", "turned.png", "significant-bits.png", "progressive.jpg", "palette.png", "alpha.png",
+                 "frame.webp", "missing.png"):
         assert not windowable(tmp_path / name), name
         assert read_window(tmp_path / name, 8, (0.5, 0.5), 1024) is None
     # A file cut short reads as far as it goes, or not at all; it never raises.
