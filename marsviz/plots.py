@@ -20,6 +20,8 @@ OUTLIER_MARKER = dict(symbol="circle", size=12, line=dict(width=2, color="#ff4b4
 #: Column of a table given to :func:`scatter` with how many images each of its points stands for
 #: (:func:`merged_places`); a point for several is drawn larger and says so on hover.
 IMAGES_HERE = "images_here"
+#: How many of those are outliers (:func:`merged_places`).
+OUTLIERS_HERE = "outliers_here"
 #: Largest marker size, in px, of a point that stands for many images.
 LARGEST_MARKER = 30
 #: Grid (cells across, cells up) of :func:`spread_overlaps`: a cell is about one marker (8 px) of a
@@ -122,7 +124,7 @@ def merged_places(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
 
     Rows with the same `x` and `y` (a rover's frames, all at its landing site) become their first row
     (tables are ranked, so the best-ranked image, the one a click opens), with :data:`IMAGES_HERE` their
-    count and ``outlier`` true if any of them is one.
+    count, :data:`OUTLIERS_HERE` how many of them are outliers, and ``outlier`` true if any is one.
 
     Parameters
     ----------
@@ -134,25 +136,27 @@ def merged_places(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The first row of each place, in the order of `table`, with :data:`IMAGES_HERE` added.
+        The first row of each place, in the order of `table`, with :data:`IMAGES_HERE` and
+        :data:`OUTLIERS_HERE` added.
 
     Examples
     --------
     >>> table = pd.DataFrame({"id": [1, 2, 3], "outlier": [False, False, True],
     ...                       "x": [5.0, 0.0, 5.0], "y": [1.0, 0.0, 1.0]})
-    >>> merged_places(table, "x", "y")[["id", "outlier", IMAGES_HERE]].values.tolist()
-    [[1, True, 2], [2, False, 1]]
+    >>> merged_places(table, "x", "y")[["id", "outlier", IMAGES_HERE, OUTLIERS_HERE]].values.tolist()
+    [[1, True, 2, 1], [2, False, 1, 0]]
     """
     if table.empty:
-        return table.assign(**{IMAGES_HERE: pd.Series(dtype=np.int64)})
+        return table.assign(**{IMAGES_HERE: pd.Series(dtype=np.int64), OUTLIERS_HERE: pd.Series(dtype=np.int64)})
     place = table.groupby([x, y], sort=False, dropna=False).ngroup().to_numpy()
     _, first = np.unique(place, return_index=True)
     first = np.sort(first)
     counts = np.bincount(place)
-    outliers = np.bincount(place, weights=table["outlier"].to_numpy(dtype=float)) > 0
+    outliers = np.bincount(place, weights=table["outlier"].to_numpy(dtype=float)).astype(np.int64)
     merged = table.iloc[first].copy()
-    merged["outlier"] = outliers[place[first]]
+    merged["outlier"] = outliers[place[first]] > 0
     merged[IMAGES_HERE] = counts[place[first]]
+    merged[OUTLIERS_HERE] = outliers[place[first]]
     return merged
 
 
@@ -197,9 +201,9 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     def add(part: pd.DataFrame, outliers: bool, marker: dict, **trace_options) -> None:
         style = OUTLIER_MARKER if outliers else REGULAR_MARKER
         counts = part[IMAGES_HERE].to_numpy() if IMAGES_HERE in part else np.ones(len(part), dtype=int)
-        hover = [f"{n}<br>{x_label} = {a:.3f}<br>{y_label} = {b:.3f}" + ("<br><b>outlier</b>" if outliers else "")
-                 + (f"<br><b>{c:,} images here</b>: click to list them" if c > 1 else "")
-                 for n, a, b, c in zip(part["name"], part[x], part[y], counts)]
+        marked = part[OUTLIERS_HERE].to_numpy() if OUTLIERS_HERE in part else part["outlier"].to_numpy(dtype=int)
+        hover = [f"{n}<br>{x_label} = {a:.3f}<br>{y_label} = {b:.3f}" + _how_many(c, o)
+                 for n, a, b, c, o in zip(part["name"], part[x], part[y], counts, marked)]
         if (counts > 1).any():
             marker = {**marker, "size": np.minimum(style["size"] + 4 * np.log2(counts), LARGEST_MARKER).tolist()}
         figure.add_trace(trace(
@@ -210,8 +214,11 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
     outlier = drawn["outlier"].to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(table[colour]):
         low, high = _range(table[colour])
+        # The legend counts images: a point for several (merged_places) may hold outliers and others.
+        outliers = int(drawn[OUTLIERS_HERE].sum()) if OUTLIERS_HERE in drawn else int(outlier.sum())
+        counted = {"images": _images(drawn) - outliers, "outliers": outliers}
         for part, name in ((drawn[~outlier], "images"), (drawn[outlier], "outliers")):
-            add(part, name == "outliers", name=f"{name} ({len(part)})", marker=dict(
+            add(part, name == "outliers", name=f"{name} ({counted[name]})", marker=dict(
                 color=part[colour], colorscale="Viridis", cmin=low, cmax=high, showscale=name == "images",
                 colorbar=dict(title=dict(text=labels.get(colour, colour), side="top"), orientation="h",
                               thickness=10, len=0.6, x=0.5, xanchor="center", y=-0.14, yanchor="top")))
@@ -228,8 +235,8 @@ def scatter(table: pd.DataFrame, x: str, y: str, colour: str, labels: dict[str, 
                 part = drawn[members & (outlier == in_outliers)]
                 if in_outliers and part.empty:
                     continue
-                add(part, in_outliers, dict(color=chosen), name=f"{name} ({members.sum()})", legendgroup=name,
-                    showlegend=not in_outliers)
+                add(part, in_outliers, dict(color=chosen), name=f"{name} ({_images(drawn[members])})",
+                    legendgroup=name, showlegend=not in_outliers)
     figure.update_layout(xaxis_title=x_label, yaxis_title=y_label, height=560,
                          margin=dict(l=10, r=10, t=40, b=10),
                          legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
@@ -281,6 +288,27 @@ def shown_position(figure: go.Figure, image_id: int) -> tuple[float, float] | No
         if len(at):
             return float(trace.x[at[0]]), float(trace.y[at[0]])
     return None
+
+
+def _how_many(images: int, outliers: int) -> str:
+    """The hover's last line for a point standing for `images` images, `outliers` of them outliers.
+
+    Examples
+    --------
+    >>> _how_many(1, 1), _how_many(27, 0)
+    ('<br><b>outlier</b>', '<br><b>27 images here</b>: click to list them')
+    >>> _how_many(3, 1)
+    '<br><b>3 images here</b> (1 outlier): click to list them'
+    """
+    if images == 1:
+        return "<br><b>outlier</b>" if outliers else ""
+    marked = f" ({outliers:,} outlier{'' if outliers == 1 else 's'})" if outliers else ""
+    return f"<br><b>{images:,} images here</b>{marked}: click to list them"
+
+
+def _images(points: pd.DataFrame) -> int:
+    """How many images `points` stand for (:data:`IMAGES_HERE`, else one each)."""
+    return int(points[IMAGES_HERE].sum()) if IMAGES_HERE in points else len(points)
 
 
 def _range(values: pd.Series) -> tuple[float, float]:

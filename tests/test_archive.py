@@ -316,3 +316,5 @@ def test_the_map_places_rover_frames_at_their_landing_sites(small_catalog_home):
     most = per_place.idxmax()
     at_site = [text for x, y, text in drawn if (x, y) == most]
     assert len(at_site) == 1 and f"{per_place.max():,} images here" in at_site[0]
+    legend = [int(trace["name"].rsplit("(", 1)[1].rstrip(")")) for trace in figure["data"]]
+    assert sum(legend) == len(every)  # the legend counts images, not points
