@@ -10,15 +10,12 @@ costs, not what decoding every pixel would.  Each figure is printed with its rat
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, paired_times
+from common import fresh_process_peak_mb, paired_times
 
 import numpy as np
 from PIL import Image
@@ -28,7 +25,6 @@ os.environ.setdefault("MARSVIZ_MAX_IMAGE_PIXELS", str(400_000_000))
 
 from marsviz.decode import load_image  # noqa: E402
 
-# VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss into the child it starts.
 PEAK_SCRIPT = """
 import re, sys
 from marsviz.decode import load_image
@@ -43,13 +39,6 @@ def terrain(side: int) -> np.ndarray:
     """8-bit samples of a smooth relief: they compress as real orbital products do, unlike noise."""
     y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
     return ((np.sin(x * 40) * np.cos(y * 30) * 0.5 + 0.5) * 255).astype(np.uint8)
-
-
-def peak_mb(path: Path, side: int) -> float:
-    """Peak resident memory, in MB, of a fresh process decoding `path` at `side` px."""
-    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path), str(side)], capture_output=True, text=True,
-                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return float(result.stdout.strip())
 
 
 def main() -> None:
@@ -72,8 +61,8 @@ def main() -> None:
                                              lambda: load_image(jpeg_data, max_side=side), args.repeats)
             figures.update({f"{name}_jp2_s": round(archive_s, 3), f"{name}_jpeg_s": round(jpeg_s, 3),
                             f"{name}_jp2_over_jpeg": round(archive_s / jpeg_s, 2),
-                            f"{name}_jp2_peak_mb": round(peak_mb(jp2, side)),
-                            f"{name}_jpeg_peak_mb": round(peak_mb(jpeg, side))})
+                            f"{name}_jp2_peak_mb": round(fresh_process_peak_mb(PEAK_SCRIPT, jp2, side)),
+                            f"{name}_jpeg_peak_mb": round(fresh_process_peak_mb(PEAK_SCRIPT, jpeg, side))})
     for key, value in figures.items():
         print(f"{key:>24}: {value}")
     print(json.dumps(figures))

@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, alternating_times
+from common import alternating_times, fresh_process_peak_mb
 
 import numpy as np
 from PIL import Image
@@ -31,7 +29,6 @@ from marsviz.window import read_window  # noqa: E402
 
 ZOOM, CENTRE, SIDE = 8, (0.3, 0.7), 2048
 
-# VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss into the child it starts.
 PEAK_SCRIPT = """
 import re, sys
 import numpy as np
@@ -69,13 +66,6 @@ def whole_then_part(path: Path) -> np.ndarray:
     return pixels[rows, columns].copy()
 
 
-def peak_mb(path: Path, how: str) -> float:
-    """Peak resident memory, in MB, of a fresh process reading the part of `path` `how`."""
-    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path), how], capture_output=True, text=True,
-                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return float(result.stdout.strip())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=12000, help="the frame's width (its height is 3/4 of it)")
@@ -94,7 +84,7 @@ def main() -> None:
             window_s, whole_s, rendition_s = alternating_times(
                 [lambda: read_window(path, ZOOM, CENTRE, SIDE), lambda: whole_then_part(path),
                  lambda: load_image(path, max_side=4096)], args.repeats)
-            window_mb, whole_mb, rendition_mb = (peak_mb(path, how) for how in ("window", "whole", "rendition"))
+            window_mb, whole_mb, rendition_mb = (fresh_process_peak_mb(PEAK_SCRIPT, path, how) for how in ("window", "whole", "rendition"))
             figures.update({f"{kind}_window_s": round(window_s, 3), f"{kind}_whole_s": round(whole_s, 3),
                             f"{kind}_window_over_whole_time": round(window_s / whole_s, 2),
                             f"{kind}_rendition_s": round(rendition_s, 3),

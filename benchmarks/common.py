@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -80,3 +82,11 @@ class Report:
         text = f"{value:.3g}{unit}" if isinstance(value, float) else f"{value}{unit}"
         print(f"{verdict:<4}  {name:<58} {text:>12}   target {target}" + (f"   ({note})" if note else ""),
               flush=True)
+
+
+def fresh_process_peak_mb(script: str, *args: object) -> float:
+    """Peak resident memory, in MB, of a fresh Python process running `script` with `args`; the script prints
+    it as its last line (VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss into the child it starts)."""
+    result = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return float(result.stdout.strip().splitlines()[-1])

@@ -10,6 +10,7 @@ samples the decoder stretches).  Others are zoomed from a rendition.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from pathlib import Path
@@ -21,9 +22,6 @@ from marsviz.overlays import zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
 DRIVERS = {"JPEG": "JPEG", "PNG": "PNG"}
-#: GDAL's block cache, in MB, while a window is read: the PNG driver caches every line it decodes on the way
-#: down to the window, which with GDAL's default (5% of the memory) holds most of a large image.
-BLOCK_CACHE_MB = 32
 
 
 def windowable(path: str | Path) -> bool:
@@ -31,7 +29,7 @@ def windowable(path: str | Path) -> bool:
 
     Examples
     --------
-    >>> import io, tempfile
+    >>> import tempfile
     >>> from PIL import Image
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     Image.new("RGB", (64, 32)).save(f"{folder}/a.jpg")
@@ -43,9 +41,7 @@ def windowable(path: str | Path) -> bool:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
-            # Only the header is read: Pillow's warning about its own pixel limit does not apply.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _header(path) as image:
             if image.format not in DRIVERS or image.mode not in ("L", "RGB") or image.info.get("interlace") \
                     or image.info.get("progressive") or image.info.get("progression"):
                 return False
@@ -54,6 +50,18 @@ def windowable(path: str | Path) -> bool:
             return image.getexif().get(ORIENTATION_TAG, 1) == 1
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return False
+
+
+@contextlib.contextmanager
+def _header(path: str | Path):
+    """The image file at `path` opened by Pillow, which reads its header only (so Pillow's warning about its own
+    pixel limit, meant for decoding, does not apply)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            yield image
 
 
 def _png_chunk_types(path: str | Path) -> set[bytes]:
@@ -110,13 +118,11 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
     if not windowable(path):
         return None
     import rasterio
-    from PIL import Image
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
     from rasterio.windows import Window
 
-    with warnings.catch_warnings(), Image.open(path) as image:
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with _header(path) as image:
         driver, (width, height) = DRIVERS[image.format], image.size
     # The part is cut from the whole image reduced by `factor`, so its side fits in max_side.
     factor = reduction((height, width), zoom, max_side)
@@ -126,8 +132,7 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
                     min(width, columns.stop * factor) - columns.start * factor,
                     min(height, rows.stop * factor) - rows.start * factor)
     try:
-        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR",
-                           GDAL_CACHEMAX=BLOCK_CACHE_MB),
+        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
               warnings.catch_warnings()):
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
             with rasterio.open(path, driver=driver) as dataset:

@@ -424,13 +424,13 @@ def ids_at_same_places(weights: dict[str, float], ids: list[int]) -> list[int]:
     placed = placed_rows(weights)
     if chosen.empty or placed.empty:
         return sorted(ids)
-    longitude, latitude = placed["longitude"].to_numpy(dtype=float), placed["latitude"].to_numpy(dtype=float)
-    # Two vectorised membership tests narrow a million rows to a few; the exact pairs are checked on those.
-    near = np.flatnonzero(np.isin(longitude, chosen["longitude"].to_numpy(dtype=float))
-                          & np.isin(latitude, chosen["latitude"].to_numpy(dtype=float)))
-    places = set(zip(chosen["longitude"].to_numpy(dtype=float), chosen["latitude"].to_numpy(dtype=float)))
-    same = [i for i in near if (longitude[i], latitude[i]) in places]
+    same = np.isin(_place_keys(placed), _place_keys(chosen))
     return sorted(set(placed["id"].to_numpy()[same].astype(int).tolist()) | set(ids))
+
+
+def _place_keys(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's longitude and latitude as one complex number, so that places compare in one vectorised step."""
+    return rows["longitude"].to_numpy(dtype=float) + 1j * rows["latitude"].to_numpy(dtype=float)
 
 
 def map_figure(weights: dict[str, float], colour: str) -> go.Figure:

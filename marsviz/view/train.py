@@ -246,8 +246,8 @@ def describe_views(table: pd.DataFrame, workers: int = 1, progress: Callable[[in
 
 def fit_view_model(colour: np.ndarray, gray: np.ndarray, half: np.ndarray, table: pd.DataFrame, rows: np.ndarray,
                    seed: int = 0, metadata: dict | None = None) -> ViewModel:
-    """Fit :data:`NETWORKS` networks on `rows` (bool), with the grayscale copies of their rover frames and the
-    half-size copies of all of them among them."""
+    """Fit :data:`NETWORKS` networks on the images of `rows` (bool), the grayscale copies of their rover frames
+    and the half-size copies of them all."""
     rover = rows & table["view"].isin(["surface", "hardware"]).to_numpy()
     x = np.vstack([colour[rows], gray[rover], half[rows]])
     cls = table["cls"].to_numpy()
