@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -73,7 +74,9 @@ def sha256(path: Path) -> str:
 
 def assert_sound(home: Path) -> list[sqlite3.Row]:
     """Integrity check passes, rows are unique, every row's files exist, every stored file is whole."""
-    with sqlite3.connect(home / "catalog.sqlite") as conn:
+    # closing(): a connection's own context manager only commits.  Left to the garbage collector, its close
+    # (which removes the write-ahead log file) could come while a test lists or changes the folder's files.
+    with contextlib.closing(sqlite3.connect(home / "catalog.sqlite")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         conn.row_factory = sqlite3.Row
         rows = conn.execute("SELECT * FROM images").fetchall()
