@@ -1,8 +1,8 @@
-"""A part of a large JPEG or PNG at its full resolution, read without decoding the whole image into memory.
+"""A part of a large JPEG, PNG or TIFF at its full resolution, read without decoding the whole image into memory.
 
-Pillow decodes a JPEG or PNG whole, so the viewer zooms into large originals from a rendition of at most a
-few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a scanline
-at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only files whose stored
+Pillow decodes a JPEG, PNG or TIFF whole, so the viewer zooms into large originals from a rendition of at most
+a few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a scanline
+(or a TIFF tile) at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only files whose stored
 samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright (no EXIF turn),
 neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT chunk (whose
 samples the decoder stretches).  Others are zoomed from a rendition.
@@ -21,7 +21,7 @@ from marsviz.decode import ORIENTATION_TAG, PNG_SIGNATURE
 from marsviz.overlays import zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
-DRIVERS = {"JPEG": "JPEG", "PNG": "PNG"}
+DRIVERS = {"JPEG": "JPEG", "PNG": "PNG", "TIFF": "GTiff"}
 
 
 def windowable(path: str | Path) -> bool:
@@ -98,7 +98,7 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
     Parameters
     ----------
     path : str or Path
-        A JPEG or PNG file that :func:`windowable` accepts.
+        A JPEG, PNG or TIFF file that :func:`windowable` accepts.
     zoom : float
         Magnification, at least 1 (:func:`marsviz.overlays.zoom_window`).
     centre : (float, float)

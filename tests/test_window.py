@@ -1,4 +1,4 @@
-"""marsviz.window: parts of large JPEG and PNG files read at full resolution, window by window."""
+"""marsviz.window: parts of large JPEG, PNG and TIFF files read at full resolution, window by window."""
 
 import zlib
 
@@ -26,6 +26,7 @@ def frames(tmp_path_factory):
     Image.fromarray(pixels).save(folder / "frame.jpg", quality=95, subsampling=0)  # full-resolution colour
     Image.fromarray(pixels).save(folder / "halved-colour.jpg", quality=95)  # colour at half resolution (4:2:0)
     Image.fromarray(pixels[..., 0]).save(folder / "gray.png")
+    Image.fromarray(pixels).save(folder / "frame.tif", compression="tiff_deflate")
     return folder, pixels
 
 
@@ -35,6 +36,7 @@ def test_a_part_at_full_resolution_is_that_part_of_the_decoded_image(frames, cen
     part, (shape, rows, columns) = read_window(folder / "frame.png", 8, centre, 1024)
     assert shape == pixels.shape[:2] and (rows, columns) == zoom_window(shape, 8, centre)
     assert np.array_equal(part, pixels[rows, columns])  # PNG is lossless: exactly those pixels
+    assert np.array_equal(read_window(folder / "frame.tif", 8, centre, 1024)[0], part)  # and so is TIFF
     jpeg, where = read_window(folder / "frame.jpg", 8, centre, 1024)
     decoded = np.asarray(Image.open(folder / "frame.jpg"))
     assert where == (shape, rows, columns)
@@ -70,6 +72,7 @@ def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(fra
     exif[ORIENTATION_TAG] = 6
     turned.save(tmp_path / "turned.jpg", exif=exif)
     turned.save(tmp_path / "turned.png", exif=exif)
+    turned.save(tmp_path / "turned.tif", tiffinfo={ORIENTATION_TAG: 6})
     plain = (folder / "gray.png").read_bytes()  # sBIT after IHDR: the decoder stretches the samples it marks
     ihdr_end = 8 + 8 + 13 + 4
     sbit = b"sBIT\x05"
@@ -80,7 +83,7 @@ def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(fra
     Image.fromarray(pixels).convert("RGBA").save(tmp_path / "alpha.png")
     Image.fromarray(pixels).save(tmp_path / "frame.webp")
     (tmp_path / "broken.jpg").write_bytes((folder / "frame.jpg").read_bytes()[:500])
-    for name in ("turned.jpg", "turned.png", "significant-bits.png", "progressive.jpg", "palette.png", "alpha.png",
+    for name in ("turned.jpg", "turned.png", "turned.tif", "significant-bits.png", "progressive.jpg", "palette.png", "alpha.png",
                  "frame.webp", "missing.png"):
         assert not windowable(tmp_path / name), name
         assert read_window(tmp_path / name, 8, (0.5, 0.5), 1024) is None
