@@ -29,23 +29,12 @@ from marsviz.window import read_window  # noqa: E402
 
 ZOOM, CENTRE, SIDE = 8, (0.3, 0.7), 2048
 
-PEAK_SCRIPT = """
+# Each way of reading the part, by name, in a fresh process (the functions below, not a copy of them).
+PEAK_SCRIPT = f"""
 import re, sys
-import numpy as np
-from PIL import Image
-Image.MAX_IMAGE_PIXELS = None
-from marsviz.decode import load_image
-from marsviz.overlays import zoom_window
-from marsviz.window import read_window
-path, how = sys.argv[1], sys.argv[2]
-if how == "window":
-    read_window(path, 8, (0.3, 0.7), 2048)
-elif how == "whole":
-    pixels = np.asarray(Image.open(path).convert("RGB"))
-    rows, columns = zoom_window(pixels.shape[:2], 8, (0.3, 0.7))
-    pixels[rows, columns].copy()
-else:
-    load_image(path, max_side=4096)
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+import bench_window
+getattr(bench_window, sys.argv[2])(sys.argv[1])
 status = open('/proc/self/status').read()
 print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)
 """
@@ -59,11 +48,22 @@ def relief(height: int, width: int) -> np.ndarray:
     return np.stack([gray, (gray * 0.8).astype(np.uint8), (gray * 0.6).astype(np.uint8)], axis=2)
 
 
+def by_window(path: Path):
+    """The zoomed part read by window (:func:`marsviz.window.read_window`)."""
+    return read_window(path, ZOOM, CENTRE, SIDE)
+
+
 def whole_then_part(path: Path) -> np.ndarray:
     """The zoomed part cut from a full-resolution Pillow decode of the whole file."""
+    Image.MAX_IMAGE_PIXELS = None
     pixels = np.asarray(Image.open(path).convert("RGB"))
     rows, columns = zoom_window(pixels.shape[:2], ZOOM, CENTRE)
     return pixels[rows, columns].copy()
+
+
+def rendition(path: Path):
+    """The 4096 px rendition the viewer zooms into otherwise."""
+    return load_image(path, max_side=4096)
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=12000, help="the frame's width (its height is 3/4 of it)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    Image.MAX_IMAGE_PIXELS = None
+    Image.MAX_IMAGE_PIXELS = None  # the frame written here is larger than Pillow's default allows
     height = args.width * 3 // 4
     figures: dict[str, float | int] = {"width": args.width, "height": height}
     with tempfile.TemporaryDirectory() as folder:
@@ -81,10 +81,11 @@ def main() -> None:
         Image.fromarray(pixels).save(files["png"], compress_level=1)
         del pixels
         for kind, path in files.items():
-            window_s, whole_s, rendition_s = alternating_times(
-                [lambda: read_window(path, ZOOM, CENTRE, SIDE), lambda: whole_then_part(path),
-                 lambda: load_image(path, max_side=4096)], args.repeats)
-            window_mb, whole_mb, rendition_mb = (fresh_process_peak_mb(PEAK_SCRIPT, path, how) for how in ("window", "whole", "rendition"))
+            ways = (by_window, whole_then_part, rendition)
+            window_s, whole_s, rendition_s = alternating_times([lambda way=way: way(path) for way in ways],
+                                                               args.repeats)
+            window_mb, whole_mb, rendition_mb = (fresh_process_peak_mb(PEAK_SCRIPT, path, way.__name__)
+                                                 for way in ways)
             figures.update({f"{kind}_window_s": round(window_s, 3), f"{kind}_whole_s": round(whole_s, 3),
                             f"{kind}_window_over_whole_time": round(window_s / whole_s, 2),
                             f"{kind}_rendition_s": round(rendition_s, 3),

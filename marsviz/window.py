@@ -1,11 +1,11 @@
 """A part of a large JPEG, PNG or TIFF at its full resolution, read without decoding the whole image into memory.
 
 Pillow decodes a JPEG, PNG or TIFF whole, so the viewer zooms into large originals from a rendition of at most
-a few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a scanline
-(or a TIFF tile) at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only files whose stored
-samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright (no EXIF turn),
-neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT chunk (whose
-samples the decoder stretches).  Others are zoomed from a rendition.
+a few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a
+scanline (or a TIFF tile) at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only
+files whose stored samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright
+(no EXIF turn), neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT
+chunk (whose samples the decoder stretches).  Others are zoomed from a rendition.
 """
 
 from __future__ import annotations
@@ -38,18 +38,26 @@ def windowable(path: str | Path) -> bool:
     ...     [windowable(f"{folder}/{name}") for name in ("a.jpg", "b.jpg", "c.png")]
     [True, False, False]
     """
+    return _layout(path) is not None
+
+
+def _layout(path: str | Path) -> tuple[str, int, int] | None:
+    """GDAL's driver for the image file at `path`, and its width and height, if :func:`read_window` can read
+    it by window; else None.  Reads the file's header only."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with _header(path) as image:
             if image.format not in DRIVERS or image.mode not in ("L", "RGB") or image.info.get("interlace") \
                     or image.info.get("progressive") or image.info.get("progression"):
-                return False
+                return None
             if image.format == "PNG":  # Pillow's getexif() would decode a PNG whole to look past its data
-                return not {b"eXIf", b"sBIT"} & _png_chunk_types(path)
-            return image.getexif().get(ORIENTATION_TAG, 1) == 1
+                as_shown = not {b"eXIf", b"sBIT"} & _png_chunk_types(path)
+            else:
+                as_shown = image.getexif().get(ORIENTATION_TAG, 1) == 1
+            return (DRIVERS[image.format], *image.size) if as_shown else None
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        return False
+        return None
 
 
 @contextlib.contextmanager
@@ -115,15 +123,15 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, not {max_side}")
-    if not windowable(path):
+    layout = _layout(path)
+    if layout is None:
         return None
+    driver, width, height = layout
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
     from rasterio.windows import Window
 
-    with _header(path) as image:
-        driver, (width, height) = DRIVERS[image.format], image.size
     # The part is cut from the whole image reduced by `factor`, so its side fits in max_side.
     factor = reduction((height, width), zoom, max_side)
     shape = (math.ceil(height / factor), math.ceil(width / factor))

@@ -83,8 +83,8 @@ def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(fra
     Image.fromarray(pixels).convert("RGBA").save(tmp_path / "alpha.png")
     Image.fromarray(pixels).save(tmp_path / "frame.webp")
     (tmp_path / "broken.jpg").write_bytes((folder / "frame.jpg").read_bytes()[:500])
-    for name in ("turned.jpg", "turned.png", "turned.tif", "significant-bits.png", "progressive.jpg", "palette.png", "alpha.png",
-                 "frame.webp", "missing.png"):
+    for name in ("turned.jpg", "turned.png", "turned.tif", "significant-bits.png", "progressive.jpg", "palette.png",
+                 "alpha.png", "frame.webp", "missing.png"):
         assert not windowable(tmp_path / name), name
         assert read_window(tmp_path / name, 8, (0.5, 0.5), 1024) is None
     # A file cut short reads as far as it goes, or not at all; it never raises.

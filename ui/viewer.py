@@ -202,8 +202,8 @@ def _zoomed(row: dict, report: ImageReport, display: np.ndarray, overlays: list[
     zoom = zoom_column.select_slider("Zoom", ZOOMS, format_func=lambda z: f"{z}x", key=f"{key}_zoom",
                                      help="Enlarge part of the image (overlays too); choose the part with Across "
                                           "and Down. The part is cut from the original at up to "
-                                          f"{data.ZOOM_MAX_SIDE} px; parts of larger JPEG, PNG and TIFF originals are read "
-                                          "from the file at full resolution.")
+                                          f"{data.ZOOM_MAX_SIDE} px; parts of larger JPEG, PNG and TIFF originals "
+                                          "are read from the file at full resolution.")
     across = across_column.slider("Across", 0, 100, 50, format="%d%%", key=f"{key}_across", disabled=zoom == 1)
     down = down_column.slider("Down", 0, 100, 50, format="%d%%", key=f"{key}_down", disabled=zoom == 1)
     if zoom == 1:
