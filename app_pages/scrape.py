@@ -57,8 +57,8 @@ with st.form("scrape_form"):
             values["include_partial"] = st.checkbox("Also thumbnails and subframes", key="scrape_partial")
         atlas = [name for name in ("target", "mission", "instrument", "spacecraft") if name in uses]
         for column, name in zip(st.columns(len(atlas)) if atlas else [], atlas):
-            values[name] = column.text_input(name.capitalize(), key=f"scrape_{name}", placeholder={
-                "target": "mars", "spacecraft": "carl sagan memorial station"}.get(name, ""))
+            values[name] = column.text_input(name.capitalize(), key=f"scrape_{name}",
+                                             placeholder=SOURCES[source].placeholders.get(name, ""))
         api_root = st.text_input("API root (another server for the source: a NASA host, or a mirror the server's "
                                  "operator allows)", key="scrape_api_root")
     start = st.form_submit_button("Start scrape", type="primary", disabled=busy)
@@ -107,6 +107,11 @@ def show_results(report) -> None:
     if problems:
         st.subheader("Not added")
         st.dataframe(pd.DataFrame(problems), hide_index=True)
+    if report.unlabelled:
+        st.subheader("Added without their label")
+        st.caption("These images are in the catalog, but their product's label could not be read, so their place, "
+                   "scale and lighting are not known.")
+        st.dataframe(pd.DataFrame(report.unlabelled, columns=["name", "reason"]), hide_index=True)
 
 
 @st.fragment(run_every=POLL_SECONDS if busy else None)

@@ -422,7 +422,7 @@ def _add_scrape_parser(subparsers):
     parser.add_argument("source", choices=list(SOURCES),
                         help="; ".join(f"{name}: {cls.description}" for name, cls in SOURCES.items()))
     parser.add_argument("--query", "-q", default="", help="search text (nasa-images; default: mars)")
-    parser.add_argument("--sol", type=int, default=None, help="one sol (mars2020, msl, pds-atlas)")
+    parser.add_argument("--sol", type=int, default=None, help="one sol (mars2020, msl, pds-atlas4, pds-atlas)")
     parser.add_argument("--sol-min", type=int, default=None, help="first sol of a range")
     parser.add_argument("--sol-max", type=int, default=None, help="last sol of a range")
     parser.add_argument("--camera", action="append", default=[], metavar="C",
@@ -430,14 +430,16 @@ def _add_scrape_parser(subparsers):
     parser.add_argument("--year-start", type=int, default=None, help="first year (nasa-images)")
     parser.add_argument("--year-end", type=int, default=None, help="last year (nasa-images)")
     parser.add_argument("--size", choices=RENDITIONS, default="",
-                        help="rendition to download (nasa-images, mars2020); 'full' can be very large")
+                        help="rendition to download (nasa-images, mars2020, pds-atlas4); 'full' can be very large")
     parser.add_argument("--include-partial", action="store_true",
                         help="also take thumbnails and subframes (mars2020, msl)")
-    parser.add_argument("--target", default="", help="target (pds-atlas; default: mars)")
-    parser.add_argument("--mission", default="", help="mission (pds-atlas)")
-    parser.add_argument("--instrument", default="", help="instrument (pds-atlas)")
+    parser.add_argument("--target", default="", help="target (pds-atlas4, pds-atlas; default: mars)")
+    parser.add_argument("--mission", default="",
+                        help="mission (pds-atlas4: the Atlas IV code, e.g. mpf, mer, msl, mars_2020, mro; pds-atlas)")
+    parser.add_argument("--instrument", default="", help="instrument (pds-atlas4, e.g. imp, hirise; pds-atlas)")
     parser.add_argument("--spacecraft", default="",
-                        help="spacecraft (pds-atlas; default: carl sagan memorial station, the Mars Pathfinder lander)")
+                        help="spacecraft (default: the Mars Pathfinder lander; pds-atlas4: its code, csms; "
+                             "pds-atlas: carl sagan memorial station)")
     parser.add_argument("--limit", type=_count(1), default=None,
                         help="look at no more than N items of the source (default: all)")
     parser.add_argument("--api-root", default=None, metavar="URL",
@@ -490,6 +492,8 @@ def cmd_scrape(args) -> int:
         print(f"failed    {_printable(name)}: {_printable(reason)}", file=sys.stderr)
     for name, reason in report.rejected:
         print(f"rejected  {_printable(name)}: {_printable(reason)}", file=sys.stderr)
+    for name, reason in report.unlabelled:
+        print(f"no label  {_printable(name)}: {_printable(reason)}; added without what it says", file=sys.stderr)
     for image_id, name in report.added:
         print(f"added     {_printable(name)} (id {image_id})")
     print(_printable(report.summary()))

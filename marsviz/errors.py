@@ -81,6 +81,10 @@ class ClusterMismatch(MarsvizError):
     """A worker runs another marsviz feature set (another version or model files) than the run's own."""
 
 
+class ProductLabelError(MarsvizError):
+    """A product's label, fetched on its own beside a browse image, cannot be read (:mod:`marsviz.label_file`)."""
+
+
 class DataSetError(MarsvizError):
     """A labeled data set could not be fetched, checked or laid out (:mod:`marsviz.datasets`)."""
 

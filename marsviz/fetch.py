@@ -413,7 +413,8 @@ class NasaSession(requests.Session):
         self._aborted = False
         self.retry = _CappedRetry(total=retries, connect=retries, read=retries, status=retries,
                                   backoff_factor=backoff, status_forcelist=RETRY_STATUSES,
-                                  allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False,
+                                  # marsviz POSTs only read-only searches (Atlas IV): retrying them is safe.
+                                  allowed_methods=frozenset({"GET", "HEAD", "POST"}), raise_on_status=False,
                                   respect_retry_after_header=True)
         self.retry.max_retry_after = max_retry_after
         adapter = _PolicyAdapter(policy, RateLimiter(rate), max_retries=self.retry,
@@ -470,33 +471,71 @@ class NasaSession(requests.Session):
         Cancelled
             :meth:`abort` was called.
         """
+        return self._json("GET", url, params=params)
 
+    def post_json(self, url: str, body: dict):
+        """POST `body` as JSON to `url` (a search, which changes nothing) and return the decoded JSON answer.
+
+        Raises what :meth:`get_json` raises.
+        """
+        return self._json("POST", url, body=body)
+
+    def _json(self, method: str, url: str, params: dict | None = None, body: dict | None = None):
         def attempt():
             with self.host_slot(url):
                 try:
-                    with self.get(url, params=params, headers={"Accept": "application/json"},
-                                  stream=True) as response:
-                        body = _read_body(response, url, self.timeout)
-                        return response.status_code, response.headers.get("Content-Type", ""), response.url, body
+                    with self.request(method, url, params=params, json=body,
+                                      headers={"Accept": "application/json"}, stream=True) as response:
+                        answer = _read_body(response, url, self.timeout)
+                        return response.status_code, response.headers.get("Content-Type", ""), response.url, answer
                 except requests.RequestException as exc:
                     raise SourceError(_describe(exc, url, self.timeout)) from exc
                 except urllib3.exceptions.HTTPError as exc:
                     message = f"{_host(url)}: connection failed while reading the answer ({exc})"
                     raise SourceError(redact(message)) from exc
 
-        status, content_type, where, body = self._call(url, self.json_deadline, "http_json_deadline",
-                                                       SourceError, attempt)
-        looks_html = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
+        status, content_type, where, answer = self._call(url, self.json_deadline, "http_json_deadline",
+                                                         SourceError, attempt)
+        looks_html = "html" in content_type.lower() or answer.lstrip()[:1] == b"<"
         if status >= 400:
-            reason = _json_reason(body) or ("an HTML error page" if looks_html else _snippet(body))
+            reason = _json_reason(answer) or ("an HTML error page" if looks_html else _snippet(answer))
             raise HTTPStatusError(f"{_host(where)} answered HTTP {status}: {reason}", status)
         if looks_html:
             raise SourceError(f"{_host(where)} answered an HTML page where JSON was expected "
                               f"(HTTP {status}); the service may be down or its address may have moved")
         try:
-            return json.loads(body)
+            return json.loads(answer)
         except ValueError as exc:
-            raise SourceError(f"{_host(where)} answered malformed JSON ({exc}): {_snippet(body)}") from exc
+            raise SourceError(f"{_host(where)} answered malformed JSON ({exc}): {_snippet(answer)}") from exc
+
+    def read_start(self, url: str, max_bytes: int) -> bytes:
+        """The first `max_bytes` bytes of the file at `url` (all of it when it is shorter).
+
+        For a label, which is small or (attached to its image) at the start of a large file: the rest is
+        not downloaded.
+
+        Raises
+        ------
+        FetchError
+            Unreachable, an error status or an HTML page, broken off on every try, over ``http_deadline``;
+            :class:`Cancelled` when :meth:`abort` was called.
+        """
+
+        def attempt():
+            with self.host_slot(url):
+                try:
+                    with self.get(url, stream=True) as response:
+                        if response.status_code != 200:
+                            raise FetchError(f"{redact(url)}: HTTP {response.status_code}")
+                        if "html" in response.headers.get("Content-Type", "").lower():
+                            raise FetchError(f"{redact(url)}: answered an HTML page")
+                        return _read_body(response, url, self.timeout, cap=max_bytes, whole=False)
+                except requests.RequestException as exc:
+                    raise FetchError(_describe(exc, url, self.timeout)) from exc
+                except urllib3.exceptions.HTTPError as exc:
+                    raise FetchError(redact(f"{_host(url)}: connection failed while reading ({exc})")) from exc
+
+        return self._call(url, self.deadline, "http_deadline", FetchError, attempt)
 
     def download(self, url: str, dest_dir: Path, max_bytes: int | None = None) -> Path:
         """Stream `url` into a new temporary file in `dest_dir` and return its path.
@@ -634,15 +673,20 @@ def _write(out, chunk: bytes, dest_dir: Path) -> None:
         raise CatalogError(f"cannot write to {dest_dir} ({exc.strerror or exc})") from None
 
 
-def _read_body(response: requests.Response, url: str, timeout: float) -> bytes:
-    """The whole body, at most ``max_download_bytes``; :class:`_Broken` if it breaks off before its end."""
-    cap = config.get("max_download_bytes")
+def _read_body(response: requests.Response, url: str, timeout: float, cap: int | None = None,
+               whole: bool = True) -> bytes:
+    """The body, at most `cap` bytes (default ``max_download_bytes``); :class:`_Broken` if it breaks off
+    before its end or the cap.  A longer body is refused when `whole`, else cut at the cap."""
+    cap = config.get("max_download_bytes") if cap is None else cap
     chunks, size = [], 0
     try:
         for chunk in response.iter_content(_CHUNK):
+            if size + len(chunk) > cap:
+                if whole:
+                    raise SourceError(f"{_host(response.url)}: answer larger than {cap} bytes")
+                chunks.append(chunk[:cap - size])
+                break
             size += len(chunk)
-            if size > cap:
-                raise SourceError(f"{_host(response.url)}: answer larger than {cap} bytes")
             chunks.append(chunk)
     except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
@@ -688,8 +732,10 @@ def _json_reason(body: bytes) -> str:
     if isinstance(data, dict):
         for key in ("reason", "message", "msg", "error"):
             value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("msg")
+            if isinstance(value, dict):  # Solr: {"msg"}; Elasticsearch: {"reason", "root_cause": [{"reason"}]}
+                causes = value.get("root_cause")
+                cause = causes[0] if isinstance(causes, list) and causes and isinstance(causes[0], dict) else {}
+                value = value.get("message") or value.get("msg") or cause.get("reason") or value.get("reason")
             if isinstance(value, str) and value:
                 return value[:300]
     return ""

@@ -14,16 +14,16 @@ import re
 #: Canonical mission name, and the patterns (case-insensitive, matched anywhere) that name it; the
 #: first entry whose pattern matches wins.
 MISSIONS: tuple[tuple[str, str], ...] = (
-    ("Mars 2020 (Perseverance)", r"mars ?2020|perseverance|\bm2020\b"),
+    ("Mars 2020 (Perseverance)", r"mars[ _]?2020|perseverance|\bm2020\b"),
     ("MSL (Curiosity)", r"\bmsl\b|curiosity|mars science laboratory"),
     ("MER (Spirit, Opportunity)", r"\bmer\b|spirit|opportunity|mars exploration rover"),
     ("Mars Reconnaissance Orbiter", r"\bmro\b|mars reconnaissance orbiter"),
     ("Mars Global Surveyor", r"\bmgs\b|mars global surveyor"),
-    ("Mars Odyssey", r"odyssey"),
+    ("Mars Odyssey", r"odyssey|\body\b"),
     ("Mars Pathfinder", r"pathfinder|\bmpf\b"),
-    ("Phoenix", r"phoenix"),
-    ("InSight", r"insight"),
-    ("Viking", r"viking"),
+    ("Phoenix", r"phoenix|\bphx\b"),
+    ("InSight", r"insight|\bnsyt\b"),
+    ("Viking", r"viking|\bvik\b"),
     ("Mars Express", r"mars express|\bmex\b"),
 )
 _MISSIONS = [(name, re.compile(pattern, re.IGNORECASE)) for name, pattern in MISSIONS]

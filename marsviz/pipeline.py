@@ -11,7 +11,7 @@ changes nothing.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
@@ -194,8 +194,12 @@ def add_bytes(catalog: Catalog, data: bytes, provenance: Provenance,
 
 
 def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool = False,
-             settings: AnalysisSettings | None = None) -> AddResult:
-    """Like :func:`add_bytes` for a file on disk; with `move`, the file is moved into the store."""
+             settings: AnalysisSettings | None = None, product: ProductInfo | None = None) -> AddResult:
+    """Like :func:`add_bytes` for a file on disk; with `move`, the file is moved into the store.
+
+    `product` is what the product's label says when it came apart from the file (a browse image and its
+    label); it fills what the file itself does not say.
+    """
     path = Path(path)
     settings = settings or AnalysisSettings.from_environment()
     try:
@@ -205,6 +209,8 @@ def add_file(catalog: Catalog, path: Path, provenance: Provenance, *, move: bool
         if move:
             path.unlink(missing_ok=True)
         return AddResult("rejected", provenance.name, reason=error.reason)
+    if product is not None:
+        analysis = replace(analysis, product=analysis.product.filled_from(product))
     return record(catalog, analysis, encoded.data if encoded.bundled else path, provenance,
                   feature_set_version(settings), move=move and not encoded.bundled)
 

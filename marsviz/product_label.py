@@ -53,6 +53,18 @@ class ProductInfo:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def filled_from(self, other: "ProductInfo") -> "ProductInfo":
+        """This info, with each key it leaves empty taken from `other`.
+
+        Examples
+        --------
+        >>> ProductInfo(product_id="A", latitude=None).filled_from(ProductInfo(product_id="B", latitude=4.5))
+        ProductInfo(mission='', spacecraft='', instrument='', product_id='A', target='', start_time='', \
+latitude=4.5, longitude=None, scale_m_per_px=None, incidence_angle=None, emission_angle=None)
+        """
+        return ProductInfo(**{name: value if value not in ("", None) else getattr(other, name)
+                              for name, value in self.as_dict().items()})
+
 
 #: The fields of :class:`ProductInfo`, in order.
 PRODUCT_FIELDS = tuple(f.name for f in fields(ProductInfo))

@@ -13,7 +13,7 @@ class Provenance:
     ----------
     source : str
         Where it came from: ``upload``, ``sample``, ``file``, ``nasa-images``, ``mars2020``, ``msl``,
-        ``pds-atlas``.
+        ``pds-atlas4``, ``pds-atlas``.
     name : str
         The name a user knows it by: the original file name, or the source's id.
     source_id : str

@@ -19,9 +19,11 @@ from typing import Callable
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
-from marsviz.errors import Cancelled, FetchError, MarsvizError
+from marsviz.errors import Cancelled, FetchError, MarsvizError, ProductLabelError
 from marsviz.fetch import make_session, redact
+from marsviz.label_file import MAX_LABEL_BYTES, read_label
 from marsviz.pipeline import add_file
+from marsviz.product_label import ProductInfo
 from marsviz.sources import SourceItem
 from marsviz.store import remove_stale_parts
 
@@ -48,6 +50,10 @@ class ScrapeReport:
         Downloaded, but the same content was already in the catalog (its id, and the item's name).
     rejected, failed : list of (str, str)
         Name and reason: not an acceptable image / download failed.
+    labelled : int
+        Images added with what their product's label says (sources that offer labels).
+    unlabelled : list of (str, str)
+        Name and reason of images added without it: their label could not be fetched or read.
     error : str
         Why the run stopped early (service unreachable, garbage answers); empty if it did not.
     cancelled : bool
@@ -64,6 +70,8 @@ class ScrapeReport:
     duplicates: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
     failed: list = field(default_factory=list)
+    labelled: int = 0
+    unlabelled: list = field(default_factory=list)
     error: str = ""
     cancelled: bool = False
     last: str = ""
@@ -80,8 +88,11 @@ class ScrapeReport:
 
     def counts(self) -> str:
         """What happened to the items, in one line for people (without why the run stopped)."""
-        return (f"{self.source}: {len(self.added)} added, {self.skipped} already there, "
+        line = (f"{self.source}: {len(self.added)} added, {self.skipped} already there, "
                 f"{len(self.duplicates)} duplicates, {len(self.rejected)} rejected, {len(self.failed)} failed")
+        if self.labelled or self.unlabelled:
+            line += f"; {self.labelled} with their label's metadata, {len(self.unlabelled)} without (label unreadable)"
+        return line
 
     def progress_line(self) -> str:
         """How far a running scrape is, for a progress bar's label.
@@ -227,7 +238,7 @@ class ScrapeJob:
 
 def _copy(report: ScrapeReport) -> ScrapeReport:
     return replace(report, added=list(report.added), duplicates=list(report.duplicates),
-                   rejected=list(report.rejected), failed=list(report.failed))
+                   rejected=list(report.rejected), failed=list(report.failed), unlabelled=list(report.unlabelled))
 
 
 class _Run:
@@ -298,14 +309,33 @@ class _Run:
             seen.add(key)
             self.pending[executor.submit(self._fetch, item)] = item
 
-    def _fetch(self, item: SourceItem) -> tuple[Path, str]:
-        """Runs in the pool: find the file (if the listing did not say) and download it."""
+    def _fetch(self, item: SourceItem) -> tuple[Path, str, ProductInfo | str | None]:
+        """Runs in the pool: find the file (if the listing did not say) and download it, and read its label.
+
+        Returns the file, its URL, and what the label says (None: no label offered; text: why it is unread).
+        """
         url = item.url()
         if not url:
             raise FetchError(f"{item.provenance.name}: the source offers no image file for it")
         # The pipeline refuses files over max_upload_bytes; downloading more than that would be wasted.
         cap = min(int(config.get("max_download_bytes")), int(config.get("max_upload_bytes")))
-        return self.session.download(url, self.tmp_dir, max_bytes=cap), url
+        path = self.session.download(url, self.tmp_dir, max_bytes=cap)
+        try:
+            return path, url, self._label(item)
+        except BaseException:  # cancelled while reading the label
+            path.unlink(missing_ok=True)
+            raise
+
+    def _label(self, item: SourceItem) -> ProductInfo | str | None:
+        """What the item's product label says; why it could not be read; None when the source offers none."""
+        if not item.label_url:
+            return None
+        try:
+            return read_label(self.session.read_start(item.label_url, MAX_LABEL_BYTES))
+        except Cancelled:
+            raise
+        except (FetchError, ProductLabelError) as error:
+            return f"label {redact(str(error))}"
 
     def _collect(self, finished) -> None:
         for future in finished:
@@ -314,7 +344,7 @@ class _Run:
                 continue
             name = item.provenance.name
             try:
-                path, url = future.result()
+                path, url, label = future.result()
             except FetchError as error:
                 if isinstance(error, Cancelled):
                     continue
@@ -330,7 +360,8 @@ class _Run:
             self.failures_in_a_row = 0
             try:
                 provenance = replace(item.provenance, file_url=url, added_by=self.added_by)
-                result = add_file(self.catalog, path, provenance, move=True, settings=self.analysis_settings)
+                result = add_file(self.catalog, path, provenance, move=True, settings=self.analysis_settings,
+                                  product=label if isinstance(label, ProductInfo) else None)
             except MarsvizError as error:
                 self._stop(str(error))
                 continue
@@ -338,6 +369,10 @@ class _Run:
                 path.unlink(missing_ok=True)
             if result.status == "added":
                 self.report.added.append((result.image_id, name))
+                if isinstance(label, ProductInfo):
+                    self.report.labelled += 1
+                elif label:
+                    self.report.unlabelled.append((name, label))
             elif result.status == "duplicate":
                 self.report.duplicates.append((result.image_id, name))
                 if result.image_id is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import socket
 import struct
 import threading
@@ -28,6 +29,9 @@ NASA_PREFIXES = [f"{scheme}://{host}" for host in (
     "images-api.nasa.gov", "images-assets.nasa.gov", "mars.nasa.gov", "mars.jpl.nasa.gov",
     "pds-imaging.jpl.nasa.gov", "planetarydata.jpl.nasa.gov") for scheme in ("https", "http")]
 
+#: What the Atlas IV Data Access API takes after a file's path: its release (``::3``) and a WebP size (``:md``).
+ATLAS_SUFFIX = re.compile(r"(::\d+)?(:(xs|sm|md|lg))?$")
+
 #: Faults a test can queue on a path with :meth:`NasaServer.fail_next`.
 #: ``trickle`` sends the headers, then the body one byte per ``trickle_interval``; ``trickle-headers``
 #: sends the status line and headers that way too.  Either stops after ``trickle_seconds``, or when the
@@ -40,7 +44,8 @@ class NasaServer:
     """The server and its per-test configuration.
 
     Use as a context manager.  ``routes`` maps a path (or a prefix ending in ``*``) to a fixture name,
-    a dict, a ``(status, fixture)`` pair, or a function ``(query, path) ->`` one of those;
+    a dict, bytes (a file, served as it is), a ``(status, fixture)`` pair, or a function ``(query, path) ->``
+    one of those (for a POST, `query` is the JSON body sent);
     :meth:`pages` builds one that picks a fixture by a paging parameter.  ``log`` records every request
     path and query; ``max_inflight`` is the most image requests served at once.
     """
@@ -143,9 +148,17 @@ class _Handler(BaseHTTPRequestHandler):
     def nasa(self) -> NasaServer:
         return self.server.nasa
 
-    def do_GET(self) -> None:
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        try:
+            sent = json.loads(body)
+        except ValueError:
+            sent = {"unreadable body": body.decode("latin-1")}
+        self.do_GET(sent)
+
+    def do_GET(self, sent: dict | None = None) -> None:
         parts = urlsplit(self.path)
-        path, query = parts.path, parse_qs(parts.query)
+        path, query = parts.path, parse_qs(parts.query) if sent is None else sent
         nasa = self.nasa
         with nasa._lock:
             nasa.log.append((path, query))
@@ -157,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             prefixes = [key for key in nasa.routes if key.endswith("*") and path.startswith(key[:-1])]
             route = nasa.routes[max(prefixes, key=len)] if prefixes else None
-        if route is None and path.lower().endswith(IMAGE_SUFFIXES):
+        if route is None and ATLAS_SUFFIX.sub("", path).lower().endswith(IMAGE_SUFFIXES):
             return self._image(path)
         answer = route(query, path) if callable(route) else route
         if answer is None:
@@ -166,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = answer
         else:
             status = 200
+        if isinstance(answer, bytes):
+            kind = "application/xml" if path.lower().endswith(".xml") else "application/octet-stream"
+            return self._send(status, answer, kind)
         text = json.dumps(answer) if isinstance(answer, (dict, list)) else (FIXTURES / answer).read_text()
         self._send(status, nasa.rewrite(text).encode(), "application/json")
 

@@ -52,6 +52,9 @@ def test_the_sample_missions_collapse_to_one_name_each():
     ["MSL Curiosity", "Mars Science Laboratory (Curiosity)", "msl"],
     ["Mars 2020 Perseverance", "Mars 2020 (Perseverance)", "M2020"],
     ["MRO", "MARS RECONNAISSANCE ORBITER"],
+    # the PDS Imaging Atlas IV's mission codes
+    ["mars_2020", "Mars 2020"], ["mpf", "MARS PATHFINDER"], ["ody", "2001 MARS ODYSSEY"], ["nsyt", "InSight"],
+    ["phx", "PHOENIX"], ["vik", "VIKING ORBITER 1"],
 ])
 def test_each_source_spelling_of_a_mission_gives_the_same_name(spellings):
     assert len({canonical_mission(s) for s in spellings}) == 1

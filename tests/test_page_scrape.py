@@ -108,6 +108,7 @@ def test_bad_option_is_an_error_not_a_traceback(page, server):
     ("nasa-images", {"scrape_text", "scrape_year_start"}, {"scrape_sol_min", "scrape_cameras", "scrape_target"}),
     ("msl", {"scrape_sol_min", "scrape_cameras"}, {"scrape_text", "scrape_year_start", "scrape_size"}),
     ("pds-atlas", {"scrape_sol_min", "scrape_target"}, {"scrape_text", "scrape_cameras"}),
+    ("pds-atlas4", {"scrape_sol_min", "scrape_target", "scrape_size"}, {"scrape_text", "scrape_cameras"}),
 ])
 def test_the_form_shows_only_the_chosen_sources_fields(page, source, shown, hidden):
     app, _ = page
@@ -115,6 +116,25 @@ def test_the_form_shows_only_the_chosen_sources_fields(page, source, shown, hidd
     app.run()
     keys = {w.key for kind in (app.text_input, app.number_input, app.selectbox) for w in kind}
     assert shown <= keys and not hidden & keys
+
+
+def test_atlas_images_whose_label_is_unreadable_are_listed(page, server):
+    app, home = page
+    search = "/api/search/atlas/_search"
+    server.routes[search] = lambda body, path: (
+        "pds-atlas4-search-page1-RECONSTRUCTED.json" if "search_after" in body
+        else "pds-atlas4-search-page0-RECONSTRUCTED.json")
+    server.routes["/api/data/atlas:pds3:mpf:csms:/mpim_0003/seq/i1246925714p.lbl::3"] = (
+        b'PDS_VERSION_ID = PDS3\r\nPRODUCT_ID = "I1246925714P"\r\nOBJECT = IMAGE\r\n  CENTER_LATITUDE = 19.1\r\n'
+        b"END_OBJECT = IMAGE\r\nEND\r\n")
+    start(app, "pds-atlas4", server.root)
+    report = finish(app)
+    assert len(report.added) == 3 and report.labelled == 1
+    assert "Added without their label" in [h.value for h in app.subheader]
+    unlabelled = app.dataframe[-1].value
+    assert sorted(unlabelled["name"]) == ["I1246925713P", "I1247098765L"]
+    assert all("HTTP 404" in reason for reason in unlabelled["reason"])
+    assert Catalog(home).frame().set_index("name").loc["I1246925714P", "latitude"] == 19.1
 
 
 def test_cancel_from_the_page(page, server, monkeypatch):

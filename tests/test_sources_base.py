@@ -63,8 +63,9 @@ def test_the_paging_loop_follows_pages_skips_items_and_stops_at_an_empty_page():
 
 def test_every_source_that_takes_a_size_knows_each_rendition_and_no_other():
     from marsviz.sources.nasa_images import PREFERENCE
+    from marsviz.sources.pds_atlas4 import SIZE_SUFFIXES
     from marsviz.sources.raw_feeds import MARS2020_PREFERENCE
 
-    assert tuple(PREFERENCE) == tuple(MARS2020_PREFERENCE) == RENDITIONS
+    assert tuple(PREFERENCE) == tuple(MARS2020_PREFERENCE) == tuple(SIZE_SUFFIXES) == RENDITIONS
     takers = sorted(name for name, cls in SOURCES.items() if "size" in cls.query_fields)
-    assert takers == ["mars2020", "nasa-images"]
+    assert takers == ["mars2020", "nasa-images", "pds-atlas4"]

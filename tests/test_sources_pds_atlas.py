@@ -57,6 +57,7 @@ def test_browse_image_and_provenance(server):
     assert provenance.sol == 1 and provenance.mission == "mars pathfinder"
     assert provenance.date_taken == "1997-07-05T03:29:45.000Z"
     assert "carl sagan memorial station" in provenance.description
+    assert item.label_url == f"{server.root}/data/mpf/mpim_0003/i1246925713p.lbl" == provenance.page_url
 
 
 def test_solr_error_is_reported(server):

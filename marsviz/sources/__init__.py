@@ -11,11 +11,12 @@ from marsviz.errors import SourceError
 from marsviz.sources._base import RENDITIONS, Page, PagedSource, Query, SourceItem
 from marsviz.sources.nasa_images import NasaImagesSource
 from marsviz.sources.pds_atlas import PdsAtlasSource
+from marsviz.sources.pds_atlas4 import PdsAtlas4Source
 from marsviz.sources.raw_feeds import CuriositySource, Mars2020Source
 
 #: Every source by name, in the order the Scrape page and the command line offer them.
-SOURCES: dict[str, type[PagedSource]] = {cls.name: cls for cls in (NasaImagesSource, Mars2020Source,
-                                                                    CuriositySource, PdsAtlasSource)}
+SOURCES: dict[str, type[PagedSource]] = {cls.name: cls for cls in (NasaImagesSource, Mars2020Source, CuriositySource,
+                                                                    PdsAtlas4Source, PdsAtlasSource)}
 SOURCE_NAMES = tuple(SOURCES)
 
 

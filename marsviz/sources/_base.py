@@ -24,11 +24,15 @@ class SourceItem:
     resolve_url : callable, optional
         Finds the file's URL (or returns None) when the listing does not say it.  Called only for items
         that are not in the catalog yet, so a re-run does not repeat those requests.
+    label_url : str
+        The product's PDS3 or PDS4 label, where the source offers it: the scrape reads what it says (place,
+        scale, lighting) into the catalog with the image.
     """
 
     provenance: Provenance
     image_url: str = ""
     resolve_url: Callable[[], str | None] | None = field(default=None, compare=False, repr=False)
+    label_url: str = ""
 
     def url(self) -> str | None:
         """The file's URL, resolving it if needed."""
@@ -146,6 +150,8 @@ class PagedSource:
     query_fields: ClassVar[tuple[str, ...]]
     #: The service's base URL.
     default_root: ClassVar[str]
+    #: What the Scrape page shows in an empty filter field: the default, or how values are spelled.
+    placeholders: ClassVar[dict[str, str]] = {}
 
     def __init__(self, session, query: Query, api_root: str | None = None):
         refuse(self.name, query, *(f.name for f in fields(Query) if f.name not in self.query_fields))

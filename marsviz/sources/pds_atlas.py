@@ -3,8 +3,8 @@
 Queries ``/solr/pds_archives/search`` with the filters of the seed link (target ``mars``, spacecraft
 ``carl sagan memorial station``, products whose browse image exists), pages with ``start``/``rows``,
 and downloads each product's browse JPEG (the raw products are PDS ``.img`` files, not images a
-browser can show).  No real Atlas III response has been recorded publicly; the field names follow
-the documented schema, and multi-valued fields are read whether they come as lists or scalars.
+browser can show), with its label.  No real Atlas III response has been recorded publicly; the field
+names follow the documented schema, and multi-valued fields are read whether they come as lists or scalars.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ class PdsAtlasSource(PagedSource):
     """
 
     name = "pds-atlas"
-    description = "PDS Imaging Atlas (default: Mars Pathfinder lander)"
+    description = "PDS Imaging Atlas III, the older search; it may no longer answer (default: Mars Pathfinder lander)"
     query_fields = ("sol_min", "sol_max", "target", "mission", "instrument", "spacecraft")
     default_root = DEFAULT_ROOT
+    placeholders = {"target": DEFAULT_TARGET, "spacecraft": DEFAULT_SPACECRAFT}
 
     def filters(self) -> list[str]:
         """The Solr ``fq`` filters of this query."""
@@ -104,14 +105,14 @@ class PdsAtlasSource(PagedSource):
             f"spacecraft: {spacecraft}" if spacecraft else "", f"filter: {filters}" if filters else "",
             f"data set: {text(first(doc.get('DATA_SET_ID')), 100)}" if doc.get("DATA_SET_ID") else "") if part)
         label = first(doc.get("ATLAS_LABEL_URL"))
+        label_url = https(_collapse_slashes(label), self.api_root) if isinstance(label, str) else ""
         provenance = Provenance(
-            source=self.name, name=product_id, source_id=product_id,
-            page_url=https(_collapse_slashes(label), self.api_root) if isinstance(label, str) else "",
+            source=self.name, name=product_id, source_id=product_id, page_url=label_url,
             file_url=url, title=f"{mission or spacecraft} {instrument} {product_id}".strip(),
             description=description, mission=mission, instrument=instrument,
             sol=as_int(first(doc.get("PLANET_DAY_NUMBER"))), date_taken=text(first(doc.get("START_TIME")), 40),
             credit="NASA/JPL, PDS Imaging Node")
-        return SourceItem(provenance, url)
+        return SourceItem(provenance, url, label_url=label_url)
 
 
 def _collapse_slashes(url: str) -> str:

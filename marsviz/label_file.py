@@ -1,0 +1,95 @@
+"""A product's label on its own, as the PDS Imaging Atlas serves it beside a browse image: what it says.
+
+A PDS4 label is an XML file; a PDS3 label is ODL text, in a detached ``.LBL`` file or at the start of the
+product itself (an attached label, read up to its ``END`` statement).  PDS3 text is parsed with ``pvl``
+(PlanetaryPy's parser of the PDS3 dialect of ODL) into the nested form :func:`~marsviz.product_label.from_odl`
+reads, the same form GDAL gives for a product read whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pvl
+
+from marsviz.errors import ProductLabelError, first_line
+from marsviz.product_label import ProductInfo, from_odl, from_pds4
+
+#: Bytes of a label file read: far more than any product label holds.  An attached PDS3 label ends well within
+#: it; the product's data after it is never needed.
+MAX_LABEL_BYTES = 512 * 1024
+
+#: The ODL statement ending a PDS3 label, on a line of its own.
+_ODL_END = re.compile(rb"^[ \t]*END[ \t]*\r?$", re.MULTILINE)
+#: How a PDS3 label starts: an ODL statement (``PDS_VERSION_ID = PDS3``, or an SFDU line ``CCSD3ZF... = SFDU_LABEL``).
+_ODL_START = re.compile(rb"\s*[A-Za-z][A-Za-z0-9_:]*\s*=")
+#: How a PDS4 label starts (after an XML declaration or comments): the opening tag of a Product class.
+_PDS4_START = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<([A-Za-z_]+:)?Product_", re.DOTALL)
+
+
+class _TimesAsWritten(pvl.decoder.OmniDecoder):
+    """pvl's most lenient decoder, keeping times as the label writes them (as GDAL does): pvl would make a
+    time without a zone UTC, and a day-of-year date a calendar date."""
+
+    def decode_datetime(self, value: str):
+        raise ValueError("kept as text")
+
+
+def read_label(data: bytes) -> ProductInfo:
+    """What a PDS3 or PDS4 label says about its product.
+
+    Parameters
+    ----------
+    data : bytes
+        The label file, or the first :data:`MAX_LABEL_BYTES` of a product whose PDS3 label is attached.
+
+    Returns
+    -------
+    ProductInfo
+        Keys the label does not give stay empty.
+
+    Raises
+    ------
+    ProductLabelError
+        The bytes are neither a PDS4 label nor ODL text ending in ``END`` within them.
+
+    Examples
+    --------
+    >>> label = b'PDS_VERSION_ID = PDS3\\r\\nPRODUCT_ID = "I0012345"\\r\\nMISSION_NAME = "MARS PATHFINDER"\\r\\n'
+    >>> info = read_label(label + b"END\\r\\n" + bytes(range(256)))  # an attached label, then the samples
+    >>> info.product_id, info.mission
+    ('I0012345', 'MARS PATHFINDER')
+    """
+    if _PDS4_START.match(data[:4096]):
+        if len(data) >= MAX_LABEL_BYTES:
+            raise ProductLabelError(f"the PDS4 label is larger than {MAX_LABEL_BYTES // 1024} KiB")
+        return from_pds4(data.decode("utf-8", "replace"))
+    if not _ODL_START.match(data[:256]):
+        raise ProductLabelError("not a PDS3 or PDS4 label")
+    end = _ODL_END.search(data)
+    if end is None:
+        raise ProductLabelError(f"the PDS3 label has no END statement in its first {len(data):,} bytes")
+    try:
+        label = pvl.loads(data[:end.end()].decode("latin-1"), decoder=_TimesAsWritten())
+    except Exception as error:  # pvl raises its own errors and ValueErrors from its value decoders
+        raise ProductLabelError(f"the PDS3 label cannot be parsed ({first_line(error)})") from None
+    return from_odl(_nested(label))
+
+
+def _nested(node: Any, depth: int = 0) -> Any:
+    """A parsed ODL value in GDAL's JSON form: objects and groups as dictionaries (the first of repeated
+    keys), a value with a unit as ``{"value": v, "unit": u}``, sets as lists."""
+    if depth > 16:
+        return None
+    if isinstance(node, Mapping):
+        nested: dict[str, Any] = {}
+        for key, value in node.items():
+            nested.setdefault(str(key), _nested(value, depth + 1))
+        return nested
+    if isinstance(node, pvl.collections.Quantity):
+        return {"value": _nested(node.value, depth + 1), "unit": str(node.units)}
+    if isinstance(node, (list, tuple, set, frozenset)):
+        return [_nested(value, depth + 1) for value in node]
+    return node
