@@ -335,7 +335,7 @@ class _Run:
         except Cancelled:
             raise
         except (FetchError, ProductLabelError) as error:
-            return f"label {redact(str(error))}"
+            return f"its label: {redact(str(error))}"
 
     def _collect(self, finished) -> None:
         for future in finished:

@@ -69,7 +69,7 @@ def test_a_label_that_is_not_one_loses_nothing(server, tmp_path):
     server.routes[DETACHED] = b"<html><body>maintenance</body></html>"
     report = scrape(server, tmp_path / "home")
     assert len(report.added) == 3 and report.labelled == 1
-    assert dict(report.unlabelled)["I1246925714P"] == "label not a PDS3 or PDS4 label"
+    assert dict(report.unlabelled)["I1246925714P"] == "its label: not a PDS3 or PDS4 label"
 
 
 def test_a_label_that_breaks_off_is_fetched_again(server, tmp_path):

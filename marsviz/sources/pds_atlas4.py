@@ -65,7 +65,7 @@ class PdsAtlas4Source(PagedSource):
     query_fields = ("sol_min", "sol_max", "target", "mission", "instrument", "spacecraft", "size")
     default_root = DEFAULT_ROOT
     placeholders = {"target": DEFAULT_TARGET, "spacecraft": f"{DEFAULT_SPACECRAFT} (Mars Pathfinder lander)",
-                    "mission": "any: mpf, mer, msl, mars_2020, mro...", "instrument": "any: imp, hirise..."}
+                    "mission": "any (mpf, msl, mro...)", "instrument": "any (imp, hirise...)"}
 
     def __init__(self, session, query, api_root: str | None = None):
         super().__init__(session, query, api_root)
