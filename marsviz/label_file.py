@@ -9,13 +9,17 @@ reads, the same form GDAL gives for a product read whole.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pvl
 
 from marsviz.errors import ProductLabelError, first_line
-from marsviz.product_label import ProductInfo, from_odl, from_pds4
+from marsviz.product_label import ProductInfo, find_value, from_odl, from_pds4
+
+_PDS = {"pds": "http://pds.nasa.gov/pds4/pds/v1"}
 
 #: Bytes of a label file read: far more than any product label holds.  An attached PDS3 label ends well within
 #: it; the product's data after it is never needed.
@@ -37,13 +41,18 @@ class _TimesAsWritten(pvl.decoder.OmniDecoder):
         raise ValueError("kept as text")
 
 
-def read_label(data: bytes) -> ProductInfo:
-    """What a PDS3 or PDS4 label says about its product.
+def read_label(data: bytes, image_size: tuple[int, int] | None = None) -> ProductInfo:
+    """What a PDS3 or PDS4 label says about its product, or about a reduced copy of it (a browse image).
 
     Parameters
     ----------
     data : bytes
         The label file, or the first :data:`MAX_LABEL_BYTES` of a product whose PDS3 label is attached.
+    image_size : (int, int), optional
+        Width and height in pixels of the image the label goes with, when that is a reduced copy of the whole
+        product: its metres per pixel are then the product's times the reduction.  The scale is left out when
+        the label does not give the product's size, or when the image is not the whole product reduced (its
+        two sides are not reduced alike, to within 2%).
 
     Returns
     -------
@@ -65,7 +74,8 @@ def read_label(data: bytes) -> ProductInfo:
     if _PDS4_START.match(data[:4096]):
         if len(data) >= MAX_LABEL_BYTES:
             raise ProductLabelError(f"the PDS4 label is larger than {MAX_LABEL_BYTES // 1024} KiB")
-        return from_pds4(data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace")
+        return _for_image(from_pds4(text), _pds4_size(text), image_size)
     if not _ODL_START.match(data[:256]):
         raise ProductLabelError("not a PDS3 or PDS4 label")
     end = _ODL_END.search(data)
@@ -75,7 +85,46 @@ def read_label(data: bytes) -> ProductInfo:
         label = pvl.loads(data[:end.end()].decode("latin-1"), decoder=_TimesAsWritten())
     except Exception as error:  # pvl raises its own errors and ValueErrors from its value decoders
         raise ProductLabelError(f"the PDS3 label cannot be parsed ({first_line(error)})") from None
-    return from_odl(_nested(label))
+    nested = _nested(label)
+    size = _whole_number(find_value(nested, "LINE_SAMPLES")), _whole_number(find_value(nested, "LINES"))
+    return _for_image(from_odl(nested), size, image_size)
+
+
+def _for_image(info: ProductInfo, product_size: tuple[int | None, int | None],
+               image_size: tuple[int, int] | None) -> ProductInfo:
+    """`info` for an image of `image_size` showing the whole product of `product_size`, reduced."""
+    if image_size is None or info.scale_m_per_px is None:
+        return info
+    (product_width, product_height), (width, height) = product_size, image_size
+    if not (product_width and product_height and width > 0 and height > 0):
+        return replace(info, scale_m_per_px=None)
+    across, down = product_width / width, product_height / height
+    if abs(across - down) > 0.02 * max(across, down):
+        return replace(info, scale_m_per_px=None)
+    return replace(info, scale_m_per_px=info.scale_m_per_px * across)
+
+
+def _pds4_size(xml_text: str) -> tuple[int | None, int | None]:
+    """Samples and lines of a PDS4 label's first image array (its ``Sample`` and ``Line`` axes)."""
+    if re.search(r"<!(DOCTYPE|ENTITY)", xml_text, re.IGNORECASE):
+        return None, None
+    try:
+        root = ElementTree.fromstring(xml_text)
+    except ElementTree.ParseError:
+        return None, None
+    axes = {}
+    for axis in root.iterfind(".//pds:Axis_Array", _PDS):
+        name = (axis.findtext("pds:axis_name", "", _PDS) or "").strip().lower()
+        axes.setdefault(name, _whole_number(axis.findtext("pds:elements", "", _PDS)))
+    return axes.get("sample"), axes.get("line")
+
+
+def _whole_number(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 def _nested(node: Any, depth: int = 0) -> Any:

@@ -140,7 +140,7 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
     """
     def first(*keys: str) -> Any:
         for key in keys:
-            value = _find(label, key)
+            value = find_value(label, key)
             if value is not None:
                 return value
         return None
@@ -169,14 +169,21 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
                     emission_angle=_number(first("EMISSION_ANGLE")))
 
 
-def _find(node: Any, key: str, depth: int = 0) -> Any:
-    """The value of `key` in `node` or, depth first in label order, in the mappings nested in it (None if absent)."""
+def find_value(node: Any, key: str, depth: int = 0) -> Any:
+    """The value of `key` in a nested label `node` or, depth first in label order, in the mappings nested in it
+    (None if absent).
+
+    Examples
+    --------
+    >>> find_value({"A": 1, "IMAGE": {"LINES": 4}}, "LINES")
+    4
+    """
     if not isinstance(node, Mapping) or depth > 8:
         return None
     if key in node:
         return node[key]
     for child in node.values():
-        found = _find(child, key, depth + 1)
+        found = find_value(child, key, depth + 1)
         if found is not None:
             return found
     return None

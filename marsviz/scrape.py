@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from PIL import Image
+
 from marsviz import config
 from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
@@ -321,17 +323,18 @@ class _Run:
         cap = min(int(config.get("max_download_bytes")), int(config.get("max_upload_bytes")))
         path = self.session.download(url, self.tmp_dir, max_bytes=cap)
         try:
-            return path, url, self._label(item)
+            return path, url, self._label(item, path)
         except BaseException:  # cancelled while reading the label
             path.unlink(missing_ok=True)
             raise
 
-    def _label(self, item: SourceItem) -> ProductInfo | str | None:
-        """What the item's product label says; why it could not be read; None when the source offers none."""
+    def _label(self, item: SourceItem, image: Path) -> ProductInfo | str | None:
+        """What the item's product label says about the `image` downloaded (a reduced copy of the product: its
+        scale is the copy's); why it could not be read; None when the source offers no label."""
         if not item.label_url:
             return None
         try:
-            return read_label(self.session.read_start(item.label_url, MAX_LABEL_BYTES))
+            return read_label(self.session.read_start(item.label_url, MAX_LABEL_BYTES), image_size=_size(image))
         except Cancelled:
             raise
         except (FetchError, ProductLabelError) as error:
@@ -420,6 +423,15 @@ def import_legacy_aliases(catalog: Catalog) -> int:
     catalog.add_source_aliases(aliases)
     ledger.unlink(missing_ok=True)
     return len(aliases)
+
+
+def _size(image: Path) -> tuple[int, int]:
+    """Width and height of an image file, from its header; (0, 0) when it cannot be read (the pipeline says why)."""
+    try:
+        with Image.open(image) as opened:
+            return opened.size
+    except Exception:  # noqa: BLE001 - any unreadable header: the size is unknown, and so is the copy's scale
+        return 0, 0
 
 
 def _discard(future: Future) -> None:

@@ -81,3 +81,30 @@ def test_deeply_nested_objects_do_not_exhaust_the_stack():
     except ProductLabelError:
         return  # refused with a reason is as good as read
     assert info.product_id in ("", "DEEP")
+
+
+@pytest.mark.parametrize("image_size, scale", [
+    ((32, 24), 0.5),    # the 64 x 48 product at half size: twice the metres per pixel
+    ((64, 48), 0.25),   # the product's own size
+    ((63, 48), 0.25 * 64 / 63),  # sides reduced alike to within 2% (rounded)
+    ((48, 48), None),   # not the whole product reduced: no scale rather than a wrong one
+    ((0, 0), None),     # the image's size is not known
+])
+def test_the_scale_of_a_reduced_copy_of_the_product(tmp_path, image_size, scale):
+    label, _ = pds3_detached(tmp_path, terrain().astype(np.uint16))  # 64 x 48 at 0.25 m/px
+    info = read_label(label.read_bytes(), image_size=image_size)
+    assert info.scale_m_per_px == pytest.approx(scale) if scale else info.scale_m_per_px is None
+    assert info.latitude == 26.5  # the rest is the product's
+
+
+def test_the_scale_of_a_reduced_copy_of_a_pds4_product(tmp_path):
+    label, _ = pds4_product(tmp_path, terrain().astype(np.uint16))  # 64 samples x 48 lines at 0.5 m/px
+    assert read_label(label.read_bytes(), image_size=(16, 12)).scale_m_per_px == 2.0
+    assert read_label(label.read_bytes(), image_size=(12, 16)).scale_m_per_px is None
+
+
+def test_a_label_without_the_products_size_gives_no_scale_for_a_copy():
+    label = b'PDS_VERSION_ID = PDS3\r\nOBJECT = IMAGE_MAP_PROJECTION\r\n  MAP_SCALE = 0.25 <METERS/PIXEL>\r\n' \
+            b"END_OBJECT = IMAGE_MAP_PROJECTION\r\nEND\r\n"
+    assert read_label(label).scale_m_per_px == 0.25
+    assert read_label(label, image_size=(100, 100)).scale_m_per_px is None

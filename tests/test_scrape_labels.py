@@ -3,10 +3,12 @@ browse image and label -> pipeline -> catalog, and the command line's contract o
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from archive_files import pds3_label, placed_product, terrain
 from marsviz.catalog import Catalog
@@ -28,11 +30,19 @@ FAST = {"MARSVIZ_HTTP_RATE": "0", "MARSVIZ_HTTP_BACKOFF": "0", "MARSVIZ_HTTP_TIM
         "MARSVIZ_HTTP_RETRIES": "1"}
 
 
+def browse_jpeg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray((terrain(height, width) // 4).astype(np.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def server():
     with NasaServer() as running:
         running.routes[SEARCH_PATH] = lambda body, path: PAGES[1] if "search_after" in body else PAGES[0]
+        # A 64 x 48 px product at 0.5 m/px, and its browse image at half size: 1 m/px.
         running.routes[ATTACHED] = placed_product(19.13, 326.78) + bytes(1_000_000)
+        running.routes[ATTACHED.replace("/seq/", "/browse/").replace(".img", ".jpg")] = browse_jpeg(32, 24)
         running.routes[DETACHED] = pds3_label(terrain().astype(np.uint16), '"I1246925714P.IMG"',
                                               record_bytes=128).encode()
         yield running
@@ -52,7 +62,8 @@ def test_each_image_gets_what_its_label_says(server, tmp_path):
     assert name == "I1247098765L" and "HTTP 404" in reason
     rows = Catalog(tmp_path / "home").frame().set_index("source_id")
     attached = rows.loc[ATTACHED.replace("/api/data/", "")]
-    assert (attached["latitude"], attached["longitude"], attached["scale_m_per_px"]) == (19.13, 326.78, 0.5)
+    assert (attached["latitude"], attached["longitude"]) == (19.13, 326.78)
+    assert attached["scale_m_per_px"] == 1.0  # the browse image's scale, not the product's 0.5 m/px
     assert attached["product_id"] == "ESP_011386_2065_RED"  # the label's own id, as it says it
     # What the source said is kept (mpf, shown by its one name); the label (here saying MRO) fills only the rest.
     assert attached["mission"] == "Mars Pathfinder"
@@ -60,6 +71,8 @@ def test_each_image_gets_what_its_label_says(server, tmp_path):
     assert detached["file_url"].endswith("/browse/i1246925714p.jpg::3")
     assert (detached["latitude"], detached["longitude"]) == (26.5, 0.5)
     assert (detached["incidence_angle"], detached["emission_angle"]) == (53.2, 4.1)
+    # Its browse image (a square) is not the 64 x 48 product reduced: its scale is not known, so not stored.
+    assert np.isnan(detached["scale_m_per_px"])
     missing = rows.loc[MISSING.replace("/api/data/", "")]
     assert np.isnan(missing["latitude"]) and np.isnan(missing["scale_m_per_px"])
     assert "2 with their label's metadata, 1 without (label unreadable)" in report.summary()
@@ -90,6 +103,6 @@ def test_cli_scrape_then_rank_json_has_the_label_keys(server, tmp_path, monkeypa
     assert main(["--home", home, "rank", "--format", "json"]) == 0
     ranked = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     placed = ranked["I1246925713P"]
-    assert (placed["latitude"], placed["longitude"], placed["scale_m_per_px"]) == (19.13, 326.78, 0.5)
+    assert (placed["latitude"], placed["longitude"], placed["scale_m_per_px"]) == (19.13, 326.78, 1.0)
     assert (placed["mission"], placed["instrument"]) == ("Mars Pathfinder", "IMP")  # one name each
     assert ranked["I1247098765L"]["latitude"] is None
