@@ -118,6 +118,12 @@ def test_an_elasticsearch_error_is_reported_with_its_cause(server):
         items(server)
 
 
+def test_a_refusal_of_the_network_says_what_to_try(server):
+    server.routes[SEARCH_PATH] = (403, {"message": "Forbidden"})
+    with pytest.raises(SourceError, match="HTTP 403: Forbidden. The PDS Imaging Node refuses some networks"):
+        items(server)
+
+
 @pytest.mark.parametrize("answer", [{"hits": []}, {"took": 3}, [1, 2]])
 def test_an_answer_that_is_not_a_search_result_is_refused(server, answer):
     server.routes[SEARCH_PATH] = answer

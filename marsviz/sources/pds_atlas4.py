@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from marsviz.errors import SourceError
+from marsviz.errors import HTTPStatusError, SourceError
 from marsviz.provenance import Provenance
 from marsviz.sources._base import Page, PagedSource, SourceItem, as_int, first, page_size, text
 
@@ -106,7 +106,13 @@ class PdsAtlas4Source(PagedSource):
     def page(self, where: tuple[int, list | None]) -> Page:
         """The hits at `where`; the next page follows the last hit, until the total is reached."""
         url = f"{self.api_root}{SEARCH_PATH}"
-        answer = self.session.post_json(url, self.body(where))
+        try:
+            answer = self.session.post_json(url, self.body(where))
+        except HTTPStatusError as error:
+            if error.status != 403:
+                raise
+            raise SourceError(f"{error}. The PDS Imaging Node refuses some networks (requests from data centres and "
+                              "cloud machines are reported to get 403); try from another network") from None
         if not isinstance(answer, dict):
             raise SourceError(f"{url}: not an Elasticsearch answer")
         if isinstance(answer.get("error"), (dict, str)):
