@@ -17,7 +17,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     if placed.empty:
         st.info("No image in this catalog has a known place yet. Images are placed from what an archive product's "
-                "label says (PDS3, PDS4: centre latitude and longitude, or the middle of their bounds), from a CTX "
+                "label says (PDS3, PDS4: the middle of its bounds, or the centre it gives), from a CTX "
                 "product id (its rounded centre) or at a lander's or rover's landing site; a HiRISE product id "
                 "gives only the latitude, not enough for the map. Add such images on the Upload page or with "
                 "`python -m marsviz add`.")

@@ -30,8 +30,8 @@ class ProductInfo:
     start_time : str
         ISO-8601 time the observation started.
     latitude, longitude : float or None
-        Planetocentric centre in degrees; longitude east, in [0, 360).  The centre the label gives, else
-        the middle of its bounds.
+        Planetocentric centre in degrees; longitude east, in [0, 360).  The middle of the label's bounds,
+        else the centre it gives (a map projection's centre is not the image's).
     scale_m_per_px : float or None
         Metres per pixel on the ground (map scale of a projected product, else pixel scale).
     incidence_angle, emission_angle : float or None
@@ -152,12 +152,14 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
         value = _number(first(key))
         return None if value is None else sign * value
 
-    latitude = _number(first("CENTER_LATITUDE"))
+    # The bounds first: in a map projection, CENTER_LATITUDE and CENTER_LONGITUDE are the projection's centre,
+    # which need not be in the image (a HiRISE RDR's label says so, and gives 15°N, 180°E for an image at 73°E).
+    latitude = _middle(_number(first("MINIMUM_LATITUDE")), _number(first("MAXIMUM_LATITUDE")))
     if latitude is None:
-        latitude = _middle(_number(first("MINIMUM_LATITUDE")), _number(first("MAXIMUM_LATITUDE")))
-    longitude = east("CENTER_LONGITUDE")
+        latitude = _number(first("CENTER_LATITUDE"))
+    longitude = _longitude_middle(east("WESTERNMOST_LONGITUDE"), east("EASTERNMOST_LONGITUDE"))
     if longitude is None:
-        longitude = _longitude_middle(east("WESTERNMOST_LONGITUDE"), east("EASTERNMOST_LONGITUDE"))
+        longitude = east("CENTER_LONGITUDE")
     return _checked(mission=_text(first("MISSION_NAME")),
                     spacecraft=_text(first("SPACECRAFT_NAME", "INSTRUMENT_HOST_NAME", "INSTRUMENT_HOST_ID")),
                     instrument=_text(first("INSTRUMENT_NAME", "INSTRUMENT_ID")),

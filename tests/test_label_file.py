@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from archive_files import pds3_attached, pds3_detached, pds4_product, terrain
 from marsviz.errors import ProductLabelError
 from marsviz.label_file import MAX_LABEL_BYTES, read_label
+
+HIRISE_RDR = Path(__file__).parent / "fixtures" / "labels" / "ESP_013951_1955_RED.LBL"
 
 
 def test_detached_pds3_label(tmp_path):
@@ -19,6 +23,23 @@ def test_detached_pds3_label(tmp_path):
     # The bounds' middle, across 0 degrees east; the scale and angles with their units.
     assert (info.latitude, info.longitude) == (26.5, 0.5)
     assert (info.scale_m_per_px, info.incidence_angle, info.emission_angle) == (0.25, 53.2, 4.1)
+
+
+def test_a_real_hirise_rdr_label():
+    info = read_label(HIRISE_RDR.read_bytes())
+    assert (info.product_id, info.spacecraft, info.instrument, info.target) == (
+        "ESP_013951_1955_RED", "MARS RECONNAISSANCE ORBITER", "HIGH RESOLUTION IMAGING SCIENCE EXPERIMENT", "MARS")
+    assert info.start_time == "2009-07-18T13:54:41.485"
+    # The middle of its bounds, not its map projection's centre (15°N, 180°E), which is not in the image.
+    assert info.latitude == pytest.approx((15.228493633562 + 15.797211542227) / 2)
+    assert info.longitude == pytest.approx((72.731756232301 + 72.899868557294) / 2)
+    assert (info.scale_m_per_px, info.incidence_angle, info.emission_angle) == (0.5, 49.990076, 8.476113)
+
+
+def test_the_scale_of_a_browse_image_of_a_real_hirise_rdr():
+    # 19,243 x 67,395 px at 0.5 m/px; a browse image 2048 px wide is 9.4 times smaller.
+    info = read_label(HIRISE_RDR.read_bytes(), image_size=(2048, 7173))
+    assert info.scale_m_per_px == pytest.approx(0.5 * 19243 / 2048)
 
 
 def test_attached_pds3_label_is_read_up_to_its_end_statement():
