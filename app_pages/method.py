@@ -209,7 +209,11 @@ st.markdown(
     "incidence and emission angles. They are what the label says, not checked against the pixels. The map "
     "places an image at that centre on a simple cylindrical graticule, without a basemap. The appearance scores "
     "do not use the place or the scale: they are functions of the pixels alone (the place counts through the "
-    "context features, below).")
+    "context features, below).\n\n"
+    "A browse image scraped from the PDS Imaging Atlas IV comes with its product's PDS3 or PDS4 label, read the "
+    "same way. Its scale is the browse image's own: the product's metres per pixel times how much the browse "
+    "image is reduced from the product's size in the label, and none when the label gives no size or the browse "
+    "image is not the whole product reduced.")
 
 st.header("Where and when")
 st.markdown(

@@ -24,7 +24,7 @@ from marsviz.context.mars_time import SEASON_NAMES, season_codes
 from marsviz.errors import CatalogError, LabelConflict
 from marsviz.labels import Label, check_note, moment, normalise_label, shown
 from marsviz.missions import canonical_instrument, canonical_mission
-from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, ProductInfo
+from marsviz.product_label import NUMERIC_FIELDS, PRODUCT_FIELDS, RULES_VERSION, ProductInfo
 from marsviz.registry import (ANNOTATIONS, DESCRIPTORS, LEARNED_SCORE, REGISTRY, appearance_names, context_names,
                               place_version, placed)
 from marsviz.provenance import PROVENANCE_FIELDS, Provenance
@@ -98,6 +98,11 @@ PRODUCT_COLUMNS = {name: "REAL" if name in NUMERIC_FIELDS else "TEXT NOT NULL DE
 #: ``longitude``, which hold the label's place or, where ``location_from`` says so, the one found otherwise.
 PLACE_COLUMNS = {"location_from": "TEXT NOT NULL DEFAULT ''", "observed_at": "TEXT NOT NULL DEFAULT ''",
                  "time_from": "TEXT NOT NULL DEFAULT ''", "solar_longitude": "REAL", "mars_year": "INTEGER"}
+#: The :data:`marsviz.product_label.RULES_VERSION` an archive product's label was read with (empty: before versions).
+LABEL_RULES_COLUMN = "label_rules"
+#: File extensions of the stored archive products, whose labels the catalog's product columns come from.
+PRODUCT_EXTENSIONS = (".img", ".vic", ".fits", ".jp2", ".tar")
+
 #: The :func:`marsviz.registry.place_version` each row's place and context values were found with (empty:
 #: not yet).
 PLACE_VERSION_COLUMN = "place_version"
@@ -107,7 +112,7 @@ def later_columns() -> dict[str, str]:
     """Columns newer than the first catalogs, with their SQL types: an older catalog gets them on opening."""
     return {**{name: "REAL" for name in REGISTRY}, **ANNOTATIONS, "added_by": "TEXT NOT NULL DEFAULT ''",
             DESCRIPTORS: "BLOB", LEARNED_SCORE: "REAL", **PRODUCT_COLUMNS, **PLACE_COLUMNS,
-            PLACE_VERSION_COLUMN: "TEXT NOT NULL DEFAULT ''"}
+            PLACE_VERSION_COLUMN: "TEXT NOT NULL DEFAULT ''", LABEL_RULES_COLUMN: "TEXT NOT NULL DEFAULT ''"}
 
 
 def located(rows: list[dict]) -> list[dict]:
@@ -424,7 +429,7 @@ class Catalog:
             said[column] = said[column] or value
         row = {"sha256": sha256, "extension": extension, "width": width, "height": height,
                "is_color": int(is_color), **said, "synthetic": int(provenance.synthetic),
-               **{name: getattr(product, name) for name in PRODUCT_COLUMNS},
+               **{name: getattr(product, name) for name in PRODUCT_COLUMNS}, LABEL_RULES_COLUMN: RULES_VERSION,
                "added_at": _now(), "feature_version": feature_version,
                **{k: features[k] for k in [*stored_values(), LEARNED_SCORE] if k in features}}
         row = located([row])[0]
@@ -615,6 +620,25 @@ class Catalog:
             with self._write() as conn:
                 conn.executemany(update, [(*[r[n] for n in written], r["id"]) for r in located(rows)])
             start = rows[-1]["id"] + 1
+
+    def stale_products(self) -> list[dict]:
+        """Archive products whose label was read with other :data:`~marsviz.product_label.RULES_VERSION` rules."""
+        marks = ", ".join("?" for _ in PRODUCT_EXTENSIONS)
+        rows = self._read(f"SELECT id, sha256, extension, name FROM images WHERE {LABEL_RULES_COLUMN} != ? "
+                          f"AND extension IN ({marks}) ORDER BY id", (RULES_VERSION, *PRODUCT_EXTENSIONS))
+        return [dict(r) for r in rows]
+
+    def update_products(self, products: list[tuple[int, ProductInfo]]) -> None:
+        """Store what the labels of images ``(id, info)`` say, read with the current rules, and find their
+        places again."""
+        if not products:
+            return
+        names = [*PRODUCT_COLUMNS, LABEL_RULES_COLUMN, PLACE_VERSION_COLUMN]
+        update = f"UPDATE images SET {', '.join(f'{chr(34)}{n}{chr(34)} = ?' for n in names)} WHERE id = ?"
+        with self._write() as conn:
+            conn.executemany(update, [(*[getattr(info, n) for n in PRODUCT_COLUMNS], RULES_VERSION, "", int(image_id))
+                                      for image_id, info in products])
+        self._locate_stale()
 
     def stale_count(self, feature_version: str) -> int:
         """Number of images whose stored features were computed by another feature-set version."""

@@ -347,7 +347,8 @@ def cmd_labels_import(args) -> int:
 
 # -- analyze -----------------------------------------------------------------------------------------
 def _add_analyze_parser(subparsers):
-    parser = subparsers.add_parser("analyze", help="(re)compute features of images analysed by an older version")
+    parser = subparsers.add_parser("analyze", help="(re)compute features of images analysed by an older version, "
+                                   "and read again archive labels read with older rules")
     parser.add_argument("--workers", type=_count(1), default=None,
                         help="analysis processes (default: one per core)")
     parser.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
@@ -370,6 +371,8 @@ def cmd_analyze(args) -> int:
     for image_id, name, reason in report.failed:
         print(f"failed    {_printable(name)} (id {image_id}): {_printable(reason)}", file=sys.stderr)
     line = f"{report.updated} images re-analysed"
+    if report.labels_read:
+        line += f"; the labels of {report.labels_read} archive products read again with today's rules"
     if report.failed:
         line += (f"; {len(report.failed)} failed and keep their old values (`marsviz check` tells whether "
                  "their stored files are missing or damaged)")

@@ -20,7 +20,7 @@ from PIL import Image
 
 from marsviz import config
 from marsviz.catalog import Catalog
-from marsviz.archive import archive_format
+from marsviz.archive import archive_format, read_archive
 from marsviz.config import AnalysisSettings
 from marsviz.decode import ACCEPTED_SUFFIXES, EncodedFile, irregular_file_reason, load_image
 from marsviz.errors import ClusterMismatch, ImageRejected, MarsvizError
@@ -414,6 +414,36 @@ class ReanalyseReport:
     stale: int
     updated: int
     failed: list
+    labels_read: int = 0
+
+
+#: Longest side at which an archive product is read when only its label is wanted.
+LABEL_READ_SIDE = 64
+
+
+def reread_labels(catalog: Catalog) -> tuple[int, list]:
+    """Read again the labels of the archive products whose label was read with other rules than today's
+    (:data:`marsviz.product_label.RULES_VERSION`), and store what they say; one stored file at a time.
+
+    Returns
+    -------
+    (int, list of (int, str, str))
+        How many labels were read, and the id, name and reason of each product whose label could not be
+        (it keeps what was stored).
+    """
+    products, failed = [], []
+    for row in catalog.stale_products():
+        try:
+            data = catalog.image_path(row).read_bytes()
+            info = read_archive(data, row["name"], LABEL_READ_SIDE, int(config.get("max_image_pixels"))).info
+        except ImageRejected as error:
+            failed.append((row["id"], row["name"], error.reason))
+        except OSError as error:
+            failed.append((row["id"], row["name"], f"cannot read the stored file ({error.strerror or error})"))
+        else:
+            products.append((row["id"], info))
+    catalog.update_products(products)
+    return len(products), failed
 
 
 def reanalyse(catalog: Catalog, workers: int | None = None,
@@ -441,7 +471,10 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
     Returns
     -------
     ReanalyseReport
+
+    Archive products whose labels were read with older rules have them read again first (:func:`reread_labels`).
     """
+    labels_read, label_failures = reread_labels(catalog)
     settings = settings or AnalysisSettings.from_environment()
     version = feature_set_version(settings)
     stale = catalog.stale(version)
@@ -461,4 +494,5 @@ def reanalyse(catalog: Catalog, workers: int | None = None,
             progress(done, len(stale))
     catalog.update_features(updates, version)
     rescore(catalog, [row["id"] for row in stale])  # their descriptors may have changed with the version
-    return ReanalyseReport(stale=len(stale), updated=updated + len(updates), failed=failed)
+    return ReanalyseReport(stale=len(stale), updated=updated + len(updates), failed=label_failures + failed,
+                           labels_read=labels_read)

@@ -66,6 +66,10 @@ latitude=4.5, longitude=None, scale_m_per_px=None, incidence_angle=None, emissio
                               for name, value in self.as_dict().items()})
 
 
+#: The version of the rules that map a label to :class:`ProductInfo`: the labels of products stored under another
+#: are read again (``python -m marsviz analyze``).  2: a place from the bounds before a map projection's centre.
+RULES_VERSION = "2"
+
 #: The fields of :class:`ProductInfo`, in order.
 PRODUCT_FIELDS = tuple(f.name for f in fields(ProductInfo))
 #: Those holding numbers (the rest hold text).

@@ -318,3 +318,40 @@ def test_the_map_places_rover_frames_at_their_landing_sites(small_catalog_home):
     assert len(at_site) == 1 and f"{per_place.max():,} images here" in at_site[0]
     legend = [int(trace["name"].rsplit("(", 1)[1].rstrip(")")) for trace in figure["data"]]
     assert sum(legend) == len(every)  # the legend counts images, not points
+
+
+def test_analyze_reads_again_the_labels_stored_under_older_rules(tmp_path):
+    """A catalog made before the rules took the bounds' middle over a map projection's centre gets the
+    image's place once `analyze` runs; images that are not archive products are not touched."""
+    projection = archive_files.HIRISE_MAP.replace("MAP_PROJECTION_TYPE = EQUIRECTANGULAR",
+                                                  "CENTER_LATITUDE = 15.0 <DEG>\n  CENTER_LONGITUDE = 180.0 <DEG>")
+    (tmp_path / "projected.img").write_bytes(pds3_attached(terrain(), extra=projection))
+    (tmp_path / "lost.img").write_bytes(pds3_attached(terrain() // 2, extra=projection))
+    Image.fromarray(terrain(top=255).astype(np.uint8)).save(tmp_path / "plain.png")
+    home = tmp_path / "home"
+    assert marsviz(home, "add", tmp_path / "projected.img", tmp_path / "lost.img", tmp_path / "plain.png").returncode == 0
+    catalog = Catalog(home)
+    rows = catalog.frame().set_index("name")
+    assert (rows.loc["projected.img", "latitude"], rows.loc["projected.img", "longitude"]) == (26.5, 0.5)
+    # As the older rules stored them: the projection's centre, and no rules version.
+    with catalog._write() as conn:
+        conn.execute("UPDATE images SET label_rules = ''")
+        conn.execute("UPDATE images SET latitude = 15.0, longitude = 180.0, place_version = '' "
+                     "WHERE extension = '.img'")
+    catalog.image_path(catalog.get(int(rows.loc["lost.img", "id"]))).unlink()
+    old = Catalog(home).frame().set_index("name")
+    assert (old.loc["projected.img", "latitude"], old.loc["projected.img", "longitude"]) == (15.0, 180.0)
+    result = marsviz(home, "analyze")
+    assert result.returncode == 1  # the product whose stored file is gone
+    assert "the labels of 1 archive products read again" in result.stdout
+    assert "lost.img" in result.stderr and "cannot read the stored file" in result.stderr
+    new = Catalog(home).frame().set_index("name")
+    assert (new.loc["projected.img", "latitude"], new.loc["projected.img", "longitude"]) == (26.5, 0.5)
+    assert new.loc["projected.img", "location_from"] == "label"
+    assert (new.loc["lost.img", "latitude"], new.loc["lost.img", "longitude"]) == (15.0, 180.0)  # kept, not lost
+    assert np.isnan(new.loc["plain.png", "latitude"])
+    with catalog._write() as conn:
+        rules = dict(conn.execute("SELECT name, label_rules FROM images").fetchall())
+    assert rules == {"projected.img": "2", "lost.img": "", "plain.png": ""}
+    again = marsviz(home, "analyze")  # only the lost one is left to read, and it still cannot be
+    assert "read again" not in again.stdout and "lost.img" in again.stderr
