@@ -22,12 +22,13 @@ import tarfile
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
-from marsviz.errors import ImageRejected, first_line
+from marsviz.errors import ImageRejected, ProductLabelError, first_line
+from marsviz.label_file import label_text
 from marsviz.product_label import ProductInfo, from_fits, from_odl, from_pds4
 from marsviz.products import (FITS_START, MAX_LABEL_BYTES, PDS3_STARTS, VICAR_START, is_pds4_label, is_plain_name,
                               named_files)
@@ -348,3 +349,32 @@ def _read_fits(data: bytes, name: str, max_side: int, max_pixels: int) -> Archiv
     blank = header.get("BLANK") if cube.dtype.kind in "iu" else None
     return ArchiveRaster(bands=bands, nodata=None if blank is None else float(blank), width=width, height=height,
                          band_count=count, format="FITS", info=info)
+
+
+def stored_label(path: str | Path) -> str:
+    """The label of the archive product stored at `path`, as text for a person to read; '' when it has none.
+
+    A PDS3 label (attached to its data, or detached: the first file of a product's tar), a PDS4 label, a VICAR
+    label, a FITS header.  Only the label's bytes are read (at most :data:`marsviz.products.MAX_LABEL_BYTES`).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(MAX_LABEL_BYTES)
+        kind = archive_format(head)
+        if kind == "PDS3":
+            return label_text(head)
+        if kind == "PDS product":
+            with tarfile.open(path) as tar:
+                first = tar.next()
+                content = tar.extractfile(first) if first is not None and first.isfile() else None
+                return label_text(content.read(MAX_LABEL_BYTES)) if content is not None else ""
+        if kind == "VICAR":
+            size = re.match(rb"LBLSIZE=\s*(\d+)", head)
+            return head[:int(size.group(1))].decode("latin-1").rstrip("\0 ") if size else ""
+        if kind == "FITS":
+            from astropy.io import fits
+
+            return fits.getheader(path).tostring(sep="\n", endcard=False, padding=False)
+    except (ProductLabelError, tarfile.TarError, OSError, ValueError):
+        return ""
+    return ""

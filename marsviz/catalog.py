@@ -8,6 +8,7 @@ so concurrent writers queue instead of failing.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -81,6 +82,11 @@ CREATE TABLE IF NOT EXISTS label_changes (
 );
 CREATE INDEX IF NOT EXISTS label_changes_sha256 ON label_changes (sha256, id);
 CREATE TABLE IF NOT EXISTS label_fits (id INTEGER PRIMARY KEY, model TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS product_labels (
+    sha256 TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    url TEXT NOT NULL DEFAULT ''
+);
 """
 
 CATALOG_FILE = "catalog.sqlite"
@@ -178,6 +184,9 @@ class ReadOnlyStore(ContentStore):
 
     put_file = put_bytes
 
+
+#: Free bytes below which a disk counts as full when SQLite reports a bare I/O error.
+FULL_DISK_BYTES = 1 << 20
 
 #: Seconds a connection waits for another process's lock before giving up.
 BUSY_TIMEOUT_S = 60
@@ -357,7 +366,7 @@ class Catalog:
                 tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except (sqlite3.Error, CatalogError):
             return False
-        return (bool(present) and {"source_aliases", "labels", "label_changes", "label_fits"} <= tables
+        return (bool(present) and {"source_aliases", "labels", "label_changes", "label_fits", "product_labels"} <= tables
                 and all(name in present for name in later_columns()))
 
     # -- connections ---------------------------------------------------------------------------
@@ -397,7 +406,7 @@ class Catalog:
             except sqlite3.Error as error:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                raise CatalogError(f"cannot write the catalog {self.path} ({error})") from None
+                raise CatalogError(f"cannot write the catalog {self.path} ({self._reason(error)})") from None
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
@@ -408,7 +417,17 @@ class Catalog:
             try:
                 return conn.execute(sql, params).fetchall()
             except sqlite3.Error as error:
-                raise CatalogError(f"cannot read the catalog {self.path} ({error})") from None
+                raise CatalogError(f"cannot read the catalog {self.path} ({self._reason(error)})") from None
+
+    def _reason(self, error: sqlite3.Error) -> str:
+        """SQLite's reason for `error`, with the likely cause of a bare I/O error said: a full disk (SQLite
+        reports one as "disk I/O error" when a read needs room for its shared-memory or temporary files)."""
+        reason = str(error)
+        if "disk I/O error" in reason:
+            with contextlib.suppress(OSError):
+                if shutil.disk_usage(self.home).free < FULL_DISK_BYTES:
+                    reason += ": No space left on device; free some space on the disk holding the data folder"
+        return reason
 
     # -- writes ----------------------------------------------------------------------------------
     def insert(self, *, sha256: str, extension: str, width: int, height: int, is_color: bool,
@@ -620,6 +639,18 @@ class Catalog:
             with self._write() as conn:
                 conn.executemany(update, [(*[r[n] for n in written], r["id"]) for r in located(rows)])
             start = rows[-1]["id"] + 1
+
+    def keep_product_label(self, sha256: str, text: str, url: str = "") -> None:
+        """Keep the label of the product that the image with content `sha256` shows (a browse image scraped
+        with its product's label, from `url`); a label already kept for it stays."""
+        with self._write(bump_revision=False) as conn:
+            conn.execute("INSERT OR IGNORE INTO product_labels (sha256, text, url) VALUES (?, ?, ?)",
+                         (sha256, text, url))
+
+    def product_label(self, sha256: str) -> str:
+        """The product label kept for the image with content `sha256` (:meth:`keep_product_label`), or ''."""
+        rows = self._read("SELECT text FROM product_labels WHERE sha256 = ?", (sha256,))
+        return rows[0][0] if rows else ""
 
     def stale_products(self) -> list[dict]:
         """Archive products whose label was read with other :data:`~marsviz.product_label.RULES_VERSION` rules."""

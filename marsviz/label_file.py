@@ -18,15 +18,13 @@ import pvl
 
 from marsviz.errors import ProductLabelError, first_line
 from marsviz.product_label import ProductInfo, find_value, from_odl, from_pds4
+from marsviz.products import MAX_LABEL_BYTES  # read of a label file: an attached PDS3 label ends within it
 
 _PDS = {"pds": "http://pds.nasa.gov/pds4/pds/v1"}
 
-#: Bytes of a label file read: far more than any product label holds.  An attached PDS3 label ends well within
-#: it; the product's data after it is never needed.
-MAX_LABEL_BYTES = 512 * 1024
 
 #: The ODL statement ending a PDS3 label, on a line of its own.
-_ODL_END = re.compile(rb"^[ \t]*END[ \t]*\r?$", re.MULTILINE)
+_ODL_END = re.compile(rb"^[ \t]*END[ \t]*(?:\r?\n|\r|\Z)", re.MULTILINE)
 #: How a PDS3 label starts: an ODL statement (``PDS_VERSION_ID = PDS3``, or an SFDU line ``CCSD3ZF... = SFDU_LABEL``).
 _ODL_START = re.compile(rb"\s*[A-Za-z][A-Za-z0-9_:]*\s*=")
 #: How a PDS4 label starts (after an XML declaration or comments): the opening tag of a Product class.
@@ -39,6 +37,36 @@ class _TimesAsWritten(pvl.decoder.OmniDecoder):
 
     def decode_datetime(self, value: str):
         raise ValueError("kept as text")
+
+
+def label_text(data: bytes) -> str:
+    """The label in `data` as text: a PDS4 label's XML, or a PDS3 label's ODL up to its ``END`` statement.
+
+    Parameters
+    ----------
+    data : bytes
+        The label file, or the first :data:`MAX_LABEL_BYTES` of a product whose PDS3 label is attached.
+
+    Raises
+    ------
+    ProductLabelError
+        The bytes are neither a whole PDS4 label nor ODL text ending in ``END`` within them.
+
+    Examples
+    --------
+    >>> label_text(b"PDS_VERSION_ID = PDS3\\r\\nEND\\r\\n" + bytes(range(256)))
+    'PDS_VERSION_ID = PDS3\\r\\nEND\\r\\n'
+    """
+    if _PDS4_START.match(data[:4096]):
+        if len(data) >= MAX_LABEL_BYTES:
+            raise ProductLabelError(f"the PDS4 label is larger than {MAX_LABEL_BYTES // 1024} KiB")
+        return data.decode("utf-8", "replace")
+    if not _ODL_START.match(data[:256]):
+        raise ProductLabelError("not a PDS3 or PDS4 label")
+    end = _ODL_END.search(data)
+    if end is None:
+        raise ProductLabelError(f"the PDS3 label has no END statement in its first {len(data):,} bytes")
+    return data[:end.end()].decode("latin-1")
 
 
 def read_label(data: bytes, image_size: tuple[int, int] | None = None) -> ProductInfo:
@@ -71,18 +99,11 @@ def read_label(data: bytes, image_size: tuple[int, int] | None = None) -> Produc
     >>> info.product_id, info.mission
     ('I0012345', 'MARS PATHFINDER')
     """
-    if _PDS4_START.match(data[:4096]):
-        if len(data) >= MAX_LABEL_BYTES:
-            raise ProductLabelError(f"the PDS4 label is larger than {MAX_LABEL_BYTES // 1024} KiB")
-        text = data.decode("utf-8", "replace")
+    text = label_text(data)
+    if text.lstrip().startswith("<"):
         return _for_image(from_pds4(text), _pds4_size(text), image_size)
-    if not _ODL_START.match(data[:256]):
-        raise ProductLabelError("not a PDS3 or PDS4 label")
-    end = _ODL_END.search(data)
-    if end is None:
-        raise ProductLabelError(f"the PDS3 label has no END statement in its first {len(data):,} bytes")
     try:
-        label = pvl.loads(data[:end.end()].decode("latin-1"), decoder=_TimesAsWritten())
+        label = pvl.loads(text, decoder=_TimesAsWritten())
     except Exception as error:  # pvl raises its own errors and ValueErrors from its value decoders
         raise ProductLabelError(f"the PDS3 label cannot be parsed ({first_line(error)})") from None
     nested = _nested(label)

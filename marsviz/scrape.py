@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from PIL import Image
 
@@ -23,14 +23,23 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.errors import Cancelled, FetchError, MarsvizError, ProductLabelError
 from marsviz.fetch import make_session, redact
-from marsviz.label_file import MAX_LABEL_BYTES, read_label
+from marsviz.label_file import label_text, read_label
 from marsviz.pipeline import add_file
 from marsviz.product_label import ProductInfo
+from marsviz.products import MAX_LABEL_BYTES
 from marsviz.sources import SourceItem
 from marsviz.store import remove_stale_parts
 
 #: The ledger of duplicate source ids that earlier versions kept beside the catalog; read once into it.
 LEGACY_ALIASES_FILE = "scrape-duplicates.jsonl"
+
+
+class FetchedLabel(NamedTuple):
+    """An item's product label, fetched beside its image: what it says, its text, where it came from."""
+
+    info: ProductInfo
+    text: str
+    url: str
 
 
 @dataclass
@@ -311,10 +320,10 @@ class _Run:
             seen.add(key)
             self.pending[executor.submit(self._fetch, item)] = item
 
-    def _fetch(self, item: SourceItem) -> tuple[Path, str, ProductInfo | str | None]:
+    def _fetch(self, item: SourceItem) -> tuple[Path, str, FetchedLabel | str | None]:
         """Runs in the pool: find the file (if the listing did not say) and download it, and read its label.
 
-        Returns the file, its URL, and what the label says (None: no label offered; text: why it is unread).
+        Returns the file, its URL, and its label (None: no label offered; text: why it is unread).
         """
         url = item.url()
         if not url:
@@ -328,13 +337,14 @@ class _Run:
             path.unlink(missing_ok=True)
             raise
 
-    def _label(self, item: SourceItem, image: Path) -> ProductInfo | str | None:
-        """What the item's product label says about the `image` downloaded (a reduced copy of the product: its
-        scale is the copy's); why it could not be read; None when the source offers no label."""
+    def _label(self, item: SourceItem, image: Path) -> FetchedLabel | str | None:
+        """The item's product label and what it says about the `image` downloaded (a reduced copy of the
+        product: its scale is the copy's); why it could not be read; None when the source offers no label."""
         if not item.label_url:
             return None
         try:
-            return read_label(self.session.read_start(item.label_url, MAX_LABEL_BYTES), image_size=_size(image))
+            data = self.session.read_start(item.label_url, MAX_LABEL_BYTES)
+            return FetchedLabel(read_label(data, image_size=_size(image)), label_text(data), item.label_url)
         except Cancelled:
             raise
         except (FetchError, ProductLabelError) as error:
@@ -364,7 +374,7 @@ class _Run:
             try:
                 provenance = replace(item.provenance, file_url=url, added_by=self.added_by)
                 result = add_file(self.catalog, path, provenance, move=True, settings=self.analysis_settings,
-                                  product=label if isinstance(label, ProductInfo) else None)
+                                  product=label.info if isinstance(label, FetchedLabel) else None)
             except MarsvizError as error:
                 self._stop(str(error))
                 continue
@@ -372,7 +382,8 @@ class _Run:
                 path.unlink(missing_ok=True)
             if result.status == "added":
                 self.report.added.append((result.image_id, name))
-                if isinstance(label, ProductInfo):
+                if isinstance(label, FetchedLabel):
+                    self.catalog.keep_product_label(self.catalog.get(result.image_id)["sha256"], label.text, label.url)
                     self.report.labelled += 1
                 elif label:
                     self.report.unlabelled.append((name, label))

@@ -269,6 +269,10 @@ def test_ranking_filters_by_latitude_and_the_viewer_says_what_the_label_says(sma
     said = [c.value.replace("\\", "") for c in app.caption if c.value.startswith("From its label")]
     assert said == ["From its label: product esp_045678_0930_red · 87.00°S, 170.50°E · 0.5 m/px · "
                     "incidence 71.5°, emission 2.0°"]  # escaped as Markdown on the page
+    # The whole label, as the product holds it, under the viewer's metadata.
+    assert "Product label" in [e.label for e in app.expander]
+    [code] = [c.value for c in app.code if "Product_Observational" in c.value]
+    assert code.strip() == south.read_text().strip()
 
 
 def test_a_band_of_nodata_alone_does_not_blank_the_others():
@@ -355,3 +359,31 @@ def test_analyze_reads_again_the_labels_stored_under_older_rules(tmp_path):
     assert rules == {"projected.img": "2", "lost.img": "", "plain.png": ""}
     again = marsviz(home, "analyze")  # only the lost one is left to read, and it still cannot be
     assert "read again" not in again.stdout and "lost.img" in again.stderr
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda folder: folder.joinpath("a.img").write_bytes(pds3_attached(terrain())), "PRODUCT_ID"),
+    (lambda folder: folder.joinpath("v.vic").write_bytes(archive_files.vicar(terrain())), "LBLSIZE="),
+    (lambda folder: folder.joinpath("f.fits").write_bytes(archive_files.fits(terrain())), "TELESCOP="),
+    (lambda folder: folder.joinpath("j.jp2").write_bytes(archive_files.jpeg2000(terrain(top=255).astype(np.uint8))),
+     None),
+])
+def test_the_label_of_a_stored_product_is_read_as_text(tmp_path, make, expected):
+    from marsviz.archive import stored_label
+    make(tmp_path)
+    [path] = tmp_path.iterdir()
+    text = stored_label(path)
+    if expected is None:
+        assert text == ""  # a JPEG 2000 file alone has no label
+    else:
+        assert expected in text and "\0" not in text
+        if path.suffix == ".img":
+            assert text.rstrip().endswith("END") and len(text) < len(path.read_bytes())  # the label, not the samples
+
+
+def test_the_label_of_a_detached_product_is_its_first_file(tmp_path):
+    from marsviz.archive import stored_label
+    label, data = pds3_detached(tmp_path / "in", terrain())
+    stored = tmp_path / "product.tar"
+    stored.write_bytes(bundle(product_files(label), label.name))
+    assert stored_label(stored) == label.read_bytes().decode("latin-1")

@@ -9,7 +9,8 @@ import pytest
 
 from archive_files import pds3_attached, pds3_detached, pds4_product, terrain
 from marsviz.errors import ProductLabelError
-from marsviz.label_file import MAX_LABEL_BYTES, read_label
+from marsviz.label_file import read_label
+from marsviz.products import MAX_LABEL_BYTES
 
 HIRISE_RDR = Path(__file__).parent / "fixtures" / "labels" / "ESP_013951_1955_RED.LBL"
 
@@ -88,7 +89,7 @@ def test_a_pds4_label_cut_at_the_read_is_refused(tmp_path):
     label, _ = pds4_product(tmp_path, terrain().astype(np.uint16))
     text = label.read_bytes()
     padded = text.replace(b"<Identification_Area>", b"<!--" + b"x" * MAX_LABEL_BYTES + b"--><Identification_Area>")
-    with pytest.raises(ProductLabelError, match="larger than 512 KiB"):
+    with pytest.raises(ProductLabelError, match="larger than 1024 KiB"):
         read_label(padded[:MAX_LABEL_BYTES])
 
 

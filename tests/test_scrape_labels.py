@@ -76,6 +76,12 @@ def test_each_image_gets_what_its_label_says(server, tmp_path):
     missing = rows.loc[MISSING.replace("/api/data/", "")]
     assert np.isnan(missing["latitude"]) and np.isnan(missing["scale_m_per_px"])
     assert "2 with their label's metadata, 1 without (label unreadable)" in report.summary()
+    # Each label read is kept with its image, as the Atlas served it: the attached one up to its END.
+    catalog = Catalog(tmp_path / "home")
+    kept = {name: catalog.product_label(rows.loc[key, "sha256"]) for name, key in (
+        ("attached", ATTACHED.replace("/api/data/", "")), ("missing", MISSING.replace("/api/data/", "")))}
+    assert kept["attached"].startswith("PDS_VERSION_ID = PDS3") and kept["attached"].rstrip().endswith("END")
+    assert "CENTER_LATITUDE = 19.13" in kept["attached"] and kept["missing"] == ""
 
 
 def test_a_label_that_is_not_one_loses_nothing(server, tmp_path):

@@ -21,7 +21,8 @@ from PIL import Image, ImageOps
 from marsviz import config, novelty, plots, query, scoring, window
 from marsviz import labels as marsviz_labels
 from marsviz.access import read_only
-from marsviz.catalog import ID_RANGE, Catalog
+from marsviz.archive import stored_label
+from marsviz.catalog import ID_RANGE, PRODUCT_EXTENSIONS, Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.decode import load_image
 from marsviz.errors import CatalogError
@@ -283,6 +284,17 @@ def full_resolution_part(row: dict, zoom: int,
     if max(size) / window.reduction(size, zoom, DISPLAY_MAX_SIDE) <= ZOOM_MAX_SIDE:
         return None
     return _window(row["sha256"], str(get_catalog().image_path(row)), zoom, centre, DISPLAY_MAX_SIDE)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _product_label(sha256: str, path: str, archive: bool) -> str:
+    return get_catalog().product_label(sha256) or (stored_label(path) if archive else "")
+
+
+def product_label(row: dict) -> str:
+    """The label of the product that catalog row `row` shows, as text ('' when none is known): the label kept
+    when a browse image was scraped with it, else the stored archive product's own."""
+    return _product_label(row["sha256"], str(get_catalog().image_path(row)), row["extension"] in PRODUCT_EXTENSIONS)
 
 
 def report(row: dict, weights: dict[str, float]) -> ImageReport:

@@ -187,6 +187,10 @@ def _show_image(image_id: int, weights: dict[str, float], key: str, order: np.nd
         st.table(_provenance_table(row), hide_index=True, border="horizontal")
         if row.get("description"):
             st.text(row["description"])
+    label_text = data.product_label(row)
+    if label_text:
+        with st.expander("Product label", expanded=False):
+            st.code(label_text, language=None, wrap_lines=True, height=360)
     _neighbours(report, weights, key)
 
 
