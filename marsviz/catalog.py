@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from marsviz import config
+from marsviz.archive import ARCHIVE_EXTENSIONS
 from marsviz.context import location
 from marsviz.context.mars_time import SEASON_NAMES, season_codes
 from marsviz.errors import CatalogError, LabelConflict
@@ -107,7 +108,7 @@ PLACE_COLUMNS = {"location_from": "TEXT NOT NULL DEFAULT ''", "observed_at": "TE
 #: The :data:`marsviz.product_label.RULES_VERSION` an archive product's label was read with (empty: before versions).
 LABEL_RULES_COLUMN = "label_rules"
 #: File extensions of the stored archive products, whose labels the catalog's product columns come from.
-PRODUCT_EXTENSIONS = (".img", ".vic", ".fits", ".jp2", ".tar")
+PRODUCT_EXTENSIONS = tuple(ARCHIVE_EXTENSIONS.values())
 
 #: The :func:`marsviz.registry.place_version` each row's place and context values were found with (empty:
 #: not yet).
@@ -366,8 +367,8 @@ class Catalog:
                 tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except (sqlite3.Error, CatalogError):
             return False
-        return (bool(present) and {"source_aliases", "labels", "label_changes", "label_fits", "product_labels"} <= tables
-                and all(name in present for name in later_columns()))
+        needed = {"source_aliases", "labels", "label_changes", "label_fits", "product_labels"}
+        return bool(present) and needed <= tables and all(name in present for name in later_columns())
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> contextlib.closing:

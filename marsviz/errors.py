@@ -82,7 +82,7 @@ class ClusterMismatch(MarsvizError):
 
 
 class ProductLabelError(MarsvizError):
-    """A product's label, fetched on its own beside a browse image, cannot be read (:mod:`marsviz.label_file`)."""
+    """A product's label cannot be read on its own, as text (:mod:`marsviz.label_file`)."""
 
 
 class DataSetError(MarsvizError):

@@ -1,4 +1,5 @@
-"""A product's label on its own, as the PDS Imaging Atlas serves it beside a browse image: what it says.
+"""A product's label on its own (as the PDS Imaging Atlas serves it beside a browse image, or cut from a stored
+product): its text, and what it says.
 
 A PDS4 label is an XML file; a PDS3 label is ODL text, in a detached ``.LBL`` file or at the start of the
 product itself (an attached label, read up to its ``END`` statement).  PDS3 text is parsed with ``pvl``
@@ -20,9 +21,8 @@ from marsviz.errors import ProductLabelError, first_line
 from marsviz.product_label import ProductInfo, find_value, from_odl, from_pds4
 from marsviz.products import MAX_LABEL_BYTES  # read of a label file: an attached PDS3 label ends within it
 
+#: The PDS4 namespace of the image arrays' axes.
 _PDS = {"pds": "http://pds.nasa.gov/pds4/pds/v1"}
-
-
 #: The ODL statement ending a PDS3 label, on a line of its own.
 _ODL_END = re.compile(rb"^[ \t]*END[ \t]*(?:\r?\n|\r|\Z)", re.MULTILINE)
 #: How a PDS3 label starts: an ODL statement (``PDS_VERSION_ID = PDS3``, or an SFDU line ``CCSD3ZF... = SFDU_LABEL``).

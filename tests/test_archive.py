@@ -333,7 +333,8 @@ def test_analyze_reads_again_the_labels_stored_under_older_rules(tmp_path):
     (tmp_path / "lost.img").write_bytes(pds3_attached(terrain() // 2, extra=projection))
     Image.fromarray(terrain(top=255).astype(np.uint8)).save(tmp_path / "plain.png")
     home = tmp_path / "home"
-    assert marsviz(home, "add", tmp_path / "projected.img", tmp_path / "lost.img", tmp_path / "plain.png").returncode == 0
+    added = marsviz(home, "add", tmp_path / "projected.img", tmp_path / "lost.img", tmp_path / "plain.png")
+    assert added.returncode == 0
     catalog = Catalog(home)
     rows = catalog.frame().set_index("name")
     assert (rows.loc["projected.img", "latitude"], rows.loc["projected.img", "longitude"]) == (26.5, 0.5)
