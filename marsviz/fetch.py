@@ -525,10 +525,7 @@ class NasaSession(requests.Session):
             with self.host_slot(url):
                 try:
                     with self.get(url, stream=True) as response:
-                        if response.status_code != 200:
-                            raise FetchError(f"{redact(url)}: HTTP {response.status_code}")
-                        if "html" in response.headers.get("Content-Type", "").lower():
-                            raise FetchError(f"{redact(url)}: answered an HTML page")
+                        _refuse_other_than_a_file(response, redact(url))
                         return _read_body(response, url, self.timeout, cap=max_bytes, whole=False)
                 except requests.RequestException as exc:
                     raise FetchError(_describe(exc, url, self.timeout)) from exc
@@ -619,12 +616,18 @@ class NasaSession(requests.Session):
                 self._transfers.discard(transfer)
 
 
-def _save(response: requests.Response, url: str, dest_dir: Path, cap: int, timeout: float) -> Path:
-    shown = redact(url)
+def _refuse_other_than_a_file(response: requests.Response, shown: str, expected: str = "") -> None:
+    """Raise :class:`FetchError` for an answer that is not the file asked for: an error status, or an HTML page
+    (a proxy's or a host's error page), which is not `expected` (said in the message when given)."""
     if response.status_code != 200:
         raise FetchError(f"{shown}: HTTP {response.status_code}")
     if "html" in response.headers.get("Content-Type", "").lower():
-        raise FetchError(f"{shown}: answered an HTML page, not an image")
+        raise FetchError(f"{shown}: answered an HTML page" + (f", not {expected}" if expected else ""))
+
+
+def _save(response: requests.Response, url: str, dest_dir: Path, cap: int, timeout: float) -> Path:
+    shown = redact(url)
+    _refuse_other_than_a_file(response, shown, "an image")
     declared = _content_length(response)
     if declared is not None and declared > cap:
         raise FetchError(f"{shown}: {declared} bytes is over the {cap}-byte download limit")

@@ -10,7 +10,6 @@ reads, the same form GDAL gives for a product read whole.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -18,11 +17,9 @@ from typing import Any
 import pvl
 
 from marsviz.errors import ProductLabelError, first_line
-from marsviz.product_label import ProductInfo, find_value, from_odl, from_pds4
+from marsviz.product_label import ProductInfo, from_odl, from_pds4, image_size as product_image_size
 from marsviz.products import MAX_LABEL_BYTES  # read of a label file: an attached PDS3 label ends within it
 
-#: The PDS4 namespace of the image arrays' axes.
-_PDS = {"pds": "http://pds.nasa.gov/pds4/pds/v1"}
 #: The ODL statement ending a PDS3 label, on a line of its own.
 _ODL_END = re.compile(rb"^[ \t]*END[ \t]*(?:\r?\n|\r|\Z)", re.MULTILINE)
 #: How a PDS3 label starts: an ODL statement (``PDS_VERSION_ID = PDS3``, or an SFDU line ``CCSD3ZF... = SFDU_LABEL``).
@@ -70,12 +67,39 @@ def label_text(data: bytes) -> str:
 
 
 def read_label(data: bytes, image_size: tuple[int, int] | None = None) -> ProductInfo:
-    """What a PDS3 or PDS4 label says about its product, or about a reduced copy of it (a browse image).
+    """What a PDS3 or PDS4 label says about its product, or about a reduced copy of it (a browse image):
+    :func:`label_info` of :func:`label_text`.
 
     Parameters
     ----------
     data : bytes
         The label file, or the first :data:`MAX_LABEL_BYTES` of a product whose PDS3 label is attached.
+    image_size : (int, int), optional
+        As for :func:`label_info`.
+
+    Raises
+    ------
+    ProductLabelError
+        The bytes are neither a PDS4 label nor ODL text ending in ``END`` within them, or it cannot be parsed.
+
+    Examples
+    --------
+    >>> label = b'PDS_VERSION_ID = PDS3\\r\\nPRODUCT_ID = "I0012345"\\r\\nMISSION_NAME = "MARS PATHFINDER"\\r\\n'
+    >>> info = read_label(label + b"END\\r\\n" + bytes(range(256)))  # an attached label, then the samples
+    >>> info.product_id, info.mission
+    ('I0012345', 'MARS PATHFINDER')
+    """
+    return label_info(label_text(data), image_size)
+
+
+def label_info(text: str, image_size: tuple[int, int] | None = None) -> ProductInfo:
+    """What the text of a PDS3 or PDS4 label (:func:`label_text`) says about its product, or about a reduced
+    copy of it.
+
+    Parameters
+    ----------
+    text : str
+        The label's text.
     image_size : (int, int), optional
         Width and height in pixels of the image the label goes with, when that is a reduced copy of the whole
         product: its metres per pixel are then the product's times the reduction.  The scale is left out when
@@ -90,25 +114,16 @@ def read_label(data: bytes, image_size: tuple[int, int] | None = None) -> Produc
     Raises
     ------
     ProductLabelError
-        The bytes are neither a PDS4 label nor ODL text ending in ``END`` within them.
-
-    Examples
-    --------
-    >>> label = b'PDS_VERSION_ID = PDS3\\r\\nPRODUCT_ID = "I0012345"\\r\\nMISSION_NAME = "MARS PATHFINDER"\\r\\n'
-    >>> info = read_label(label + b"END\\r\\n" + bytes(range(256)))  # an attached label, then the samples
-    >>> info.product_id, info.mission
-    ('I0012345', 'MARS PATHFINDER')
+        A PDS3 label that cannot be parsed.
     """
-    text = label_text(data)
     if text.lstrip().startswith("<"):
-        return _for_image(from_pds4(text), _pds4_size(text), image_size)
+        return _for_image(from_pds4(text), product_image_size(text), image_size)
     try:
         label = pvl.loads(text, decoder=_TimesAsWritten())
     except Exception as error:  # pvl raises its own errors and ValueErrors from its value decoders
         raise ProductLabelError(f"the PDS3 label cannot be parsed ({first_line(error)})") from None
     nested = _nested(label)
-    size = _whole_number(find_value(nested, "LINE_SAMPLES")), _whole_number(find_value(nested, "LINES"))
-    return _for_image(from_odl(nested), size, image_size)
+    return _for_image(from_odl(nested), product_image_size(nested), image_size)
 
 
 def _for_image(info: ProductInfo, product_size: tuple[int | None, int | None],
@@ -123,29 +138,6 @@ def _for_image(info: ProductInfo, product_size: tuple[int | None, int | None],
     if abs(across - down) > 0.02 * max(across, down):
         return replace(info, scale_m_per_px=None)
     return replace(info, scale_m_per_px=info.scale_m_per_px * across)
-
-
-def _pds4_size(xml_text: str) -> tuple[int | None, int | None]:
-    """Samples and lines of a PDS4 label's first image array (its ``Sample`` and ``Line`` axes)."""
-    if re.search(r"<!(DOCTYPE|ENTITY)", xml_text, re.IGNORECASE):
-        return None, None
-    try:
-        root = ElementTree.fromstring(xml_text)
-    except ElementTree.ParseError:
-        return None, None
-    axes = {}
-    for axis in root.iterfind(".//pds:Axis_Array", _PDS):
-        name = (axis.findtext("pds:axis_name", "", _PDS) or "").strip().lower()
-        axes.setdefault(name, _whole_number(axis.findtext("pds:elements", "", _PDS)))
-    return axes.get("sample"), axes.get("line")
-
-
-def _whole_number(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
 
 
 def _nested(node: Any, depth: int = 0) -> Any:

@@ -144,7 +144,7 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
     """
     def first(*keys: str) -> Any:
         for key in keys:
-            value = find_value(label, key)
+            value = _find(label, key)
             if value is not None:
                 return value
         return None
@@ -175,21 +175,14 @@ def from_odl(label: Mapping[str, Any]) -> ProductInfo:
                     emission_angle=_number(first("EMISSION_ANGLE")))
 
 
-def find_value(node: Any, key: str, depth: int = 0) -> Any:
-    """The value of `key` in a nested label `node` or, depth first in label order, in the mappings nested in it
-    (None if absent).
-
-    Examples
-    --------
-    >>> find_value({"A": 1, "IMAGE": {"LINES": 4}}, "LINES")
-    4
-    """
+def _find(node: Any, key: str, depth: int = 0) -> Any:
+    """The value of `key` in `node` or, depth first in label order, in the mappings nested in it (None if absent)."""
     if not isinstance(node, Mapping) or depth > 8:
         return None
     if key in node:
         return node[key]
     for child in node.values():
-        found = find_value(child, key, depth + 1)
+        found = _find(child, key, depth + 1)
         if found is not None:
             return found
     return None
@@ -213,11 +206,8 @@ def from_pds4(xml_text: str) -> ProductInfo:
     ...           '</Identification_Area></Product_Observational>').product_id
     'esp_011386_2065_red'
     """
-    if re.search(r"<!(DOCTYPE|ENTITY)", xml_text, re.IGNORECASE):
-        return ProductInfo()
-    try:
-        root = ElementTree.fromstring(xml_text)
-    except ElementTree.ParseError:
+    root = _pds4_root(xml_text)
+    if root is None:
         return ProductInfo()
 
     def text(path: str) -> str:
@@ -248,6 +238,45 @@ def from_pds4(xml_text: str) -> ProductInfo:
                         {"value": resolution.text, "unit": (resolution.get("unit") or "m/pixel")}),
                     incidence_angle=number(".//geom:incidence_angle"),
                     emission_angle=number(".//geom:emission_angle"))
+
+
+def image_size(label: Mapping[str, Any] | str) -> tuple[int | None, int | None]:
+    """Width and height in pixels of the image a label describes: a PDS3 or VICAR label's ``LINE_SAMPLES`` and
+    ``LINES`` (nested, as :func:`from_odl` takes it), or a PDS4 label's (XML text) first array's ``Sample`` and
+    ``Line`` axes; None for what it does not say.
+
+    Examples
+    --------
+    >>> image_size({"IMAGE": {"LINES": 48, "LINE_SAMPLES": 64}})
+    (64, 48)
+    """
+    if not isinstance(label, str):
+        return _whole_number(_find(label, "LINE_SAMPLES")), _whole_number(_find(label, "LINES"))
+    root = _pds4_root(label)
+    axes: dict[str, int | None] = {}
+    for axis in root.iterfind(".//pds:Axis_Array", _PDS4) if root is not None else ():
+        name = (axis.findtext("pds:axis_name", "", _PDS4) or "").strip().lower()
+        axes.setdefault(name, _whole_number(axis.findtext("pds:elements", "", _PDS4)))
+    return axes.get("sample"), axes.get("line")
+
+
+def _pds4_root(xml_text: str) -> ElementTree.Element | None:
+    """The root element of a PDS4 label, or None for text that is not XML or that declares a document type or
+    entities (PDS4 labels never need them)."""
+    if re.search(r"<!(DOCTYPE|ENTITY)", xml_text, re.IGNORECASE):
+        return None
+    try:
+        return ElementTree.fromstring(xml_text)
+    except ElementTree.ParseError:
+        return None
+
+
+def _whole_number(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 def from_fits(header: Mapping[str, Any]) -> ProductInfo:

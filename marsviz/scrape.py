@@ -23,7 +23,7 @@ from marsviz.catalog import Catalog
 from marsviz.config import AnalysisSettings
 from marsviz.errors import Cancelled, FetchError, MarsvizError, ProductLabelError
 from marsviz.fetch import make_session, redact
-from marsviz.label_file import label_text, read_label
+from marsviz.label_file import label_info, label_text
 from marsviz.pipeline import add_file
 from marsviz.product_label import ProductInfo
 from marsviz.products import MAX_LABEL_BYTES
@@ -343,8 +343,8 @@ class _Run:
         if not item.label_url:
             return None
         try:
-            data = self.session.read_start(item.label_url, MAX_LABEL_BYTES)
-            return FetchedLabel(read_label(data, image_size=_size(image)), label_text(data), item.label_url)
+            text = label_text(self.session.read_start(item.label_url, MAX_LABEL_BYTES))
+            return FetchedLabel(label_info(text, image_size=_size(image)), text, item.label_url)
         except Cancelled:
             raise
         except (FetchError, ProductLabelError) as error:
