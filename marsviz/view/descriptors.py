@@ -105,9 +105,15 @@ def reduced(image: np.ndarray, side: int = VIEW_SIDE, min_side: int = MIN_SIDE) 
         return np.asarray(image, dtype=np.float32)
     height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
     cropped = np.asarray(image[:height, :width], dtype=np.float32)
-    shape = (height // factor, factor, width // factor, factor) + cropped.shape[2:]
-    # Two single-axis sums: several times faster than one mean over two strided axes.
-    return cropped.reshape(shape).sum(axis=3).sum(axis=1) * np.float32(1.0 / (factor * factor))
+    # Strided adds, columns then rows: several times faster than sums over the short axes of a reshape, and
+    # the same additions in the same order, so the same values to the bit.
+    columns = cropped[:, 0::factor].copy()
+    for offset in range(1, factor):
+        columns += cropped[:, offset::factor]
+    total = columns[0::factor].copy()
+    for offset in range(1, factor):
+        total += columns[offset::factor]
+    return total * np.float32(1.0 / (factor * factor))
 
 
 def band_profile(gray: np.ndarray, magnitude: np.ndarray, axis: int) -> np.ndarray:
