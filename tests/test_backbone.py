@@ -119,3 +119,20 @@ def test_kept_maps_cannot_be_changed_by_a_caller(counting):
     maps = backbone.feature_maps(GRAVEL)
     with pytest.raises(ValueError):
         maps[0][...] = 0
+
+
+def test_one_network_pass_serves_the_terrain_scores_and_the_view_of_a_frame_over_256_px(counting):
+    from marsviz.decode import load_image
+    from marsviz.registry import compute_values
+    from marsviz.samples import SAMPLES_DIR
+
+    frame = load_image(SAMPLES_DIR / "mer_opportunity_PIA13593_fullres.jpg").pixels
+    assert max(frame.shape[:2]) == 512
+    values = compute_values(frame)
+    assert counting.passes == 1
+    backbone.forget_feature_maps()
+    assert compute_values(frame) == values   # kept maps change nothing
+    # A frame of at most 256 px is seen whole by the view and halved by the terrain scores: two passes.
+    crop = frame[:200, :250]
+    compute_values(crop)
+    assert counting.passes == 4

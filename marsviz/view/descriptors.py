@@ -7,8 +7,9 @@ Pure functions over a float image in [0, 1], of two kinds:
   metal part against shadow, the even texture of ground seen from above) rather than fine texture.  The catalog
   stores them: a person's labels are learnt from them (:mod:`marsviz.learn`).
 * :func:`network_descriptors`: the pretrained network of the terrain scores (:mod:`marsviz.terrain.backbone`)
-  over the whole frame reduced to :data:`NETWORK_SIDE` px, the size of the Curiosity browse frames the view
-  model learnt rover views from: it sees the grain of a drill hole's rock and of a wheel's metal.
+  over the whole frame at about :data:`NETWORK_SIDE` px, the size of the Curiosity browse frames the view
+  model learnt rover views from: it sees the grain of a drill hole's rock and of a wheel's metal.  A larger
+  frame is seen as the terrain scores see it, so the two share one network pass.
 
 The view model classifies both (:func:`view_inputs`, in the order of :data:`VIEW_INPUT_NAMES`); a change of
 either order needs the view model retrained (``python -m marsviz train-view``).
@@ -21,10 +22,11 @@ import numpy as np
 from marsviz.features._base import check_image, enlarged, luminance
 from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors
 from marsviz.terrain.descriptors import DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, describe_tiles, half_resolution
+from marsviz.terrain.features import network_image
 
 #: Long side, in pixels, of the reduced image the hand-made descriptors are computed on.
 VIEW_SIDE = 128
-#: Long side, in pixels, of the reduced image the pretrained network sees (the Curiosity browse frames' size).
+#: Long side, in pixels, of the frame the pretrained network sees, about (the Curiosity browse frames' size).
 NETWORK_SIDE = 256
 #: Smallest short side, in pixels, of an image whose view can be classified.
 MIN_SIDE = 32
@@ -214,7 +216,13 @@ def view_descriptors(image: np.ndarray) -> np.ndarray:
 
 
 def network_descriptors(image: np.ndarray) -> np.ndarray:
-    """The pretrained network's channels, mean and spread over the whole frame reduced to :data:`NETWORK_SIDE` px.
+    """The pretrained network's channels, mean and spread over the whole frame at about :data:`NETWORK_SIDE` px.
+
+    A frame no larger than :data:`NETWORK_SIDE` px (a rover's browse frame, a HiRISE crop) is seen as it is.  A
+    larger one is reduced to at most twice that and then seen exactly as the terrain scores' network sees it
+    (:func:`marsviz.terrain.features.network_image` at the default tile side: half resolution, levels snapped,
+    no-data filled), so that for a frame of 257 to 512 px one network pass serves both
+    (:func:`marsviz.terrain.backbone.feature_maps`).
 
     Parameters
     ----------
@@ -234,7 +242,10 @@ def network_descriptors(image: np.ndarray) -> np.ndarray:
     True
     """
     image, _ = enlarged(check_image(image), MIN_SIDE)
-    return backbone_descriptors(luminance(reduced(image, NETWORK_SIDE)), 1, 1)[0]
+    gray = luminance(reduced(image, 2 * NETWORK_SIDE))
+    if max(gray.shape) > NETWORK_SIDE:
+        gray = network_image(half_resolution(gray))
+    return backbone_descriptors(gray, 1, 1)[0]
 
 
 def view_inputs(image: np.ndarray, descriptors: np.ndarray | None = None) -> np.ndarray:

@@ -69,13 +69,14 @@ def terrain_view_score(image: np.ndarray) -> FeatureResult:
 
 VIEW_FEATURE = Feature(
     name="terrain_view_score", label="Shows Mars terrain (trained)", function=terrain_view_score,
-    version=f"2.{backbone_fingerprint()}.{model_fingerprint(view_model_path())}",
+    version=f"3.{backbone_fingerprint()}.{model_fingerprint(view_model_path())}",
     measures="How likely the frame shows Mars terrain, from orbit or from the surface, rather than a rover's own "
              "hardware or calibration targets, a map, a globe or something that is not Mars.",
     method="The view model (Method page: What an image shows): 118 whole-frame descriptors made by hand, of the "
            "image reduced to 128 px (texture; brightness, contrast and edges in bands from top to bottom and left "
            "to right; edge directions; colour), and 464 of the terrain scores' pretrained network over the frame "
-           "reduced to 256 px; five networks of 64 ReLU units, averaged, over fine classes (every Curiosity label; "
+           "at about 256 px (a larger frame halved and seen as the terrain scores see it, from their network "
+           "pass); five networks of 64 ReLU units, averaged, over fine classes (every Curiosity label; "
            "HiRISE crops and orbital products assembled from them; kinds of images that are not Mars terrain). "
            "Value: P(orbital) + P(surface).",
     why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
