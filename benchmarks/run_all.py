@@ -34,6 +34,7 @@ from marsviz.features.seed_group import seed_features
 from marsviz.pipeline import ImageTask, add_paths, reanalyse
 from marsviz.runner import LocalRunner
 from marsviz.terrain.backbone import forget_feature_maps
+from marsviz.view.descriptors import NETWORK_SIDE
 
 HERE = Path(__file__).resolve().parent
 
@@ -104,9 +105,10 @@ def bench_view(report: Report, samples: list[Path], repeats: int) -> None:
     """What the view model adds per image at the analysis resolution (issue 15's budget: 5 ms)."""
     view = REGISTRY["terrain_view_score"]
     others = [f for f in REGISTRY.values() if f.group is not view.group]
-    extra, shares = [], []
+    extra, shares, large = [], [], []
     for path in samples:
         pixels = load_image(path).pixels
+        large.append(max(pixels.shape[:2]) > NETWORK_SIDE)
         # The view reads the terrain pass's network maps where its frame is the terrain's (frames over 256 px).
         without, with_view = paired_times(lambda: afresh(others, pixels), lambda: afresh([*others, view], pixels),
                                           repeats)
@@ -116,6 +118,13 @@ def bench_view(report: Report, samples: list[Path], repeats: int) -> None:
                   statistics.median(extra) * 1e3, "<= 5", statistics.median(extra) * 1e3 <= 5, " ms",
                   f"worst {max(extra) * 1e3:.1f} ms; every feature / every feature but the view, median "
                   f"{statistics.median(shares):.2f}x")
+    # Over 256 px the view reads the terrain pass's network maps; a smaller frame takes a pass of its own.
+    for label, wanted in ((f"over {NETWORK_SIDE} px", True), (f"at most {NETWORK_SIDE} px", False)):
+        group = [e for e, is_large in zip(extra, large) if is_large == wanted]
+        if group:
+            report.figure(f"view model per image, frames {label} at the analysis size: median added time",
+                          statistics.median(group) * 1e3, "(info)", None, " ms",
+                          f"{len(group)} samples, worst {max(group) * 1e3:.1f} ms")
 
 
 def bench_terrain_network(report: Report, samples: list[Path], repeats: int) -> None:

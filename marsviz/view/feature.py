@@ -82,7 +82,7 @@ VIEW_FEATURE = Feature(
     why="A frame of a wheel or a calibration target has no terrain in it, however much colour or edge it has; "
         "without this the ranking does not know a rover wheel from Martian ground.",
     limits="Trained on Curiosity Mastcam and MAHLI frames, HiRISE crops and products assembled from them, and "
-           "maps, artwork, screenshots and photographs that are not Mars. About 3 in 10 drill-hole close-ups of "
+           "maps, artwork, screenshots and photographs that are not Mars. About 2 in 10 drill-hole close-ups of "
            "later sols are called hardware; other rovers' cameras are not validated; orbital images of other "
            "cameras are validated only as products assembled from HiRISE crops; a real labeled set of other "
            "cameras' products does not exist here.",
