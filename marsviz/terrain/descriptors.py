@@ -218,6 +218,60 @@ def fill_nodata(tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return filled, count / valid[0].size
 
 
+def terrain_tiles(half: np.ndarray, tile_side: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """A luminance image at half the analysis resolution, cut into terrain tiles with their no-data filled.
+
+    Parameters
+    ----------
+    half : ndarray
+        (h, w) float luminance in [0, 1], at half the resolution of the image the tile side counts in.
+    tile_side : int
+        Side of a tile in pixels of the full-resolution image (about; the grid divides the image evenly).
+
+    Returns
+    -------
+    tiles : ndarray
+        (rows * cols, h, w) float32 stack, row-major, at least :data:`MIN_TILE_SIDE` px a side, its levels
+        snapped to 1/1020.
+    valid_fraction : ndarray
+        (rows * cols,) share of each tile's pixels that hold data.
+    rows, cols : int
+        The tile grid.
+    """
+    # Snapped to the levels a 2x2 mean of 8-bit pixels can take, so float rounding (luminance of an RGB
+    # frame with equal channels, say) cannot flip the ties that LBP codes compare.
+    half = np.rint(np.asarray(half, dtype=np.float32) * 1020.0) / np.float32(1020.0)
+    side = max(MIN_TILE_SIDE, int(tile_side) // 2)
+    rows, cols = tile_grid(*half.shape, side)
+    filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))
+    return filled, valid_fraction, rows, cols
+
+
+def network_image(half: np.ndarray, tile_side: int) -> np.ndarray:
+    """What the terrain scores' pretrained network sees of an image: its terrain tiles put back together.
+
+    Parameters
+    ----------
+    half : ndarray
+        (h, w) float luminance in [0, 1] at half the resolution of the image (:func:`terrain_tiles`).
+    tile_side : int
+        Side of the tiles in pixels of the full-resolution image.
+
+    Returns
+    -------
+    ndarray
+        float32 (h', w'): `half` with its levels snapped and no-data filled, cut to the tile grid (the few
+        rows and columns beyond it dropped).
+
+    Examples
+    --------
+    >>> network_image(np.full((192, 256), 0.5, np.float32), 227).shape
+    (192, 256)
+    """
+    filled, _, rows, cols = terrain_tiles(half, tile_side)
+    return untile(filled, rows, cols)
+
+
 def tile_quantiles(tiles: np.ndarray, fractions: list[float]) -> np.ndarray:
     """Quantiles of each tile's brightness, to 1/255 (the precision of an 8-bit image).
 

@@ -21,7 +21,7 @@ from marsviz.config import AnalysisSettings
 from marsviz.features._base import Feature, FeatureResult, check_image, enlarged, luminance
 from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors, backbone_fingerprint
 from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, MIN_TILE_SIDE, describe_tiles,
-                                         fill_nodata, half_resolution, tile_grid, tile_stack, untile)
+                                         half_resolution, terrain_tiles, untile)
 from marsviz.terrain.model import HAND_MADE, SCORES, TerrainModel, load_model, model_fingerprint
 
 #: Tiles with less than this share of data pixels (the rest black no-data fill) are not scored.
@@ -63,35 +63,6 @@ class TileDescriptors:
     tile_width: float
 
 
-def terrain_tiles(half: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """A luminance image at half the analysis resolution, cut into terrain tiles with their no-data filled.
-
-    Parameters
-    ----------
-    half : ndarray
-        (h, w) float luminance in [0, 1], at half the resolution of the image the tile side counts in.
-    tile_side : int, optional
-        Side of a tile in pixels of the full-resolution image (about; the grid divides the image evenly).
-
-    Returns
-    -------
-    tiles : ndarray
-        (rows * cols, h, w) float32 stack, row-major, at least :data:`MIN_TILE_SIDE` px a side, its levels
-        snapped to 1/1020.
-    valid_fraction : ndarray
-        (rows * cols,) share of each tile's pixels that hold data.
-    rows, cols : int
-        The tile grid.
-    """
-    # Snapped to the levels a 2x2 mean of 8-bit pixels can take, so float rounding (luminance of an RGB
-    # frame with equal channels, say) cannot flip the ties that LBP codes compare.
-    half = np.rint(np.asarray(half, dtype=np.float32) * 1020.0) / np.float32(1020.0)
-    side = max(MIN_TILE_SIDE, int(tile_side) // 2)
-    rows, cols = tile_grid(*half.shape, side)
-    filled, valid_fraction = fill_nodata(tile_stack(half, rows, cols))
-    return filled, valid_fraction, rows, cols
-
-
 def half_resolution_tiles(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE
                           ) -> tuple[np.ndarray, np.ndarray, int, int, float]:
     """An image's luminance at half resolution, cut into terrain tiles with their no-data filled.
@@ -106,7 +77,7 @@ def half_resolution_tiles(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE
     Returns
     -------
     tiles, valid_fraction, rows, cols
-        As :func:`terrain_tiles`.
+        As :func:`marsviz.terrain.descriptors.terrain_tiles`.
     factor : float
         How much a tiny image was enlarged first (1 for most).
     """
@@ -114,31 +85,6 @@ def half_resolution_tiles(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE
     # Tiny images are enlarged (pixel repetition) so that a tile at half resolution is big enough to describe.
     gray, factor = enlarged(gray, 2 * MIN_TILE_SIDE)
     return *terrain_tiles(half_resolution(gray), tile_side), factor
-
-
-def network_image(half: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> np.ndarray:
-    """What the pretrained network sees of an image in :func:`image_descriptors`: its tiles put back together.
-
-    Parameters
-    ----------
-    half : ndarray
-        (h, w) float luminance in [0, 1] at half the resolution of the image (:func:`terrain_tiles`).
-    tile_side : int, optional
-        Side of the tiles in pixels of the full-resolution image.
-
-    Returns
-    -------
-    ndarray
-        float32 (h', w'): `half` with its levels snapped and no-data filled, cut to the tile grid (the few
-        rows and columns beyond it dropped).
-
-    Examples
-    --------
-    >>> network_image(np.full((192, 256), 0.5, np.float32)).shape
-    (192, 256)
-    """
-    filled, _, rows, cols = terrain_tiles(half, tile_side)
-    return untile(filled, rows, cols)
 
 
 def image_descriptors(image: np.ndarray, tile_side: int = DEFAULT_TILE_SIDE) -> TileDescriptors:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from marsviz.config import AnalysisSettings
 from marsviz.features._base import check_image, enlarged, luminance
 from marsviz.terrain.backbone import BACKBONE_NAMES, backbone_descriptors
-from marsviz.terrain.descriptors import DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, describe_tiles, half_resolution
-from marsviz.terrain.features import network_image
+from marsviz.terrain.descriptors import (DESCRIPTOR_LABELS, DESCRIPTOR_NAMES, describe_tiles, half_resolution,
+                                         network_image)
 
 #: Long side, in pixels, of the reduced image the hand-made descriptors are computed on.
 VIEW_SIDE = 128
@@ -220,7 +221,7 @@ def network_descriptors(image: np.ndarray) -> np.ndarray:
 
     A frame no larger than :data:`NETWORK_SIDE` px (a rover's browse frame, a HiRISE crop) is seen as it is.  A
     larger one is reduced to at most twice that and then seen exactly as the terrain scores' network sees it
-    (:func:`marsviz.terrain.features.network_image` at the default tile side: half resolution, levels snapped,
+    (:func:`marsviz.terrain.descriptors.network_image` at the default tile side: half resolution, levels snapped,
     no-data filled), so that for a frame of 257 to 512 px one network pass serves both
     (:func:`marsviz.terrain.backbone.feature_maps`).
 
@@ -244,7 +245,7 @@ def network_descriptors(image: np.ndarray) -> np.ndarray:
     image, _ = enlarged(check_image(image), MIN_SIDE)
     gray = luminance(reduced(image, 2 * NETWORK_SIDE))
     if max(gray.shape) > NETWORK_SIDE:
-        gray = network_image(half_resolution(gray))
+        gray = network_image(half_resolution(gray), AnalysisSettings().tile_side)
     return backbone_descriptors(gray, 1, 1)[0]
 
 
