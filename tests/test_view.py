@@ -22,8 +22,8 @@ from marsviz.view.descriptors import (VIEW_DESCRIPTOR_NAMES, VIEW_INPUT_NAMES, c
 from marsviz.view.feature import TERRAIN_VIEWS
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
-from marsviz.view.train import (NETWORKS, PRODUCT_VARIANTS, _pixels, load_view_sets, orbital_product, panorama,
-                                train_view)
+from marsviz.view.train import (DOUBLE, NETWORKS, PRODUCT_VARIANTS, ROVER_COPIES, _pixels, describe_views,
+                                jittered_frame, load_view_sets, orbital_product, panorama, train_view)
 
 ROOT = Path(__file__).resolve().parents[1]
 ROVER = ROOT / "tests" / "fixtures" / "msl"
@@ -223,6 +223,40 @@ def test_sets_keep_rover_sols_orbital_sources_and_other_groups_apart(other_set):
     assert all(other.groupby("group")["part"].nunique() == 1)
     assert len(other) == 7 + 20  # the made set and scikit-image's samples
     assert set(table["view"]) == set(VIEWS)
+
+
+def test_a_jittered_frame_is_the_same_scene_changed_and_repeats_with_its_seed():
+    frame = np.zeros((60, 80, 3), np.float32)
+    frame[20:40, 30:50] = (0.8, 0.5, 0.3)  # a lit patch on dark ground
+    copy = jittered_frame(frame, np.random.default_rng(7))
+    assert copy.shape == frame.shape and copy.dtype == np.float32
+    assert 0.0 <= copy.min() and copy.max() <= 1.0
+    assert not np.allclose(copy, frame) and copy.max() > 0.2  # changed, and the patch is still in the frame
+    assert np.array_equal(copy, jittered_frame(frame, np.random.default_rng(7)))
+    turned = {jittered_frame(frame, np.random.default_rng(seed), turn=True).shape for seed in range(12)}
+    assert turned == {(60, 80, 3), (80, 60, 3)}
+
+
+def test_training_copies_depend_on_the_file_and_seed_not_on_where_the_data_lives(tmp_path):
+    import shutil
+
+    shutil.copytree(ROVER, tmp_path / "msl")
+    here, there = (load_view_sets(folder, [ORBITAL]) for folder in (ROVER, tmp_path / "msl"))
+    pick = lambda table: table[table["cls"].isin(["drill_holes", "wheel", "orbital", "surface panorama"])  # noqa: E731
+                               ].groupby("cls").head(1)
+    rows = pick(here)
+    colour, gray, half, extra = describe_views(rows)
+    counts = dict(zip(rows["cls"], map(len, extra)))
+    assert counts == {"drill_holes": ROVER_COPIES, "wheel": ROVER_COPIES, "orbital": 1, "surface panorama": 0}
+    crop = list(rows["cls"]).index("orbital")
+    enlarged = view_inputs(rescaled(_pixels(rows["path"].iloc[crop]), DOUBLE))
+    assert np.array_equal(extra[crop][0], enlarged)
+    frame = list(rows["cls"]).index("drill_holes")
+    assert not np.allclose(extra[frame][0], extra[frame][1]) and not np.allclose(extra[frame][0], colour[frame])
+    moved = describe_views(pick(there))[3]
+    assert all(np.array_equal(a, b) for a, b in zip(extra, moved))
+    reseeded = describe_views(rows, seed=1)[3]
+    assert not np.array_equal(extra[frame], reseeded[frame]) and np.array_equal(extra[crop], reseeded[crop])
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,10 @@ other half and the later sols; the shipped model is then fitted on everything.  
 frame, so that grayscale cameras (Navcam, Hazcam, MER Pancam filters) are not judged by colour alone, and a
 copy of every image at half its size (:data:`HALF`), so that a smaller image of the same thing (an orbital crop
 at half the resolution, a rover thumbnail) gets the same view.  The evaluation rates the held-out images at
-that size too.
+that size too.  Every single rover frame is also seen as :data:`ROVER_COPIES` jittered copies
+(:func:`jittered_frame`: zoomed in, mirrored, MAHLI frames turned, exposure and colour changed), since the
+labeled terrain close-ups show few places (the training drill holes are one hole seen 36 times); and every
+HiRISE crop also at :data:`DOUBLE` its size, as an enlarged crop or a finer product reaches the app.
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ PANORAMA_FRAMES = 5
 #: scores' smaller scale, :data:`marsviz.train.SCALES`); larger images need no copy, since the view is
 #: classified on a reduced frame (:mod:`marsviz.view.descriptors`).
 HALF = 0.5
+#: Jittered copies of every single rover frame training sees (:func:`jittered_frame`).
+ROVER_COPIES = 2
+#: Factor of the enlarged copy of every HiRISE crop training sees.
+DOUBLE = 2.0
+#: The rover camera whose frames have no fixed "up" (MAHLI, on the arm): its jittered copies are also turned.
+ARM_CAMERA = "MH"
 #: Orbital products assembled per source image (see :func:`orbital_product`).
 PRODUCT_VARIANTS = ("mosaic", "strip", "colour")
 #: Relative mean colour (R, G, B) of the Curiosity ``ground`` frames of the training sols (first 200 colour
@@ -203,6 +212,50 @@ def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] =
     return table
 
 
+def jittered_frame(frame: np.ndarray, rng: np.random.Generator, turn: bool = False) -> np.ndarray:
+    """A copy of a rover frame as another place, pose or exposure might show it.
+
+    A random crop of 50% to 100% of each side enlarged back to the frame's size (Lanczos), mirrored left to
+    right half of the time, turned by a multiple of 90 degrees when `turn` (a camera with no fixed "up"), then a
+    gamma of 0.6 to 1.6, a gain of 0.8 to 1.25 and a gain of 0.9 to 1.1 per colour channel.
+
+    Parameters
+    ----------
+    frame : ndarray
+        float (H, W, 3) in [0, 1].
+    rng : numpy.random.Generator
+        Draws every choice.
+    turn : bool, optional
+        Also turn the copy.
+
+    Returns
+    -------
+    ndarray
+        float32 (H, W, 3), or (W, H, 3) when turned by 90 or 270 degrees, in [0, 1].
+
+    Examples
+    --------
+    >>> jittered_frame(np.full((60, 80, 3), 0.5, np.float32), np.random.default_rng(0)).shape
+    (60, 80, 3)
+    """
+    from PIL import Image
+
+    height, width = frame.shape[:2]
+    side = rng.uniform(0.5, 1.0)
+    crop_height, crop_width = max(8, round(height * side)), max(8, round(width * side))
+    top, left = rng.integers(0, height - crop_height + 1), rng.integers(0, width - crop_width + 1)
+    crop = frame[top:top + crop_height, left:left + crop_width]
+    copy = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(crop[..., k], dtype=np.float32), mode="F")
+                                .resize((width, height), Image.LANCZOS)) for k in range(3)], axis=2)
+    if rng.random() < 0.5:
+        copy = copy[:, ::-1]
+    if turn:
+        copy = np.rot90(copy, rng.integers(0, 4))
+    copy = np.clip(copy, 0.0, 1.0) ** rng.uniform(0.6, 1.6) * rng.uniform(0.8, 1.25)
+    copy = copy * rng.uniform(0.9, 1.1, size=3)
+    return np.ascontiguousarray(np.clip(copy, 0.0, 1.0), dtype=np.float32)
+
+
 def _half(key: str) -> str:
     return f"half{zlib.crc32(key.encode()) % 2}"
 
@@ -223,35 +276,58 @@ def _pixels(path: str) -> np.ndarray:
     return training_pixels(path)
 
 
-def _describe(path: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _describe(item: tuple[str, str, int]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    path, copies, seed = item
     pixels = _pixels(path)
     gray = view_inputs(pixels.mean(axis=2)) if pixels.ndim == 3 else None
-    return view_inputs(pixels), gray, view_inputs(rescaled(pixels, HALF))
+    extra = []
+    if copies == "double":
+        extra = [view_inputs(rescaled(pixels, DOUBLE))]
+    elif copies == "jittered":
+        name = Path(path).name
+        frame = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        extra = [view_inputs(jittered_frame(frame, rng, name[4:6] == ARM_CAMERA)) for _ in range(ROVER_COPIES)]
+    colour = view_inputs(pixels)
+    return colour, gray, view_inputs(rescaled(pixels, HALF)), np.array(extra).reshape(len(extra), len(colour))
 
 
-def describe_views(table: pd.DataFrame, workers: int = 1, progress: Callable[[int, int], None] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """View inputs of every image, of its grayscale copy (the image's own where it is grayscale) and of its copy
-    at :data:`HALF` its size."""
+def _copies(row) -> str:
+    if row.cls == "orbital":
+        return "double"
+    if row.view in ("surface", "hardware") and not row.path.startswith("panorama:"):
+        return "jittered"
+    return ""
+
+
+def describe_views(table: pd.DataFrame, workers: int = 1, progress: Callable[[int, int], None] | None = None,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """View inputs of every image, of its grayscale copy (the image's own where it is grayscale), of its copy
+    at :data:`HALF` its size, and of its extra copies: (K, D) per image, :data:`ROVER_COPIES` jittered copies of
+    a single rover frame (seeded by `seed` and the file's name), one copy of a HiRISE crop at :data:`DOUBLE` its
+    size, none of the rest."""
     out = []
-    for done, (_, result) in enumerate(LocalRunner(workers).map(_describe, list(table["path"])), start=1):
+    items = [(row.path, _copies(row), seed) for row in table.itertuples()]
+    for done, (_, result) in enumerate(LocalRunner(workers).map(_describe, items), start=1):
         out.append(result)
         if progress:
             progress(done, len(table))
-    colour = np.stack([d for d, _, _ in out])
-    gray = np.stack([d if g is None else g for d, g, _ in out])
-    half = np.stack([h for _, _, h in out])
-    return colour, gray, half
+    colour = np.stack([d for d, _, _, _ in out])
+    gray = np.stack([d if g is None else g for d, g, _, _ in out])
+    half = np.stack([h for _, _, h, _ in out])
+    return colour, gray, half, [e for _, _, _, e in out]
 
 
-def fit_view_model(colour: np.ndarray, gray: np.ndarray, half: np.ndarray, table: pd.DataFrame, rows: np.ndarray,
-                   seed: int = 0, metadata: dict | None = None) -> ViewModel:
-    """Fit :data:`NETWORKS` networks on the images of `rows` (bool), the grayscale copies of their rover frames
-    and the half-size copies of them all."""
+def fit_view_model(colour: np.ndarray, gray: np.ndarray, half: np.ndarray, extra: Sequence[np.ndarray],
+                   table: pd.DataFrame, rows: np.ndarray, seed: int = 0, metadata: dict | None = None) -> ViewModel:
+    """Fit :data:`NETWORKS` networks on the images of `rows` (bool), the grayscale copies of their rover frames,
+    the half-size copies of them all and their extra copies (:func:`describe_views`)."""
     rover = rows & table["view"].isin(["surface", "hardware"]).to_numpy()
-    x = np.vstack([colour[rows], gray[rover], half[rows]])
+    chosen = np.flatnonzero(rows)
+    x = np.vstack([colour[rows], gray[rover], half[rows]] + [extra[i] for i in chosen])
     cls = table["cls"].to_numpy()
-    classes = np.concatenate([cls[rows], cls[rover], cls[rows]])
+    copies = np.repeat(cls[chosen], [len(extra[i]) for i in chosen])
+    classes = np.concatenate([cls[rows], cls[rover], cls[rows], copies])
     mean, scale = standardisation(x)
     heads = tuple(fit_network_head((x - mean) / scale, classes, ALPHA, seed + k) for k in range(NETWORKS))
     view_of = dict(zip(table["cls"], table["view"]))
@@ -297,13 +373,13 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
     output = Path(output) if output else default_view_model_output()
     table = load_view_sets(rover, orbital, other)
     with threadpool_limits(limits=1):
-        colour, gray, half = describe_views(table, workers, progress)
+        colour, gray, half, extra = describe_views(table, workers, progress, seed)
         part = table["part"].to_numpy()
         held = np.zeros((len(table), len(VIEWS)))
         held_half = np.zeros((len(table), len(VIEWS)))
         counts = np.zeros(len(table))
         for fold in ("half0", "half1"):
-            model = fit_view_model(colour, gray, half, table, (part == "early") | (part == fold), seed)
+            model = fit_view_model(colour, gray, half, extra, table, (part == "early") | (part == fold), seed)
             test = (part == "later") | ((part != "early") & (part != fold))
             held[test] += model.view_probabilities(colour[test])
             held_half[test] += model.view_probabilities(half[test])
@@ -321,13 +397,15 @@ def train_view(rover: Path, orbital: Sequence[Path], output: Path | None = None,
             "network": f"{NETWORKS} networks (seeds {seed} to {seed + NETWORKS - 1}), each one hidden layer of "
                        f"{HIDDEN_UNITS} ReLU units over every fine class, weight decay {ALPHA}; probabilities "
                        "averaged",
-            "copies": f"a grayscale copy of every colour rover frame; every image at {HALF}x its size",
+            "copies": f"a grayscale copy of every colour rover frame; every image at {HALF}x its size; "
+                      f"{ROVER_COPIES} jittered copies of every single rover frame; every HiRISE crop at "
+                      f"{DOUBLE}x its size",
             "seed": seed,
             "environment": training_environment(),
             "images": {view: int((table["view"] == view).sum()) for view in VIEWS}}
         metadata = {"trained_on": summary["protocol"]["images"], "seed": seed,
                     "command": "python -m marsviz train-view --rover DIR --orbital DIR [DIR ...] --other DIR"}
-        final = fit_view_model(colour, gray, half, table, np.ones(len(table), dtype=bool), seed, metadata)
+        final = fit_view_model(colour, gray, half, extra, table, np.ones(len(table), dtype=bool), seed, metadata)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, final.to_json())
     write_atomic(output.with_name("view_evaluation.json"), json.dumps(summary, indent=1) + "\n")
