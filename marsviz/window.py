@@ -3,9 +3,11 @@
 Pillow decodes a JPEG, PNG or TIFF whole, so the viewer zooms into large originals from a rendition of at most
 a few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a
 scanline (or a TIFF tile) at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only
-files whose stored samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, upright
+files whose stored samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, with or
+without an alpha channel (flattened onto black, as :mod:`marsviz.decode` flattens the whole image), upright
 (no EXIF turn), neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT
-chunk (whose samples the decoder stretches).  Others are zoomed from a rendition.
+chunk (whose samples the decoder stretches) or a transparent colour (tRNS, which the decoder flattens too).
+Others are zoomed from a rendition.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from marsviz.overlays import zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
 DRIVERS = {"JPEG": "JPEG", "PNG": "PNG", "TIFF": "GTiff"}
+#: Pillow modes that can be read by window, and the bands GDAL reads for each (the last one alpha for LA and
+#: RGBA).
+BANDS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
 def windowable(path: str | Path) -> bool:
@@ -35,27 +40,29 @@ def windowable(path: str | Path) -> bool:
     ...     Image.new("RGB", (64, 32)).save(f"{folder}/a.jpg")
     ...     Image.new("RGB", (64, 32)).save(f"{folder}/b.jpg", progressive=True)
     ...     Image.new("P", (64, 32)).save(f"{folder}/c.png")
-    ...     [windowable(f"{folder}/{name}") for name in ("a.jpg", "b.jpg", "c.png")]
-    [True, False, False]
+    ...     Image.new("RGBA", (64, 32)).save(f"{folder}/d.png")
+    ...     [windowable(f"{folder}/{name}") for name in ("a.jpg", "b.jpg", "c.png", "d.png")]
+    [True, False, False, True]
     """
     return _layout(path) is not None
 
 
-def _layout(path: str | Path) -> tuple[str, int, int] | None:
-    """GDAL's driver for the image file at `path`, and its width and height, if :func:`read_window` can read
-    it by window; else None.  Reads the file's header only."""
+def _layout(path: str | Path) -> tuple[str, int, int, int] | None:
+    """GDAL's driver for the image file at `path`, its width, height and number of bands, if :func:`read_window`
+    can read it by window; else None.  Reads the file's header only."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with _header(path) as image:
-            if image.format not in DRIVERS or image.mode not in ("L", "RGB") or image.info.get("interlace") \
-                    or image.info.get("progressive") or image.info.get("progression"):
+            if image.format not in DRIVERS or image.mode not in BANDS or "transparency" in image.info \
+                    or image.info.get("interlace") or image.info.get("progressive") \
+                    or image.info.get("progression"):
                 return None
             if image.format == "PNG":  # Pillow's getexif() would decode a PNG whole to look past its data
                 as_shown = not {b"eXIf", b"sBIT"} & _png_chunk_types(path)
             else:
                 as_shown = image.getexif().get(ORIENTATION_TAG, 1) == 1
-            return (DRIVERS[image.format], *image.size) if as_shown else None
+            return (DRIVERS[image.format], *image.size, BANDS[image.mode]) if as_shown else None
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None
 
@@ -120,13 +127,19 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
         The part as (h, w, 3) uint8, and where it lies: the (height, width) of the whole image at the part's
         resolution and the rows and columns of the part in it (as :func:`marsviz.overlays.render_overlays`
         takes a part).  None if the file does not qualify or GDAL cannot read it.
+
+    Notes
+    -----
+    An alpha channel is flattened onto black after GDAL's area averaging, so where a reduced pixel mixes
+    transparent and opaque pixels it is the flattened mean colour times the mean opacity, not the mean of the
+    flattened pixels (the two agree at full resolution, to the bit).
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, not {max_side}")
     layout = _layout(path)
     if layout is None:
         return None
-    driver, width, height = layout
+    driver, width, height, count = layout
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
@@ -144,7 +157,7 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
               warnings.catch_warnings()):
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
             with rasterio.open(path, driver=driver) as dataset:
-                if (dataset.height, dataset.width) != (height, width) or dataset.count not in (1, 3):
+                if (dataset.height, dataset.width, dataset.count) != (height, width, count):
                     return None
                 bands = dataset.read(window=window, out_shape=(dataset.count, rows.stop - rows.start,
                                                                columns.stop - columns.start),
@@ -153,5 +166,8 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
         return None
     if bands.dtype != np.uint8:
         return None
+    if count in (2, 4):
+        colour, alpha = bands[:-1].astype(np.uint16), bands[-1].astype(np.uint16)
+        bands = ((colour * alpha + 127) // 255).astype(np.uint8)  # Pillow's alpha_composite onto opaque black
     pixels = np.repeat(bands[0][..., None], 3, axis=2) if len(bands) == 1 else np.moveaxis(bands, 0, -1)
     return np.ascontiguousarray(pixels), (shape, rows, columns)

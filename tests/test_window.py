@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from marsviz.decode import ORIENTATION_TAG
+from marsviz.decode import ORIENTATION_TAG, load_image
 from marsviz.overlays import zoom_window
 from marsviz.window import read_window, reduction, windowable
 
@@ -65,6 +65,24 @@ def test_gray_parts_come_as_three_equal_channels(frames):
     assert np.array_equal(part[..., 0], part[..., 2])
 
 
+@pytest.mark.parametrize("name, mode", [("rgba.png", "RGBA"), ("gray-alpha.png", "LA"), ("rgba.tif", "RGBA")])
+def test_an_alpha_channel_is_flattened_onto_black_as_the_decoder_flattens_the_whole_image(frames, tmp_path, name,
+                                                                                          mode):
+    _, pixels = frames
+    alpha = np.zeros(pixels.shape[:2], np.uint8)
+    alpha[:, 600:] = np.arange(1200, dtype=np.uint64)[:, None] * 255 // 1199  # transparent, then a ramp
+    stored = np.dstack([pixels[..., :1] if mode == "LA" else pixels, alpha])
+    Image.fromarray(stored, mode).save(tmp_path / name)
+    assert windowable(tmp_path / name)
+    decoded = np.rint(load_image(tmp_path / name, max_side=1800).pixels * 255).astype(np.uint8)
+    decoded = np.repeat(decoded[..., None], 3, axis=2) if decoded.ndim == 2 else decoded
+    for centre in ((0.3, 0.5), (0.5, 0.5), (0.9, 0.9)):
+        part, (_, rows, columns) = read_window(tmp_path / name, 4, centre, 1024)
+        assert np.array_equal(part, decoded[rows, columns]), centre
+    dark, (_, rows, columns) = read_window(tmp_path / name, 4, (0.1, 0.5), 1024)
+    assert columns.stop <= 600 and not dark.any()  # the transparent half is black, whatever its colour
+
+
 def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(frames, tmp_path):
     folder, pixels = frames
     turned = Image.fromarray(pixels)
@@ -80,11 +98,11 @@ def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(fra
                                                     + zlib.crc32(sbit).to_bytes(4, "big") + plain[ihdr_end:])
     Image.fromarray(pixels).save(tmp_path / "progressive.jpg", progressive=True)
     Image.fromarray(pixels).convert("P").save(tmp_path / "palette.png")
-    Image.fromarray(pixels).convert("RGBA").save(tmp_path / "alpha.png")
+    Image.fromarray(pixels).save(tmp_path / "transparent-colour.png", transparency=(10, 20, 30))
     Image.fromarray(pixels).save(tmp_path / "frame.webp")
     (tmp_path / "broken.jpg").write_bytes((folder / "frame.jpg").read_bytes()[:500])
     for name in ("turned.jpg", "turned.png", "turned.tif", "significant-bits.png", "progressive.jpg", "palette.png",
-                 "alpha.png", "frame.webp", "missing.png"):
+                 "transparent-colour.png", "frame.webp", "missing.png"):
         assert not windowable(tmp_path / name), name
         assert read_window(tmp_path / name, 8, (0.5, 0.5), 1024) is None
     # A file cut short reads as far as it goes, or not at all; it never raises.
