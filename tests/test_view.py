@@ -23,7 +23,7 @@ from marsviz.view.feature import TERRAIN_VIEWS
 from marsviz.view.model import VIEWS, classify_view, load_view_model, view_model_from_json
 from marsviz.view.other_set import make_other_set
 from marsviz.view.train import (DOUBLE, NETWORKS, PRODUCT_VARIANTS, ROVER_COPIES, _pixels, describe_views,
-                                jittered_frame, load_view_sets, orbital_product, panorama, train_view)
+                                fit_view_model, jittered_frame, load_view_sets, orbital_product, panorama, train_view)
 
 ROOT = Path(__file__).resolve().parents[1]
 ROVER = ROOT / "tests" / "fixtures" / "msl"
@@ -257,6 +257,22 @@ def test_training_copies_depend_on_the_file_and_seed_not_on_where_the_data_lives
     assert all(np.array_equal(a, b) for a, b in zip(extra, moved))
     reseeded = describe_views(rows, seed=1)[3]
     assert not np.array_equal(extra[frame], reseeded[frame]) and np.array_equal(extra[crop], reseeded[crop])
+
+
+def test_the_fit_learns_from_every_extra_copy_of_the_images_it_is_given():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"cls": ["ground", "wheel", "orbital", "other clip art"] * 3,
+                          "view": ["surface", "hardware", "orbital", "other"] * 3})
+    colour = rng.normal(size=(12, 4)) + 3 * np.eye(4)[np.arange(12) % 4]  # each class apart from the rest
+    gray, half = colour + 0.1, colour - 0.1
+    extra = [np.full((2, 4), 50.0) if view in ("surface", "hardware") else np.empty((0, 4)) for view in table["view"]]
+    rows = np.arange(12) < 8  # the last four images are not fitted on, nor are their copies
+    model = fit_view_model(colour, gray, half, extra, table, rows)
+    rover = rows & table["view"].isin(["surface", "hardware"]).to_numpy()
+    seen = np.vstack([colour[rows], gray[rover], half[rows], np.full((2 * rover.sum(), 4), 50.0)])
+    assert np.allclose(model.mean, seen.mean(axis=0))
+    without = fit_view_model(colour, gray, half, [np.empty((0, 4))] * 12, table, rows)
+    assert np.allclose(without.mean, np.vstack([colour[rows], gray[rover], half[rows]]).mean(axis=0))
 
 
 @pytest.fixture(scope="module")
