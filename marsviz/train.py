@@ -105,12 +105,23 @@ def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
     >>> rescaled(np.zeros((10, 6), np.float32), 0.5).shape
     (5, 3)
     """
+    height, width = image.shape[:2]
+    return resized(image, (max(1, round(height * factor)), max(1, round(width * factor))))
+
+
+def resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`image` resized to `shape` (height, width) with a Lanczos filter, each channel apart, clipped to [0, 1].
+
+    Examples
+    --------
+    >>> resized(np.zeros((10, 6, 3), np.float32), (4, 8)).shape
+    (4, 8, 3)
+    """
     from PIL import Image
 
     planes = image if image.ndim == 3 else image[..., None]
-    size = (max(1, round(planes.shape[1] * factor)), max(1, round(planes.shape[0] * factor)))
     out = [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., k], dtype=np.float32), mode="F")
-                      .resize(size, Image.LANCZOS)) for k in range(planes.shape[2])]
+                      .resize((shape[1], shape[0]), Image.LANCZOS)) for k in range(planes.shape[2])]
     return np.clip(np.stack(out, axis=2) if image.ndim == 3 else out[0], 0.0, 1.0).astype(np.float32)
 
 

@@ -44,7 +44,7 @@ from marsviz.errors import LabelsError
 from marsviz.evaluate import roc_auc, source_image_id
 from marsviz.runner import LocalRunner
 from marsviz.train import (HIDDEN_UNITS, TRAINING_SETTINGS, fit_network_head, reliability, require_sklearn,
-                           rescaled, standardisation, trained_models_folder, training_environment,
+                           rescaled, resized, standardisation, trained_models_folder, training_environment,
                            training_pixels, write_atomic)
 from marsviz.view.descriptors import view_inputs
 from marsviz.view.model import SHIPPED_VIEW_MODEL, VIEWS, ViewModel
@@ -171,7 +171,7 @@ def load_view_sets(rover: Path, orbital: Sequence[Path], other: Sequence[Path] =
              "group": f"sol {r.sol}" if "sol" in frames.columns else r.file} for r in frames.itertuples()]
     if "sol" in frames.columns:
         terrain = frames[frames["label"].isin(["ground", "horizon"])].sort_values("file")
-        for (split, sol, camera), group in terrain.groupby(["split", "sol", terrain["file"].str[4:6]]):
+        for (split, sol, camera), group in terrain.groupby(["split", "sol", terrain["file"].map(_camera)]):
             names = list(group["file"])
             for start in range(0, len(names) - 2, PANORAMA_FRAMES):
                 chunk = names[start:start + PANORAMA_FRAMES]
@@ -238,22 +238,23 @@ def jittered_frame(frame: np.ndarray, rng: np.random.Generator, turn: bool = Fal
     >>> jittered_frame(np.full((60, 80, 3), 0.5, np.float32), np.random.default_rng(0)).shape
     (60, 80, 3)
     """
-    from PIL import Image
-
     height, width = frame.shape[:2]
     side = rng.uniform(0.5, 1.0)
     crop_height, crop_width = max(8, round(height * side)), max(8, round(width * side))
     top, left = rng.integers(0, height - crop_height + 1), rng.integers(0, width - crop_width + 1)
-    crop = frame[top:top + crop_height, left:left + crop_width]
-    copy = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(crop[..., k], dtype=np.float32), mode="F")
-                                .resize((width, height), Image.LANCZOS)) for k in range(3)], axis=2)
+    copy = resized(frame[top:top + crop_height, left:left + crop_width], (height, width))
     if rng.random() < 0.5:
         copy = copy[:, ::-1]
     if turn:
         copy = np.rot90(copy, rng.integers(0, 4))
-    copy = np.clip(copy, 0.0, 1.0) ** rng.uniform(0.6, 1.6) * rng.uniform(0.8, 1.25)
+    copy = copy ** rng.uniform(0.6, 1.6) * rng.uniform(0.8, 1.25)
     copy = copy * rng.uniform(0.9, 1.1, size=3)
     return np.ascontiguousarray(np.clip(copy, 0.0, 1.0), dtype=np.float32)
+
+
+def _camera(file_name: str) -> str:
+    """The camera of a Curiosity frame from its file name (the sol's 4 digits, then ``ML``, ``MR`` or ``MH``)."""
+    return file_name[4:6]
 
 
 def _half(key: str) -> str:
@@ -287,7 +288,7 @@ def _describe(item: tuple[str, str, int]) -> tuple[np.ndarray, np.ndarray | None
         name = Path(path).name
         frame = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-        extra = [view_inputs(jittered_frame(frame, rng, name[4:6] == ARM_CAMERA)) for _ in range(ROVER_COPIES)]
+        extra = [view_inputs(jittered_frame(frame, rng, _camera(name) == ARM_CAMERA)) for _ in range(ROVER_COPIES)]
     colour = view_inputs(pixels)
     return colour, gray, view_inputs(rescaled(pixels, HALF)), np.array(extra).reshape(len(extra), len(colour))
 
