@@ -1,6 +1,8 @@
 """Zooming into a large original at full resolution: a part read by window (:mod:`marsviz.window`) against
 decoding the whole file with Pillow and cutting the part out, and against the 4096 px rendition the viewer
 zooms into otherwise, timed in the same process: ``python benchmarks/bench_window.py [--width 12000]``.
+Three originals: an 8-bit RGB JPEG and PNG, and a 16-bit gray TIFF of 12-bit data (whose first part also reads
+the whole file's range, once, strip by strip: ``tiff16_first_window_s``).
 
 A window costs the memory of the window, while a whole decode holds every pixel; each figure is printed with
 its ratio to the whole decode.
@@ -12,6 +14,7 @@ import argparse
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from common import alternating_times, fresh_process_peak_mb
@@ -23,7 +26,7 @@ from PIL import Image
 os.environ.setdefault("MARSVIZ_MAX_IMAGE_PIXELS", str(400_000_000))
 os.environ.setdefault("MARSVIZ_MAX_UPLOAD_BYTES", str(500_000_000))
 
-from marsviz.decode import load_image  # noqa: E402
+from marsviz.decode import NUMERIC_MODES, load_image  # noqa: E402
 from marsviz.overlays import zoom_window  # noqa: E402
 from marsviz.window import read_window  # noqa: E402
 
@@ -54,9 +57,11 @@ def by_window(path: Path):
 
 
 def whole_then_part(path: Path) -> np.ndarray:
-    """The zoomed part cut from a full-resolution Pillow decode of the whole file."""
+    """The zoomed part cut from a full-resolution Pillow decode of the whole file (its samples, unstretched, for
+    a 16-bit file)."""
     Image.MAX_IMAGE_PIXELS = None
-    pixels = np.asarray(Image.open(path).convert("RGB"))
+    image = Image.open(path)
+    pixels = np.asarray(image if image.mode in NUMERIC_MODES else image.convert("RGB"))
     rows, columns = zoom_window(pixels.shape[:2], ZOOM, CENTRE)
     return pixels[rows, columns].copy()
 
@@ -76,10 +81,15 @@ def main() -> None:
     figures: dict[str, float | int] = {"width": args.width, "height": height}
     with tempfile.TemporaryDirectory() as folder:
         pixels = relief(height, args.width)
-        files = {"jpeg": Path(folder) / "frame.jpg", "png": Path(folder) / "frame.png"}
+        files = {"jpeg": Path(folder) / "frame.jpg", "png": Path(folder) / "frame.png",
+                 "tiff16": Path(folder) / "frame16.tif"}
         Image.fromarray(pixels).save(files["jpeg"], quality=90)
         Image.fromarray(pixels).save(files["png"], compress_level=1)
+        Image.fromarray(pixels[..., 0].astype(np.uint16) * 16).save(files["tiff16"])  # 12 bits in use
         del pixels
+        started = time.perf_counter()
+        by_window(files["tiff16"])
+        figures["tiff16_first_window_s"] = round(time.perf_counter() - started, 3)
         for kind, path in files.items():
             ways = (by_window, whole_then_part, rendition)
             window_s, whole_s, rendition_s = alternating_times([lambda way=way: way(path) for way in ways],

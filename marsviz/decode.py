@@ -277,7 +277,7 @@ def _decode(data: bytes, name: str, max_side: int, significant_bits: int | None 
                             (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
         decoded_size = image.size
-        nodata, top_value = _tiff_sample_tags(image)
+        nodata, top_value = tiff_sample_tags(image)
         if image.getexif().get(ORIENTATION_TAG, 1) != 1:
             image = ImageOps.exif_transpose(image)
         upright_size = image.size
@@ -309,8 +309,9 @@ def _decode_archive(data: bytes, name: str, max_side: int) -> DecodedImage:
                         format=raster.format, note=note, info=raster.info)
 
 
-def _tiff_sample_tags(image: Image.Image) -> tuple[float | None, int | None]:
-    """(NoData value, largest sample value in use) a TIFF declares, each None when it does not."""
+def tiff_sample_tags(image: Image.Image) -> tuple[float | None, int | None]:
+    """(NoData value, largest sample value in use) a TIFF opened by Pillow declares, each None when it does not
+    (both None for any other format)."""
     tags = getattr(image, "tag_v2", None)
     if tags is None:
         return None, None
@@ -356,7 +357,7 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
         If no sample carries data.
     """
     factor = max(1, max(bands[0].shape) // (2 * max_side))
-    reduced = [_masked_block_means(band, factor, nodata) for band in bands]
+    reduced = [masked_block_means(band, factor, nodata) for band in bands]
     counts = np.sum([r[1] for r in reduced], axis=0)
     if not (counts > 0).any():
         raise ImageRejected(name, "image holds no valid pixels (every sample is NoData or not a number)")
@@ -370,18 +371,11 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
         unit = "pixels" if len(bands) == 1 else "samples"
         notes.append(f"{fill} in {missing:,} of {total:,} {unit} left out of the stretch and shown black")
     dtype = bands[0].dtype
-    if dtype.kind in "iu" and low >= 0 and high <= 65535:
-        scale = float(top_value) if top_value and high <= top_value else None
-        if scale is None:
-            bits = next((depth for depth in PARTIAL_DEPTHS if high < 2 ** depth), 16)
-            scale = 2.0 ** bits - 1
-        if scale < 65535 and dtype.itemsize > 1:
-            said = "the file says" if top_value and scale == top_value else "its largest sample says"
-            notes.append(f"{dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
-                         f"({said} so): stretched so {scale:.0f} is white")
-        offset = 0.0
-    else:
-        offset, scale = low, (high - low if high > low else math.inf)
+    offset, scale = stretch_range(dtype, low, high, top_value)
+    if dtype.kind in "iu" and low >= 0 and scale < 65535 and dtype.itemsize > 1:
+        said = "the file says" if top_value and scale == top_value else "its largest sample says"
+        notes.append(f"{dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
+                     f"({said} so): stretched so {scale:.0f} is white")
     planes = [np.where(r[1] > 0, (r[0] - offset) / scale, 0.0) for r in reduced]
     pixels = np.clip(np.stack(planes, axis=2) if len(planes) > 1 else planes[0], 0.0, 1.0).astype(np.float32)
     if pixels.ndim == 3 and np.abs(np.diff(pixels, axis=2)).mean() <= GRAY_TOLERANCE:
@@ -389,7 +383,39 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
     return _fit(pixels, max_side), "; ".join(notes)
 
 
-def _masked_block_means(samples: np.ndarray, factor: int,
+def stretch_range(dtype: np.dtype, low: float, high: float, top_value: int | None) -> tuple[float, float]:
+    """The offset and scale that :func:`stretch_samples` maps samples by, ``(sample - offset) / scale``.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The samples' type.
+    low, high : float
+        The smallest and largest sample carrying data, over the whole image.
+    top_value : int or None
+        The largest sample value the file declares in use.
+
+    Returns
+    -------
+    (float, float)
+        Integer samples in [0, 65535]: offset 0 and the largest value of the bits in use (`top_value`, else
+        the smallest of 8, 10, 12, 14 and 16 bits holding `high`); others: `low` and ``high - low`` (infinite
+        when they are equal).
+
+    Examples
+    --------
+    >>> stretch_range(np.dtype(np.uint16), 3.0, 4000.0, None), stretch_range(np.dtype(np.float32), -2.0, 6.0, None)
+    ((0.0, 4095.0), (-2.0, 8.0))
+    """
+    if dtype.kind in "iu" and low >= 0 and high <= 65535:
+        if top_value and high <= top_value:
+            return 0.0, float(top_value)
+        bits = next((depth for depth in PARTIAL_DEPTHS if high < 2 ** depth), 16)
+        return 0.0, 2.0 ** bits - 1
+    return low, (high - low if high > low else math.inf)
+
+
+def masked_block_means(samples: np.ndarray, factor: int,
                         nodata: float | None) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Means over `factor` x `factor` blocks of the samples that carry data, and how many there were.
 
@@ -411,7 +437,7 @@ def _masked_block_means(samples: np.ndarray, factor: int,
         block = slice(top // factor, top // factor + len(rows))
         if masked:
             strip = strip.astype(np.float64)
-            good = _carries_data(strip, samples.dtype, nodata)
+            good = carries_data(strip, samples.dtype, nodata)
             if good.any():
                 low, high = min(low, float(strip[good].min())), max(high, float(strip[good].max()))
             strip[~good] = 0.0
@@ -425,7 +451,9 @@ def _masked_block_means(samples: np.ndarray, factor: int,
     return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts, low, high
 
 
-def _carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:
+def carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:
+    """Which of `strip`'s samples (of a file's `dtype`) carry data: finite, not the file's `nodata` value, and
+    for a float or signed type not its smallest value (a fill that DTMs use)."""
     good = np.isfinite(strip)
     if dtype.kind == "f":
         good &= strip > np.finfo(dtype).min

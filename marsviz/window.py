@@ -3,30 +3,48 @@
 Pillow decodes a JPEG, PNG or TIFF whole, so the viewer zooms into large originals from a rendition of at most
 a few thousand pixels.  GDAL (through rasterio, which already reads the archive formats) decodes them a
 scanline (or a TIFF tile) at a time, so a window of a 100-megapixel frame costs the memory of the window.  Only
-files whose stored samples are what the viewer shows qualify (:func:`windowable`): 8-bit gray or RGB, with or
-without an alpha channel (flattened onto black, as :mod:`marsviz.decode` flattens the whole image), upright
-(no EXIF turn), neither progressive nor interlaced (GDAL would decode those whole), and for PNG without an sBIT
-chunk (whose samples the decoder stretches) or a transparent colour (tRNS, which the decoder flattens too).
-Others are zoomed from a rendition.
+files whose part can be shown exactly as the decoder shows the whole image qualify (:func:`windowable`): 8-bit
+gray or RGB, with or without an alpha channel (flattened onto black, as :mod:`marsviz.decode` flattens the
+whole image), and single-band 16-bit, 32-bit and float samples (stretched as the decoder stretches the whole
+image: its range is read once per file, strip by strip); upright (no EXIF turn), neither progressive nor
+interlaced (GDAL would decode those whole), and for an 8-bit PNG without an sBIT chunk or, for any PNG, a
+transparent colour (tRNS, which the decoder flattens).  Others are zoomed from a rendition.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from marsviz.decode import ORIENTATION_TAG, PNG_SIGNATURE
-from marsviz.overlays import zoom_window
+from marsviz.decode import (NUMERIC_MODES, ORIENTATION_TAG, PNG_SIGNATURE, carries_data, masked_block_means,
+                            stretch_range, tiff_sample_tags)
+from marsviz.overlays import to_rgb8, zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
 DRIVERS = {"JPEG": "JPEG", "PNG": "PNG", "TIFF": "GTiff"}
 #: Pillow modes that can be read by window, and the bands GDAL reads for each (the last one alpha for LA and
-#: RGBA).
-BANDS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+#: RGBA; one band of 16-bit, 32-bit or float samples for the numeric modes).
+BANDS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, **{mode: 1 for mode in NUMERIC_MODES}}
+#: Samples read at once while scanning a file's range or reducing a part: bounds the memory of a read.
+STRIP_SAMPLES = 1 << 22
+
+
+class Layout(NamedTuple):
+    """What :func:`read_window` needs to know of a file, from its header."""
+
+    driver: str
+    width: int
+    height: int
+    bands: int
+    numeric: bool
+    nodata: float | None = None
+    top_value: int | None = None
 
 
 def windowable(path: str | Path) -> bool:
@@ -47,9 +65,9 @@ def windowable(path: str | Path) -> bool:
     return _layout(path) is not None
 
 
-def _layout(path: str | Path) -> tuple[str, int, int, int] | None:
-    """GDAL's driver for the image file at `path`, its width, height and number of bands, if :func:`read_window`
-    can read it by window; else None.  Reads the file's header only."""
+def _layout(path: str | Path) -> Layout | None:
+    """GDAL's driver for the image file at `path`, its size and bands, and for numeric samples what the decoder
+    stretches them by, if :func:`read_window` can read it by window; else None.  Reads the file's header only."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -58,11 +76,17 @@ def _layout(path: str | Path) -> tuple[str, int, int, int] | None:
                     or image.info.get("interlace") or image.info.get("progressive") \
                     or image.info.get("progression"):
                 return None
+            numeric = image.mode in NUMERIC_MODES
+            nodata, top_value = tiff_sample_tags(image)
             if image.format == "PNG":  # Pillow's getexif() would decode a PNG whole to look past its data
-                as_shown = not {b"eXIf", b"sBIT"} & _png_chunk_types(path)
-            else:
-                as_shown = image.getexif().get(ORIENTATION_TAG, 1) == 1
-            return (DRIVERS[image.format], *image.size, BANDS[image.mode]) if as_shown else None
+                kinds, significant_bits = _png_chunks(path)
+                if b"eXIf" in kinds or (b"sBIT" in kinds and not numeric):
+                    return None
+                if numeric and significant_bits and 8 <= significant_bits < 16:  # as the decoder reads sBIT
+                    top_value = top_value or 2 ** significant_bits - 1
+            elif image.getexif().get(ORIENTATION_TAG, 1) != 1:
+                return None
+            return Layout(DRIVERS[image.format], *image.size, BANDS[image.mode], numeric, nodata, top_value)
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None
 
@@ -79,18 +103,23 @@ def _header(path: str | Path):
             yield image
 
 
-def _png_chunk_types(path: str | Path) -> set[bytes]:
-    """The types of the chunks of the PNG file at `path`, read from their headers alone."""
-    kinds = set()
+def _png_chunks(path: str | Path) -> tuple[set[bytes], int | None]:
+    """The types of the chunks of the PNG file at `path`, read from their headers alone, and the first byte of
+    an sBIT chunk before the image data (the significant bits of a gray sample), as the decoder reads it."""
+    kinds, significant_bits = set(), None
     with open(path, "rb") as handle:
         handle.seek(len(PNG_SIGNATURE))
         while len(header := handle.read(8)) == 8:
             length, kind = int.from_bytes(header[:4], "big"), header[4:]
+            if kind == b"sBIT" and length >= 1 and b"IDAT" not in kinds:
+                first = handle.read(1)
+                significant_bits = first[0] if first else None
+                handle.seek(-len(first), 1)
             kinds.add(kind)
             if kind == b"IEND":
                 break
             handle.seek(length + 4, 1)  # the chunk's data and CRC
-    return kinds
+    return kinds, significant_bits
 
 
 def reduction(size: tuple[int, int], zoom: float, max_side: int) -> int:
@@ -132,42 +161,110 @@ def read_window(path: str | Path, zoom: float, centre: tuple[float, float],
     -----
     An alpha channel is flattened onto black after GDAL's area averaging, so where a reduced pixel mixes
     transparent and opaque pixels it is the flattened mean colour times the mean opacity, not the mean of the
-    flattened pixels (the two agree at full resolution, to the bit).
+    flattened pixels (the two agree at full resolution, to the bit).  Numeric samples are reduced by the means
+    of the samples carrying data and stretched by the whole file's range, as :func:`marsviz.decode.load_image`
+    does; the range is read once per version of the file (the first part of a 100-megapixel frame reads it
+    all, strip by strip).
     """
     if max_side < 1:
         raise ValueError(f"max_side must be at least 1, not {max_side}")
     layout = _layout(path)
     if layout is None:
         return None
-    driver, width, height, count = layout
-    import rasterio
-    from rasterio.enums import Resampling
-    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from rasterio.errors import RasterioError
     from rasterio.windows import Window
 
     # The part is cut from the whole image reduced by `factor`, so its side fits in max_side.
-    factor = reduction((height, width), zoom, max_side)
-    shape = (math.ceil(height / factor), math.ceil(width / factor))
+    factor = reduction((layout.height, layout.width), zoom, max_side)
+    shape = (math.ceil(layout.height / factor), math.ceil(layout.width / factor))
     rows, columns = zoom_window(shape, zoom, centre)
     window = Window(columns.start * factor, rows.start * factor,
-                    min(width, columns.stop * factor) - columns.start * factor,
-                    min(height, rows.stop * factor) - rows.start * factor)
+                    min(layout.width, columns.stop * factor) - columns.start * factor,
+                    min(layout.height, rows.stop * factor) - rows.start * factor)
+    out_shape = (rows.stop - rows.start, columns.stop - columns.start)
     try:
-        with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
-              warnings.catch_warnings()):
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
-            with rasterio.open(path, driver=driver) as dataset:
-                if (dataset.height, dataset.width, dataset.count) != (height, width, count):
-                    return None
-                bands = dataset.read(window=window, out_shape=(dataset.count, rows.stop - rows.start,
-                                                               columns.stop - columns.start),
-                                     resampling=Resampling.average)
+        with _opened(path, layout) as dataset:
+            if dataset is None:
+                return None
+            if layout.numeric:
+                pixels = _stretched_part(dataset, window, factor, layout, _sample_range(path, layout))
+            else:
+                pixels = _part(dataset, window, out_shape)
     except RasterioError:
         return None
+    if pixels is None:
+        return None
+    return np.ascontiguousarray(pixels), (shape, rows, columns)
+
+
+@contextlib.contextmanager
+def _opened(path: str | Path, layout: Layout):
+    """The file at `path` opened by GDAL with the driver of its `layout`; None if GDAL sees another size."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
+        with rasterio.open(path, driver=layout.driver) as dataset:
+            same = (dataset.height, dataset.width, dataset.count) == (layout.height, layout.width, layout.bands)
+            yield dataset if same else None
+
+
+def _part(dataset, window, out_shape: tuple[int, int]) -> np.ndarray | None:
+    """An 8-bit part, reduced by GDAL's area averaging to `out_shape`, alpha flattened onto black."""
+    from rasterio.enums import Resampling
+
+    bands = dataset.read(window=window, out_shape=(dataset.count, *out_shape), resampling=Resampling.average)
     if bands.dtype != np.uint8:
         return None
-    if count in (2, 4):
+    if dataset.count in (2, 4):
         colour, alpha = bands[:-1].astype(np.uint16), bands[-1].astype(np.uint16)
         bands = ((colour * alpha + 127) // 255).astype(np.uint8)  # Pillow's alpha_composite onto opaque black
-    pixels = np.repeat(bands[0][..., None], 3, axis=2) if len(bands) == 1 else np.moveaxis(bands, 0, -1)
-    return np.ascontiguousarray(pixels), (shape, rows, columns)
+    return np.repeat(bands[0][..., None], 3, axis=2) if len(bands) == 1 else np.moveaxis(bands, 0, -1)
+
+
+def _stretched_part(dataset, window, factor: int, layout: Layout,
+                    sample_range: tuple[float, float] | None) -> np.ndarray | None:
+    """A part of numeric samples, reduced by `factor` as the decoder reduces (means of the samples carrying
+    data) and stretched as it stretches the whole image (:func:`marsviz.decode.stretch_samples`)."""
+    from rasterio.windows import Window
+
+    if sample_range is None:
+        return None
+    offset, scale = stretch_range(np.dtype(dataset.dtypes[0]), *sample_range, layout.top_value)
+    rows_per_read = max(1, STRIP_SAMPLES // max(1, window.width * factor)) * factor
+    planes = []
+    for top in range(0, window.height, rows_per_read):
+        samples = dataset.read(1, window=Window(window.col_off, window.row_off + top, window.width,
+                                                min(rows_per_read, window.height - top)))
+        means, counts, _, _ = masked_block_means(samples, factor, layout.nodata)
+        planes.append(np.where(counts > 0, (means - offset) / scale, 0.0))
+    return to_rgb8(np.clip(np.concatenate(planes), 0.0, 1.0).astype(np.float32))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_range(path: str, modified_ns: int, size: int, layout: Layout) -> tuple[float, float] | None:
+    from rasterio.windows import Window
+
+    with _opened(path, layout) as dataset:
+        if dataset is None:
+            return None
+        dtype = np.dtype(dataset.dtypes[0])
+        masked = dtype.kind in "fi" or layout.nodata is not None
+        rows_per_read = max(1, STRIP_SAMPLES // layout.width)
+        low, high = math.inf, -math.inf
+        for top in range(0, layout.height, rows_per_read):
+            samples = dataset.read(1, window=Window(0, top, layout.width, min(rows_per_read, layout.height - top)))
+            if masked:
+                samples = samples[carries_data(samples.astype(np.float64), dtype, layout.nodata)]
+            if samples.size:
+                low, high = min(low, float(samples.min())), max(high, float(samples.max()))
+    return (low, high) if low <= high else None
+
+
+def _sample_range(path: str | Path, layout: Layout) -> tuple[float, float] | None:
+    """The smallest and largest sample carrying data in the whole file at `path` (None when none does), read
+    strip by strip once per version of the file."""
+    status = Path(path).stat()
+    return _cached_range(str(path), status.st_mtime_ns, status.st_size, layout)

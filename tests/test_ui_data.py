@@ -4,6 +4,8 @@ import numpy as np
 from PIL import Image
 
 from marsviz.catalog import Catalog
+from marsviz.decode import load_image
+from marsviz.overlays import to_rgb8
 from marsviz.pipeline import add_file
 from marsviz.provenance import Provenance
 from ui import data
@@ -42,6 +44,19 @@ def test_a_deep_zoom_into_a_large_original_is_read_from_the_file_at_full_resolut
     # Where the 4096 px rendition holds as much detail (2x), or is the original, nothing is read by window.
     assert data.full_resolution_part(row, 2, (0.5, 0.5)) is None
     assert data.full_resolution_part(_stored(tmp_path, 1200, 900), 8, (0.5, 0.5)) is None
+
+
+def test_a_deep_zoom_into_a_large_sixteen_bit_original_is_stretched_as_the_whole_image(home, tmp_path):
+    path = tmp_path / "frame16.tif"
+    ramp = np.linspace(0, 4000, 6000)[None, :].repeat(1500, axis=0)  # 12 bits in use, brightest at the right
+    Image.fromarray((ramp + np.arange(1500)[:, None] % 7).astype(np.uint16)).save(path)
+    catalog = Catalog()
+    row = catalog.get(add_file(catalog, path, Provenance(source="file", name=path.name)).image_id)
+    part, (shape, rows, columns) = data.full_resolution_part(row, 8, (0.25, 0.5))
+    assert shape == (1500, 6000) and part.shape[:2] == (188, 750)
+    whole = to_rgb8(load_image(Catalog().image_path(row), max_side=6000).pixels)
+    assert np.array_equal(part, whole[rows, columns])  # the left part is dim: 4095, not its own largest, is white
+    assert part.max() < 100
 
 
 def test_the_viewer_zooms_into_a_large_original_at_full_resolution_and_says_so(home, tmp_path):

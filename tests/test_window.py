@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from marsviz.decode import ORIENTATION_TAG, load_image
-from marsviz.overlays import zoom_window
+from marsviz.overlays import to_rgb8, zoom_window
 from marsviz.window import read_window, reduction, windowable
 
 
@@ -81,6 +81,67 @@ def test_an_alpha_channel_is_flattened_onto_black_as_the_decoder_flattens_the_wh
         assert np.array_equal(part, decoded[rows, columns]), centre
     dark, (_, rows, columns) = read_window(tmp_path / name, 4, (0.1, 0.5), 1024)
     assert columns.stop <= 600 and not dark.any()  # the transparent half is black, whatever its colour
+
+
+def _with_significant_bits(png: bytes, significant_bits: int) -> bytes:
+    """`png` with an sBIT chunk right after its header (IHDR)."""
+    chunk = b"sBIT" + bytes([significant_bits])
+    ihdr_end = 8 + 8 + 13 + 4
+    return png[:ihdr_end] + (1).to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big") + png[ihdr_end:]
+
+
+@pytest.fixture(scope="module")
+def numeric_frames(tmp_path_factory):
+    """Single-band frames of 16-bit, 32-bit and float samples, each with samples the decoder leaves out of its
+    stretch or a range it reads from the whole frame; the brightest samples lie in one corner only."""
+    folder = tmp_path_factory.mktemp("numeric")
+    wave = _frame(1200, 1800)[..., 0].astype(np.float64) / 255  # 0-1, a different value in every part
+    wave[:40, :40] = 1.0
+    twelve_bits = np.round(wave * 4000).astype(np.uint16)
+    twelve_bits[600:700] = 65535  # declared NoData: left out, so the 12 bits in use set the stretch
+    Image.fromarray(twelve_bits).save(folder / "twelve-bits-nodata.tif", tiffinfo={42113: "65535"})
+    Image.fromarray(np.round(wave * 200).astype(np.uint16)).save(folder / "sixteen.png")
+    (folder / "sixteen-sbit.png").write_bytes(_with_significant_bits((folder / "sixteen.png").read_bytes(), 10))
+    elevation = (wave * 1000 - 4000).astype(np.float32)
+    elevation[:, 1500:] = np.nan  # no data: shown black
+    Image.fromarray(elevation, "F").save(folder / "elevation.tif")
+    Image.fromarray((wave * 5e5 - 1e5).astype(np.int32), "I").save(folder / "signed.tif")
+    return folder
+
+
+NUMERIC_NAMES = ["twelve-bits-nodata.tif", "sixteen.png", "sixteen-sbit.png", "elevation.tif", "signed.tif"]
+
+
+@pytest.mark.parametrize("name", NUMERIC_NAMES)
+def test_a_part_of_numeric_samples_is_stretched_as_the_decoder_stretches_the_whole_image(numeric_frames, name):
+    assert windowable(numeric_frames / name)
+    decoded = to_rgb8(load_image(numeric_frames / name, max_side=1800).pixels)
+    for centre in ((0.5, 0.5), (0.9, 0.1), (0.0, 0.0)):
+        part, (shape, rows, columns) = read_window(numeric_frames / name, 8, centre, 1024)
+        assert shape == decoded.shape[:2] and part.dtype == np.uint8
+        assert np.array_equal(part, decoded[rows, columns]), centre
+
+
+def test_the_significant_bits_of_a_png_set_its_stretch_as_in_the_decoder(numeric_frames):
+    plain, _ = read_window(numeric_frames / "sixteen.png", 8, (0.0, 0.0), 1024)  # holds the largest sample, 200
+    declared, _ = read_window(numeric_frames / "sixteen-sbit.png", 8, (0.0, 0.0), 1024)
+    assert plain.max() == 200 and declared.max() == round(200 / 1023 * 255)  # 8 bits in use (255 white), against 10
+
+
+@pytest.mark.parametrize("name", ["twelve-bits-nodata.tif", "elevation.tif"])
+def test_a_reduced_part_of_numeric_samples_averages_only_the_samples_carrying_data(numeric_frames, name):
+    decoded = to_rgb8(load_image(numeric_frames / name, max_side=1800).pixels)[..., 0].astype(float)
+    carrying = np.ones(decoded.shape, bool)
+    if name == "twelve-bits-nodata.tif":
+        carrying[600:700] = False
+    else:
+        carrying[:, 1500:] = False
+    part, (shape, rows, columns) = read_window(numeric_frames / name, 2, (0.5, 0.5), 300)
+    assert reduction(decoded.shape, 2, 300) == 3 and shape == (400, 600)
+    sums = (decoded * carrying).reshape(400, 3, 600, 3).sum(axis=(1, 3))
+    counts = carrying.reshape(400, 3, 600, 3).sum(axis=(1, 3))
+    expected = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)[rows, columns]
+    assert np.abs(part[..., 0].astype(float) - expected).max() <= 1.0  # means of 8-bit levels against of samples
 
 
 def test_files_whose_samples_are_not_what_is_shown_are_left_to_the_rendition(frames, tmp_path):
