@@ -148,7 +148,7 @@ if view_evaluation:
         "with orbital products assembled from them (a projected mosaic on a black no-data frame, a projected "
         "strip, a colour mosaic), and maps, artwork, "
         "screenshots and photographs that are not Mars, cut from Debian's image packages and scikit-image's "
-        "samples. Training also sees every image at half its size, two jittered copies of every rover frame "
+        "samples. Training also sees every image at half its size, six jittered copies of every rover frame "
         "(zoomed in, mirrored, turned, exposed otherwise: the labeled drill holes show one place) and every HiRISE "
         "crop at twice its size. Validated as the Curiosity set's authors split it, on sols later than any trained on, on "
         "HiRISE source images held out, and on kinds of other images held out. The trained terrain scores "

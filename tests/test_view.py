@@ -109,7 +109,8 @@ def test_a_views_probabilities_are_the_mean_of_its_networks():
     inputs = view_inputs(load_image(next(ROVER.glob("images/*.JPG"))).pixels)
     singles = [dataclasses.replace(model, heads=(head,)).view_probabilities(inputs) for head in model.heads]
     assert np.allclose(model.view_probabilities(inputs), np.mean(singles, axis=0))
-    assert not np.allclose(singles[0], singles[1])  # the networks differ: the mean is not one network's
+    # The networks differ (relatively: on a clear frame every one is sure), so the mean is not one network's.
+    assert not np.allclose(singles[0], singles[1], rtol=1e-3, atol=0)
 
 
 def test_a_damaged_view_model_file_is_refused_with_its_name(tmp_path):

@@ -67,8 +67,9 @@ PANORAMA_FRAMES = 5
 #: scores' smaller scale, :data:`marsviz.train.SCALES`); larger images need no copy, since the view is
 #: classified on a reduced frame (:mod:`marsviz.view.descriptors`).
 HALF = 0.5
-#: Jittered copies of every single rover frame training sees (:func:`jittered_frame`).
-ROVER_COPIES = 2
+#: Jittered copies of every single rover frame training sees (:func:`jittered_frame`): with 2, which draw of
+#: copies a model got moved its later-sol drill-hole calls by several points; 6 average that out.
+ROVER_COPIES = 6
 #: Factor of the enlarged copy of every HiRISE crop training sees.
 DOUBLE = 2.0
 #: The rover camera whose frames have no fixed "up" (MAHLI, on the arm): its jittered copies are also turned.
