@@ -357,15 +357,14 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
         If no sample carries data.
     """
     factor = max(1, max(bands[0].shape) // (2 * max_side))
-    reduced = [masked_block_means(band, factor, nodata) for band in bands]
-    counts = np.sum([r[1] for r in reduced], axis=0)
-    if not (counts > 0).any():
+    ranges = [sample_range(band, nodata) for band in bands]
+    carrying = [(low, high) for low, high, count in ranges if count]  # a band of NoData alone has no range
+    if not carrying:
         raise ImageRejected(name, "image holds no valid pixels (every sample is NoData or not a number)")
-    carrying = [r for r in reduced if r[1].any()]  # a band of NoData alone has no smallest or largest value
-    low, high = min(r[2] for r in carrying), max(r[3] for r in carrying)
+    low, high = min(r[0] for r in carrying), max(r[1] for r in carrying)
     notes = []
     total = sum(band.size for band in bands)
-    missing = int(total - counts.sum())
+    missing = total - sum(count for _, _, count in ranges)
     if missing:
         fill = f"NoData value {nodata:g}" if nodata is not None else "no-data samples"
         unit = "pixels" if len(bands) == 1 else "samples"
@@ -376,8 +375,8 @@ def stretch_samples(bands: list[np.ndarray], max_side: int, nodata: float | None
         said = "the file says" if top_value and scale == top_value else "its largest sample says"
         notes.append(f"{dtype.itemsize * 8}-bit samples using {math.log2(scale + 1):.3g} bits "
                      f"({said} so): stretched so {scale:.0f} is white")
-    planes = [np.where(r[1] > 0, (r[0] - offset) / scale, 0.0) for r in reduced]
-    pixels = np.clip(np.stack(planes, axis=2) if len(planes) > 1 else planes[0], 0.0, 1.0).astype(np.float32)
+    planes = [stretched_block_means(band, factor, nodata, offset, scale) for band in bands]
+    pixels = np.stack(planes, axis=2) if len(planes) > 1 else planes[0]
     if pixels.ndim == 3 and np.abs(np.diff(pixels, axis=2)).mean() <= GRAY_TOLERANCE:
         pixels = pixels.mean(axis=2, dtype=np.float32)
     return _fit(pixels, max_side), "; ".join(notes)
@@ -415,43 +414,57 @@ def stretch_range(dtype: np.dtype, low: float, high: float, top_value: int | Non
     return low, (high - low if high > low else math.inf)
 
 
-def masked_block_means(samples: np.ndarray, factor: int,
-                        nodata: float | None) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Means over `factor` x `factor` blocks of the samples that carry data, and how many there were.
+def _strips(samples: np.ndarray, factor: int = 1):
+    """Blocks of whole rows of `samples`, each a multiple of `factor` rows (but the last) and of about
+    :data:`_STRIP_SAMPLES` samples: the masks and float copies made per strip never cover the whole frame."""
+    rows = max(1, _STRIP_SAMPLES // max(1, samples.shape[1] * factor)) * factor
+    for top in range(0, samples.shape[0], rows):
+        yield top, samples[top:top + rows]
 
-    Returns the means (0 where a block has none), the counts, and the smallest and largest sample
-    carrying data (NaN when none does).  Works through blocks of rows, so the masks and float copies
-    never cover the whole frame.
-    """
-    height, width = samples.shape
-    columns = np.arange(0, width, factor)
-    column_sizes = np.diff(np.r_[columns, width])
-    rows_per_strip = max(1, _STRIP_SAMPLES // max(1, width * factor)) * factor
-    sums = np.zeros((-(-height // factor), len(columns)))
-    counts = np.zeros_like(sums)
+
+def sample_range(samples: np.ndarray, nodata: float | None) -> tuple[float, float, int]:
+    """The smallest and largest of `samples` (H, W) that carry data (:func:`_carries_data`), and how many do
+    (``inf, -inf, 0`` when none does); read strip by strip."""
     masked = samples.dtype.kind in "fi" or nodata is not None
-    low, high = math.inf, -math.inf
-    for top in range(0, height, rows_per_strip):
-        strip = samples[top:top + rows_per_strip]
-        rows = np.arange(0, strip.shape[0], factor)
-        block = slice(top // factor, top // factor + len(rows))
+    low, high, count = math.inf, -math.inf, 0
+    for _, strip in _strips(samples):
         if masked:
-            strip = strip.astype(np.float64)
-            good = carries_data(strip, samples.dtype, nodata)
-            if good.any():
-                low, high = min(low, float(strip[good].min())), max(high, float(strip[good].max()))
-            strip[~good] = 0.0
-            counts[block] = _block_sums(good, rows, columns)
-        else:
-            low, high = min(low, float(strip.min())), max(high, float(strip.max()))
-            counts[block] = np.outer(np.diff(np.r_[rows, strip.shape[0]]), column_sizes)
-        sums[block] = _block_sums(strip, rows, columns)
-    if not counts.any():
-        return sums, counts, math.nan, math.nan
-    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts, low, high
+            strip = strip[_carries_data(strip.astype(np.float64), samples.dtype, nodata)]
+        if strip.size:
+            low, high, count = min(low, float(strip.min())), max(high, float(strip.max())), count + strip.size
+    return low, high, count
 
 
-def carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:
+def stretched_block_means(samples: np.ndarray, factor: int, nodata: float | None, offset: float,
+                          scale: float) -> np.ndarray:
+    """float32 ``(mean - offset) / scale`` in [0, 1] of the means over `factor` x `factor` blocks of the samples
+    that carry data (0 where a block has none), strip by strip: no float copy covers the whole frame."""
+    out = np.empty((-(-samples.shape[0] // factor), -(-samples.shape[1] // factor)), np.float32)
+    for top, strip in _strips(samples, factor):
+        means, counts = _masked_block_means(strip, factor, nodata)
+        out[top // factor:top // factor + len(means)] = np.clip(np.where(counts > 0, (means - offset) / scale, 0.0),
+                                                                0.0, 1.0)
+    return out
+
+
+def _masked_block_means(samples: np.ndarray, factor: int, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Means over `factor` x `factor` blocks of the samples that carry data (0 where a block has none), and how
+    many there were, as float64 arrays."""
+    columns = np.arange(0, samples.shape[1], factor)
+    rows = np.arange(0, samples.shape[0], factor)
+    if samples.dtype.kind in "fi" or nodata is not None:
+        values = samples.astype(np.float64)
+        good = _carries_data(values, samples.dtype, nodata)
+        values[~good] = 0.0
+        counts = _block_sums(good, rows, columns)
+    else:
+        values = samples
+        counts = np.outer(np.diff(np.r_[rows, samples.shape[0]]), np.diff(np.r_[columns, samples.shape[1]]))
+    sums = _block_sums(values, rows, columns)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts.astype(np.float64)
+
+
+def _carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:
     """Which of `strip`'s samples (of a file's `dtype`) carry data: finite, not the file's `nodata` value, and
     for a float or signed type not its smallest value (a fill that DTMs use)."""
     good = np.isfinite(strip)

@@ -22,8 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from marsviz.decode import (NUMERIC_MODES, ORIENTATION_TAG, PNG_SIGNATURE, carries_data, masked_block_means,
-                            stretch_range, tiff_sample_tags)
+from marsviz.decode import (NUMERIC_MODES, ORIENTATION_TAG, PNG_SIGNATURE, sample_range, stretch_range,
+                            stretched_block_means, tiff_sample_tags)
 from marsviz.overlays import to_rgb8, zoom_window
 
 #: GDAL's driver for each Pillow format that can be read by window.
@@ -203,7 +203,7 @@ def _opened(path: str | Path, layout: Layout):
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning
 
-    with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+    with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", GDAL_CACHEMAX=64),
           warnings.catch_warnings()):
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a photograph is not a map
         with rasterio.open(path, driver=layout.driver) as dataset:
@@ -225,22 +225,21 @@ def _part(dataset, window, out_shape: tuple[int, int]) -> np.ndarray | None:
 
 
 def _stretched_part(dataset, window, factor: int, layout: Layout,
-                    sample_range: tuple[float, float] | None) -> np.ndarray | None:
+                    whole_range: tuple[float, float] | None) -> np.ndarray | None:
     """A part of numeric samples, reduced by `factor` as the decoder reduces (means of the samples carrying
     data) and stretched as it stretches the whole image (:func:`marsviz.decode.stretch_samples`)."""
     from rasterio.windows import Window
 
-    if sample_range is None:
+    if whole_range is None:
         return None
-    offset, scale = stretch_range(np.dtype(dataset.dtypes[0]), *sample_range, layout.top_value)
+    offset, scale = stretch_range(np.dtype(dataset.dtypes[0]), *whole_range, layout.top_value)
     rows_per_read = max(1, STRIP_SAMPLES // max(1, window.width * factor)) * factor
     planes = []
     for top in range(0, window.height, rows_per_read):
         samples = dataset.read(1, window=Window(window.col_off, window.row_off + top, window.width,
                                                 min(rows_per_read, window.height - top)))
-        means, counts, _, _ = masked_block_means(samples, factor, layout.nodata)
-        planes.append(np.where(counts > 0, (means - offset) / scale, 0.0))
-    return to_rgb8(np.clip(np.concatenate(planes), 0.0, 1.0).astype(np.float32))
+        planes.append(stretched_block_means(samples, factor, layout.nodata, offset, scale))
+    return to_rgb8(np.concatenate(planes))
 
 
 @functools.lru_cache(maxsize=16)
@@ -250,16 +249,12 @@ def _cached_range(path: str, modified_ns: int, size: int, layout: Layout) -> tup
     with _opened(path, layout) as dataset:
         if dataset is None:
             return None
-        dtype = np.dtype(dataset.dtypes[0])
-        masked = dtype.kind in "fi" or layout.nodata is not None
         rows_per_read = max(1, STRIP_SAMPLES // layout.width)
         low, high = math.inf, -math.inf
         for top in range(0, layout.height, rows_per_read):
             samples = dataset.read(1, window=Window(0, top, layout.width, min(rows_per_read, layout.height - top)))
-            if masked:
-                samples = samples[carries_data(samples.astype(np.float64), dtype, layout.nodata)]
-            if samples.size:
-                low, high = min(low, float(samples.min())), max(high, float(samples.max()))
+            strip_low, strip_high, _ = sample_range(samples, layout.nodata)
+            low, high = min(low, strip_low), max(high, strip_high)
     return (low, high) if low <= high else None
 
 
