@@ -46,12 +46,17 @@ def test_a_deep_zoom_into_a_large_original_is_read_from_the_file_at_full_resolut
     assert data.full_resolution_part(_stored(tmp_path, 1200, 900), 8, (0.5, 0.5)) is None
 
 
-def test_a_deep_zoom_into_a_large_sixteen_bit_original_is_stretched_as_the_whole_image(home, tmp_path):
+def _stored16(tmp_path):
+    """A stored 6000 x 1500 16-bit TIFF of 12-bit data, brightest at the right."""
     path = tmp_path / "frame16.tif"
-    ramp = np.linspace(0, 4000, 6000)[None, :].repeat(1500, axis=0)  # 12 bits in use, brightest at the right
+    ramp = np.linspace(0, 4000, 6000)[None, :].repeat(1500, axis=0)
     Image.fromarray((ramp + np.arange(1500)[:, None] % 7).astype(np.uint16)).save(path)
     catalog = Catalog()
-    row = catalog.get(add_file(catalog, path, Provenance(source="file", name=path.name)).image_id)
+    return catalog.get(add_file(catalog, path, Provenance(source="file", name=path.name)).image_id)
+
+
+def test_a_deep_zoom_into_a_large_sixteen_bit_original_is_stretched_as_the_whole_image(home, tmp_path):
+    row = _stored16(tmp_path)
     part, (shape, rows, columns) = data.full_resolution_part(row, 8, (0.25, 0.5))
     assert shape == (1500, 6000) and part.shape[:2] == (188, 750)
     whole = to_rgb8(load_image(Catalog().image_path(row), max_side=6000).pixels)
@@ -71,3 +76,13 @@ def test_the_viewer_zooms_into_a_large_original_at_full_resolution_and_says_so(h
     assert "zoomed 8x: x 2625-3375, y 656-844 (read from the original)" in caption
     zoom.set_value(2).run()  # the 4096 px rendition has this much detail: no read by window
     assert "(from a 4096 x 1024 px rendition)" in app.get("image")[0].proto.imgs[0].caption
+
+
+def test_the_viewer_zooms_into_a_large_sixteen_bit_original_at_full_resolution(home, tmp_path):
+    from tests.test_app import run_app
+
+    row = _stored16(tmp_path)
+    app = run_app("app_pages/ranking.py", image=str(row["id"]))
+    next(s for s in app.select_slider if s.key.endswith(f"_{row['id']}_zoom")).set_value(8).run()
+    assert not app.exception
+    assert "zoomed 8x: x 2625-3375, y 656-844 (read from the original)" in app.get("image")[0].proto.imgs[0].caption
