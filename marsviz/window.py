@@ -7,8 +7,8 @@ files whose part can be shown exactly as the decoder shows the whole image quali
 gray or RGB, with or without an alpha channel (flattened onto black, as :mod:`marsviz.decode` flattens the
 whole image), and single-band 16-bit, 32-bit and float samples (stretched as the decoder stretches the whole
 image: its range is read once per file, strip by strip); upright (no EXIF turn), neither progressive nor
-interlaced (GDAL would decode those whole), and for an 8-bit PNG without an sBIT chunk or, for any PNG, a
-transparent colour (tRNS, which the decoder flattens).  Others are zoomed from a rendition.
+interlaced (GDAL would decode those whole), and for a PNG without a transparent colour (tRNS, which the decoder
+flattens) or, at 8 bits, an sBIT chunk.  Others are zoomed from a rendition.
 """
 
 from __future__ import annotations
