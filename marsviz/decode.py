@@ -425,7 +425,7 @@ def _strips(samples: np.ndarray, factor: int = 1):
 def sample_range(samples: np.ndarray, nodata: float | None) -> tuple[float, float, int]:
     """The smallest and largest of `samples` (H, W) that carry data (:func:`_carries_data`), and how many do
     (``inf, -inf, 0`` when none does); read strip by strip."""
-    masked = samples.dtype.kind in "fi" or nodata is not None
+    masked = _needs_mask(samples.dtype, nodata)
     low, high, count = math.inf, -math.inf, 0
     for _, strip in _strips(samples):
         if masked:
@@ -448,11 +448,11 @@ def stretched_block_means(samples: np.ndarray, factor: int, nodata: float | None
 
 
 def _masked_block_means(samples: np.ndarray, factor: int, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Means over `factor` x `factor` blocks of the samples that carry data (0 where a block has none), and how
-    many there were, as float64 arrays."""
+    """Means (float64) over `factor` x `factor` blocks of the samples that carry data (0 where a block has
+    none), and how many there were."""
     columns = np.arange(0, samples.shape[1], factor)
     rows = np.arange(0, samples.shape[0], factor)
-    if samples.dtype.kind in "fi" or nodata is not None:
+    if _needs_mask(samples.dtype, nodata):
         values = samples.astype(np.float64)
         good = _carries_data(values, samples.dtype, nodata)
         values[~good] = 0.0
@@ -461,7 +461,13 @@ def _masked_block_means(samples: np.ndarray, factor: int, nodata: float | None) 
         values = samples
         counts = np.outer(np.diff(np.r_[rows, samples.shape[0]]), np.diff(np.r_[columns, samples.shape[1]]))
     sums = _block_sums(values, rows, columns)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts.astype(np.float64)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0), counts
+
+
+def _needs_mask(dtype: np.dtype, nodata: float | None) -> bool:
+    """Whether samples of `dtype` can hold values that carry no data (a float or signed type, or a NoData value
+    declared)."""
+    return dtype.kind in "fi" or nodata is not None
 
 
 def _carries_data(strip: np.ndarray, dtype: np.dtype, nodata: float | None) -> np.ndarray:

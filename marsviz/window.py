@@ -228,18 +228,22 @@ def _stretched_part(dataset, window, factor: int, layout: Layout,
                     whole_range: tuple[float, float] | None) -> np.ndarray | None:
     """A part of numeric samples, reduced by `factor` as the decoder reduces (means of the samples carrying
     data) and stretched as it stretches the whole image (:func:`marsviz.decode.stretch_samples`)."""
-    from rasterio.windows import Window
-
     if whole_range is None:
         return None
     offset, scale = stretch_range(np.dtype(dataset.dtypes[0]), *whole_range, layout.top_value)
-    rows_per_read = max(1, STRIP_SAMPLES // max(1, window.width * factor)) * factor
-    planes = []
-    for top in range(0, window.height, rows_per_read):
-        samples = dataset.read(1, window=Window(window.col_off, window.row_off + top, window.width,
-                                                min(rows_per_read, window.height - top)))
-        planes.append(stretched_block_means(samples, factor, layout.nodata, offset, scale))
-    return to_rgb8(np.concatenate(planes))
+    return to_rgb8(np.concatenate([stretched_block_means(samples, factor, layout.nodata, offset, scale)
+                                   for samples in _strips(dataset, window, factor)]))
+
+
+def _strips(dataset, window, factor: int = 1):
+    """The first band of `window` of `dataset`, read in blocks of whole rows of about :data:`STRIP_SAMPLES`
+    samples, each a multiple of `factor` rows but the last."""
+    from rasterio.windows import Window
+
+    rows = max(1, STRIP_SAMPLES // max(1, window.width * factor)) * factor
+    for top in range(0, window.height, rows):
+        yield dataset.read(1, window=Window(window.col_off, window.row_off + top, window.width,
+                                            min(rows, window.height - top)))
 
 
 @functools.lru_cache(maxsize=16)
@@ -249,10 +253,8 @@ def _cached_range(path: str, modified_ns: int, size: int, layout: Layout) -> tup
     with _opened(path, layout) as dataset:
         if dataset is None:
             return None
-        rows_per_read = max(1, STRIP_SAMPLES // layout.width)
         low, high = math.inf, -math.inf
-        for top in range(0, layout.height, rows_per_read):
-            samples = dataset.read(1, window=Window(0, top, layout.width, min(rows_per_read, layout.height - top)))
+        for samples in _strips(dataset, Window(0, 0, layout.width, layout.height)):
             strip_low, strip_high, _ = sample_range(samples, layout.nodata)
             low, high = min(low, strip_low), max(high, strip_high)
     return (low, high) if low <= high else None
